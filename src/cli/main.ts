@@ -8,6 +8,10 @@ interface Command {
 }
 
 const COMMANDS: Record<string, Command> = {
+  verify: {
+    summary: "verify rollouts JSONL with the reasoning-task verifiers",
+    load: () => import("./verify.ts"),
+  },
   schema: { summary: "print the JSON Schema of Task, Rollout and Reward", load: () => import("./schema.ts") },
 };
 

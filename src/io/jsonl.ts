@@ -69,7 +69,7 @@ export async function* splitLines(
       }
       if (nl === -1) break;
       const line = flush();
-      yield line !== null && line.endsWith("\r") ? line.slice(0, -1) : line;
+      yield line?.endsWith("\r") ? line.slice(0, -1) : line;
       start = nl + 1;
     }
   }
