@@ -12,6 +12,14 @@ const COMMANDS: Record<string, Command> = {
     summary: "verify rollouts JSONL with the reasoning-task verifiers",
     load: () => import("./verify.ts"),
   },
+  reward: {
+    summary: "score rollouts JSONL through the hybrid reward router",
+    load: () => import("./reward.ts"),
+  },
+  "serve-reward": {
+    summary: "serve rewards over HTTP (native, OpenRLHF)",
+    load: () => import("./serve-reward.ts"),
+  },
   schema: { summary: "print the JSON Schema of Task, Rollout and Reward", load: () => import("./schema.ts") },
 };
 

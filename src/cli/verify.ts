@@ -2,7 +2,7 @@
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { VerifyPool } from "../verify/pool.ts";
-import { formatSummary, verifyStream } from "../verify/stream.ts";
+import { formatSummary, scoreStream } from "../verify/score-stream.ts";
 
 const HELP = `usage: datascale verify --in FILE [--out FILE] [options]
 
@@ -56,10 +56,11 @@ export async function run(argv: string[]): Promise<number> {
   const pool = new VerifyPool({ workers, timeBudgetMs: budget, plugins: values.plugin ?? [] });
   try {
     await pool.ready();
-    const summary = await verifyStream({
+    const summary = await scoreStream({
       input: values.in === "-" ? process.stdin : values.in,
       output: values.out ?? process.stdout,
-      pool,
+      rewardFn: pool.rewardFn,
+      maxInFlight: pool.size * 4,
       failFast: values["fail-fast"] ?? false,
     });
     process.stderr.write(values["json-summary"] ? `${JSON.stringify(summary)}\n` : formatSummary(summary));

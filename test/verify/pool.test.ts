@@ -8,7 +8,7 @@ import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Reward, type Rollout } from "../../src/core/schemas.ts";
 import { VerifyPool } from "../../src/verify/pool.ts";
-import { verifyStream } from "../../src/verify/stream.ts";
+import { scoreStream } from "../../src/verify/score-stream.ts";
 
 const plugin = fileURLToPath(new URL("./fixtures/echo-verifier.ts", import.meta.url));
 const broken = fileURLToPath(new URL("./fixtures/broken-plugin.ts", import.meta.url));
@@ -76,7 +76,7 @@ test("a plugin without createVerifier fails ready() with a clear message", async
   await bad.close();
 });
 
-test("verifyStream writes one reward per input line, malformed lines named by line number", async () => {
+test("scoreStream writes one reward per input line, malformed lines named by line number", async () => {
   const lines = [
     JSON.stringify(echo(1, "ok")),
     "{oops",
@@ -90,10 +90,10 @@ test("verifyStream writes one reward per input line, malformed lines named by li
       cb();
     },
   });
-  const summary = await verifyStream({
+  const summary = await scoreStream({
     input: Readable.from([lines]),
     output: out,
-    pool,
+    rewardFn: pool.rewardFn,
     name: "r.jsonl",
     chunkSize: 2,
   });
@@ -132,7 +132,7 @@ test("datascale verify CLI end to end", () => {
     },
   );
   assert.equal(res.status, 0, res.stderr);
-  assert.match(res.stderr, /verified 2 rollouts/);
+  assert.match(res.stderr, /scored 2 rollouts/);
   const rewards = readFileSync(output, "utf8")
     .trim()
     .split("\n")

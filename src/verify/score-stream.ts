@@ -1,14 +1,13 @@
-// `datascale verify` as a library: Rollout JSONL in, one Reward line per input line out,
+// `datascale verify` and `datascale reward` as a library: Rollout JSONL in, one Reward line per input line out,
 // in input order. A malformed line becomes an `invalid` reward naming the file and line;
 // the stream goes on.
 import type { Readable } from "node:stream";
 import { invalidReward } from "../core/rewards.ts";
-import { type Reward, Rollout, VERDICTS, type Verdict } from "../core/schemas.ts";
+import { type Reward, type RewardFn, Rollout, VERDICTS, type Verdict } from "../core/schemas.ts";
 import { JsonlWriter, readJsonl } from "../io/jsonl.ts";
 import { Progress } from "../io/progress.ts";
-import type { VerifyPool } from "./pool.ts";
 
-export interface VerifySummary {
+export interface ScoreSummary {
   total: number;
   byVerdict: Record<Verdict, number>;
   byDomain: Record<string, Record<Verdict, number>>;
@@ -18,11 +17,13 @@ export interface VerifySummary {
   meanScore: number;
 }
 
-export interface VerifyStreamOptions {
+export interface ScoreStreamOptions {
   input: string | Readable;
   output: string | NodeJS.WritableStream;
-  pool: VerifyPool;
-  /** Rollouts per call into the pool; several calls are in flight at once. */
+  rewardFn: RewardFn;
+  /** Calls into rewardFn in flight at once (default 8). */
+  maxInFlight?: number;
+  /** Rollouts per call into rewardFn. */
   chunkSize?: number;
   /** Stop at the first malformed line instead of writing an `invalid` reward for it. */
   failFast?: boolean;
@@ -34,13 +35,13 @@ function emptyCounts(): Record<Verdict, number> {
   return Object.fromEntries(VERDICTS.map((v) => [v, 0])) as Record<Verdict, number>;
 }
 
-export async function verifyStream(options: VerifyStreamOptions): Promise<VerifySummary> {
-  const { pool } = options;
+export async function scoreStream(options: ScoreStreamOptions): Promise<ScoreSummary> {
+  const { rewardFn } = options;
   const chunkSize = options.chunkSize ?? 256;
-  const maxInFlight = pool.size * 4;
+  const maxInFlight = options.maxInFlight ?? 8;
   const writer = new JsonlWriter(options.output);
-  const progress = options.progress ?? new Progress("verify");
-  const summary: VerifySummary = {
+  const progress = options.progress ?? new Progress("score");
+  const summary: ScoreSummary = {
     total: 0,
     byVerdict: emptyCounts(),
     byDomain: {},
@@ -62,7 +63,7 @@ export async function verifyStream(options: VerifyStreamOptions): Promise<Verify
     slots = [];
     const rollouts = chunk.flatMap((s) => ("rollout" in s ? [s.rollout] : []));
     inflight.push(
-      pool.verify(rollouts).then((rewards) => {
+      rewardFn(rollouts).then((rewards) => {
         let k = 0;
         return {
           rewards: chunk.map((s) => ("rollout" in s ? (rewards[k++] as Reward) : s.reward)),
@@ -115,8 +116,8 @@ export async function verifyStream(options: VerifyStreamOptions): Promise<Verify
   return summary;
 }
 
-export function formatSummary(s: VerifySummary): string {
-  const lines = [`verified ${s.total} rollouts in ${s.seconds.toFixed(2)} s (${s.perSecond.toFixed(0)}/s)`];
+export function formatSummary(s: ScoreSummary): string {
+  const lines = [`scored ${s.total} rollouts in ${s.seconds.toFixed(2)} s (${s.perSecond.toFixed(0)}/s)`];
   const cols = VERDICTS.filter((v) => s.byVerdict[v] > 0);
   lines.push(`  ${"domain".padEnd(14)}${cols.map((c) => c.padStart(11)).join("")}`);
   for (const [domain, counts] of Object.entries(s.byDomain).sort()) {

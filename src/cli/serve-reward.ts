@@ -1,0 +1,66 @@
+// `datascale serve-reward [--config FILE] [--port N]`: the reward server.
+import { parseArgs } from "node:util";
+import { batchingRewardFn } from "../reward/batching.ts";
+import { loadRewardConfig, parseRewardConfig } from "../reward/config.ts";
+import { createRewardSystem } from "../reward/system.ts";
+import { createRewardServer } from "../serve/reward-server.ts";
+
+const HELP = `usage: datascale serve-reward [--config FILE] [--host H] [--port N] [options]
+
+Serves the hybrid reward system. Without --config, the paper's routing: verifiers for
+math/code/instruction/logic; GenRM routes answer 'error' until a judge is configured.
+
+  POST /v1/rewards              {rollouts: Rollout[]} → {rewards: Reward[]}
+  POST /openrlhf, /get_reward   OpenRLHF remote reward protocol
+  GET  /health, /metrics
+
+options:
+  --config FILE     reward config (JSON or YAML)
+  --host H          bind address (default 127.0.0.1)
+  --port N          port (default 8000; 0 picks a free one)
+  --workers N       verifier worker threads (default: all cores)
+  --max-queue N     rollouts admitted at once before 429 (default 65536)
+  --log             log requests (pino JSON)
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: "string" },
+      host: { type: "string", default: "127.0.0.1" },
+      port: { type: "string", default: "8000" },
+      workers: { type: "string" },
+      "max-queue": { type: "string" },
+      log: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const config = values.config === undefined ? parseRewardConfig({}) : await loadRewardConfig(values.config);
+  const system = await createRewardSystem(config, {
+    workers: values.workers === undefined ? undefined : Number(values.workers),
+  });
+  const app = await createRewardServer({
+    rewardFn: batchingRewardFn(system.rewardFn),
+    defaultDomain: config.defaultDomain,
+    domains: system.domains,
+    maxQueue: values["max-queue"] === undefined ? undefined : Number(values["max-queue"]),
+    logger: values.log ?? false,
+  });
+  const address = await app.listen({ host: values.host, port: Number(values.port) });
+  process.stderr.write(
+    `datascale reward server on ${address} (verifiers: ${system.domains.join(", ") || "none"})\n`,
+  );
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+  await app.close();
+  await system.close();
+  return 0;
+}
