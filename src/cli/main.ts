@@ -8,6 +8,7 @@ interface Command {
 }
 
 const COMMANDS: Record<string, Command> = {
+  run: { summary: "run the main job (see README)", load: () => import("./run.ts") },
   verify: {
     summary: "verify rollouts JSONL with the reasoning-task verifiers",
     load: () => import("./verify.ts"),
