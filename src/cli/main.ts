@@ -12,6 +12,10 @@ const COMMANDS: Record<string, Command> = {
     summary: "verify rollouts JSONL with the reasoning-task verifiers",
     load: () => import("./verify.ts"),
   },
+  tasks: {
+    summary: "list task families; generate seeded reasoning tasks as JSONL",
+    load: () => import("./tasks.ts"),
+  },
   schema: { summary: "print the JSON Schema of Task, Rollout and Reward", load: () => import("./schema.ts") },
 };
 
