@@ -33,7 +33,8 @@ export const baseConversion = defineFamily({
     to: z.number().int().min(2).max(36),
   }),
   generate(rng, d) {
-    const bits = lerp(d, 3, 64);
+    // Offset first, from a fixed range: bits never decrease with difficulty for a given seed.
+    const bits = rng.int(0, 2) + lerp(d, 3, 62);
     let v = 1n << BigInt(bits - 1);
     for (let i = 0; i < bits - 1; i++) if (rng.chance(0.5)) v |= 1n << BigInt(i);
     const pairs: [number, number][] =

@@ -19,7 +19,9 @@ export const counting = defineFamily({
   measureName: "n",
   reference: z.looseObject({ answer: z.string() }),
   generate(rng, d) {
-    const n = lerp(d, 4, 40);
+    // The offset is drawn first and from a fixed range, so n never decreases with difficulty
+    // for a given seed while small difficulties still vary.
+    const n = rng.int(0, 2) + lerp(d, 4, 40);
     const terse = isTerse(d);
     const kind = rng.pick(d < 2 ? ["C", "P"] : ["C", "P", "fact", "word"]);
     let prompt: string;
