@@ -43,7 +43,8 @@ export const graphReachability = defineFamily({
         seen.add(`${a},${b}`);
         edges.push([a, b]);
       }
-      const from = rng.int(0, n - 1);
+      // Start from a node with an outgoing edge: an isolated start makes "no" trivial.
+      const from = rng.pick(edges)[0];
       const dist = distances(n, edges, from);
       const minHops = Math.max(1, Math.floor(d / 3));
       const candidates = dist.flatMap((k, v) =>

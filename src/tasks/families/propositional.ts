@@ -44,7 +44,14 @@ export const propositional = defineFamily({
     const leaf = (): Formula => ({ k: "var", name: rng.pick(atoms) });
     let premises: Formula[] = [];
     let conclusion: Formula = leaf();
-    for (let attempt = 0; attempt < 500; attempt++) {
+    if (d < 1) {
+      // The classic two-premise forms: modus ponens (yes) and affirming the consequent (no).
+      const [x, y] = rng.shuffle(["p", "q", "r", "s", "t", "u"]) as [string, string];
+      const v = (name: string): Formula => ({ k: "var", name });
+      premises = [{ k: "bin", op: ">", a: v(x), b: v(y) }, v(want ? x : y)];
+      conclusion = v(want ? y : x);
+    }
+    for (let attempt = 0; attempt < 500 && d >= 1; attempt++) {
       premises = Array.from({ length: nPremises }, () =>
         randomFormula(rng, rng.int(0, maxOps), d < 2 ? [">"] : ["&", "|", ">"], leaf, d < 2 ? 0 : 0.25),
       );
