@@ -131,3 +131,38 @@ test("code_output: trailing whitespace and fences are forgiven, content is not",
   assert.equal(c.check(ref, "3\n[1,2]").verdict, "incorrect");
   assert.equal(c.check(ref, "3").verdict, "incorrect");
 });
+
+test("propositional_logic ground truth: modus ponens yes, affirming the consequent no, over any atom names", () => {
+  const p = fam("propositional_logic");
+  let yes = 0;
+  for (let seed = 0; seed < 60; seed++) {
+    const t = p.generate(seed, 0);
+    const m = /^(\w)->(\w)\. (\w)\. (\w)\?$/.exec(String(t.prompt));
+    assert.ok(m, String(t.prompt));
+    const [, x, y, minor, conclusion] = m;
+    const modusPonens = minor === x && conclusion === y;
+    assert.ok(modusPonens || (minor === y && conclusion === x), String(t.prompt));
+    assert.equal(t.reference?.answer, modusPonens ? "yes" : "no", String(t.prompt));
+    if (modusPonens) yes++;
+  }
+  assert.ok(yes > 15 && yes < 45, `unbalanced: ${yes}/60 yes`);
+});
+
+test("propositional_logic ground truth at higher difficulty agrees with an independent truth table", async () => {
+  const { entails } = await import("../../src/tasks/families/propositional.ts");
+  const v = (name: string) => ({ k: "var" as const, name });
+  const imp = (a: ReturnType<typeof v>, b: ReturnType<typeof v>) => ({
+    k: "bin" as const,
+    op: ">" as const,
+    a,
+    b,
+  });
+  // Hypothetical syllogism: p->q, q->r entails p->r; the converse does not follow.
+  assert.equal(entails([imp(v("p"), v("q")), imp(v("q"), v("r"))], imp(v("p"), v("r"))).entailed, true);
+  assert.equal(entails([imp(v("p"), v("q")), imp(v("q"), v("r"))], imp(v("r"), v("p"))).entailed, false);
+  // Modus tollens: p->q, !q entails !p.
+  assert.equal(
+    entails([imp(v("p"), v("q")), { k: "not", a: v("q") }], { k: "not", a: v("p") }).entailed,
+    true,
+  );
+});

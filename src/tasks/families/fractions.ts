@@ -27,7 +27,9 @@ export const fractions = defineFamily({
       const f = frac();
       const op = rng.pick(ops);
       const lhs = i > 1 && (op === "*" || op === "/") ? `(${text})` : text;
-      text = `${lhs}${op}${f.n}/${f.d}`;
+      // Dividing by a fraction needs parentheses: 1/2/(3/4), not 1/2/3/4.
+      const rhs = op === "/" ? `(${f.n}/${f.d})` : `${f.n}/${f.d}`;
+      text = `${lhs}${op}${rhs}`;
       value =
         op === "+" ? add(value, f) : op === "-" ? sub(value, f) : op === "*" ? mul(value, f) : div(value, f);
     }

@@ -7,11 +7,24 @@ import { unwrapText } from "../answer.ts";
 import { correct, defineFamily, FORMAT_HINT, incorrect, isTerse, lerp } from "../family.ts";
 import { evalFormula, type Formula, randomFormula, showFormula } from "./boolean-eval.ts";
 
-function entails(
+function collectAtoms(f: Formula, into: Set<string>): Set<string> {
+  if (f.k === "var") into.add(f.name);
+  else if (f.k === "not") collectAtoms(f.a, into);
+  else if (f.k === "bin") {
+    collectAtoms(f.a, into);
+    collectAtoms(f.b, into);
+  }
+  return into;
+}
+
+/** Truth table over exactly the atoms that occur, so no atom is silently fixed to false. */
+export function entails(
   premises: readonly Formula[],
   conclusion: Formula,
-  atoms: readonly string[],
 ): { entailed: boolean; satisfiable: boolean } {
+  const seen = new Set<string>();
+  for (const f of [...premises, conclusion]) collectAtoms(f, seen);
+  const atoms = [...seen];
   let satisfiable = false;
   for (let mask = 0; mask < 1 << atoms.length; mask++) {
     const env = Object.fromEntries(atoms.map((a, i) => [a, ((mask >> i) & 1) === 1]));
@@ -56,11 +69,11 @@ export const propositional = defineFamily({
         randomFormula(rng, rng.int(0, maxOps), d < 2 ? [">"] : ["&", "|", ">"], leaf, d < 2 ? 0 : 0.25),
       );
       conclusion = randomFormula(rng, rng.int(0, Math.max(0, maxOps - 1)), ["&", "|", ">"], leaf, 0.3);
-      const { entailed, satisfiable } = entails(premises, conclusion, atoms);
+      const { entailed, satisfiable } = entails(premises, conclusion);
       const distinct = new Set(premises.map((p) => showFormula(p))).size === premises.length;
       if (satisfiable && distinct && entailed === want) break;
     }
-    const { entailed } = entails(premises, conclusion, atoms);
+    const { entailed } = entails(premises, conclusion);
     const prompt = isTerse(d)
       ? `${premises.map((p) => showFormula(p)).join(". ")}. ${showFormula(conclusion)}?`
       : `Premises: ${premises.map((p) => showFormula(p, true, true)).join("; ")}. Here -> is implies, & and, | or, ! not. Does "${showFormula(conclusion, true, true)}" necessarily follow from the premises? Answer yes or no. ${FORMAT_HINT}`;
