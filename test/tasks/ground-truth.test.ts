@@ -70,8 +70,8 @@ test("propositional_logic: answers agree with a truth table over the printed pre
       const m = /^Premises: (.*)\. Here -> is implies.*Does "(.*)" necessarily follow/s.exec(prompt);
       const terse = m ? undefined : /^(.*)\. ([^.]*)\?$/.exec(prompt);
       assert.ok(m ?? terse, prompt);
-      const premises = m ? (m[1] as string).split("; ") : (terse?.[1] as string).split(". ");
-      const conclusion = m ? (m[2] as string) : (terse?.[2] as string);
+      const premises = m ? String(m[1]).split("; ") : String(terse?.[1]).split(". ");
+      const conclusion = String(m ? m[2] : terse?.[2]);
       assert.equal(t.reference?.answer, entailsByTruthTable(premises, conclusion) ? "yes" : "no", prompt);
     }
   }
