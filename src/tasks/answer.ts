@@ -11,7 +11,8 @@ export type Extracted = { ok: true; text: string; format: AnswerFormat } | { ok:
 /** Responses longer than this are judged `incorrect` without parsing, bounding the work per call. */
 export const MAX_RESPONSE_CHARS = 200_000;
 
-const ANSWER_MARK = /\banswer\s*(?::|is\b)/gi;
+// "Answer: 4", "The answer is 4", and the markdown forms "**Answer:** 4", "**Final Answer**: 4".
+const ANSWER_MARK = /\banswer\s*\**\s*(?::|is\b)\s*\**/gi;
 
 function lastBoxed(s: string): string | undefined {
   const at = s.lastIndexOf("\\boxed{");
@@ -29,6 +30,14 @@ function lastBoxed(s: string): string | undefined {
   return undefined;
 }
 
+/** `<answer>\boxed{5}</answer>` and `Answer: $\boxed{5}$` mean 5: unwrap a box that is the whole text. */
+function unwrapBoxed(text: string): string {
+  const inner = text.replace(/^\$+|\$+$/g, "").trim();
+  if (!inner.startsWith("\\boxed{") || !inner.endsWith("}")) return text;
+  const boxed = lastBoxed(inner);
+  return boxed !== undefined && inner === `\\boxed{${boxed}}` ? boxed.trim() : text;
+}
+
 function stripTrailingPeriod(s: string): string {
   return s.replace(/\s*\.\s*$/, "");
 }
@@ -44,7 +53,7 @@ export function extractAnswer(response: string): Extracted {
   if (close >= 0) {
     const open = s.lastIndexOf("<answer>", close);
     if (open < 0) return { ok: false, reason: "unbalanced_answer_tag" };
-    return { ok: true, text: s.slice(open + "<answer>".length, close).trim(), format: "tag" };
+    return { ok: true, text: unwrapBoxed(s.slice(open + "<answer>".length, close).trim()), format: "tag" };
   }
   if (s.includes("<answer>")) return { ok: false, reason: "unclosed_answer_tag" };
 
@@ -56,7 +65,7 @@ export function extractAnswer(response: string): Extracted {
   for (const m of s.matchAll(ANSWER_MARK)) mark = m;
   if (mark !== null) {
     const rest = s.slice(mark.index + mark[0].length);
-    return { ok: true, text: stripTrailingPeriod(rest.trim()), format: "answer-line" };
+    return { ok: true, text: unwrapBoxed(stripTrailingPeriod(rest.trim())), format: "answer-line" };
   }
   const bare = s.trim();
   if (bare === "") return { ok: false, reason: "empty_response" };

@@ -105,3 +105,13 @@ test("Rng is deterministic per (seed, stream), in range, and roughly uniform", (
   assert.throws(() => r.int(3, 2), /lo <= hi/);
   assert.equal(new Rng(1).bigDigits(20).toString().length, 20);
 });
+
+test("markdown answer lines and a box inside the answer tag are unwrapped", () => {
+  assert.equal(text("**Answer:** 42"), "42");
+  assert.equal(text("**Final Answer**: 42"), "42");
+  assert.equal(text("<answer>\\boxed{42}</answer>"), "42");
+  assert.equal(text("<answer>$\\boxed{\\frac{1}{2}}$</answer>"), "\\frac{1}{2}");
+  // Only a box that is the whole answer is unwrapped.
+  assert.equal(text("<answer>\\boxed{1}+\\boxed{2}</answer>"), "\\boxed{1}+\\boxed{2}");
+  assert.equal(text("<answer>see \\boxed{4}</answer>"), "see \\boxed{4}");
+});
