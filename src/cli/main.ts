@@ -21,6 +21,10 @@ const COMMANDS: Record<string, Command> = {
     summary: "serve rewards over HTTP (native, OpenRLHF)",
     load: () => import("./serve-reward.ts"),
   },
+  tasks: {
+    summary: "list task families; generate seeded reasoning tasks as JSONL",
+    load: () => import("./tasks.ts"),
+  },
   schema: { summary: "print the JSON Schema of Task, Rollout and Reward", load: () => import("./schema.ts") },
 };
 

@@ -120,22 +120,18 @@ export function registerSandboxFusion(
       const supported = Object.keys(LANGUAGE_ALIASES).filter((k) =>
         runner.languages.includes(LANGUAGE_ALIASES[k] as string),
       );
-      return reply
-        .code(400)
-        .send({
-          error: {
-            code: "bad_request",
-            message: `language: '${b.language}' is not supported (supported: ${supported.join(", ")})`,
-          },
-        });
+      return reply.code(400).send({
+        error: {
+          code: "bad_request",
+          message: `language: '${b.language}' is not supported (supported: ${supported.join(", ")})`,
+        },
+      });
     }
     if (inflight >= maxConcurrent) {
       reply.header("retry-after", "1");
-      return reply
-        .code(504)
-        .send({
-          error: { code: "overloaded", message: `${inflight} runs in flight (limit ${maxConcurrent})` },
-        });
+      return reply.code(504).send({
+        error: { code: "overloaded", message: `${inflight} runs in flight (limit ${maxConcurrent})` },
+      });
     }
     inflight++;
     try {

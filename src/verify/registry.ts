@@ -9,7 +9,9 @@ import type { Verifier } from "./types.ts";
 
 type Loader = () => Promise<Verifier>;
 
-const LOADERS: Readonly<Record<string, Loader>> = {};
+const LOADERS: Readonly<Record<string, Loader>> = {
+  logic: () => import("./logic/index.ts").then((m) => m.createLogicVerifier()),
+};
 
 export function knownDomains(): string[] {
   return Object.keys(LOADERS);
