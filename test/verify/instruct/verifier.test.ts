@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Reward, type Rollout } from "../../../src/core/schemas.ts";
+import { taskFromIfevalRow } from "../../../src/verify/instruct/ifeval-rows.ts";
 import {
   createInstructionVerifier,
   instructionTypes,
@@ -150,4 +151,25 @@ test("the registry serves domain `instruction` with every IFEval id", async () =
 
 test("options are validated", () => {
   assert.throws(() => createInstructionVerifier({ mode: "lenient" } as never));
+});
+
+test("IFEval-format rows become tasks whose instructions verify unchanged", () => {
+  const row = {
+    key: 1000,
+    prompt: "Write a 300+ word summary ... Do not use any commas and highlight at least 3 sections.",
+    instruction_id_list: ["punctuation:no_comma", "detectable_format:number_highlighted_sections"],
+    kwargs: [{}, { num_highlights: 3, relation: null, num_words: null }],
+  };
+  const task = taskFromIfevalRow(row);
+  assert.equal(task.id, 1000);
+  const r = createInstructionVerifier().verify({
+    ...task,
+    response: "*one* and *two* and *three*",
+  }) as Reward;
+  assert.equal(r.verdict, "correct");
+  assert.throws(
+    () => taskFromIfevalRow({ ...row, kwargs: [{}] }),
+    /kwargs: kwargs and instruction_id_list differ/,
+  );
+  assert.throws(() => taskFromIfevalRow({ ...row, key: undefined }), /key/);
 });
