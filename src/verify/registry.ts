@@ -11,6 +11,7 @@ type Loader = () => Promise<Verifier>;
 
 const LOADERS: Readonly<Record<string, Loader>> = {
   logic: () => import("./logic/index.ts").then((m) => m.createLogicVerifier()),
+  instruction: async () => (await import("./instruct/verifier.ts")).createInstructionVerifier(),
 };
 
 export function knownDomains(): string[] {
