@@ -259,7 +259,9 @@ def run_one(spec, lim, stdin_bytes, cwd, scratch, wipe_dirs):
     lim2 = dict(lim)
     lim2["cpuExceeded"] = cpu_ms >= max(1000, lim["timeMs"])
     status_name, code, sig = classify(status, timed_out, lim2, stderr, ru.ru_maxrss)
-    if status_name == "ok" and out_trunc:
+    # Some runtimes (Node) ignore SIGXFSZ and spin on EFBIG; a full output file is the tell.
+    out_full = out_trunc or len(stdout) >= min(lim["stdoutBytes"], lim["fileBytes"])
+    if out_full and status_name in ("ok", "time_limit", "runtime_error"):
         status_name = "output_limit"
     return {
         "status": status_name,
