@@ -33,6 +33,8 @@ export interface SandboxOptions {
 export interface RunOptions {
   /** Called per result as it arrives; return false to stop the submission's remaining tests. */
   onTest?: (index: number, result: ExecResult) => boolean | undefined;
+  /** Aborting kills the submission's sandbox; unfinished tests get a sandbox_error. */
+  signal?: AbortSignal;
 }
 
 function sandboxError(message: string): ExecResult {
@@ -138,6 +140,9 @@ export class Sandbox {
       sub.tests.reduce((s) => s + userLimits.timeMs + 1000, 0) +
       10_000;
     const result: SubmissionResult = { tests: [], files: {} };
+    const onAbort = () => box.kill();
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    if (options.signal?.aborted) box.kill();
     try {
       const outcome = await box.run(job, deadline, (e: BoxEvent) => {
         if (e.t === "compile") result.compile = e.result;
@@ -162,6 +167,7 @@ export class Sandbox {
     } catch (e) {
       result.tests.push(sandboxError(e instanceof Error ? e.message : String(e)));
     } finally {
+      options.signal?.removeEventListener("abort", onAbort);
       this.#release(box);
     }
     return result;

@@ -9,7 +9,9 @@ import type { Verifier } from "./types.ts";
 
 type Loader = () => Promise<Verifier>;
 
-const LOADERS: Readonly<Record<string, Loader>> = {};
+const LOADERS: Readonly<Record<string, Loader>> = {
+  code: async () => (await import("./code/index.ts")).createCodeVerifier(),
+};
 
 export function knownDomains(): string[] {
   return Object.keys(LOADERS);
