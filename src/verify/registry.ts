@@ -12,6 +12,7 @@ type Loader = () => Promise<Verifier>;
 const LOADERS: Readonly<Record<string, Loader>> = {
   logic: () => import("./logic/index.ts").then((m) => m.createLogicVerifier()),
   instruction: async () => (await import("./instruct/verifier.ts")).createInstructionVerifier(),
+  code: async () => (await import("./code/index.ts")).createCodeVerifier(),
 };
 
 export function knownDomains(): string[] {

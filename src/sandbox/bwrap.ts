@@ -1,0 +1,73 @@
+// The bubblewrap command line for one sandbox: fresh namespaces (user, PID, network,
+// IPC, UTS, cgroup, mount), a read-only view of /usr and the few paths runners need,
+// size-capped private tmpfs for /tmp, the work dir, the build dir and the harness scratch,
+// a cleared environment, and death with the parent.
+import { lstatSync, readlinkSync } from "node:fs";
+
+export const SANDBOX_DIRS = { work: "/work", build: "/build", scratch: "/scratch", tmp: "/tmp" } as const;
+
+export interface BwrapOptions {
+  /** Host paths bound read-only at the same place (toolchains outside /usr). */
+  readOnly: readonly string[];
+  /** Size of each private tmpfs, bytes. */
+  tmpfsBytes: number;
+}
+
+function rootLinks(): string[] {
+  const args: string[] = [];
+  for (const top of ["/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"]) {
+    let st: ReturnType<typeof lstatSync>;
+    try {
+      st = lstatSync(top);
+    } catch {
+      continue;
+    }
+    if (st.isSymbolicLink()) args.push("--symlink", readlinkSync(top), top);
+    else if (st.isDirectory()) args.push("--ro-bind", top, top);
+  }
+  return args;
+}
+
+export function bwrapArgs(options: BwrapOptions): string[] {
+  const size = String(options.tmpfsBytes);
+  const args = [
+    "--unshare-all",
+    "--die-with-parent",
+    "--new-session",
+    "--clearenv",
+    "--setenv",
+    "PATH",
+    "/usr/local/bin:/usr/bin:/bin",
+    "--setenv",
+    "HOME",
+    SANDBOX_DIRS.work,
+    "--setenv",
+    "LANG",
+    "C.UTF-8",
+    "--hostname",
+    "sandbox",
+    "--ro-bind",
+    "/usr",
+    "/usr",
+    ...rootLinks(),
+    "--ro-bind-try",
+    "/etc/alternatives",
+    "/etc/alternatives",
+    "--ro-bind-try",
+    "/etc/ld.so.cache",
+    "/etc/ld.so.cache",
+    "--proc",
+    "/proc",
+    "--dev",
+    "/dev",
+  ];
+  for (const dir of [SANDBOX_DIRS.tmp, SANDBOX_DIRS.work, SANDBOX_DIRS.build, SANDBOX_DIRS.scratch]) {
+    args.push("--size", size, "--tmpfs", dir);
+  }
+  for (const p of new Set(options.readOnly)) {
+    if (p === "/usr" || p.startsWith("/usr/")) continue;
+    args.push("--ro-bind", p, p);
+  }
+  args.push("--chdir", SANDBOX_DIRS.work);
+  return args;
+}

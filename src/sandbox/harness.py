@@ -1,0 +1,342 @@
+# The in-sandbox test harness. One harness process serves exactly ONE submission inside
+# its own fresh bubblewrap sandbox, then exits; the host never reuses it for another.
+#
+# It is started ahead of time (warm) and blocks on stdin for its job, so the sandbox and
+# interpreter start are off the critical path. For each test it forks: Python solutions
+# run in the forked, already-initialised interpreter (no exec, no imports to repeat);
+# other languages exec their binary/interpreter from the fork. After each test every
+# other process in the sandbox's PID namespace is killed and the writable dirs are wiped,
+# so tests of one submission do not see each other's leftovers.
+#
+# Protocol (one JSON object per line): harness -> host on fd 1: {"t":"ready"}, then
+# {"t":"compile",...}? {"t":"test","i":N,...}* {"t":"done","files":{...}}. host -> harness
+# on fd 0: one job line. Untrusted children never hold fd 0/1 of the harness, and the
+# harness makes itself non-dumpable so a child cannot open /proc/<harness>/fd/1 to forge
+# messages.
+import base64
+import builtins
+import io
+import json
+import os
+import resource
+import select
+import shutil
+import signal
+import sys
+import time
+import traceback
+import types
+
+# Imported so that forked Python solutions find them already loaded (the zygote's point).
+import bisect  # noqa: F401
+import collections  # noqa: F401
+import functools  # noqa: F401
+import heapq  # noqa: F401
+import itertools  # noqa: F401
+import math  # noqa: F401
+import re  # noqa: F401
+import string  # noqa: F401
+
+CONTROL = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
+UNSAFE = os.environ.get("DATASCALE_HARNESS_UNSAFE") == "1"
+
+
+def set_dumpable(flag):
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(4, 1 if flag else 0, 0, 0, 0)  # PR_SET_DUMPABLE
+    except Exception:
+        pass
+
+
+def send(msg):
+    CONTROL.write(json.dumps(msg, separators=(",", ":")) + "\n")
+    CONTROL.flush()
+
+
+def tmpfile(dirpath, data=b""):
+    """An anonymous file: created, unlinked, returned as an fd only children we fork inherit."""
+    fd = os.open(dirpath, os.O_TMPFILE | os.O_RDWR, 0o600)
+    if data:
+        os.write(fd, data)
+        os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
+def read_capped(fd, cap):
+    size = os.lseek(fd, 0, os.SEEK_END)
+    os.lseek(fd, 0, os.SEEK_SET)
+    data = os.read(fd, min(size, cap)) if size > 0 else b""
+    return data, size > cap
+
+
+def kill_others(pid):
+    """Kill every process the test may have left behind (daemons, double forks)."""
+    if UNSAFE:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            pass
+        return
+    # kill(-1) reaches every process in this PID namespace except ourselves and its init.
+    try:
+        os.kill(-1, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def wipe(dirs):
+    for d in dirs:
+        try:
+            for name in os.listdir(d):
+                p = os.path.join(d, name)
+                if os.path.isdir(p) and not os.path.islink(p):
+                    shutil.rmtree(p, ignore_errors=True)
+                else:
+                    try:
+                        os.unlink(p)
+                    except OSError:
+                        pass
+        except OSError:
+            pass
+
+
+def apply_limits(lim):
+    def setl(kind, value):
+        if value is None:
+            return
+        try:
+            resource.setrlimit(kind, (value, value))
+        except (ValueError, OSError):
+            pass
+
+    cpu_s = max(1, int((lim["timeMs"] + 999) // 1000))
+    try:
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
+    except (ValueError, OSError):
+        pass
+    if lim.get("memoryMb"):
+        setl(resource.RLIMIT_AS, lim["memoryMb"] * 1024 * 1024)
+    setl(resource.RLIMIT_FSIZE, lim["fileBytes"])
+    setl(resource.RLIMIT_NOFILE, lim["openFiles"])
+    setl(resource.RLIMIT_NPROC, lim["processes"])
+    setl(resource.RLIMIT_CORE, 0)
+    setl(resource.RLIMIT_MEMLOCK, 0)
+
+
+def child_setup(lim, infd, outfd, errfd, cwd):
+    os.setsid()
+    for s in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGTERM):
+        signal.signal(s, signal.SIG_DFL)
+    os.dup2(infd, 0)
+    os.dup2(outfd, 1)
+    os.dup2(errfd, 2)
+    os.closerange(3, 65536)
+    os.chdir(cwd)
+    apply_limits(lim)
+
+
+def run_python_inproc(code_obj, filename, argv):
+    mod = types.ModuleType("__main__")
+    mod.__file__ = filename
+    mod.__builtins__ = builtins
+    sys.modules["__main__"] = mod
+    sys.argv = [filename] + list(argv)
+    sys.stdin = io.TextIOWrapper(io.BufferedReader(io.FileIO(0, "r", closefd=False)), encoding="utf-8")
+    sys.stdout = io.TextIOWrapper(io.BufferedWriter(io.FileIO(1, "w", closefd=False)), encoding="utf-8")
+    sys.stderr = io.TextIOWrapper(
+        io.BufferedWriter(io.FileIO(2, "w", closefd=False)), encoding="utf-8", errors="backslashreplace"
+    )
+    sys.__stdin__, sys.__stdout__, sys.__stderr__ = sys.stdin, sys.stdout, sys.stderr
+    code = 0
+    try:
+        exec(code_obj, mod.__dict__)
+    except SystemExit as e:
+        if e.code is None:
+            code = 0
+        elif isinstance(e.code, int):
+            code = e.code & 0xFF
+        else:
+            try:
+                sys.stderr.write(str(e.code) + "\n")
+            except Exception:
+                pass
+            code = 1
+    except BaseException:
+        try:
+            traceback.print_exc()
+        except BaseException:
+            pass
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:
+            code = code or 1
+    os._exit(code)
+
+
+def classify(waitstatus, timed_out, lim, stderr, rss_kb):
+    if timed_out:
+        return "time_limit", None, None
+    if os.WIFSIGNALED(waitstatus):
+        sig = os.WTERMSIG(waitstatus)
+        if sig in (signal.SIGXCPU,):
+            return "time_limit", None, sig
+        if sig == signal.SIGKILL and lim.get("cpuExceeded"):
+            return "time_limit", None, sig
+        if sig == signal.SIGXFSZ:
+            return "output_limit", None, sig
+        if memory_error(stderr, rss_kb, lim):
+            return "memory_limit", None, sig
+        return "runtime_error", None, sig
+    code = os.WEXITSTATUS(waitstatus)
+    if code == 0:
+        return "ok", 0, None
+    if memory_error(stderr, rss_kb, lim):
+        return "memory_limit", code, None
+    return "runtime_error", code, None
+
+
+MEMORY_MARKERS = (b"MemoryError", b"std::bad_alloc", b"heap out of memory", b"Cannot allocate memory",
+                  b"Array buffer allocation failed", b"Invalid array length")
+
+
+def memory_error(stderr, rss_kb, lim):
+    if any(m in stderr for m in MEMORY_MARKERS):
+        return True
+    mem = lim.get("memoryMb")
+    return bool(mem) and rss_kb >= mem * 1024 * 0.95
+
+
+def run_one(spec, lim, stdin_bytes, cwd, scratch, wipe_dirs):
+    """Fork, run one program to completion or its limits, and return its result dict."""
+    infd = tmpfile(scratch, stdin_bytes)
+    outfd = tmpfile(scratch)
+    errfd = tmpfile(scratch)
+    start = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            child_setup(lim, infd, outfd, errfd, cwd)
+            if spec["kind"] == "python":
+                run_python_inproc(spec["code"], spec["filename"], spec.get("args", []))
+            else:
+                os.execve(spec["argv"][0], spec["argv"], spec["env"])
+        except BaseException:
+            try:
+                os.write(2, traceback.format_exc().encode())
+            except BaseException:
+                pass
+        os._exit(127)
+    timed_out = False
+    deadline = start + lim["timeMs"] / 1000.0
+    pidfd = os.pidfd_open(pid)
+    poller = select.poll()
+    poller.register(pidfd, select.POLLIN)
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            timed_out = True
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+            break
+        if poller.poll(max(1, int(remaining * 1000))):
+            break
+    _, status, ru = os.wait4(pid, 0)
+    os.close(pidfd)
+    wall_ms = (time.monotonic() - start) * 1000.0
+    kill_others(pid)
+    stdout, out_trunc = read_capped(outfd, lim["stdoutBytes"])
+    stderr, err_trunc = read_capped(errfd, lim["stderrBytes"])
+    for fd in (infd, outfd, errfd):
+        os.close(fd)
+    wipe(wipe_dirs)
+    cpu_ms = (ru.ru_utime + ru.ru_stime) * 1000.0
+    lim2 = dict(lim)
+    lim2["cpuExceeded"] = cpu_ms >= max(1000, lim["timeMs"])
+    status_name, code, sig = classify(status, timed_out, lim2, stderr, ru.ru_maxrss)
+    # Some runtimes (Node) ignore SIGXFSZ and spin on EFBIG; a full output file is the tell.
+    out_full = out_trunc or len(stdout) >= min(lim["stdoutBytes"], lim["fileBytes"])
+    if out_full and status_name in ("ok", "time_limit", "runtime_error"):
+        status_name = "output_limit"
+    return {
+        "status": status_name,
+        "exitCode": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
+        "signal": (os.WTERMSIG(status) if os.WIFSIGNALED(status) else None),
+        "stdout": stdout.decode("utf-8", "replace"),
+        "stderr": stderr.decode("utf-8", "replace"),
+        "stdoutTruncated": out_trunc,
+        "stderrTruncated": err_trunc,
+        "wallMs": round(wall_ms, 3),
+        "cpuMs": round(cpu_ms, 3),
+        "memoryKb": ru.ru_maxrss,
+    }
+
+
+def main():
+    paths = json.loads(sys.argv[1])
+    work, scratch, build = paths["work"], paths["scratch"], paths["build"]
+    set_dumpable(False)
+    send({"t": "ready", "pid": os.getpid()})
+    line = sys.stdin.readline()
+    if not line:
+        return
+    job = json.loads(line)
+    for rel, b64 in job.get("files", {}).items():
+        dest = os.path.join(work, rel)
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        with open(dest, "wb") as f:
+            f.write(base64.b64decode(b64))
+    src_path = os.path.join(build, job["sourceName"])
+    with open(src_path, "w", encoding="utf-8") as f:
+        f.write(job["source"])
+    wipe_dirs = [] if UNSAFE else job.get("wipe", [])
+
+    if job.get("compile"):
+        c = job["compile"]
+        res = run_one({"kind": "exec", "argv": c["argv"], "env": job["env"]}, c["limits"], b"", build, scratch, [])
+        if res["status"] != "ok":
+            res["status"] = "compile_error" if res["status"] == "runtime_error" else res["status"]
+        send({"t": "compile", "result": res})
+        if res["status"] != "ok":
+            send({"t": "done", "files": {}})
+            return
+    run = job["run"]
+    if run["kind"] == "python":
+        try:
+            code_obj = compile(job["source"], src_path, "exec")
+        except (SyntaxError, ValueError) as e:
+            msg = "".join(traceback.format_exception_only(type(e), e))
+            send({"t": "compile", "result": {
+                "status": "compile_error", "exitCode": 1, "signal": None, "stdout": "", "stderr": msg,
+                "stdoutTruncated": False, "stderrTruncated": False, "wallMs": 0, "cpuMs": 0, "memoryKb": 0}})
+            send({"t": "done", "files": {}})
+            return
+        spec = {"kind": "python", "code": code_obj, "filename": src_path, "args": run.get("args", [])}
+    else:
+        spec = {"kind": "exec", "argv": run["argv"], "env": job["env"]}
+    for i, stdin in enumerate(job["tests"]):
+        res = run_one(spec, job["limits"], stdin.encode("utf-8"), work, scratch,
+                      wipe_dirs if i < len(job["tests"]) - 1 else [])
+        send({"t": "test", "i": i, "result": res})
+    files = {}
+    for rel in job.get("fetch", []):
+        p = os.path.join(work, rel)
+        try:
+            with open(p, "rb") as f:
+                files[rel] = base64.b64encode(f.read(job["limits"]["fileBytes"])).decode()
+        except OSError:
+            pass
+    send({"t": "done", "files": files})
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except BaseException:
+        sys.stderr.write("datascale harness failure:\n" + traceback.format_exc())
+        sys.exit(70)

@@ -1,0 +1,34 @@
+// A language runner: how to compile (optionally) and run one source file inside the
+// sandbox. Adding a language is one file implementing this and one line in index.ts.
+import type { Limits } from "../types.ts";
+
+/** Paths as the sandboxed program sees them. */
+export interface SandboxPaths {
+  /** Writable, empty, the program's cwd; wiped between tests. */
+  work: string;
+  /** Holds the source and compiled binary. */
+  build: string;
+}
+
+export type RunSpec =
+  /** Run in the harness's forked, already-warm Python interpreter (no exec). */
+  | { kind: "python"; args: string[] }
+  /** exec this argv from the fork. */
+  | { kind: "exec"; argv: string[] };
+
+export interface Runner {
+  /** Canonical name, e.g. `python`. */
+  readonly language: string;
+  /** Other names accepted for the language (SandboxFusion's `nodejs`, `py`, ...). */
+  readonly aliases: readonly string[];
+  /** Info strings of fenced code blocks that hold this language, lower case. */
+  readonly fenceTags: readonly string[];
+  readonly sourceName: string;
+  /** Host paths the runner's toolchain needs, bound read-only at the same path. */
+  readonly hostPaths: readonly string[];
+  compile?(paths: SandboxPaths): string[];
+  /** `limits` are the caller's, before `limits()` adjusts them. */
+  run(paths: SandboxPaths, limits: Limits): RunSpec;
+  /** Adjusts per-test limits for the runtime (e.g. V8 reserves address space it never uses). */
+  limits?(limits: Limits): Limits;
+}

@@ -1,0 +1,185 @@
+// The sandbox service used by verifiers, the CLI and (later) the SandboxFusion-compatible
+// server: a bounded number of concurrent sandboxes, with warm ones started ahead of need.
+// Each sandbox serves exactly one submission and is then destroyed, so submissions never
+// share a process, a namespace or a file system; the tests of one submission share its
+// sandbox (forked per test, leftovers killed and wiped between tests).
+import { availableParallelism } from "node:os";
+import { DataScaleError, formatZodError } from "../core/errors.ts";
+import { type BoxConfig, type BoxEvent, type HarnessJob, SandboxBox } from "./box.ts";
+import { type IsolationReport, probeIsolation } from "./isolation.ts";
+import { findRunner, RUNNERS } from "./runners/index.ts";
+import {
+  DEFAULT_COMPILE_LIMITS,
+  DEFAULT_LIMITS,
+  type ExecResult,
+  type Limits,
+  Submission,
+  type SubmissionInput,
+  type SubmissionResult,
+} from "./types.ts";
+
+export interface SandboxOptions {
+  /** Submissions running at once; default: available cores. */
+  concurrency?: number;
+  /** Sandboxes kept started and idle, ready for the next submission; default: concurrency. */
+  warm?: number;
+  /** Run without namespaces when bubblewrap is unusable. Only rlimits remain. Never for untrusted code. */
+  unsafe?: boolean;
+  /** Size of each private tmpfs (/tmp, work, build), bytes; default 64 MiB. */
+  tmpfsBytes?: number;
+  python?: string;
+}
+
+export interface RunOptions {
+  /** Called per result as it arrives; return false to stop the submission's remaining tests. */
+  onTest?: (index: number, result: ExecResult) => boolean | undefined;
+  /** Aborting kills the submission's sandbox; unfinished tests get a sandbox_error. */
+  signal?: AbortSignal;
+}
+
+function sandboxError(message: string): ExecResult {
+  return {
+    status: "sandbox_error",
+    exitCode: null,
+    signal: null,
+    stdout: "",
+    stderr: message,
+    stdoutTruncated: false,
+    stderrTruncated: false,
+    wallMs: 0,
+    cpuMs: 0,
+    memoryKb: 0,
+  };
+}
+
+export class Sandbox {
+  readonly isolation: "bwrap" | "unsafe";
+  readonly report: IsolationReport;
+  readonly concurrency: number;
+  readonly #warm: number;
+  readonly #config: BoxConfig;
+  readonly #idle: SandboxBox[] = [];
+  readonly #waiters: (() => void)[] = [];
+  #running = 0;
+  #closed = false;
+
+  constructor(options: SandboxOptions = {}, report: IsolationReport = probeIsolation()) {
+    this.report = report;
+    if (report.bwrap.works) this.isolation = "bwrap";
+    else if (options.unsafe === true) this.isolation = "unsafe";
+    else {
+      throw new DataScaleError(
+        "sandbox_unavailable",
+        `no isolation available (${report.bwrap.error}); refusing to run untrusted code. ` +
+          "Install bubblewrap or pass the explicit unsafe flag (never for model outputs).",
+      );
+    }
+    this.concurrency = Math.max(1, options.concurrency ?? availableParallelism());
+    this.#warm = Math.max(0, options.warm ?? this.concurrency);
+    this.#config = {
+      isolation: this.isolation,
+      bwrapPath: report.bwrap.path ?? "bwrap",
+      python: options.python ?? "/usr/bin/python3",
+      uid: report.uid,
+      gid: report.gid,
+      readOnly: RUNNERS.flatMap((r) => r.hostPaths),
+      tmpfsBytes: options.tmpfsBytes ?? 64 << 20,
+    };
+    this.#refill();
+  }
+
+  #refill(): void {
+    while (!this.#closed && this.#idle.length < this.#warm) this.#idle.push(new SandboxBox(this.#config));
+  }
+
+  async #acquire(): Promise<SandboxBox> {
+    while (this.#running >= this.concurrency) await new Promise<void>((r) => this.#waiters.push(r));
+    this.#running++;
+    const box = this.#idle.shift() ?? new SandboxBox(this.#config);
+    this.#refill();
+    return box;
+  }
+
+  #release(box: SandboxBox): void {
+    box.kill();
+    this.#running--;
+    this.#waiters.shift()?.();
+  }
+
+  /** Runs every test of one submission in one fresh sandbox. Never throws for program faults. */
+  async runSubmission(input: SubmissionInput, options: RunOptions = {}): Promise<SubmissionResult> {
+    if (this.#closed) throw new DataScaleError("sandbox_closed", "sandbox is closed");
+    const parsed = Submission.safeParse(input);
+    if (!parsed.success) throw new DataScaleError("bad_submission", formatZodError(parsed.error));
+    const sub = parsed.data;
+    const runner = findRunner(sub.language);
+    if (runner === undefined) {
+      throw new DataScaleError(
+        "unknown_language",
+        `language '${sub.language}' is not supported (known: ${RUNNERS.map((r) => r.language).join(", ")})`,
+      );
+    }
+    const userLimits: Limits = { ...DEFAULT_LIMITS, ...sub.limits };
+    const compileLimits: Limits = { ...DEFAULT_COMPILE_LIMITS, ...sub.compileLimits };
+    const box = await this.#acquire();
+    const paths = box.paths;
+    const job: HarnessJob = {
+      sourceName: runner.sourceName,
+      source: sub.code,
+      files: sub.files,
+      fetch: sub.fetchFiles,
+      env: { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: paths.work, LANG: "C.UTF-8", TMPDIR: paths.tmp },
+      wipe: [paths.work, paths.tmp],
+      limits: runner.limits?.(userLimits) ?? userLimits,
+      run: runner.run(paths, userLimits),
+      tests: sub.tests.map((t) => t.stdin),
+    };
+    if (runner.compile !== undefined) job.compile = { argv: runner.compile(paths), limits: compileLimits };
+    const deadline =
+      (runner.compile === undefined ? 0 : compileLimits.timeMs) +
+      sub.tests.reduce((s) => s + userLimits.timeMs + 1000, 0) +
+      10_000;
+    const result: SubmissionResult = { tests: [], files: {} };
+    const onAbort = () => box.kill();
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    if (options.signal?.aborted) box.kill();
+    try {
+      const outcome = await box.run(job, deadline, (e: BoxEvent) => {
+        if (e.t === "compile") result.compile = e.result;
+        else if (e.t === "test") {
+          result.tests.push(e.result);
+          return options.onTest?.(e.i, e.result);
+        } else result.files = e.files;
+        return undefined;
+      });
+      if (outcome.failure !== undefined) {
+        const compiling = runner.compile !== undefined && result.compile === undefined;
+        if (outcome.failure.kind === "infrastructure") {
+          if (compiling) result.compile = sandboxError(outcome.failure.message);
+          else if (result.tests.length < sub.tests.length)
+            result.tests.push(sandboxError(outcome.failure.message));
+        } else {
+          const r: ExecResult = { ...sandboxError(outcome.failure.message), status: "runtime_error" };
+          if (compiling) result.compile = { ...r, status: "compile_error" };
+          else if (result.tests.length < sub.tests.length) result.tests.push(r);
+        }
+      }
+    } catch (e) {
+      result.tests.push(sandboxError(e instanceof Error ? e.message : String(e)));
+    } finally {
+      options.signal?.removeEventListener("abort", onAbort);
+      this.#release(box);
+    }
+    return result;
+  }
+
+  /** Stops the warm sandboxes. Running submissions finish first. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const idle = this.#idle.splice(0);
+    for (const b of idle) b.kill();
+    await Promise.all(idle.map((b) => b.closed()));
+  }
+}
+
+export { findRunner, RUNNERS };
