@@ -1,0 +1,388 @@
+// Checkpoints in the Hugging Face layout (config.json + model.safetensors [+ shards] +
+// tokenizer files) ↔ a neutral {config, tensors} structure the decoder loads. Llama,
+// Mistral, Qwen2 and SmolLM share one tensor layout; only Qwen2 adds q/k/v biases.
+//
+// Neutral tensor names (PyTorch Linear layout, [out, in], row-major):
+//   embed [vocab, dim]                      ← model.embed_tokens.weight
+//   layers.N.attn_norm [dim]                ← model.layers.N.input_layernorm.weight
+//   layers.N.wq [heads*headDim, dim]        ← model.layers.N.self_attn.q_proj.weight (and wk, wv)
+//   layers.N.bq [heads*headDim]             ← model.layers.N.self_attn.q_proj.bias (Qwen2; and bk, bv)
+//   layers.N.wo [dim, heads*headDim]        ← model.layers.N.self_attn.o_proj.weight
+//   layers.N.mlp_norm [dim]                 ← model.layers.N.post_attention_layernorm.weight
+//   layers.N.w_gate, w_up [ffn, dim]; w_down [dim, ffn] ← model.layers.N.mlp.{gate,up,down}_proj.weight
+//   final_norm [dim]                        ← model.norm.weight
+//   lm_head [vocab, dim]                    ← lm_head.weight (absent when tieEmbeddings)
+//   value_head.weight [1, dim], value_head.bias [1]; score [1, dim] ← score.weight (reward head)
+// q/k weights are stored as HF stores them: rows ordered for the "rotate_half" RoPE (pairs
+// (i, i + headDim/2)). A decoder with interleaved RoPE permutes them (see `interleaveRopeRows`).
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { z } from "zod";
+import { DataScaleError, formatZodError } from "../core/errors.ts";
+import { readSafetensors, type StoredDtype, type Tensor, writeSafetensors } from "./safetensors.ts";
+
+export interface DecoderConfig {
+  architecture: "llama" | "qwen2" | "mistral";
+  vocabSize: number;
+  dim: number;
+  nLayers: number;
+  nHeads: number;
+  nKvHeads: number;
+  headDim: number;
+  ffnDim: number;
+  maxSeqLen: number;
+  ropeTheta: number;
+  normEps: number;
+  tieEmbeddings: boolean;
+  /** q/k/v projections have biases (always for Qwen2; `attention_bias` for Llama). */
+  qkvBias: boolean;
+  /** HF `rope_scaling` as given (e.g. Llama 3.1's "llama3" scaling); null when absent. */
+  ropeScaling: Record<string, unknown> | null;
+  bosTokenId: number | undefined;
+  eosTokenIds: number[];
+}
+
+export interface Checkpoint {
+  config: DecoderConfig;
+  tensors: Map<string, Tensor>;
+  /** Tensors in the files that this mapping does not use (e.g. rotary inv_freq buffers). */
+  ignored: string[];
+}
+
+const HfConfigSchema = z.looseObject({
+  model_type: z.enum(["llama", "qwen2", "mistral"], {
+    error: (issue) =>
+      `unsupported model_type ${JSON.stringify(issue.input)} (supported: llama, qwen2, mistral)`,
+  }),
+  vocab_size: z.number().int().positive(),
+  hidden_size: z.number().int().positive(),
+  intermediate_size: z.number().int().positive(),
+  num_hidden_layers: z.number().int().nonnegative(),
+  num_attention_heads: z.number().int().positive(),
+  num_key_value_heads: z.number().int().positive().nullish(),
+  head_dim: z.number().int().positive().nullish(),
+  max_position_embeddings: z.number().int().positive().default(2048),
+  rms_norm_eps: z.number().positive().default(1e-6),
+  rope_theta: z.number().positive().default(10000),
+  rope_scaling: z.record(z.string(), z.unknown()).nullish(),
+  tie_word_embeddings: z.boolean().optional(),
+  attention_bias: z.boolean().optional(),
+  mlp_bias: z.boolean().optional(),
+  hidden_act: z.string().default("silu"),
+  bos_token_id: z.number().int().nullish(),
+  eos_token_id: z.union([z.number().int(), z.array(z.number().int())]).nullish(),
+});
+export type HfConfig = z.infer<typeof HfConfigSchema>;
+
+/** Maps a parsed HF config.json to our config; `source` names the file in errors. */
+export function configFromHf(raw: unknown, source = "config.json"): DecoderConfig {
+  const parsed = HfConfigSchema.safeParse(raw);
+  if (!parsed.success) throw new DataScaleError("bad_config", `${source}: ${formatZodError(parsed.error)}`);
+  const c = parsed.data;
+  if (c.hidden_act !== "silu") {
+    throw new DataScaleError(
+      "bad_config",
+      `${source}: hidden_act '${c.hidden_act}' is not supported (only silu)`,
+    );
+  }
+  if (c.mlp_bias) throw new DataScaleError("bad_config", `${source}: mlp_bias is not supported`);
+  const nKvHeads = c.num_key_value_heads ?? c.num_attention_heads;
+  if (c.num_attention_heads % nKvHeads !== 0) {
+    throw new DataScaleError(
+      "bad_config",
+      `${source}: num_attention_heads ${c.num_attention_heads} is not a multiple of num_key_value_heads ${nKvHeads}`,
+    );
+  }
+  const headDim = c.head_dim ?? c.hidden_size / c.num_attention_heads;
+  if (!Number.isInteger(headDim)) {
+    throw new DataScaleError("bad_config", `${source}: hidden_size is not divisible by num_attention_heads`);
+  }
+  const eos = c.eos_token_id;
+  return {
+    architecture: c.model_type,
+    vocabSize: c.vocab_size,
+    dim: c.hidden_size,
+    nLayers: c.num_hidden_layers,
+    nHeads: c.num_attention_heads,
+    nKvHeads,
+    headDim,
+    ffnDim: c.intermediate_size,
+    maxSeqLen: c.max_position_embeddings,
+    ropeTheta: c.rope_theta,
+    normEps: c.rms_norm_eps,
+    // transformers' default for tie_word_embeddings is true for Qwen2 and false for Llama/Mistral.
+    tieEmbeddings: c.tie_word_embeddings ?? c.model_type === "qwen2",
+    qkvBias: c.model_type === "qwen2" || c.attention_bias === true,
+    ropeScaling: c.rope_scaling ?? null,
+    bosTokenId: c.bos_token_id ?? undefined,
+    eosTokenIds: eos === null || eos === undefined ? [] : Array.isArray(eos) ? eos : [eos],
+  };
+}
+
+/** Our config as an HF config.json that transformers loads. */
+export function configToHf(config: DecoderConfig): Record<string, unknown> {
+  const architectures = {
+    llama: "LlamaForCausalLM",
+    qwen2: "Qwen2ForCausalLM",
+    mistral: "MistralForCausalLM",
+  };
+  const out: Record<string, unknown> = {
+    architectures: [architectures[config.architecture]],
+    model_type: config.architecture,
+    vocab_size: config.vocabSize,
+    hidden_size: config.dim,
+    intermediate_size: config.ffnDim,
+    num_hidden_layers: config.nLayers,
+    num_attention_heads: config.nHeads,
+    num_key_value_heads: config.nKvHeads,
+    head_dim: config.headDim,
+    max_position_embeddings: config.maxSeqLen,
+    rms_norm_eps: config.normEps,
+    rope_theta: config.ropeTheta,
+    rope_scaling: config.ropeScaling,
+    tie_word_embeddings: config.tieEmbeddings,
+    hidden_act: "silu",
+    torch_dtype: "float32",
+  };
+  if (config.architecture !== "qwen2") out["attention_bias"] = config.qkvBias;
+  if (config.bosTokenId !== undefined) out["bos_token_id"] = config.bosTokenId;
+  if (config.eosTokenIds.length > 0) {
+    out["eos_token_id"] = config.eosTokenIds.length === 1 ? config.eosTokenIds[0] : config.eosTokenIds;
+  }
+  return out;
+}
+
+const LAYER_NAMES: [hf: string, ours: string][] = [
+  ["input_layernorm.weight", "attn_norm"],
+  ["self_attn.q_proj.weight", "wq"],
+  ["self_attn.k_proj.weight", "wk"],
+  ["self_attn.v_proj.weight", "wv"],
+  ["self_attn.q_proj.bias", "bq"],
+  ["self_attn.k_proj.bias", "bk"],
+  ["self_attn.v_proj.bias", "bv"],
+  ["self_attn.o_proj.weight", "wo"],
+  ["post_attention_layernorm.weight", "mlp_norm"],
+  ["mlp.gate_proj.weight", "w_gate"],
+  ["mlp.up_proj.weight", "w_up"],
+  ["mlp.down_proj.weight", "w_down"],
+];
+const TOP_NAMES: [hf: string, ours: string][] = [
+  ["model.embed_tokens.weight", "embed"],
+  ["model.norm.weight", "final_norm"],
+  ["lm_head.weight", "lm_head"],
+  ["score.weight", "score"],
+  ["value_head.weight", "value_head.weight"],
+  ["value_head.bias", "value_head.bias"],
+];
+
+/** HF tensor name → neutral name, or undefined for tensors we do not use. */
+export function neutralName(hfName: string): string | undefined {
+  const top = TOP_NAMES.find(([hf]) => hf === hfName);
+  if (top !== undefined) return top[1];
+  const m = /^model\.layers\.(\d+)\.(.+)$/.exec(hfName);
+  if (m === null) return undefined;
+  const layer = LAYER_NAMES.find(([hf]) => hf === m[2]);
+  return layer === undefined ? undefined : `layers.${m[1]}.${layer[1]}`;
+}
+
+/** Neutral name → HF tensor name. */
+export function hfName(neutral: string): string {
+  const top = TOP_NAMES.find(([, ours]) => ours === neutral);
+  if (top !== undefined) return top[0];
+  const m = /^layers\.(\d+)\.(.+)$/.exec(neutral);
+  const layer = m === null ? undefined : LAYER_NAMES.find(([, ours]) => ours === m[2]);
+  if (m === null || layer === undefined) {
+    throw new DataScaleError("bad_tensor", `tensor '${neutral}' has no Hugging Face name`);
+  }
+  return `model.layers.${m[1]}.${layer[0]}`;
+}
+
+/** The shape every tensor must have under `config`; heads are optional. */
+export function expectedShapes(config: DecoderConfig): Map<string, number[]> {
+  const { vocabSize: v, dim: d, nHeads, nKvHeads, headDim, ffnDim: f } = config;
+  const q = nHeads * headDim;
+  const kv = nKvHeads * headDim;
+  const shapes = new Map<string, number[]>([
+    ["embed", [v, d]],
+    ["final_norm", [d]],
+  ]);
+  if (!config.tieEmbeddings) shapes.set("lm_head", [v, d]);
+  for (let i = 0; i < config.nLayers; i++) {
+    const p = `layers.${i}.`;
+    shapes.set(`${p}attn_norm`, [d]);
+    shapes.set(`${p}wq`, [q, d]);
+    shapes.set(`${p}wk`, [kv, d]);
+    shapes.set(`${p}wv`, [kv, d]);
+    if (config.qkvBias) {
+      shapes.set(`${p}bq`, [q]);
+      shapes.set(`${p}bk`, [kv]);
+      shapes.set(`${p}bv`, [kv]);
+    }
+    shapes.set(`${p}wo`, [d, q]);
+    shapes.set(`${p}mlp_norm`, [d]);
+    shapes.set(`${p}w_gate`, [f, d]);
+    shapes.set(`${p}w_up`, [f, d]);
+    shapes.set(`${p}w_down`, [d, f]);
+  }
+  return shapes;
+}
+
+const OPTIONAL_SHAPES = (d: number): Map<string, number[]> =>
+  new Map([
+    ["score", [1, d]],
+    ["value_head.weight", [1, d]],
+    ["value_head.bias", [1]],
+  ]);
+
+/** Checks names and shapes against the config; throws naming the first bad tensor. */
+export function validateTensors(config: DecoderConfig, tensors: Map<string, Tensor>, source: string): void {
+  const expected = expectedShapes(config);
+  const optional = OPTIONAL_SHAPES(config.dim);
+  for (const [name, shape] of expected) {
+    const t = tensors.get(name);
+    if (t === undefined) {
+      const hint = name === "lm_head" ? " (config says tie_word_embeddings: false)" : "";
+      throw new DataScaleError("bad_checkpoint", `${source}: missing tensor '${hfName(name)}'${hint}`);
+    }
+    if (t.shape.join(",") !== shape.join(",")) {
+      throw new DataScaleError(
+        "bad_checkpoint",
+        `${source}: tensor '${hfName(name)}' has shape [${t.shape}], config.json implies [${shape}]`,
+      );
+    }
+  }
+  for (const [name, t] of tensors) {
+    if (expected.has(name)) continue;
+    const shape = optional.get(name);
+    if (shape === undefined)
+      throw new DataScaleError("bad_checkpoint", `${source}: unexpected tensor '${name}'`);
+    if (t.shape.join(",") !== shape.join(",")) {
+      throw new DataScaleError(
+        "bad_checkpoint",
+        `${source}: tensor '${hfName(name)}' has shape [${t.shape}], expected [${shape}]`,
+      );
+    }
+  }
+}
+
+const ShardIndexSchema = z.object({ weight_map: z.record(z.string(), z.string()) });
+
+async function readJson(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    throw new DataScaleError("not_found", `${path}: cannot read (${(error as Error).message})`, {
+      cause: error,
+    });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new DataScaleError("bad_checkpoint", `${path}: not JSON (${(error as Error).message})`);
+  }
+}
+
+/** Loads config.json and model.safetensors (or the shards of model.safetensors.index.json). */
+export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
+  const config = configFromHf(await readJson(join(dir, "config.json")), join(dir, "config.json"));
+  let files = ["model.safetensors"];
+  const indexPath = join(dir, "model.safetensors.index.json");
+  const index = await readJson(indexPath).catch((error: unknown) => {
+    if (error instanceof DataScaleError && error.code === "not_found") return undefined;
+    throw error;
+  });
+  if (index !== undefined) {
+    const parsed = ShardIndexSchema.safeParse(index);
+    if (!parsed.success)
+      throw new DataScaleError("bad_checkpoint", `${indexPath}: ${formatZodError(parsed.error)}`);
+    files = [...new Set(Object.values(parsed.data.weight_map))].sort();
+  }
+  const tensors = new Map<string, Tensor>();
+  const ignored: string[] = [];
+  for (const file of files) {
+    const loaded = await readSafetensors(join(dir, file));
+    for (const [name, tensor] of loaded.tensors) {
+      const neutral = neutralName(name);
+      if (neutral === undefined) ignored.push(name);
+      else tensors.set(neutral, tensor);
+    }
+  }
+  // Some tied checkpoints (e.g. SmolLM) still store lm_head; drop it only if it is the embedding.
+  if (config.tieEmbeddings && tensors.has("lm_head")) {
+    ignored.push("lm_head.weight");
+    tensors.delete("lm_head");
+  }
+  validateTensors(config, tensors, dir);
+  return { config, tensors, ignored };
+}
+
+export interface SaveCheckpointOptions {
+  /** On-disk dtype (default F32: bit-exact). */
+  dtype?: StoredDtype;
+  /** tokenizer.json / tokenizer_config.json contents to write alongside. */
+  tokenizerJson?: unknown;
+  tokenizerConfig?: Record<string, unknown>;
+  /** Extra generation_config.json fields. */
+  generationConfig?: Record<string, unknown>;
+}
+
+/** Writes config.json + model.safetensors (+ tokenizer files) that transformers can load. */
+export async function saveCheckpoint(
+  dir: string,
+  checkpoint: { config: DecoderConfig; tensors: Map<string, Tensor> },
+  options: SaveCheckpointOptions = {},
+): Promise<void> {
+  validateTensors(checkpoint.config, checkpoint.tensors, "saveCheckpoint");
+  await mkdir(dir, { recursive: true });
+  const hf = new Map<string, Tensor>();
+  for (const [name, t] of checkpoint.tensors) hf.set(hfName(name), t);
+  const config = configToHf(checkpoint.config);
+  if (options.dtype !== undefined)
+    config["torch_dtype"] = { F32: "float32", BF16: "bfloat16", F16: "float16" }[options.dtype];
+  await writeFile(join(dir, "config.json"), `${JSON.stringify(config, null, 2)}\n`);
+  await writeSafetensors(join(dir, "model.safetensors"), hf, {
+    dtype: options.dtype ?? "F32",
+    metadata: { format: "pt" },
+  });
+  if (options.tokenizerJson !== undefined)
+    await writeFile(join(dir, "tokenizer.json"), JSON.stringify(options.tokenizerJson));
+  if (options.tokenizerConfig !== undefined) {
+    await writeFile(
+      join(dir, "tokenizer_config.json"),
+      `${JSON.stringify(options.tokenizerConfig, null, 2)}\n`,
+    );
+  }
+  const generation: Record<string, unknown> = { ...options.generationConfig };
+  if (checkpoint.config.bosTokenId !== undefined) generation["bos_token_id"] ??= checkpoint.config.bosTokenId;
+  if (checkpoint.config.eosTokenIds.length > 0) generation["eos_token_id"] ??= checkpoint.config.eosTokenIds;
+  await writeFile(join(dir, "generation_config.json"), `${JSON.stringify(generation, null, 2)}\n`);
+}
+
+/**
+ * Reorders q/k projection rows from HF's rotate_half RoPE layout to the interleaved
+ * (GPT-J / Meta) layout, for a decoder that rotates adjacent pairs. `inverse` undoes it.
+ */
+export function interleaveRopeRows(
+  weight: Float32Array,
+  nHeads: number,
+  headDim: number,
+  cols: number,
+  inverse = false,
+): Float32Array {
+  const out = new Float32Array(weight.length);
+  const half = headDim / 2;
+  for (let h = 0; h < nHeads; h++) {
+    for (let i = 0; i < half; i++) {
+      for (const [hfRow, ilRow] of [
+        [i, 2 * i],
+        [half + i, 2 * i + 1],
+      ] as const) {
+        const from = (h * headDim + (inverse ? ilRow : hfRow)) * cols;
+        const to = (h * headDim + (inverse ? hfRow : ilRow)) * cols;
+        out.set(weight.subarray(from, from + cols), to);
+      }
+    }
+  }
+  return out;
+}
