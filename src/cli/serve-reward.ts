@@ -3,7 +3,9 @@ import { parseArgs } from "node:util";
 import { batchingRewardFn } from "../reward/batching.ts";
 import { loadRewardConfig, parseRewardConfig } from "../reward/config.ts";
 import { createRewardSystem } from "../reward/system.ts";
+import { Sandbox } from "../sandbox/sandbox.ts";
 import { createRewardServer } from "../serve/reward-server.ts";
+import { registerSandboxFusion } from "../serve/sandbox-fusion.ts";
 
 const HELP = `usage: datascale serve-reward [--config FILE] [--host H] [--port N] [options]
 
@@ -12,6 +14,7 @@ math/code/instruction/logic; GenRM routes answer 'error' until a judge is config
 
   POST /v1/rewards              {rollouts: Rollout[]} → {rewards: Reward[]}
   POST /openrlhf, /get_reward   OpenRLHF remote reward protocol
+  POST /run_code, GET /v1/ping  SandboxFusion-compatible code execution (when the sandbox works)
   GET  /health, /metrics
 
 options:
@@ -21,6 +24,7 @@ options:
   --workers N       verifier worker threads (default: all cores)
   --max-queue N     rollouts admitted at once before 429 (default 65536)
   --log             log requests (pino JSON)
+  --no-run-code     do not serve the SandboxFusion-compatible /run_code
 `;
 
 export async function run(argv: string[]): Promise<number> {
@@ -33,6 +37,7 @@ export async function run(argv: string[]): Promise<number> {
       workers: { type: "string" },
       "max-queue": { type: "string" },
       log: { type: "boolean" },
+      "no-run-code": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -44,16 +49,29 @@ export async function run(argv: string[]): Promise<number> {
   const system = await createRewardSystem(config, {
     workers: values.workers === undefined ? undefined : Number(values.workers),
   });
+  let sandbox: Sandbox | undefined;
+  let sandboxNote = "off";
+  if (!values["no-run-code"]) {
+    try {
+      sandbox = new Sandbox({ warm: 1 });
+      sandboxNote = `/run_code on (${sandbox.isolation})`;
+    } catch (e) {
+      sandboxNote = `/run_code off: ${e instanceof Error ? e.message : e}`;
+    }
+  }
   const app = await createRewardServer({
     rewardFn: batchingRewardFn(system.rewardFn),
     defaultDomain: config.defaultDomain,
     domains: system.domains,
     maxQueue: values["max-queue"] === undefined ? undefined : Number(values["max-queue"]),
     logger: values.log ?? false,
+    extraRoutes: (server) => {
+      if (sandbox !== undefined) registerSandboxFusion(server, sandbox);
+    },
   });
   const address = await app.listen({ host: values.host, port: Number(values.port) });
   process.stderr.write(
-    `datascale reward server on ${address} (verifiers: ${system.domains.join(", ") || "none"})\n`,
+    `datascale reward server on ${address} (verifiers: ${system.domains.join(", ") || "none"}; ${sandboxNote})\n`,
   );
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
@@ -61,6 +79,6 @@ export async function run(argv: string[]): Promise<number> {
     process.once("SIGTERM", stop);
   });
   await app.close();
-  await system.close();
+  await Promise.all([system.close(), sandbox?.close()]);
   return 0;
 }

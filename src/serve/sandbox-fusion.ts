@@ -1,59 +1,20 @@
-// SandboxFusion-compatible code execution (`POST /run_code`), so verl's built-in sandbox
-// path (reward.sandbox_fusion.url=http://host:port/run_code) runs on our sandbox with no
-// Python on the verl side. Request and response follow SandboxFusion's RunCodeRequest /
-// RunCodeResponse. verl retries only HTTP 504, so overload answers 504 here, not 429.
+// SandboxFusion-compatible code execution (`POST /run_code`, `GET /v1/ping`), so verl's
+// built-in sandbox path (reward.sandbox_fusion.url=http://host:port/run_code) runs on our
+// sandbox with no Python on the verl side. Request and response follow SandboxFusion's
+// RunCodeRequest / RunCodeResponse. verl retries only HTTP 504, so overload answers 504.
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { formatZodError } from "../core/errors.ts";
+import { findRunner, RUNNERS } from "../sandbox/runners/index.ts";
+import type { ExecResult, SubmissionInput, SubmissionResult } from "../sandbox/types.ts";
 
-/** What the route needs from a sandbox: compile (when the language needs it) and run once. */
-export interface CodeRunner {
-  readonly languages: readonly string[];
-  run(request: CodeRunRequest): Promise<CodeRunResult>;
-}
-export interface CodeRunRequest {
-  language: string;
-  code: string;
-  stdin: string;
-  /** Extra files, path → bytes. */
-  files: Record<string, Buffer>;
-  fetchFiles: string[];
-  compileTimeoutMs: number;
-  runTimeoutMs: number;
-  memoryLimitMb: number | undefined;
-}
-export type ExecStatus =
-  | "ok"
-  | "time_limit"
-  | "memory_limit"
-  | "output_limit"
-  | "runtime_error"
-  | "sandbox_error";
-export interface ExecResult {
-  status: ExecStatus;
-  exitCode: number | null;
-  stdout: string;
-  stderr: string;
-  wallMs: number;
-}
-export interface CodeRunResult {
-  /** Present when the language compiles. */
-  compile?: ExecResult;
-  /** Absent when compilation failed. */
-  run?: ExecResult;
-  files: Record<string, Buffer>;
-  /** A failure of the sandbox itself (not of the program). */
-  sandboxError?: string;
+/** What the route needs from a sandbox (the Sandbox class, or anything shaped like it). */
+export interface SubmissionRunner {
+  runSubmission(input: SubmissionInput): Promise<SubmissionResult>;
 }
 
-/** SandboxFusion's language names → runner names. */
-const LANGUAGE_ALIASES: Record<string, string> = {
-  python: "python",
-  python3: "python",
-  cpp: "cpp",
-  nodejs: "javascript",
-  javascript: "javascript",
-};
+/** SandboxFusion's language names that differ from ours. */
+const SF_ALIASES: Record<string, string> = { nodejs: "javascript" };
 
 export const RunCodeRequest = z.object({
   code: z.string(),
@@ -77,34 +38,36 @@ interface SfExec {
 function toSf(r: ExecResult): SfExec {
   const status =
     r.status === "time_limit" ? "TimeLimitExceeded" : r.status === "sandbox_error" ? "Error" : "Finished";
-  // A program killed for memory or output has no exit code of its own; SandboxFusion reports a non-zero one.
-  const code = r.exitCode ?? (r.status === "ok" ? 0 : r.status === "time_limit" ? null : 137);
+  // A program killed for memory or output has no exit code of its own; report a non-zero one.
+  const code =
+    r.exitCode ?? (r.status === "ok" ? 0 : r.status === "time_limit" ? null : 128 + (r.signal ?? 9));
   return { status, execution_time: r.wallMs / 1000, return_code: code, stdout: r.stdout, stderr: r.stderr };
 }
 
-export function toRunCodeResponse(result: CodeRunResult): Record<string, unknown> {
+export function toRunCodeResponse(result: SubmissionResult): Record<string, unknown> {
   const compile = result.compile === undefined ? null : toSf(result.compile);
-  const run = result.run === undefined ? null : toSf(result.run);
+  const ran = result.tests[0];
+  const run = ran === undefined ? null : toSf(ran);
   const execs = [compile, run].filter((e): e is SfExec => e !== null);
-  const status =
-    result.sandboxError !== undefined || execs.some((e) => e.status === "Error")
-      ? "SandboxError"
-      : execs.some((e) => e.status === "TimeLimitExceeded" || e.return_code !== 0) || run === null
-        ? "Failed"
-        : "Success";
+  const sandboxFailed = execs.some((e) => e.status === "Error");
+  const status = sandboxFailed
+    ? "SandboxError"
+    : run === null || execs.some((e) => e.status === "TimeLimitExceeded" || e.return_code !== 0)
+      ? "Failed"
+      : "Success";
   return {
     status,
-    message: result.sandboxError ?? "",
+    message: sandboxFailed ? [result.compile, ran].find((e) => e?.status === "sandbox_error")?.stderr : "",
     compile_result: compile,
     run_result: run,
     executor_pod_name: null,
-    files: Object.fromEntries(Object.entries(result.files).map(([k, v]) => [k, v.toString("base64")])),
+    files: result.files,
   };
 }
 
 export function registerSandboxFusion(
   app: FastifyInstance,
-  runner: CodeRunner,
+  sandbox: SubmissionRunner,
   options: { maxConcurrent?: number } = {},
 ): void {
   const maxConcurrent = options.maxConcurrent ?? 256;
@@ -115,11 +78,9 @@ export function registerSandboxFusion(
     if (!body.success)
       return reply.code(400).send({ error: { code: "bad_request", message: formatZodError(body.error) } });
     const b = body.data;
-    const language = LANGUAGE_ALIASES[b.language];
-    if (language === undefined || !runner.languages.includes(language)) {
-      const supported = Object.keys(LANGUAGE_ALIASES).filter((k) =>
-        runner.languages.includes(LANGUAGE_ALIASES[k] as string),
-      );
+    const runner = findRunner(SF_ALIASES[b.language] ?? b.language);
+    if (runner === undefined) {
+      const supported = RUNNERS.map((r) => (r.language === "javascript" ? "nodejs" : r.language));
       return reply.code(400).send({
         error: {
           code: "bad_request",
@@ -135,15 +96,17 @@ export function registerSandboxFusion(
     }
     inflight++;
     try {
-      const result = await runner.run({
-        language,
+      const result = await sandbox.runSubmission({
+        language: runner.language,
         code: b.code,
-        stdin: b.stdin ?? "",
-        files: Object.fromEntries(Object.entries(b.files).map(([k, v]) => [k, Buffer.from(v, "base64")])),
+        files: b.files,
         fetchFiles: b.fetch_files,
-        compileTimeoutMs: b.compile_timeout * 1000,
-        runTimeoutMs: b.run_timeout * 1000,
-        memoryLimitMb: b.memory_limit_MB > 0 ? b.memory_limit_MB : undefined,
+        tests: [{ stdin: b.stdin ?? "" }],
+        limits: {
+          timeMs: Math.round(b.run_timeout * 1000),
+          ...(b.memory_limit_MB > 0 ? { memoryMb: b.memory_limit_MB } : {}),
+        },
+        compileLimits: { timeMs: Math.round(b.compile_timeout * 1000) },
       });
       return toRunCodeResponse(result);
     } finally {
