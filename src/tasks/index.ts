@@ -17,6 +17,7 @@ import { sequence } from "./families/sequence.ts";
 import { sorting } from "./families/sorting.ts";
 import { stringTransform } from "./families/string-transform.ts";
 import { sudoku } from "./families/sudoku.ts";
+import { syllogism } from "./families/syllogism.ts";
 import { wordProblem } from "./families/word-problem.ts";
 import type { TaskDomain, TaskFamily } from "./family.ts";
 
@@ -35,6 +36,7 @@ export const FAMILIES: readonly TaskFamily[] = [
   maze,
   booleanEval,
   propositional,
+  syllogism,
   graphReachability,
   multipleChoice,
   codeOutput,
