@@ -2,6 +2,7 @@
 import { parseArgs } from "node:util";
 import { DataScaleError } from "../core/errors.ts";
 import { JsonlWriter } from "../io/jsonl.ts";
+import { Progress } from "../io/progress.ts";
 import { MAX_DIFFICULTY, MIN_DIFFICULTY } from "../tasks/family.ts";
 import { generateTasks } from "../tasks/generate.ts";
 import { FAMILIES } from "../tasks/index.ts";
@@ -87,13 +88,28 @@ export async function run(argv: string[]): Promise<number> {
   });
   // Validate options (and the family name) before creating the output file.
   const first = tasks.next();
+  if (values.out === undefined) {
+    // `datascale tasks generate ... | head` closes the pipe early; that is not an error.
+    process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code === "EPIPE") process.exit(0);
+      throw e;
+    });
+  }
   const writer = new JsonlWriter(values.out ?? process.stdout);
+  // A counter on a terminal only, and only when the tasks do not go to stdout.
+  const n = intOption("--n", values.n, 0);
+  const progress = new Progress("tasks generate", {
+    total: n,
+    enabled: values.out !== undefined && process.stderr.isTTY,
+  });
   let count = 0;
   for (let it = first; !it.done; it = tasks.next()) {
     await writer.write(it.value);
     count++;
+    progress.add();
   }
   await writer.close();
+  progress.done();
   if (values.out !== undefined)
     process.stderr.write(`datascale tasks: wrote ${count} ${values.family} tasks to ${values.out}\n`);
   return 0;

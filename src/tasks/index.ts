@@ -17,6 +17,7 @@ import { sequence } from "./families/sequence.ts";
 import { sorting } from "./families/sorting.ts";
 import { stringTransform } from "./families/string-transform.ts";
 import { sudoku } from "./families/sudoku.ts";
+import { syllogism } from "./families/syllogism.ts";
 import { wordProblem } from "./families/word-problem.ts";
 import type { TaskDomain, TaskFamily } from "./family.ts";
 
@@ -27,14 +28,15 @@ export const FAMILIES: readonly TaskFamily[] = [
   fractions,
   counting,
   sequence,
-  baseConversion,
   sorting,
+  baseConversion,
   stringTransform,
   countdown,
   sudoku,
   maze,
   booleanEval,
   propositional,
+  syllogism,
   graphReachability,
   multipleChoice,
   codeOutput,

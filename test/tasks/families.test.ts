@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Task } from "../../src/core/schemas.ts";
 import { FAMILIES } from "../../src/tasks/index.ts";
+import { parseRat } from "../../src/tasks/rational.ts";
 import { createLogicVerifier } from "../../src/verify/logic/index.ts";
 
 const verifier = createLogicVerifier({ partialCredit: false });
@@ -125,4 +126,16 @@ test("generate rejects a difficulty outside [0, 10] and a bad seed", () => {
   assert.throws(() => f.generate(1, Number.NaN), /difficulty/);
   assert.throws(() => f.generate(-1, 1), /seed must be a non-negative safe integer/);
   assert.throws(() => f.generate(1.5, 1), /seed/);
+});
+
+test("math-domain tasks carry a plain integer or reduced fraction answer a math verifier can read", () => {
+  for (const family of FAMILIES.filter((f) => f.domain === "math")) {
+    for (const d of [0, 5, 10]) {
+      for (let seed = 0; seed < 20; seed++) {
+        const answer = String(family.generate(seed, d).reference?.answer);
+        assert.match(answer, /^-?\d+(\/\d+)?$/, `${family.name}: ${answer}`);
+        assert.equal(parseRat(answer)?.reduced, true, `${family.name}: ${answer}`);
+      }
+    }
+  }
 });

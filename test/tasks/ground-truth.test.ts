@@ -175,3 +175,54 @@ test("counting: known values", () => {
   }
   assert.ok(matched >= 4, `only ${matched} known prompts generated`);
 });
+
+/** Reads "All X are Y" / "No X are Y" / "Some X are (not) Y" sentences; decides by listing every world. */
+function syllogismByWorlds(premises: string[], conclusion: string): boolean {
+  const parse = (s: string) => {
+    const m = /^(All|No|Some) (\w+) are (not )?(\w+)$/i.exec(s.trim());
+    assert.ok(m, s);
+    const q = m[1]?.toLowerCase() === "some" ? (m[3] ? "some-not" : "some") : (m[1]?.toLowerCase() as string);
+    return { q, x: m[2] as string, y: m[4] as string };
+  };
+  const ps = premises.map(parse);
+  const c = parse(conclusion);
+  const terms = [...new Set([...ps, c].flatMap((s) => [s.x, s.y]))];
+  // A "kind of individual" is a set of terms it belongs to; a world is a set of kinds that exist.
+  const kinds = Array.from(
+    { length: 1 << terms.length },
+    (_, r) => new Set(terms.filter((_, t) => (r >> t) & 1)),
+  );
+  const truth = (s: { q: string; x: string; y: string }, world: Set<string>[]): boolean => {
+    const xs = world.filter((k) => k.has(s.x));
+    if (s.q === "all") return xs.every((k) => k.has(s.y));
+    if (s.q === "no") return xs.every((k) => !k.has(s.y));
+    if (s.q === "some") return xs.some((k) => k.has(s.y));
+    return xs.some((k) => !k.has(s.y));
+  };
+  for (let w = 0; w < 2 ** kinds.length; w++) {
+    const world = kinds.filter((_, i) => Math.floor(w / 2 ** i) % 2 === 1);
+    if (!terms.every((t) => world.some((k) => k.has(t)))) continue;
+    if (ps.every((p) => truth(p, world)) && !truth(c, world)) return false;
+  }
+  return true;
+}
+
+test("syllogism: answers agree with listing every world over the printed sentences", () => {
+  assert.equal(syllogismByWorlds(["All B are C", "All A are B"], "All A are C"), true); // Barbara
+  assert.equal(syllogismByWorlds(["All B are C", "All A are B"], "All C are A"), false); // converse
+  assert.equal(syllogismByWorlds(["All B are C", "All B are A"], "Some A are C"), true); // Darapti
+  assert.equal(syllogismByWorlds(["All A are B", "All C are B"], "All A are C"), false); // undistributed middle
+  for (const d of LEVELS) {
+    for (let seed = 0; seed < 12; seed++) {
+      const t = fam("syllogism").generate(seed, d);
+      const body = String(t.prompt).replace("Assume every group mentioned has at least one member. ", "");
+      const m = /^(.*?)\.? (?:So|Does it necessarily follow that) (.*)\?/s.exec(body);
+      assert.ok(m, body);
+      const premises = String(m[1])
+        .split(/\.\s*/)
+        .filter((s) => s !== "");
+      const conclusion = String(m[2]).replace(/^./, (c) => c.toUpperCase());
+      assert.equal(t.reference?.answer, syllogismByWorlds(premises, conclusion) ? "yes" : "no", body);
+    }
+  }
+});

@@ -52,8 +52,8 @@ export const arithmetic = defineFamily({
     const digits = lerp(d, 1, 12);
     const terms = lerp(d, 2, 6);
     const ops: Op[] = d < 1.5 ? ["+", "-"] : ["+", "-", "*"];
-    // The first operand has exactly `digits` digits; the others at most that many, and
-    // factors of a product are kept shorter so answers stay readable.
+    // The first operand has exactly `digits` digits (the measured property); the others
+    // between 1 and that many.
     const leaves = [rng.bigDigits(digits)];
     for (let i = 1; i < terms; i++) leaves.push(rng.bigDigits(rng.int(1, digits)));
     let expr = build(rng, leaves, ops);

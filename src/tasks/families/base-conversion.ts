@@ -24,7 +24,9 @@ export function parseInBase(text: string, base: number): bigint | undefined {
 
 export const baseConversion = defineFamily({
   name: "base_conversion",
-  domain: "math",
+  // Not `math`: answers such as "FF" or "10010" (base 2) are digit strings a math verifier
+  // would misread, so this family is checked only by its own checker.
+  domain: "logic",
   description: "convert an integer between number bases",
   measureName: "bits",
   reference: z.looseObject({

@@ -1,4 +1,4 @@
-// Small Sudoku: 4x4 with two blanks at difficulty 0, 6x6 in the middle, 9x9 with 55 blanks
+// Small Sudoku: 4x4 with two blanks at difficulty 0, 6x6 in the middle, 9x9 with 56 blanks
 // at 10. ANY valid completion consistent with the givens is accepted (puzzles with many
 // blanks need not have a unique solution). The answer is the grid's digits, row by row;
 // whitespace, commas and '|' between them are ignored.
@@ -104,7 +104,7 @@ export const sudoku = defineFamily({
     const i = rng.pick(blanks);
     const v = Number(digits[i]);
     out.push(digits.slice(0, i) + String((v % n) + 1) + digits.slice(i + 1));
-    // Swap two different rows' worth of content that keeps rows valid but alters a given.
+    // Change a given cell: caught as a change to the puzzle even before validity.
     const givens = [...ref.puzzle].flatMap((c, k) => (c === "." ? [] : [k]));
     if (givens.length > 0) {
       const g = rng.pick(givens);
