@@ -9,7 +9,9 @@ import type { Verifier } from "./types.ts";
 
 type Loader = () => Promise<Verifier>;
 
-const LOADERS: Readonly<Record<string, Loader>> = {};
+const LOADERS: Readonly<Record<string, Loader>> = {
+  math: async () => (await import("./math/index.ts")).createMathVerifier(),
+};
 
 export function knownDomains(): string[] {
   return Object.keys(LOADERS);
