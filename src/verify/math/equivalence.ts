@@ -185,13 +185,12 @@ function same(g: Node, p: Node, ctx: Ctx): boolean {
   ctx.budget.tick();
   // Relations and assignments.
   if (g.k === "rel" || p.k === "rel") return sameRelation(g, p, ctx);
-  if (
-    g.k === "list" &&
-    p.k === "list" &&
-    g.items.some((m) => m.k === "rel") !== p.items.some((m) => m.k === "rel")
-  ) {
-    const gi = asIntervalSet(g);
-    const pi = asIntervalSet(p);
+  const gRels = g.k === "list" && g.items.every((m) => m.k === "rel");
+  const pRels = p.k === "list" && p.items.every((m) => m.k === "rel");
+  if (gRels !== pRels) {
+    // "x < -1 or x > 1" against a union of intervals.
+    const gi = gRels ? asIntervalSet(g) : undefined;
+    const pi = pRels ? asIntervalSet(p) : undefined;
     if (gi !== undefined || pi !== undefined) return same(gi ?? g, pi ?? p, ctx);
   }
   if (g.k === "text" || p.k === "text") {

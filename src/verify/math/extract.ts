@@ -100,6 +100,30 @@ function lastNumber(s: string): string | undefined {
   return last?.replace(/,(?!\d{3})/g, "");
 }
 
+const FUNCTION_WORDS = /^(?:sin|cos|tan|sec|csc|cot|ln|log|exp|sqrt|pi|arcsin|arccos|arctan)$/;
+
+function mathyWord(w: string): boolean {
+  const bare = w.replace(/\\[a-zA-Z]+/g, " ");
+  const runs = bare.match(/[a-zA-Z]{2,}/g) ?? [];
+  const symbolic = /[=+\-*/^_(){}\d\\|<>]/.test(w);
+  return runs.every((x) => FUNCTION_WORDS.test(x) || (symbolic && x.length <= 3));
+}
+
+/** The math written at the end of the last line: "so the distance is \sqrt{17}" → "\sqrt{17}". */
+function tailExpression(s: string): string | undefined {
+  const lines = s.trimEnd().split("\n");
+  const last = (lines[lines.length - 1] ?? "").trim().replace(/[.!]+$/, "");
+  const words = last.split(/\s+/).filter((w) => w !== "");
+  let start = words.length;
+  while (start > 0 && mathyWord(words[start - 1]!)) start--;
+  const tail = words
+    .slice(start)
+    .join(" ")
+    .replace(/^[:,]+/, "")
+    .trim();
+  return /[\d\\]|^[a-zA-Z]$/.test(tail) ? tail : undefined;
+}
+
 function byStrategy(s: string, strategy: ExtractionStrategy, opts: ExtractionOptions): string | undefined {
   switch (strategy) {
     case "answer_tag": {
@@ -134,7 +158,7 @@ function byStrategy(s: string, strategy: ExtractionStrategy, opts: ExtractionOpt
     case "last_math": {
       const spans = mathSpans(s);
       if (spans.length > 0) return spans[spans.length - 1];
-      return lastNumber(s);
+      return tailExpression(s) ?? lastNumber(s);
     }
   }
 }

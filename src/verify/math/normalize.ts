@@ -110,12 +110,12 @@ export function normalizeAnswer(raw: string): string {
   let s = raw;
   for (const [re, to] of UNICODE) s = s.replace(re, to);
   s = s
+    .replace(/(\d)\\,(?=\d{3}(?!\d))/g, "$1")
     .replace(/\\(?:d|t|c)frac/g, "\\frac")
     .replace(/\\(?:displaystyle|textstyle|limits|nolimits|left|right|big|Big|bigg|Bigg)(?![a-zA-Z])/g, "")
     .replace(/(?<!\\)\\(?:[,;:! ]|quad|qquad)/g, " ")
     .replace(/~/g, " ")
     .replace(/\{,\}/g, "")
-    .replace(/(\d)\\,(?=\d{3}(?!\d))/g, "$1")
     .replace(/\\\$/g, "")
     .replace(/\$/g, "")
     .replace(

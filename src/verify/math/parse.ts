@@ -422,7 +422,8 @@ class Parser {
       }
       if (this.#startsAtom()) {
         // Mixed number: an integer literal directly followed by a proper fraction of integers.
-        if (left.k === "num" && left.sig === undefined && qIsInt(left.v) && this.#isCmd("frac")) {
+        const whole = left.k === "neg" ? left.a : left;
+        if (whole.k === "num" && whole.sig === undefined && qIsInt(whole.v) && this.#isCmd("frac")) {
           const f = this.parsePower();
           if (
             f.k === "bin" &&
@@ -433,7 +434,8 @@ class Parser {
             f.b.sig === undefined &&
             f.a.v.n < f.b.v.n
           ) {
-            left = { k: "bin", op: "+", a: left, b: f };
+            const mixed: Node = { k: "bin", op: "+", a: whole, b: f };
+            left = left.k === "neg" ? { k: "neg", a: mixed } : mixed;
           } else left = { k: "bin", op: "*", a: left, b: f };
           continue;
         }
