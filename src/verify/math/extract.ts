@@ -32,22 +32,32 @@ export interface ExtractionOptions {
 
 /** Contents of every \boxed{...} / \fbox{...} with balanced braces, left to right. */
 export function boxedContents(s: string): string[] {
-  const out: string[] = [];
-  const re = /\\(?:boxed|fbox)\s*\{/g;
-  for (let m = re.exec(s); m !== null; m = re.exec(s)) {
-    let depth = 1;
-    let j = re.lastIndex;
-    for (; j < s.length && depth > 0; j++) {
-      const c = s[j];
-      if (c === "\\") j++;
-      else if (c === "{") depth++;
-      else if (c === "}") depth--;
-    }
-    if (depth === 0) {
-      out.push(s.slice(re.lastIndex, j - 1));
-      re.lastIndex = j;
+  // One left-to-right pass with a stack of open boxes, so unbalanced input stays linear.
+  const found: { start: number; end: number }[] = [];
+  const open: { start: number; depth: number }[] = [];
+  const head = /\\(?:boxed|fbox)\s*\{/y;
+  let depth = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === "\\") {
+      head.lastIndex = i;
+      if (head.test(s)) {
+        depth++;
+        open.push({ start: head.lastIndex, depth });
+        i = head.lastIndex - 1;
+      } else i++;
+    } else if (c === "{") depth++;
+    else if (c === "}") {
+      const top = open[open.length - 1];
+      if (top !== undefined && top.depth === depth) {
+        open.pop();
+        // Only outermost boxes count; a box inside a box is part of its content.
+        if (open.length === 0) found.push({ start: top.start, end: i });
+      }
+      if (depth > 0) depth--;
     }
   }
+  const out = found.map((b) => s.slice(b.start, b.end));
   // \boxed 5 (no braces), as some models write.
   if (out.length === 0) {
     const bare = /\\boxed\s+([^\s$]+)/g;
