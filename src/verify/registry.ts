@@ -13,6 +13,7 @@ const LOADERS: Readonly<Record<string, Loader>> = {
   logic: () => import("./logic/index.ts").then((m) => m.createLogicVerifier()),
   instruction: async () => (await import("./instruct/verifier.ts")).createInstructionVerifier(),
   code: async () => (await import("./code/index.ts")).createCodeVerifier(),
+  math: async () => (await import("./math/index.ts")).createMathVerifier(),
 };
 
 export function knownDomains(): string[] {

@@ -1,0 +1,502 @@
+// Is a predicted answer equivalent to the gold one? Structure first (sets, tuples,
+// intervals, matrices, relations), then scalars: exact rational arithmetic, exact identity
+// testing at random integer points for rational expressions (Schwartz–Zippel), and
+// error-bounded numeric sampling for everything else. Decimal approximations are accepted
+// only with enough significant digits, so 3.14 ≠ π and 0.333 ≠ 1/3.
+
+import type { Node, RelOp } from "./ast.ts";
+import type { Budget } from "./budget.ts";
+import { evalExact, evalNum, freeSymbols, minDecimalDigits, type Num, UndefinedValue } from "./evaluate.ts";
+import { type CQ, cEq, cq, q, qToNumber } from "./rational.ts";
+
+export interface EquivalenceOptions {
+  /** A decimal literal is treated as an approximation only with at least this many significant digits. */
+  minSignificantDigits: number;
+  /** Random points for identity testing (each independent; see docs for the bound). */
+  samplePoints: number;
+  /** Accept a predicted inequality for a gold interval (and vice versa). */
+  relationIntervalBothWays: boolean;
+  /** When exactly one side carries %, accept both 25% = 0.25 and 25% = 25. */
+  percentFlexible: boolean;
+}
+
+export const DEFAULT_EQUIVALENCE: Readonly<EquivalenceOptions> = {
+  minSignificantDigits: 6,
+  samplePoints: 6,
+  relationIntervalBothWays: true,
+  percentFlexible: true,
+};
+
+export interface Decision {
+  equal: boolean;
+  strategy: string;
+  reason?: string;
+}
+
+interface Ctx {
+  budget: Budget;
+  opts: Readonly<EquivalenceOptions>;
+  /** Strategy of the last scalar comparison, reported in details. */
+  strategy: string;
+}
+
+const INF: Node = { k: "const", name: "inf" };
+
+// ---------- ± expansion ----------
+
+function alternatives(n: Node, limit: number): Node[] {
+  switch (n.k) {
+    case "pm": {
+      const bs = alternatives(n.b, limit);
+      const as = n.a === undefined ? [undefined] : alternatives(n.a, limit);
+      const out: Node[] = [];
+      const signs = n.minusFirst ? ["-", "+"] : ["+", "-"];
+      for (const s of signs)
+        for (const a of as)
+          for (const b of bs) {
+            if (a === undefined) out.push(s === "+" ? b : { k: "neg", a: b });
+            else out.push({ k: "bin", op: s === "+" ? "+" : "-", a, b });
+          }
+      return out.slice(0, limit);
+    }
+    case "bin": {
+      const as = alternatives(n.a, limit);
+      const bs = alternatives(n.b, limit);
+      if (as.length === 1 && bs.length === 1) return [n];
+      const out: Node[] = [];
+      for (const a of as) for (const b of bs) out.push({ ...n, a, b });
+      return out.slice(0, limit);
+    }
+    case "neg": {
+      const as = alternatives(n.a, limit);
+      return as.length === 1 ? [n] : as.map((a) => ({ k: "neg", a }));
+    }
+    case "rel": {
+      const last = n.items[n.items.length - 1]!;
+      const alts = alternatives(last, limit);
+      if (alts.length === 1) return [n];
+      return alts.map((a) => ({ ...n, items: [...n.items.slice(0, -1), a] }));
+    }
+    default:
+      return [n];
+  }
+}
+
+export function expandPlusMinus(n: Node): Node {
+  if (n.k === "list" || n.k === "set") {
+    const items = n.items.flatMap((m) => alternatives(m, 8));
+    return { ...n, items };
+  }
+  const alts = alternatives(n, 8);
+  return alts.length === 1 ? n : { k: "list", items: alts };
+}
+
+// ---------- helpers ----------
+
+function infSign(n: Node): number {
+  if (n.k === "const" && n.name === "inf") return 1;
+  if (n.k === "neg") return -infSign(n.a);
+  if (n.k === "bin" && n.op === "*" && n.a.k === "num") return Math.sign(qToNumber(n.a.v)) * infSign(n.b);
+  return 0;
+}
+
+const isScalar = (n: Node): boolean =>
+  n.k === "num" ||
+  n.k === "sym" ||
+  n.k === "const" ||
+  n.k === "bin" ||
+  n.k === "neg" ||
+  n.k === "fn" ||
+  n.k === "pct" ||
+  n.k === "pm";
+
+const isSymbolLike = (n: Node): boolean =>
+  n.k === "sym" ||
+  (n.k === "bin" && n.op === "*" && n.a.k === "sym" && (n.b.k === "sym" || n.b.k === "tuple"));
+
+const flip: Readonly<Record<RelOp, RelOp>> = {
+  "<": ">",
+  ">": "<",
+  "<=": ">=",
+  ">=": "<=",
+  "=": "=",
+  "!=": "!=",
+  in: "in",
+};
+
+/** Single-variable inequality → interval (`tuple` with brackets), when it is one. */
+function relationToInterval(n: Node): Node | undefined {
+  if (n.k !== "rel") return undefined;
+  const lower = (op: RelOp): "(" | "[" => (op === "<" ? "(" : "[");
+  const upper = (op: RelOp): ")" | "]" => (op === "<" ? ")" : "]");
+  if (n.items.length === 2) {
+    let [a, b] = n.items as [Node, Node];
+    let op = n.ops[0]!;
+    if (a.k !== "sym" && b.k === "sym") {
+      [a, b] = [b, a];
+      op = flip[op];
+    }
+    if (a.k !== "sym" || freeSymbols(b).size > 0) return undefined;
+    if (op === "<" || op === "<=")
+      return { k: "tuple", open: "(", close: upper(op), items: [{ k: "neg", a: INF }, b] };
+    if (op === ">" || op === ">=")
+      return { k: "tuple", open: lower(op === ">" ? "<" : "<="), close: ")", items: [b, INF] };
+    return undefined;
+  }
+  if (n.items.length === 3) {
+    let [lo, x, hi] = n.items as [Node, Node, Node];
+    let [o1, o2] = n.ops as [RelOp, RelOp];
+    if (x.k !== "sym") return undefined;
+    if ((o1 === ">" || o1 === ">=") && (o2 === ">" || o2 === ">=")) {
+      [lo, hi] = [hi, lo];
+      [o1, o2] = [flip[o2], flip[o1]];
+    }
+    if ((o1 === "<" || o1 === "<=") && (o2 === "<" || o2 === "<=")) {
+      return { k: "tuple", open: lower(o1), close: upper(o2), items: [lo, hi] };
+    }
+  }
+  return undefined;
+}
+
+function asIntervalSet(n: Node): Node | undefined {
+  const single = relationToInterval(n);
+  if (single !== undefined) return single;
+  if (n.k === "list" && n.items.every((m) => m.k === "rel")) {
+    const parts = n.items.map(relationToInterval);
+    if (parts.every((p) => p !== undefined)) return { k: "union", items: parts as Node[] };
+  }
+  return undefined;
+}
+
+function unwrapIn(n: Node): Node {
+  if (n.k === "rel" && n.ops.length === 1 && n.ops[0] === "in") return n.items[1]!;
+  return n;
+}
+
+// ---------- structural comparison ----------
+
+export function equivalent(gold: Node, pred: Node, budget: Budget, opts = DEFAULT_EQUIVALENCE): Decision {
+  const ctx: Ctx = { budget, opts, strategy: "structure" };
+  const equal = same(expandPlusMinus(unwrapIn(gold)), expandPlusMinus(unwrapIn(pred)), ctx);
+  return { equal, strategy: ctx.strategy };
+}
+
+function same(g: Node, p: Node, ctx: Ctx): boolean {
+  ctx.budget.tick();
+  // Relations and assignments.
+  if (g.k === "rel" || p.k === "rel") return sameRelation(g, p, ctx);
+  const gRels = g.k === "list" && g.items.every((m) => m.k === "rel");
+  const pRels = p.k === "list" && p.items.every((m) => m.k === "rel");
+  if (gRels !== pRels) {
+    // "x < -1 or x > 1" against a union of intervals.
+    const gi = gRels ? asIntervalSet(g) : undefined;
+    const pi = pRels ? asIntervalSet(p) : undefined;
+    if (gi !== undefined || pi !== undefined) return same(gi ?? g, pi ?? p, ctx);
+  }
+  if (g.k === "text" || p.k === "text") {
+    ctx.strategy = "text";
+    return g.k === "text" && p.k === "text" && g.s === p.s;
+  }
+  if (isScalar(g) && isScalar(p)) return sameScalar(g, p, ctx);
+  // Collections.
+  const gColl = g.k === "set" || g.k === "list";
+  const pColl = p.k === "set" || p.k === "list";
+  if (gColl && pColl) return sameCollection(g.items, p.items, g.k === "set" || p.k === "set", ctx);
+  if (gColl && g.items.length === 1) return same(g.items[0]!, p, ctx);
+  if (pColl && p.items.length === 1) return same(g, p.items[0]!, ctx);
+  if (g.k === "tuple" && p.k === "tuple") {
+    ctx.strategy = "structure";
+    if (g.open !== p.open || g.close !== p.close) return false;
+    return sameSequence(g.items, p.items, ctx);
+  }
+  if (g.k === "union" || p.k === "union") {
+    const gi = g.k === "union" ? g.items : [g];
+    const pi = p.k === "union" ? p.items : [p];
+    return sameCollection(gi, pi, true, ctx);
+  }
+  if (g.k === "matrix" || p.k === "matrix") {
+    const gr = matrixRows(g);
+    const pr = matrixRows(p);
+    if (gr === undefined || pr === undefined) return false;
+    if (gr.length !== pr.length) {
+      // A vector written as a column or a row is the same vector.
+      const gv =
+        gr.length === 1 ? gr[0]! : gr.every((r) => r.length === 1) ? gr.map((r) => r[0]!) : undefined;
+      const pv =
+        pr.length === 1 ? pr[0]! : pr.every((r) => r.length === 1) ? pr.map((r) => r[0]!) : undefined;
+      return gv !== undefined && pv !== undefined && sameSequence(gv, pv, ctx);
+    }
+    for (let i = 0; i < gr.length; i++) if (!sameSequence(gr[i]!, pr[i]!, ctx)) return false;
+    return true;
+  }
+  // A bare list given for an ordered tuple (or the reverse) is compared in order.
+  if (g.k === "tuple" && p.k === "list" && g.open === "(" && g.close === ")")
+    return sameSequence(g.items, p.items, ctx);
+  if (p.k === "tuple" && g.k === "list" && p.open === "(" && p.close === ")")
+    return sameSequence(g.items, p.items, ctx);
+  return false;
+}
+
+function matrixRows(n: Node): Node[][] | undefined {
+  if (n.k === "matrix") return n.rows;
+  if (n.k === "tuple" && n.open === "(" && n.close === ")") return n.items.map((m) => [m]);
+  if (n.k === "tuple" && n.open === "[" && n.close === "]") return n.items.map((m) => [m]);
+  return undefined;
+}
+
+function sameSequence(a: Node[], b: Node[], ctx: Ctx): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!same(a[i]!, b[i]!, ctx)) return false;
+  return true;
+}
+
+function sameCollection(a: Node[], b: Node[], asSets: boolean, ctx: Ctx): boolean {
+  if (!asSets && a.length !== b.length) return false;
+  if (a.length > 64 || b.length > 64) return false;
+  if (asSets) {
+    // Every element of each side has an equal element on the other (duplicates collapse).
+    return a.every((x) => b.some((y) => same(x, y, ctx))) && b.every((y) => a.some((x) => same(x, y, ctx)));
+  }
+  const used = new Array<boolean>(b.length).fill(false);
+  for (const x of a) {
+    const j = b.findIndex((y, k) => !used[k] && same(x, y, ctx));
+    if (j < 0) return false;
+    used[j] = true;
+  }
+  return true;
+}
+
+function lastItem(n: Extract<Node, { k: "rel" }>): Node {
+  return n.items[n.items.length - 1]!;
+}
+
+function sameRelation(g: Node, p: Node, ctx: Ctx): boolean {
+  const gEq = g.k === "rel" && g.ops.every((o) => o === "=");
+  const pEq = p.k === "rel" && p.ops.every((o) => o === "=");
+  if (g.k === "rel" && p.k === "rel") {
+    if (gEq && pEq) {
+      if (
+        isSymbolLike(g.items[0]!) &&
+        isSymbolLike(p.items[0]!) &&
+        g.items.length === 2 &&
+        p.items.length === 2
+      ) {
+        if (same(g.items[0]!, p.items[0]!, ctx) && same(g.items[1]!, p.items[1]!, ctx)) return true;
+      }
+      return sameEquation(g, p, ctx);
+    }
+    const gi = relationToInterval(g);
+    const pi = relationToInterval(p);
+    if (gi !== undefined && pi !== undefined) return same(gi, pi, ctx);
+    if (g.ops.length !== p.ops.length) return false;
+    if (g.ops.every((o, i) => o === p.ops[i])) return sameSequence(g.items, p.items, ctx);
+    if (g.ops.every((o, i) => flip[o] === p.ops[p.ops.length - 1 - i])) {
+      return sameSequence(g.items, [...p.items].reverse(), ctx);
+    }
+    return false;
+  }
+  // One side is a relation, the other is not.
+  if (g.k === "rel") {
+    if (gEq && isSymbolLike(g.items[0]!)) return same(lastItem(g), p, ctx); // x = 3 vs 3
+    if (gEq && freeSymbols(lastItem(g)).size === 0 && !(p.k === "rel")) return same(lastItem(g), p, ctx);
+    const gi = relationToInterval(g);
+    if (gi !== undefined) return same(gi, p, ctx);
+    return false;
+  }
+  if (p.k === "rel") {
+    // Assignment or chain ending in a value: x = 3, a+2z = 2z+a = 101.
+    if (pEq && (isSymbolLike(p.items[0]!) || p.items.length > 2 || freeSymbols(lastItem(p)).size === 0)) {
+      if (same(g, lastItem(p), ctx)) return true;
+    }
+    const pi = relationToInterval(p);
+    if (pi !== undefined && ctx.opts.relationIntervalBothWays) return same(g, pi, ctx);
+  }
+  return false;
+}
+
+/** l₁ = r₁ and l₂ = r₂ are the same equation when l₁−r₁ = c·(l₂−r₂) for a constant c ≠ 0. */
+function sameEquation(g: Extract<Node, { k: "rel" }>, p: Extract<Node, { k: "rel" }>, ctx: Ctx): boolean {
+  if (g.items.length !== 2 || p.items.length !== 2) {
+    return g.items.length === p.items.length && sameSequence(g.items, p.items, ctx);
+  }
+  const dg: Node = { k: "bin", op: "-", a: g.items[0]!, b: g.items[1]! };
+  const dp: Node = { k: "bin", op: "-", a: p.items[0]!, b: p.items[1]! };
+  const syms = [...new Set([...freeSymbols(dg), ...freeSymbols(dp)])];
+  if (syms.length === 0) return false;
+  const rng = mulberry32(0x51ab1e);
+  let ratio: number | undefined;
+  let checked = 0;
+  for (let attempt = 0; attempt < ctx.opts.samplePoints * 4 && checked < ctx.opts.samplePoints; attempt++) {
+    ctx.budget.tick();
+    const env = new Map(syms.map((s) => [s, 0.5 + 2.5 * rng()]));
+    let a: Num;
+    let b: Num;
+    try {
+      a = evalNum(dg, env, ctx.budget);
+      b = evalNum(dp, env, ctx.budget);
+    } catch (e) {
+      if (e instanceof UndefinedValue) continue;
+      throw e;
+    }
+    const mb = Math.hypot(b.re, b.im);
+    if (mb <= b.err * 16) continue;
+    const r = a.re / b.re;
+    if (ratio === undefined) ratio = r;
+    else if (Math.abs(r - ratio) > 1e-9 * Math.max(1, Math.abs(ratio))) return false;
+    checked++;
+  }
+  ctx.strategy = "equation-sampling";
+  return ratio !== undefined && ratio !== 0 && checked >= Math.min(3, ctx.opts.samplePoints);
+}
+
+// ---------- scalars ----------
+
+function sameScalar(g: Node, p: Node, ctx: Ctx): boolean {
+  const gi = infSign(g);
+  const pi = infSign(p);
+  if (gi !== 0 || pi !== 0) {
+    ctx.strategy = "structure";
+    return gi === pi;
+  }
+  if (ctx.opts.percentFlexible && (g.k === "pct") !== (p.k === "pct")) {
+    // 25% ~ 0.25 (value) and 25% ~ 25 (the same number written without the sign).
+    const gv = g.k === "pct" ? g.a : g;
+    const pv = p.k === "pct" ? p.a : p;
+    return sameValue(g, p, ctx) || sameValue(gv, pv, ctx);
+  }
+  return sameValue(g, p, ctx);
+}
+
+/** Deterministic PRNG so the same inputs always get the same verdict. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function approxTolerance(g: Node, p: Node, ctx: Ctx): number | undefined {
+  const dg = minDecimalDigits(g);
+  const dp = minDecimalDigits(p);
+  const s = dg === undefined ? dp : dp === undefined ? dg : Math.min(dg, dp);
+  if (s === undefined || s < ctx.opts.minSignificantDigits) return undefined;
+  return 5 * 10 ** -s;
+}
+
+function closeEnough(a: Num, b: Num, relTol: number): boolean {
+  if (![a.re, a.im, b.re, b.im, a.err, b.err].every(Number.isFinite)) return false;
+  const diff = Math.hypot(a.re - b.re, a.im - b.im);
+  const scale = Math.max(Math.hypot(a.re, a.im), Math.hypot(b.re, b.im));
+  return diff <= 64 * (a.err + b.err) + relTol * scale;
+}
+
+function tryExact(n: Node, env: ReadonlyMap<string, CQ>, ctx: Ctx): CQ | undefined {
+  return evalExact(n, env, ctx.budget);
+}
+
+function sameValue(g: Node, p: Node, ctx: Ctx): boolean {
+  const syms = [...new Set([...freeSymbols(g), ...freeSymbols(p)])];
+  const approx = approxTolerance(g, p, ctx);
+  if (syms.length === 0) {
+    let eg: CQ | undefined;
+    let ep: CQ | undefined;
+    try {
+      eg = tryExact(g, new Map(), ctx);
+      ep = tryExact(p, new Map(), ctx);
+    } catch (e) {
+      if (e instanceof UndefinedValue) return false;
+      throw e;
+    }
+    if (eg !== undefined && ep !== undefined) {
+      if (cEq(eg, ep)) {
+        ctx.strategy = "exact";
+        return true;
+      }
+      if (approx === undefined) {
+        ctx.strategy = "exact";
+        return false;
+      }
+    }
+    let ng: Num;
+    let np: Num;
+    try {
+      ng = evalNum(g, new Map(), ctx.budget);
+      np = evalNum(p, new Map(), ctx.budget);
+    } catch (e) {
+      if (e instanceof UndefinedValue) return false;
+      throw e;
+    }
+    ctx.strategy = approx === undefined ? "numeric" : "decimal-approximation";
+    return closeEnough(ng, np, approx ?? 1e-12);
+  }
+  // Exact identity testing at random integer points (Schwartz–Zippel).
+  const rng = mulberry32(0x9e3779b9);
+  const want = ctx.opts.samplePoints;
+  let exactPoints = 0;
+  let exactPossible = approx === undefined;
+  for (let attempt = 0; exactPossible && attempt < want * 3 && exactPoints < want; attempt++) {
+    ctx.budget.tick();
+    const env = new Map(
+      syms.map((s) => {
+        const v = BigInt(Math.floor(rng() * 2_000_000) - 1_000_000) || 7n;
+        return [s, cq(q(v))] as const;
+      }),
+    );
+    let a: CQ | undefined;
+    let b: CQ | undefined;
+    try {
+      a = tryExact(g, env, ctx);
+      b = a === undefined ? undefined : tryExact(p, env, ctx);
+    } catch (e) {
+      if (e instanceof UndefinedValue) continue;
+      throw e;
+    }
+    if (a === undefined || b === undefined) {
+      exactPossible = false;
+      break;
+    }
+    if (!cEq(a, b)) {
+      ctx.strategy = "exact-sampling";
+      return false; // both values are exact, so any difference is real
+    }
+    exactPoints++;
+  }
+  if (exactPossible && exactPoints >= want) {
+    ctx.strategy = "exact-sampling";
+    return true;
+  }
+  // Numeric sampling at positive reals (so √x, log x and x^{1/3} are real there).
+  let agreed = 0;
+  for (let attempt = 0; attempt < want * 4 && agreed < want; attempt++) {
+    ctx.budget.tick();
+    const env = new Map(syms.map((s) => [s, 0.5 + 2.5 * rng()] as const));
+    let a: Num;
+    let b: Num;
+    try {
+      a = evalNum(g, env, ctx.budget);
+    } catch (e) {
+      if (e instanceof UndefinedValue) continue;
+      throw e;
+    }
+    try {
+      b = evalNum(p, env, ctx.budget);
+    } catch (e) {
+      if (e instanceof UndefinedValue) {
+        ctx.strategy = "numeric-sampling";
+        return false; // defined for the gold, undefined for the prediction
+      }
+      throw e;
+    }
+    if (!closeEnough(a, b, approx ?? 1e-11)) {
+      ctx.strategy = "numeric-sampling";
+      return false;
+    }
+    agreed++;
+  }
+  ctx.strategy = "numeric-sampling";
+  return agreed >= Math.min(3, want);
+}

@@ -1,0 +1,185 @@
+// Finding the final answer in a free-form response. Strategies are tried in priority order
+// (configurable); within a strategy the last occurrence wins by default, because models
+// restate the question and intermediate results before concluding.
+
+export type ExtractionStrategy =
+  | "answer_tag"
+  | "boxed"
+  | "final_answer"
+  | "answer_colon"
+  | "bold"
+  | "last_math";
+
+export const DEFAULT_STRATEGIES: readonly ExtractionStrategy[] = [
+  "answer_tag",
+  "boxed",
+  "final_answer",
+  "answer_colon",
+  "bold",
+  "last_math",
+];
+
+export interface Extracted {
+  text: string;
+  strategy: ExtractionStrategy;
+}
+
+export interface ExtractionOptions {
+  strategies: readonly ExtractionStrategy[];
+  /** Which \boxed{} to use when there are several. */
+  boxed: "last" | "first";
+}
+
+/** Contents of every \boxed{...} / \fbox{...} with balanced braces, left to right. */
+export function boxedContents(s: string): string[] {
+  // One left-to-right pass with a stack of open boxes, so unbalanced input stays linear.
+  const found: { start: number; end: number }[] = [];
+  const open: { start: number; depth: number }[] = [];
+  const head = /\\(?:boxed|fbox)\s*\{/y;
+  let depth = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === "\\") {
+      head.lastIndex = i;
+      if (head.test(s)) {
+        depth++;
+        open.push({ start: head.lastIndex, depth });
+        i = head.lastIndex - 1;
+      } else i++;
+    } else if (c === "{") depth++;
+    else if (c === "}") {
+      const top = open[open.length - 1];
+      if (top !== undefined && top.depth === depth) {
+        open.pop();
+        // Only outermost boxes count; a box inside a box is part of its content.
+        if (open.length === 0) found.push({ start: top.start, end: i });
+      }
+      if (depth > 0) depth--;
+    }
+  }
+  const out = found.map((b) => s.slice(b.start, b.end));
+  // \boxed 5 (no braces), as some models write.
+  if (out.length === 0) {
+    const bare = /\\boxed\s+([^\s$]+)/g;
+    for (let m = bare.exec(s); m !== null; m = bare.exec(s)) out.push(m[1]!);
+  }
+  return out;
+}
+
+/** Math spans: $$..$$, \[..\], \(..\), $..$, left to right. */
+function mathSpans(s: string): string[] {
+  const out: string[] = [];
+  const re =
+    /\$\$([^$]{1,1000}?)\$\$|\\\[([\s\S]{1,1000}?)\\\]|\\\(([\s\S]{1,1000}?)\\\)|\$([^$]{1,1000}?)\$/g;
+  for (let m = re.exec(s); m !== null; m = re.exec(s)) {
+    const body = m[1] ?? m[2] ?? m[3] ?? m[4] ?? "";
+    if (body.trim() !== "") out.push(body);
+  }
+  return out;
+}
+
+/** The answer inside a phrase-anchored segment: a box, else a math span, else the bare text. */
+function refineSegment(seg: string): string | undefined {
+  const boxes = boxedContents(seg);
+  if (boxes.length > 0) return boxes[boxes.length - 1];
+  const spans = mathSpans(seg);
+  if (spans.length > 0) return spans[0];
+  let t = seg
+    .replace(/\*\*/g, "")
+    .replace(/\bI hope it is correct\b.*$/i, "")
+    .trim();
+  // Cut at the end of the sentence (a period followed by a space or the end, not a decimal point).
+  const stop = /\.(?:\s|$)|\n/.exec(t);
+  if (stop !== null) t = t.slice(0, stop.index);
+  t = t.replace(/^[:\s]+|[\s.;,!]+$/g, "");
+  return t === "" ? undefined : t;
+}
+
+function lastMatchSegment(s: string, re: RegExp): string | undefined {
+  let last: RegExpExecArray | undefined;
+  for (let m = re.exec(s); m !== null; m = re.exec(s)) last = m;
+  return last === undefined
+    ? undefined
+    : s.slice(last.index + last[0].length, last.index + last[0].length + 600);
+}
+
+function lastNumber(s: string): string | undefined {
+  const re = /-?\d[\d,]*(?:\.\d+)?(?:\s*\/\s*\d+)?%?|-?\.\d+%?/g;
+  let last: string | undefined;
+  for (let m = re.exec(s); m !== null; m = re.exec(s)) last = m[0];
+  return last?.replace(/,(?!\d{3})/g, "");
+}
+
+const FUNCTION_WORDS = /^(?:sin|cos|tan|sec|csc|cot|ln|log|exp|sqrt|pi|arcsin|arccos|arctan)$/;
+
+function mathyWord(w: string): boolean {
+  const bare = w.replace(/\\[a-zA-Z]+/g, " ");
+  const runs = bare.match(/[a-zA-Z]{2,}/g) ?? [];
+  const symbolic = /[=+\-*/^_(){}\d\\|<>]/.test(w);
+  return runs.every((x) => FUNCTION_WORDS.test(x) || (symbolic && x.length <= 3));
+}
+
+/** The math written at the end of the last line: "so the distance is \sqrt{17}" → "\sqrt{17}". */
+function tailExpression(s: string): string | undefined {
+  const lines = s.trimEnd().split("\n");
+  const last = (lines[lines.length - 1] ?? "").trim().replace(/[.!]+$/, "");
+  const words = last.split(/\s+/).filter((w) => w !== "");
+  let start = words.length;
+  while (start > 0 && mathyWord(words[start - 1]!)) start--;
+  const tail = words
+    .slice(start)
+    .join(" ")
+    .replace(/^[:,]+/, "")
+    .trim();
+  return /[\d\\]|^[a-zA-Z]$/.test(tail) ? tail : undefined;
+}
+
+function byStrategy(s: string, strategy: ExtractionStrategy, opts: ExtractionOptions): string | undefined {
+  switch (strategy) {
+    case "answer_tag": {
+      const re = /<answer>([\s\S]*?)<\/answer>/gi;
+      let last: string | undefined;
+      for (let m = re.exec(s); m !== null; m = re.exec(s)) last = m[1];
+      if (last === undefined) return undefined;
+      return refineSegment(last) ?? last.trim();
+    }
+    case "boxed": {
+      const boxes = boxedContents(s);
+      return opts.boxed === "first" ? boxes[0] : boxes[boxes.length - 1];
+    }
+    case "final_answer": {
+      const seg = lastMatchSegment(s, /final answer(?:\s+is)?\s*[:：]?\s*(?:\$?\\boxed)?/gi);
+      return seg === undefined ? undefined : refineSegment(seg);
+    }
+    case "answer_colon": {
+      const seg = lastMatchSegment(s, /\banswer(?:\s+is|\s*[:：]|\s*=)\s*/gi);
+      return seg === undefined ? undefined : refineSegment(seg);
+    }
+    case "bold": {
+      const re = /\*\*([^*\n]{1,300})\*\*/g;
+      let last: string | undefined;
+      for (let m = re.exec(s); m !== null; m = re.exec(s)) {
+        const body = m[1]!;
+        if (/\d|\\|\$/.test(body)) last = body;
+      }
+      if (last === undefined) return undefined;
+      return refineSegment(last.replace(/^\s*(?:final\s+)?answer\s*[:：]?\s*/i, ""));
+    }
+    case "last_math": {
+      const spans = mathSpans(s);
+      if (spans.length > 0) return spans[spans.length - 1];
+      return tailExpression(s) ?? lastNumber(s);
+    }
+  }
+}
+
+/** Candidate answers in priority order (at most one per strategy). */
+export function extractCandidates(response: string, opts: ExtractionOptions, maxLength: number): Extracted[] {
+  const s = response.length > maxLength ? response.slice(response.length - maxLength) : response;
+  const out: Extracted[] = [];
+  for (const strategy of opts.strategies) {
+    const text = byStrategy(s, strategy, opts);
+    if (text !== undefined && text.trim() !== "") out.push({ text: text.trim(), strategy });
+  }
+  return out;
+}

@@ -1,0 +1,151 @@
+// String-level clean-up of an extracted answer before parsing: LaTeX spellings that mean
+// the same thing, presentation-only commands, unit words and Unicode symbols. Everything
+// here must keep the meaning; anything semantic is left to the parser.
+
+const UNICODE: ReadonlyArray<readonly [RegExp, string]> = [
+  [/[−–—]/g, "-"],
+  [/×/g, "\\times "],
+  [/÷/g, "\\div "],
+  [/·|⋅/g, "\\cdot "],
+  [/π/g, "\\pi "],
+  [/∞/g, "\\infty "],
+  [/√/g, "\\sqrt"],
+  [/≤/g, "\\le "],
+  [/≥/g, "\\ge "],
+  [/≠/g, "\\ne "],
+  [/∪/g, "\\cup "],
+  [/°/g, "^\\circ"],
+  [/²/g, "^2"],
+  [/³/g, "^3"],
+  [/\u00a0|\u2009|\u202f/g, " "],
+];
+
+/** Units and other trailing words that name what a number counts, not its value. */
+const UNIT_WORDS = [
+  "units?",
+  "square\\s+units?",
+  "sq\\.?\\s*units?",
+  "cubic\\s+units?",
+  "degrees?",
+  "radians?",
+  "rad",
+  "dollars?",
+  "cents?",
+  "euros?",
+  "pounds?",
+  "percent(?:age)?",
+  "pct",
+  "meters?",
+  "metres?",
+  "centimeters?",
+  "millimeters?",
+  "kilometers?",
+  "km",
+  "cm",
+  "mm",
+  "inches",
+  "inch",
+  "feet",
+  "foot",
+  "ft",
+  "yards?",
+  "miles?",
+  "mph",
+  "km/h",
+  "m/s",
+  "seconds?",
+  "secs?",
+  "minutes?",
+  "mins?",
+  "hours?",
+  "hrs?",
+  "days?",
+  "weeks?",
+  "months?",
+  "years?",
+  "grams?",
+  "kg",
+  "kilograms?",
+  "liters?",
+  "litres?",
+  "ml",
+  "gallons?",
+  "ounces?",
+  "oz",
+  "lbs?",
+  "people",
+  "persons?",
+  "students?",
+  "apples?",
+  "books?",
+  "marbles?",
+  "cookies?",
+  "candies",
+  "pages?",
+  "points?",
+  "ways?",
+  "times",
+  "items?",
+  "cars?",
+  "balls?",
+  "boxes",
+  "eggs?",
+  "trees?",
+  "sides?",
+  "steps?",
+  "games?",
+  "coins?",
+  "pieces?",
+];
+const UNIT_ALT = UNIT_WORDS.join("|");
+// A unit after a number, closing parenthesis or brace, optionally squared/cubed.
+const TRAILING_UNIT = new RegExp(
+  `(?:(?<=[\\d)}])\\s*(?:${UNIT_ALT})|(?<=\\d)\\s+(?:m|s|g|h|l|in))(?:\\^\\{?[23]\\}?)?\\.?$`,
+  "i",
+);
+const TEXT_UNIT = new RegExp(`\\\\text\\{\\s*(?:${UNIT_ALT})\\s*\\}(?:\\^\\{?[23]\\}?)?`, "gi");
+
+/** Normalises an extracted answer; returns the cleaned string and whether it carried a degree sign. */
+export function normalizeAnswer(raw: string): string {
+  let s = raw;
+  for (const [re, to] of UNICODE) s = s.replace(re, to);
+  s = s
+    .replace(/(\d)\\,(?=\d{3}(?!\d))/g, "$1")
+    .replace(/\\(?:d|t|c)frac/g, "\\frac")
+    .replace(/\\(?:displaystyle|textstyle|limits|nolimits|left|right|big|Big|bigg|Bigg)(?![a-zA-Z])/g, "")
+    .replace(/(?<!\\)\\(?:[,;:! ]|quad|qquad)/g, " ")
+    .replace(/~/g, " ")
+    .replace(/\{,\}/g, "")
+    .replace(/\\\$/g, "")
+    .replace(/\$/g, "")
+    .replace(
+      /\\(?:mathrm|mathbf|mathit|textbf|textit|textrm|mbox|mathsf|operatorname|hbox|boldsymbol)\s*\{/g,
+      "\\text{",
+    )
+    .replace(/\\(?:lvert|rvert|vert)(?![a-zA-Z])/g, "|")
+    .replace(/\\(?:lbrace)(?![a-zA-Z])/g, "\\{")
+    .replace(/\\(?:rbrace)(?![a-zA-Z])/g, "\\}")
+    .replace(/\\(?:dots|ldots|cdots)(?![a-zA-Z])/g, " ")
+    .replace(/\^\s*\{?\s*\\circ\s*\}?/g, "")
+    .replace(/\\degree(?![a-zA-Z])/g, "")
+    .replace(/\\%|%/g, " \\% ")
+    .replace(TEXT_UNIT, " ");
+  // \text{e} etc. written for constants.
+  s = s.replace(/\\text\{\s*(e|i|pi)\s*\}/g, (_m, c: string) => (c === "pi" ? "\\pi " : ` ${c} `));
+  s = s.replace(/\\text\{\s*(?:and|or)\s*\}/g, ",").replace(/\s+(?:and|or)\s+/g, ", ");
+  s = s.trim().replace(/[.;,\s]+$/, "");
+  // Repeated unit stripping: "5 square units", "12 cm^2".
+  for (let i = 0; i < 2; i++) {
+    const next = s.replace(TRAILING_UNIT, "").trim();
+    if (next === s || next === "") break;
+    s = next;
+  }
+  // Percent words inside boxes: \boxed{28 percent}.
+  s = s.replace(/(\d)\s*(?:percent(?:age)?|pct)\b/gi, "$1 \\%");
+  // Plain mixed numbers "3 1/2".
+  const mixed = /^(-?)(\d+)\s+(\d+)\s*\/\s*(\d+)$/.exec(s);
+  if (mixed !== null && Number(mixed[3]) < Number(mixed[4])) {
+    s = `${mixed[1]}(${mixed[2]}+\\frac{${mixed[3]}}{${mixed[4]}})`;
+  }
+  return s.trim();
+}
