@@ -70,14 +70,9 @@ function commonFields(maxN: number) {
 function completionSchema(maxN: number) {
   return z.object({
     ...commonFields(maxN),
-    prompt: z.union([
-      z.string(),
-      z
-        .array(z.string(), {
-          error: "must be a string or an array of strings (token-id prompts are not supported)",
-        })
-        .min(1),
-    ]),
+    prompt: z.union([z.string(), z.array(z.string()).min(1)], {
+      error: "must be a string or a non-empty array of strings (token-id prompts are not supported)",
+    }),
     logprobs: z.number().int().min(0).max(20).nullish(),
     echo: z.boolean().nullish(),
     best_of: z.number().int().nullish(),
