@@ -12,6 +12,10 @@ const COMMANDS: Record<string, Command> = {
     summary: "verify rollouts JSONL with the reasoning-task verifiers",
     load: () => import("./verify.ts"),
   },
+  "serve-model": {
+    summary: "serve a model directory with the OpenAI API",
+    load: () => import("./serve-model.ts"),
+  },
   schema: { summary: "print the JSON Schema of Task, Rollout and Reward", load: () => import("./schema.ts") },
 };
 
