@@ -3,7 +3,6 @@
 // splits), mapped byte → unicode, and merged by rank. Decoding maps back to bytes.
 import { readFile } from "node:fs/promises";
 import { DataScaleError, formatZodError } from "../../core/errors.ts";
-import type { Tokenizer } from "../types.ts";
 import { escapeRegExp } from "./byte.ts";
 import {
   type AddedToken,
@@ -15,6 +14,7 @@ import {
   type TokenizerJson,
   TokenizerJsonSchema,
 } from "./tokenizer-json.ts";
+import type { TextTokenizer } from "./types.ts";
 
 export interface BpeTokenizerOptions {
   /** The BOS/EOS token strings (from tokenizer_config.json), when the model has them. */
@@ -26,7 +26,7 @@ export interface BpeTokenizerOptions {
 
 type PieceSplitter = (piece: string) => string[];
 
-export class BpeTokenizer implements Tokenizer {
+export class BpeTokenizer implements TextTokenizer {
   readonly vocabSize: number;
   readonly bosId: number | undefined;
   readonly eosId: number | undefined;
@@ -51,15 +51,15 @@ export class BpeTokenizer implements Tokenizer {
 
   constructor(json: unknown, options: BpeTokenizerOptions = {}) {
     this.source = options.source ?? "tokenizer.json";
+    const kindProblem = byteLevelProblem(json);
+    if (kindProblem !== undefined) this.#unsupported(kindProblem);
     const parsed = TokenizerJsonSchema.safeParse(json);
     if (!parsed.success) this.#fail(formatZodError(parsed.error));
     const spec: TokenizerJson = parsed.data;
     const model = spec.model;
     if (model.continuing_subword_prefix || model.end_of_word_suffix) {
-      this.#fail("model: continuing_subword_prefix/end_of_word_suffix are not byte-level BPE; not supported");
+      this.#unsupported("model: continuing_subword_prefix/end_of_word_suffix are not byte-level BPE");
     }
-    if (model.byte_fallback)
-      this.#fail("model.byte_fallback: SentencePiece-style BPE is not supported, only byte-level");
     this.#vocab = new Map(Object.entries(model.vocab));
     this.#ranks = new Map();
     model.merges.forEach((merge, rank) => {
@@ -90,11 +90,7 @@ export class BpeTokenizer implements Tokenizer {
     this.#normalize = buildNormalizer(spec.normalizer);
     const pre = flattenPreTokenizers(spec.pre_tokenizer);
     const byteLevel = pre.find((p) => p.type === "ByteLevel");
-    if (byteLevel === undefined) {
-      this.#fail(
-        "pre_tokenizer: no ByteLevel step; only byte-level BPE (GPT-2, Llama 3, Qwen2, SmolLM) is supported",
-      );
-    }
+    if (byteLevel === undefined) this.#unsupported("pre_tokenizer has no ByteLevel step");
     this.#addPrefixSpace = byteLevel.type === "ByteLevel" && byteLevel.add_prefix_space === true;
     this.#splitters = pre.flatMap((p, i) => this.#splitterFor(p, i));
     this.#byteToChar = bytesToUnicode();
@@ -121,6 +117,11 @@ export class BpeTokenizer implements Tokenizer {
 
   #fail(message: string): never {
     throw new DataScaleError("bad_tokenizer", `${this.source}: ${message}`);
+  }
+
+  /** Not an error in the file: a kind of tokenizer this class does not handle (see hf.ts). */
+  #unsupported(message: string): never {
+    throw new DataScaleError("unsupported_tokenizer", `${this.source}: ${message}`);
   }
 
   #splitterFor(p: PreTokenizerSpec, index: number): PieceSplitter[] {
@@ -267,6 +268,39 @@ export class BpeTokenizer implements Tokenizer {
   isSpecial(id: number): boolean {
     return this.#addedById.get(id)?.special === true;
   }
+}
+
+const OUR_NORMALIZERS = new Set(["NFC", "NFD", "NFKC", "NFKD", "Sequence"]);
+const OUR_PRE_TOKENIZERS = new Set(["ByteLevel", "Split", "Digits", "Sequence"]);
+
+function componentTypes(spec: unknown, out: string[] = []): string[] {
+  if (Array.isArray(spec)) for (const s of spec) componentTypes(s, out);
+  else if (typeof spec === "object" && spec !== null) {
+    const type = (spec as { type?: unknown }).type;
+    if (typeof type === "string") out.push(type);
+    for (const value of Object.values(spec)) if (typeof value === "object") componentTypes(value, out);
+  }
+  return out;
+}
+
+/** Why a tokenizer.json is not the byte-level BPE this class implements, if it is not. */
+function byteLevelProblem(json: unknown): string | undefined {
+  if (typeof json !== "object" || json === null) return undefined;
+  const spec = json as {
+    model?: { type?: unknown; byte_fallback?: unknown };
+    normalizer?: unknown;
+    pre_tokenizer?: unknown;
+  };
+  if (typeof spec.model?.type === "string" && spec.model.type !== "BPE")
+    return `model.type is ${spec.model.type}`;
+  if (spec.model?.byte_fallback === true) return "model.byte_fallback: SentencePiece-style BPE";
+  const pre = componentTypes(spec.pre_tokenizer);
+  if (!pre.includes("ByteLevel")) return "pre_tokenizer has no ByteLevel step";
+  const odd = [
+    ...pre.filter((t) => !OUR_PRE_TOKENIZERS.has(t)),
+    ...componentTypes(spec.normalizer).filter((t) => !OUR_NORMALIZERS.has(t)),
+  ];
+  return odd.length > 0 ? `normalizer/pre_tokenizer steps ${odd.join(", ")}` : undefined;
 }
 
 function splitMerge(merge: string): [string, string] | undefined {
