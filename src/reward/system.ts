@@ -1,5 +1,6 @@
 // Assembles a reward system from a config: the verifier pool, the judges, the router.
 import type { RewardFn } from "../core/schemas.ts";
+import { makeJudge as defaultMakeJudge, type EmbeddedOpener } from "../judge/factory.ts";
 import type { Judge } from "../judge/types.ts";
 import { VerifyPool } from "../verify/pool.ts";
 import type { JudgeConfig, RewardConfig } from "./config.ts";
@@ -19,7 +20,7 @@ export interface RewardSystem {
 
 export async function createRewardSystem(
   config: RewardConfig,
-  options: { makeJudge?: JudgeFactory; workers?: number } = {},
+  options: { makeJudge?: JudgeFactory; openEmbedded?: EmbeddedOpener; workers?: number } = {},
 ): Promise<RewardSystem> {
   const pool = new VerifyPool({
     workers: options.workers ?? config.verify.workers,
@@ -29,10 +30,10 @@ export async function createRewardSystem(
   const judges = new Map<string, Judge>();
   try {
     const domains = await pool.ready();
-    for (const [name, jc] of Object.entries(config.judges)) {
-      if (options.makeJudge === undefined) throw new Error(`judge '${name}': no judge factory available`);
-      judges.set(name, await options.makeJudge(name, jc));
-    }
+    const make =
+      options.makeJudge ??
+      ((name: string, jc: JudgeConfig) => defaultMakeJudge(name, jc, options.openEmbedded));
+    for (const [name, jc] of Object.entries(config.judges)) judges.set(name, await make(name, jc));
     const rewardFn = createRouter(config, { rtv: pool.rewardFn, judges });
     return {
       rewardFn,
@@ -45,7 +46,7 @@ export async function createRewardSystem(
       },
     };
   } catch (e) {
-    await pool.close();
+    await Promise.all([pool.close(), ...[...judges.values()].map((j) => j.close?.())]);
     throw e;
   }
 }
