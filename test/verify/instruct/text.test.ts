@@ -55,7 +55,8 @@ test("Python-compatible case tests", () => {
 });
 
 test("treebank-style tokens split contractions and outer punctuation", () => {
-  assert.deepEqual(treebankTokens("DON'T (stop)!"), ["DO", "N'T", "(", "stop", ")!"]);
+  assert.deepEqual(treebankTokens("DON'T (stop)!"), ["DO", "N'T", "(", "stop", ")", "!"]);
+  assert.deepEqual(treebankTokens("Q&A |V| K+"), ["Q", "&", "A", "|V|", "K+"]);
 });
 
 test("whole-word patterns escape regex syntax and respect Unicode letters", () => {
