@@ -167,12 +167,28 @@ const nthParagraphFirstWord = defineChecker({
   },
 });
 
+/** How many `[...]` spans IFEval's `\[.*?\]` finds, counted in linear time (the regex is quadratic on "[[[[…"). */
+function countPlaceholders(text: string): number {
+  let n = 0;
+  for (const line of text.split("\n")) {
+    let pos = 0;
+    for (;;) {
+      const open = line.indexOf("[", pos);
+      if (open < 0) break;
+      const close = line.indexOf("]", open + 1);
+      if (close < 0) break;
+      n++;
+      pos = close + 1;
+    }
+  }
+  return n;
+}
+
 const placeholders = defineChecker({
   id: "detectable_content:number_placeholders",
   kwargs: z.strictObject({ num_placeholders: Count }),
   compile({ num_placeholders }) {
-    return (text) =>
-      compared("[placeholder](s)", countMatches(/\[.*?\]/g, text), "at least", num_placeholders);
+    return (text) => compared("[placeholder](s)", countPlaceholders(text), "at least", num_placeholders);
   },
 });
 
@@ -197,7 +213,11 @@ const postscript = defineChecker({
   },
 });
 
-const HORIZONTAL_RULE = /^[ \t]*([*-])(?:[ \t]*\1){2,}[ \t]*$/;
+/** A markdown rule: three or more of the same `*` or `-`, nothing else but blanks. */
+function isHorizontalRule(line: string): boolean {
+  const marks = line.replace(/[ \t]/g, "");
+  return marks.length >= 3 && (/^\**$/.test(marks) || /^-*$/.test(marks));
+}
 const BULLET = /^[ \t]*[*-][ \t]+\S/;
 
 const bulletLists = defineChecker({
@@ -207,7 +227,7 @@ const bulletLists = defineChecker({
     return (text) => {
       // FIX: IFEval also counts "---" rules and lines like "-5 degrees"; a bullet is `*` or `-` plus a space.
       let n = 0;
-      for (const line of text.split("\n")) if (BULLET.test(line) && !HORIZONTAL_RULE.test(line)) n++;
+      for (const line of text.split("\n")) if (BULLET.test(line) && !isHorizontalRule(line)) n++;
       return verdict(n === num_bullets, `${n} bullet point(s); needs exactly ${num_bullets}`);
     };
   },
@@ -281,8 +301,14 @@ const title = defineChecker({
   kwargs: none,
   compile() {
     return (text) => {
-      for (const m of text.matchAll(/<<[^\n]+>>/g)) {
-        if (m[0].replace(/^<+/, "").replace(/>+$/, "").trim() !== "") return pass(`title ${m[0]}`);
+      // IFEval's greedy `<<[^\n]+>>`, evaluated per line in linear time: from the first
+      // `<<` to the last `>>` of the line.
+      for (const line of text.split("\n")) {
+        const open = line.indexOf("<<");
+        const close = line.lastIndexOf(">>");
+        if (open < 0 || close < open + 3) continue;
+        const span = line.slice(open, close + 2);
+        if (span.replace(/^<+/, "").replace(/>+$/, "").trim() !== "") return pass(`title ${span}`);
       }
       return fail("no <<title>> found");
     };

@@ -49,13 +49,42 @@ export interface LanguageGuess {
 const HAS_LETTER = /\p{L}/u;
 
 /** Which language `text` is in, answered by the detector responsible for `target`. */
-export function detectLanguage(text: string, target = "en"): LanguageGuess {
-  if (!HAS_LETTER.test(text)) return { language: "", detector: "none" };
+function detectOne(text: string, target: string): LanguageGuess {
   const francCodes = FRANC_LANGUAGES[target];
   if (francCodes !== undefined) {
     const code = franc(text, { minLength: 1 });
-    const hit = francCodes.includes(code);
-    return { language: hit ? target : code, detector: "franc-min" };
+    return { language: francCodes.includes(code) ? target : code, detector: "franc-min" };
   }
   return { language: eld.detect(text).language, detector: "eld" };
+}
+
+const WHOLE_TEXT_LIMIT = 1500;
+const WINDOW = 500;
+
+/** A WINDOW-sized slice of `text` around `at`, widened to whole words. */
+function window(text: string, at: number): string {
+  let from = Math.max(0, Math.min(at, text.length - WINDOW));
+  let to = Math.min(text.length, from + WINDOW);
+  while (from > 0 && !/\s/.test(text[from - 1]!)) from--;
+  while (to < text.length && !/\s/.test(text[to]!)) to++;
+  return text.slice(from, to);
+}
+
+/**
+ * The language of `text` as judged for `target`. Detection cost grows with length, and
+ * "the ENTIRE response in X" is about every part of it, so a long text is judged by three
+ * windows (start, middle, end): the answer is `target` only if every window with letters
+ * is; otherwise it is the first other language found.
+ */
+export function detectLanguage(text: string, target = "en"): LanguageGuess {
+  if (!HAS_LETTER.test(text)) return { language: "", detector: "none" };
+  if (text.length <= WHOLE_TEXT_LIMIT) return detectOne(text, target);
+  let guess: LanguageGuess | undefined;
+  for (const at of [0, (text.length - WINDOW) >> 1, text.length - WINDOW]) {
+    const part = window(text, at);
+    if (!HAS_LETTER.test(part)) continue;
+    guess = detectOne(part, target);
+    if (guess.language !== target) return guess;
+  }
+  return guess ?? detectOne(text, target);
 }

@@ -132,23 +132,22 @@ export function countSentences(text: string): number {
 }
 
 /**
- * Word tokens in the manner of nltk's Treebank tokenizer, as far as it matters for telling
- * all-caps words: whitespace-separated, outer punctuation split off, contractions split
- * ("DON'T" → "DO", "N'T").
+ * Word tokens in the manner of nltk's word_tokenize, as far as it matters for telling
+ * all-caps words: whitespace-separated, split at the punctuation nltk splits off
+ * (`, ; : @ # $ % & ? ! ( ) [ ] { } < >` and quotes) but not at `+ - / | ^ .` inside a
+ * token, and contractions split ("DON'T" → "DO", "N'T").
  */
+const TREEBANK_SPLIT = /([,;:@#$%&?!()[\]{}<>"“”]|``|'')/u;
+
 export function treebankTokens(text: string): string[] {
   const out: string[] = [];
   for (const raw of text.split(/\s+/)) {
-    const m = /^([^\p{L}\p{N}]*)(.*?)([^\p{L}\p{N}.]*)$/su.exec(raw);
-    if (m === null) continue;
-    const [, lead = "", core = "", trail = ""] = m;
-    if (lead !== "") out.push(lead);
-    if (core !== "") {
-      const c = /^(.+?)(n't|'s|'re|'ll|'d|'m|'ve)$/iu.exec(core);
+    for (const piece of raw.split(TREEBANK_SPLIT)) {
+      if (piece === "" || piece === undefined) continue;
+      const c = /^(.+?)(n't|'s|'re|'ll|'d|'m|'ve)$/iu.exec(piece);
       if (c !== null) out.push(c[1]!, c[2]!);
-      else out.push(core);
+      else out.push(piece);
     }
-    if (trail !== "") out.push(trail);
   }
   return out;
 }

@@ -55,7 +55,8 @@ test("Python-compatible case tests", () => {
 });
 
 test("treebank-style tokens split contractions and outer punctuation", () => {
-  assert.deepEqual(treebankTokens("DON'T (stop)!"), ["DO", "N'T", "(", "stop", ")!"]);
+  assert.deepEqual(treebankTokens("DON'T (stop)!"), ["DO", "N'T", "(", "stop", ")", "!"]);
+  assert.deepEqual(treebankTokens("Q&A |V| K+"), ["Q", "&", "A", "|V|", "K+"]);
 });
 
 test("whole-word patterns escape regex syntax and respect Unicode letters", () => {
@@ -75,4 +76,13 @@ test("language detection is deterministic and answers with ISO 639-1 codes", () 
     "sw",
   );
   assert.equal(detectLanguage("1234 !!", "en").detector, "none");
+});
+
+test("a long text is in the target language only if its start, middle and end all are", () => {
+  const en = "The committee met on Tuesday to discuss the budget for next year and agreed to cut spending. ";
+  const fr = "Le comité s'est réuni mardi pour discuter du budget de l'année prochaine et des dépenses. ";
+  assert.equal(detectLanguage(en.repeat(40), "en").language, "en");
+  assert.notEqual(detectLanguage(en.repeat(30) + fr.repeat(10), "en").language, "en");
+  assert.notEqual(detectLanguage(fr.repeat(10) + en.repeat(30), "en").language, "en");
+  assert.equal(detectLanguage(fr.repeat(10) + en.repeat(30), "fr").language, "en");
 });

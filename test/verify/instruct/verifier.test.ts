@@ -8,6 +8,7 @@ import {
   looseVariants,
 } from "../../../src/verify/instruct/verifier.ts";
 import { VerifierRegistry } from "../../../src/verify/registry.ts";
+import { SAMPLE_KWARGS } from "./helpers.ts";
 
 const rollout = (response: string, instructions: unknown): Rollout =>
   ({ id: 7, domain: "instruction", response, reference: { instructions } }) as Rollout;
@@ -172,4 +173,25 @@ test("IFEval-format rows become tasks whose instructions verify unchanged", () =
     /kwargs: kwargs and instruction_id_list differ/,
   );
   assert.throws(() => taskFromIfevalRow({ ...row, key: undefined }), /key/);
+});
+
+test("adversarial responses are checked in linear time (no regex backtracking blow-up)", () => {
+  const n = 200_000;
+  const nasty = [
+    "[".repeat(n),
+    "<<".repeat(n / 2),
+    `- ${"- ".repeat(n / 2)}x`,
+    `**${"a".repeat(n)}*`,
+    "1. ".repeat(n / 3),
+    `${"a.".repeat(n / 2)} end`,
+  ];
+  const all = instructionTypes().map((type) => ({ type, kwargs: SAMPLE_KWARGS[type] ?? {} }));
+  const v = createInstructionVerifier({ mode: "loose" });
+  const t0 = performance.now();
+  for (const text of nasty) {
+    for (const ins of all)
+      assert.notEqual((v.verify(rollout(text, [ins])) as Reward).verdict, "invalid", ins.type);
+  }
+  // Quadratic behaviour on any of these inputs takes minutes; linear takes well under a second each.
+  assert.ok(performance.now() - t0 < 20_000, `took ${performance.now() - t0} ms`);
 });
