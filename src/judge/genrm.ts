@@ -4,7 +4,7 @@
 // and puts parity at 0.5. p(YES) comes from the first token's top logprobs when the server
 // gives them (vLLM, SGLang, llama.cpp, our model server), else from k sampled verdicts.
 import { readFileSync } from "node:fs";
-import { Limit } from "../core/limit.ts";
+import { ConcurrencyLimit } from "../backend/limit.ts";
 import { errorReward, invalidReward } from "../core/rewards.ts";
 import type { Message, Reward, Rollout } from "../core/schemas.ts";
 import { JudgeCache } from "./cache.ts";
@@ -97,7 +97,7 @@ export class GenRM implements Judge {
   readonly source = "genrm";
   readonly #o: Required<Omit<GenRMOptions, "cache" | "templates">> & { cache: JudgeCache | undefined };
   readonly #templates: Record<ReferenceKind, string>;
-  readonly #limit: Limit;
+  readonly #limit: ConcurrencyLimit;
 
   constructor(options: GenRMOptions) {
     this.#o = {
@@ -112,7 +112,7 @@ export class GenRM implements Judge {
       gt: options.templates?.gt ?? defaultTemplate("gt"),
       bon: options.templates?.bon ?? defaultTemplate("bon"),
     };
-    this.#limit = new Limit(this.#o.concurrency);
+    this.#limit = new ConcurrencyLimit(this.#o.concurrency);
   }
 
   /** p(first ≥ second) for one ordering. */
