@@ -6,6 +6,7 @@ import { createRewardSystem } from "../reward/system.ts";
 import { Sandbox } from "../sandbox/sandbox.ts";
 import { createRewardServer } from "../serve/reward-server.ts";
 import { registerSandboxFusion } from "../serve/sandbox-fusion.ts";
+import { createCodeVerifier } from "../verify/code/index.ts";
 
 const HELP = `usage: datascale serve-reward [--config FILE] [--host H] [--port N] [options]
 
@@ -14,7 +15,7 @@ math/code/instruction/logic; GenRM routes answer 'error' until a judge is config
 
   POST /v1/rewards              {rollouts: Rollout[]} → {rewards: Reward[]}
   POST /openrlhf, /get_reward   OpenRLHF remote reward protocol
-  POST /run_code, GET /v1/ping  SandboxFusion-compatible code execution (when the sandbox works)
+  POST /run_code, /submit       SandboxFusion-compatible code execution and judging (when the sandbox works)
   GET  /health, /metrics
 
 options:
@@ -66,7 +67,11 @@ export async function run(argv: string[]): Promise<number> {
     maxQueue: values["max-queue"] === undefined ? undefined : Number(values["max-queue"]),
     logger: values.log ?? false,
     extraRoutes: (server) => {
-      if (sandbox !== undefined) registerSandboxFusion(server, sandbox);
+      if (sandbox === undefined) return;
+      const code = createCodeVerifier({ sandbox, scoring: "fraction", stopOnFailure: false });
+      registerSandboxFusion(server, sandbox, {
+        verifyCode: async (r) => code.verify(r, { timeBudgetMs: 60_000 }),
+      });
     },
   });
   const address = await app.listen({ host: values.host, port: Number(values.port) });

@@ -5,6 +5,7 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { formatZodError } from "../core/errors.ts";
+import type { Reward, Rollout } from "../core/schemas.ts";
 import { findRunner, RUNNERS } from "../sandbox/runners/index.ts";
 import type { ExecResult, SubmissionInput, SubmissionResult } from "../sandbox/types.ts";
 
@@ -65,10 +66,84 @@ export function toRunCodeResponse(result: SubmissionResult): Record<string, unkn
   };
 }
 
+/** `/submit` with the problem in `config.provided_data`: CommonOJ tests or a HumanEval-style check program. */
+export const SubmitRequest = z.object({
+  dataset: z.string().default("provided"),
+  id: z.union([z.string(), z.number()]).default(0),
+  completion: z.string(),
+  config: z.looseObject({
+    language: z.string().default("python"),
+    run_timeout: z.number().positive().optional(),
+    provided_data: z.looseObject({
+      test: z.union([
+        z.array(
+          z.object({ input: z.object({ stdin: z.string() }), output: z.object({ stdout: z.string() }) }),
+        ),
+        z.string(),
+      ]),
+      entry_point: z.string().optional(),
+    }),
+  }),
+});
+export type SubmitRequest = z.infer<typeof SubmitRequest>;
+
+/** The code verifier, as /submit needs it. */
+export type CodeVerify = (rollout: Rollout) => Promise<Reward>;
+
+export function submitToRollout(req: SubmitRequest): Rollout {
+  const { config } = req;
+  const language = SF_ALIASES[config.language] ?? config.language;
+  const data = config.provided_data;
+  const reference =
+    typeof data.test === "string"
+      ? {
+          style: "assert" as const,
+          tests: [{ code: data.test }],
+          ...(data.entry_point ? { entry: data.entry_point } : {}),
+        }
+      : {
+          style: "stdio" as const,
+          tests: data.test.map((t) => ({ input: t.input.stdin, output: t.output.stdout })),
+        };
+  return {
+    id: req.id,
+    domain: "code",
+    response: req.completion,
+    reference: {
+      ...reference,
+      language,
+      scoring: "fraction",
+      ...(config.run_timeout !== undefined
+        ? { limits: { timeMs: Math.round(config.run_timeout * 1000) } }
+        : {}),
+    },
+  };
+}
+
+export function toEvalResult(req: SubmitRequest, reward: Reward): Record<string, unknown> {
+  const verdicts = (reward.details?.["tests"] as string[] | undefined) ?? [];
+  const data = req.config.provided_data;
+  const tests = typeof data.test === "string" ? [{ code: data.test }] : data.test;
+  return {
+    id: req.id,
+    accepted: reward.verdict === "correct",
+    extracted_code: null,
+    full_code: null,
+    test_code: typeof data.test === "string" ? data.test : null,
+    tests: tests.map((t, i) => ({
+      passed: verdicts[i] === "AC",
+      exec_info: { status: verdicts[i] ?? "SKIP" },
+      test_info: t,
+    })),
+    extracted_type: reward.details?.["language"] ?? null,
+    extra: { score: reward.score, verdict: reward.verdict, details: reward.details ?? {} },
+  };
+}
+
 export function registerSandboxFusion(
   app: FastifyInstance,
   sandbox: SubmissionRunner,
-  options: { maxConcurrent?: number } = {},
+  options: { maxConcurrent?: number; verifyCode?: CodeVerify } = {},
 ): void {
   const maxConcurrent = options.maxConcurrent ?? 256;
   let inflight = 0;
@@ -112,5 +187,19 @@ export function registerSandboxFusion(
     } finally {
       inflight--;
     }
+  });
+  const verifyCode = options.verifyCode;
+  if (verifyCode === undefined) return;
+  app.post("/submit", async (req, reply) => {
+    const body = SubmitRequest.safeParse(req.body);
+    if (!body.success)
+      return reply.code(400).send({ error: { code: "bad_request", message: formatZodError(body.error) } });
+    const reward = await verifyCode(submitToRollout(body.data));
+    if (reward.verdict === "error") {
+      return reply
+        .code(503)
+        .send({ error: { code: reward.error?.code ?? "error", message: reward.error?.message ?? "" } });
+    }
+    return toEvalResult(body.data, reward);
   });
 }

@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { probeIsolation } from "../../src/sandbox/isolation.ts";
 import { Sandbox } from "../../src/sandbox/sandbox.ts";
 import { registerSandboxFusion } from "../../src/serve/sandbox-fusion.ts";
+import { createCodeVerifier } from "../../src/verify/code/index.ts";
 
 const report = probeIsolation();
 const skip = report.bwrap.works ? false : `bubblewrap unusable here: ${report.bwrap.error}`;
@@ -16,7 +17,8 @@ before(async () => {
   if (skip) return;
   sandbox = new Sandbox({ concurrency: 2, warm: 1 });
   app = Fastify();
-  registerSandboxFusion(app, sandbox);
+  const code = createCodeVerifier({ sandbox, scoring: "fraction", stopOnFailure: false });
+  registerSandboxFusion(app, sandbox, { verifyCode: async (r) => code.verify(r, { timeBudgetMs: 30_000 }) });
   base = await app.listen({ host: "127.0.0.1", port: 0 });
 });
 after(async () => {
@@ -82,4 +84,49 @@ test("nodejs is SandboxFusion's name for JavaScript; unknown languages are a 400
   );
   const ping = await (await fetch(`${base}/v1/ping`)).text();
   assert.equal(ping, "pong");
+});
+
+test("/submit with CommonOJ provided_data judges every test", { skip }, async () => {
+  const res = await fetch(`${base}/submit`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      dataset: "mine",
+      id: 7,
+      completion: "```python\na, b = map(int, input().split())\nprint(a + b if a < 10 else a - b)\n```",
+      config: {
+        language: "python",
+        provided_data: {
+          test: [
+            { input: { stdin: "1 2" }, output: { stdout: "3" } },
+            { input: { stdin: "20 2" }, output: { stdout: "22" } },
+          ],
+        },
+      },
+    }),
+  });
+  assert.equal(res.status, 200);
+  const json = (await res.json()) as { id: number; accepted: boolean; tests: { passed: boolean }[] };
+  assert.equal(json.id, 7);
+  assert.equal(json.accepted, false);
+  assert.deepEqual(
+    json.tests.map((t) => t.passed),
+    [true, false],
+  );
+});
+
+test("/submit with a HumanEval-style check program", { skip }, async () => {
+  const res = await fetch(`${base}/submit`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      completion: "```python\ndef add(a, b):\n    return a + b\n```",
+      config: {
+        language: "python",
+        provided_data: { test: "assert add(2, 3) == 5\nassert add(-1, 1) == 0", entry_point: "add" },
+      },
+    }),
+  });
+  const json = (await res.json()) as { accepted: boolean };
+  assert.equal(json.accepted, true);
 });
