@@ -12,6 +12,10 @@ const COMMANDS: Record<string, Command> = {
     summary: "verify rollouts JSONL with the reasoning-task verifiers",
     load: () => import("./verify.ts"),
   },
+  sandbox: {
+    summary: "check the code sandbox (doctor) or run one program in it",
+    load: () => import("./sandbox.ts"),
+  },
   schema: { summary: "print the JSON Schema of Task, Rollout and Reward", load: () => import("./schema.ts") },
 };
 
