@@ -62,7 +62,7 @@ export class SandboxBox {
   #killedByUs = false;
 
   constructor(config: BoxConfig) {
-    const harnessArgs = ["-I", "-c", HARNESS_SOURCE];
+    const harnessArgs = ["-I", "-S", "-c", HARNESS_SOURCE];
     if (config.isolation === "bwrap") {
       this.paths = { ...SANDBOX_DIRS };
       const args = [
@@ -88,12 +88,21 @@ export class SandboxBox {
         tmp: join(d, "tmp"),
       };
       const mk = `import os\nfor p in ${JSON.stringify(Object.values(this.paths))}: os.makedirs(p, exist_ok=True)\n`;
-      this.#child = spawn(config.python, ["-I", "-c", mk + HARNESS_SOURCE, JSON.stringify(this.paths)], {
-        env: { PATH: "/usr/bin:/bin", HOME: this.paths.work, LANG: "C.UTF-8", DATASCALE_HARNESS_UNSAFE: "1" },
-        stdio: ["pipe", "pipe", "pipe"],
-        cwd: d,
-        detached: true,
-      });
+      this.#child = spawn(
+        config.python,
+        ["-I", "-S", "-c", mk + HARNESS_SOURCE, JSON.stringify(this.paths)],
+        {
+          env: {
+            PATH: "/usr/bin:/bin",
+            HOME: this.paths.work,
+            LANG: "C.UTF-8",
+            DATASCALE_HARNESS_UNSAFE: "1",
+          },
+          stdio: ["pipe", "pipe", "pipe"],
+          cwd: d,
+          detached: true,
+        },
+      );
     }
     const child = this.#child;
     this.#exited = new Promise((resolve) => {

@@ -13,8 +13,17 @@
 # on fd 0: one job line. Untrusted children never hold fd 0/1 of the harness, and the
 # harness makes itself non-dumpable so a child cannot open /proc/<harness>/fd/1 to forge
 # messages.
-import base64
+import sys
+
+# Started with -S: `site` costs more than the rest of the harness start (it scans .pth
+# files). Add the system package dirs by hand so solutions can still import sympy etc.
+for _d in ("/usr/local/lib/python3.%d/dist-packages" % sys.version_info[1], "/usr/lib/python3/dist-packages",
+           "/usr/lib/python3.%d/dist-packages" % sys.version_info[1]):
+    if _d not in sys.path:
+        sys.path.append(_d)
+
 import builtins
+import gc
 import io
 import json
 import os
@@ -22,9 +31,7 @@ import resource
 import select
 import shutil
 import signal
-import sys
 import time
-import traceback
 import types
 
 # Imported so that forked Python solutions find them already loaded (the zygote's point).
@@ -35,7 +42,6 @@ import heapq  # noqa: F401
 import itertools  # noqa: F401
 import math  # noqa: F401
 import re  # noqa: F401
-import string  # noqa: F401
 
 CONTROL = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
 UNSAFE = os.environ.get("DATASCALE_HARNESS_UNSAFE") == "1"
@@ -165,6 +171,8 @@ def run_python_inproc(code_obj, filename, argv):
             code = 1
     except BaseException:
         try:
+            import traceback
+
             traceback.print_exc()
         except BaseException:
             pass
@@ -226,6 +234,8 @@ def run_one(spec, lim, stdin_bytes, cwd, scratch, wipe_dirs):
                 os.execve(spec["argv"][0], spec["argv"], spec["env"])
         except BaseException:
             try:
+                import traceback
+
                 os.write(2, traceback.format_exc().encode())
             except BaseException:
                 pass
@@ -281,11 +291,16 @@ def main():
     paths = json.loads(sys.argv[1])
     work, scratch, build = paths["work"], paths["scratch"], paths["build"]
     set_dumpable(False)
+    # Everything loaded so far is immortal for the collector, so a collection in a forked
+    # test does not touch (and copy) the zygote's pages.
+    gc.freeze()
     send({"t": "ready", "pid": os.getpid()})
     line = sys.stdin.readline()
     if not line:
         return
     job = json.loads(line)
+    if job.get("files") or job.get("fetch"):
+        import base64
     for rel, b64 in job.get("files", {}).items():
         dest = os.path.join(work, rel)
         os.makedirs(os.path.dirname(dest), exist_ok=True)
@@ -310,6 +325,8 @@ def main():
         try:
             code_obj = compile(job["source"], src_path, "exec")
         except (SyntaxError, ValueError) as e:
+            import traceback
+
             msg = "".join(traceback.format_exception_only(type(e), e))
             send({"t": "compile", "result": {
                 "status": "compile_error", "exitCode": 1, "signal": None, "stdout": "", "stderr": msg,
@@ -338,5 +355,7 @@ if __name__ == "__main__":
     try:
         main()
     except BaseException:
+        import traceback
+
         sys.stderr.write("datascale harness failure:\n" + traceback.format_exc())
         sys.exit(70)
