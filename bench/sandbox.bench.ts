@@ -16,11 +16,15 @@ const { values } = parseArgs({
     submissions: { type: "string", default: "48" },
     tests: { type: "string", default: "8" },
     concurrency: { type: "string" },
+    "baseline-concurrency": { type: "string" },
   },
 });
 const SUBMISSIONS = Number(values.submissions);
 const TESTS = Number(values.tests);
-const CONCURRENCY = Number(values.concurrency ?? availableParallelism());
+const CORES = availableParallelism();
+// Both sides get the same number of runs in flight: the sandbox's default, 2 × cores.
+const CONCURRENCY = Number(values.concurrency ?? 2 * CORES);
+const BASELINE_CONCURRENCY = Number(values["baseline-concurrency"] ?? CONCURRENCY);
 
 // Typical competitive-programming shapes: parse, compute a little, print. One in six is
 // wrong or crashes, as model outputs are.
@@ -124,7 +128,7 @@ async function baseline(jobs: Job[]): Promise<Measured> {
   const latencies: number[] = [];
   const outputs: string[] = [];
   const t0 = performance.now();
-  await pooled(units, CONCURRENCY, async (u) => {
+  await pooled(units, BASELINE_CONCURRENCY, async (u) => {
     const start = performance.now();
     const out = await new Promise<string>((resolve) => {
       const child = spawn(
@@ -154,7 +158,7 @@ async function baseline(jobs: Job[]): Promise<Measured> {
 const jobs = workload();
 const total = SUBMISSIONS * TESTS;
 process.stderr.write(
-  `mixed python workload: ${SUBMISSIONS} submissions × ${TESTS} tests, concurrency ${CONCURRENCY}\n`,
+  `mixed python workload: ${SUBMISSIONS} submissions × ${TESTS} tests, concurrency ${CONCURRENCY} (baseline ${BASELINE_CONCURRENCY}), ${CORES} cores\n`,
 );
 const b = await baseline(jobs);
 const o = await ours(jobs);
@@ -172,7 +176,9 @@ process.stdout.write(
     bench: "sandbox",
     submissions: SUBMISSIONS,
     tests_per_submission: TESTS,
+    cores: CORES,
     concurrency: CONCURRENCY,
+    baseline_concurrency: BASELINE_CONCURRENCY,
     tests_per_s: Number(tps.toFixed(1)),
     baseline_tests_per_s: Number(btps.toFixed(1)),
     ratio_vs_baseline: Number((tps / btps).toFixed(2)),

@@ -218,6 +218,18 @@ def memory_error(stderr, rss_kb, lim):
     return bool(mem) and rss_kb >= mem * 1024 * 0.95
 
 
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_ticks(pid):
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
 def run_one(spec, lim, stdin_bytes, cwd, scratch, wipe_dirs):
     """Fork, run one program to completion or its limits, and return its result dict."""
     infd = tmpfile(scratch, stdin_bytes)
@@ -241,20 +253,22 @@ def run_one(spec, lim, stdin_bytes, cwd, scratch, wipe_dirs):
                 pass
         os._exit(127)
     timed_out = False
-    deadline = start + lim["timeMs"] / 1000.0
+    deadline = start + (lim.get("wallMs") or 2 * lim["timeMs"]) / 1000.0
     pidfd = os.pidfd_open(pid)
     poller = select.poll()
     poller.register(pidfd, select.POLLIN)
+    cpu_limit_ticks = lim["timeMs"] * CLK_TCK / 1000.0
     while True:
         remaining = deadline - time.monotonic()
-        if remaining <= 0:
+        if remaining <= 0 or cpu_ticks(pid) >= cpu_limit_ticks:
             timed_out = True
             try:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
             break
-        if poller.poll(max(1, int(remaining * 1000))):
+        # Wake every 50 ms to enforce the CPU limit precisely (RLIMIT_CPU counts whole seconds).
+        if poller.poll(max(1, min(50, int(remaining * 1000)))):
             break
     _, status, ru = os.wait4(pid, 0)
     os.close(pidfd)
@@ -267,8 +281,10 @@ def run_one(spec, lim, stdin_bytes, cwd, scratch, wipe_dirs):
     wipe(wipe_dirs)
     cpu_ms = (ru.ru_utime + ru.ru_stime) * 1000.0
     lim2 = dict(lim)
-    lim2["cpuExceeded"] = cpu_ms >= max(1000, lim["timeMs"])
+    lim2["cpuExceeded"] = cpu_ms >= lim["timeMs"]
     status_name, code, sig = classify(status, timed_out, lim2, stderr, ru.ru_maxrss)
+    if lim2["cpuExceeded"] and status_name in ("ok", "runtime_error"):
+        status_name = "time_limit"
     # Some runtimes (Node) ignore SIGXFSZ and spin on EFBIG; a full output file is the tell.
     out_full = out_trunc or len(stdout) >= min(lim["stdoutBytes"], lim["fileBytes"])
     if out_full and status_name in ("ok", "time_limit", "runtime_error"):

@@ -19,7 +19,11 @@ import {
 } from "./types.ts";
 
 export interface SandboxOptions {
-  /** Submissions running at once; default: available cores. */
+  /**
+   * Submissions running at once; default: 2 × available cores. A sandbox spends much of
+   * its time in fork/exit/pipe hand-offs rather than on a core, and limits are judged by
+   * CPU time, so modest oversubscription raises throughput without changing verdicts.
+   */
   concurrency?: number;
   /** Sandboxes kept started and idle, ready for the next submission; default: concurrency. */
   warm?: number;
@@ -74,7 +78,7 @@ export class Sandbox {
           "Install bubblewrap or pass the explicit unsafe flag (never for model outputs).",
       );
     }
-    this.concurrency = Math.max(1, options.concurrency ?? availableParallelism());
+    this.concurrency = Math.max(1, options.concurrency ?? 2 * availableParallelism());
     this.#warm = Math.max(0, options.warm ?? this.concurrency);
     this.#config = {
       isolation: this.isolation,
@@ -137,9 +141,10 @@ export class Sandbox {
     if (runner.compile !== undefined) job.compile = { argv: runner.compile(paths), limits: compileLimits };
     const deadline =
       (runner.compile === undefined ? 0 : compileLimits.timeMs) +
-      sub.tests.reduce((s) => s + userLimits.timeMs + 1000, 0) +
+      sub.tests.reduce((s) => s + (userLimits.wallMs ?? 2 * userLimits.timeMs) + 1000, 0) +
       10_000;
     const result: SubmissionResult = { tests: [], files: {} };
+    let stopped = false;
     const onAbort = () => box.kill();
     options.signal?.addEventListener("abort", onAbort, { once: true });
     if (options.signal?.aborted) box.kill();
@@ -147,8 +152,11 @@ export class Sandbox {
       const outcome = await box.run(job, deadline, (e: BoxEvent) => {
         if (e.t === "compile") result.compile = e.result;
         else if (e.t === "test") {
+          // Results racing in after the caller said stop are dropped: stopping is final.
+          if (stopped) return false;
           result.tests.push(e.result);
-          return options.onTest?.(e.i, e.result);
+          if (options.onTest?.(e.i, e.result) === false) stopped = true;
+          return !stopped;
         } else result.files = e.files;
         return undefined;
       });

@@ -3,7 +3,8 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import type { Limits } from "../../src/sandbox/types.ts";
 
 export const SMALL: Partial<Limits> = {
-  timeMs: 1500,
+  timeMs: 1000,
+  wallMs: 1500,
   memoryMb: 256,
   processes: 32,
   openFiles: 128,
