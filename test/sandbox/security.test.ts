@@ -162,7 +162,7 @@ describe("writes stay inside the sandbox", () => {
     const r = await run(
       "python",
       `import os
-for p in ["/usr/pwned", "/etc/pwned", "/pwned", ${JSON.stringify(target)}, "/proc/1/root${target}", "/proc/self/cwd/../${target}"]:
+for p in ["/usr/pwned", "/etc/pwned", "/pwned", "/dev/pwned", "/opt/pwned", "/proc/pwned", ${JSON.stringify(target)}, "/proc/1/root${target}", "/proc/self/cwd/../${target}"]:
     try:
         open(p, "w").write("x"); print("WROTE", p)
     except Exception as e: print("blocked", p, type(e).__name__)
@@ -179,6 +179,7 @@ open("ok.txt", "w").write("fine"); print("work ok")
     assert.equal(r.status, "ok", r.stderr);
     assert.ok(!existsSync(target), "a file appeared on the host");
     assert.ok(!existsSync("/usr/pwned") && !existsSync("/etc/pwned") && !existsSync("/pwned"));
+    assert.doesNotMatch(r.stdout, /WROTE/, "only the capped work, tmp and shm dirs are writable");
     assert.match(r.stdout, /work ok/);
     assert.ok(!/root:[^:]*:\d+:/.test(r.stdout));
   });
@@ -200,6 +201,31 @@ except OSError as e:
     const n = Number(/stopped after (\d+)/.exec(r.stdout)?.[1]);
     assert.ok(n < 64, `wrote ${n} × 512 KiB into a 16 MiB tmpfs`);
     endedWithin(r, 1500);
+  });
+
+  it("no unbounded tmpfs: the root, /dev and /dev/shm cannot absorb a disk fill", async () => {
+    const r = await run(
+      "python",
+      `import os
+for d in ["/", "/dev", "/dev/shm", "/tmp"]:
+    n = 0
+    try:
+        for i in range(1000):
+            with open(os.path.join(d, f"fill{i}"), "wb") as f: f.write(b"x" * (1 << 20))
+            n += 1
+    except OSError as e: pass
+    print(d, n)
+`,
+    );
+    const counts = Object.fromEntries(
+      r.stdout
+        .trim()
+        .split("\n")
+        .map((l) => l.split(" "))
+        .map(([d, n]) => [d, Number(n)]),
+    );
+    assert.deepEqual([counts["/"], counts["/dev"]], [0, 0], r.stdout);
+    assert.ok((counts["/dev/shm"] ?? 99) <= 16 && (counts["/tmp"] ?? 99) <= 16, r.stdout);
   });
 
   it("one huge file is cut at the file-size limit (output_limit)", async () => {
