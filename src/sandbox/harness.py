@@ -43,7 +43,7 @@ import itertools  # noqa: F401
 import math  # noqa: F401
 import re  # noqa: F401
 
-CONTROL = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
+CHANNEL = {"out": os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")}
 UNSAFE = os.environ.get("DATASCALE_HARNESS_UNSAFE") == "1"
 
 
@@ -57,8 +57,8 @@ def set_dumpable(flag):
 
 
 def send(msg):
-    CONTROL.write(json.dumps(msg, separators=(",", ":")) + "\n")
-    CONTROL.flush()
+    CHANNEL["out"].write(json.dumps(msg, separators=(",", ":")) + "\n")
+    CHANNEL["out"].flush()
 
 
 def tmpfile(dirpath, data=b""):
@@ -303,15 +303,11 @@ def run_one(spec, lim, stdin_bytes, cwd, scratch, wipe_dirs):
     }
 
 
-def main():
-    paths = json.loads(sys.argv[1])
+def serve(paths, job_file):
+    """Serve one submission: announce readiness, read its job, run it, report."""
     work, scratch, build = paths["work"], paths["scratch"], paths["build"]
-    set_dumpable(False)
-    # Everything loaded so far is immortal for the collector, so a collection in a forked
-    # test does not touch (and copy) the zygote's pages.
-    gc.freeze()
     send({"t": "ready", "pid": os.getpid()})
-    line = sys.stdin.readline()
+    line = job_file.readline()
     if not line:
         return
     job = json.loads(line)
@@ -365,6 +361,176 @@ def main():
         except OSError:
             pass
     send({"t": "done", "files": files})
+
+
+# --- zygote mode -------------------------------------------------------------------
+# One long-lived harness inside one bubblewrap sandbox forks a child per submission. The
+# child enters fresh user, PID, mount, network, IPC and UTS namespaces, mounts fresh
+# size-capped tmpfs over every writable dir and a fresh /proc, drops every capability and
+# sets no_new_privs, then serves exactly one submission as PID 1 of its namespace: when it
+# exits, the kernel kills everything the submission started. Submissions share only the
+# zygote's read-only memory image; they cannot see, signal or trace each other.
+
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
+CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
+PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
+
+
+def libc_call(name, *args):
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if getattr(libc, name)(*args) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, "%s: %s" % (name, os.strerror(err)))
+
+
+def write_file(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def drop_capabilities():
+    import ctypes
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+    header = Header(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3
+    data = (Data * 2)()
+    libc_call("capset", ctypes.byref(header), data)
+    libc_call("prctl", PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+
+
+def isolate_and_serve(paths, tmpfs_bytes):
+    """Runs in the zygote's child: fd 0 is the job pipe, fd 1 the message pipe."""
+    uid, gid = os.getuid(), os.getgid()
+    # Writing our own /proc/self/*_map needs a dumpable process; nothing untrusted can see
+    # this one (submissions live in their own PID namespaces). The server child resets it.
+    set_dumpable(True)
+    libc_call("unshare", CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
+    write_file("/proc/self/setgroups", "deny")
+    write_file("/proc/self/uid_map", "%d %d 1" % (uid, uid))
+    write_file("/proc/self/gid_map", "%d %d 1" % (gid, gid))
+    libc_call("mount", None, b"/", None, MS_REC | MS_PRIVATE, None)
+    for d in (paths["work"], paths["tmp"], paths["build"], paths["scratch"], "/dev/shm"):
+        mode = "1777" if d in (paths["tmp"], "/dev/shm") else "0755"
+        opts = ("size=%d,mode=%s" % (tmpfs_bytes, mode)).encode()
+        libc_call("mount", b"tmpfs", d.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, opts)
+    pid = os.fork()
+    if pid == 0:
+        libc_call("prctl", PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        libc_call("mount", b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+        drop_capabilities()
+        set_dumpable(False)
+        os.chdir(paths["work"])
+        CHANNEL["out"] = os.fdopen(1, "w", buffering=1, encoding="utf-8", closefd=False)
+        serve(paths, os.fdopen(0, "r", encoding="utf-8", closefd=False))
+        os._exit(0)
+    for fd in (0, 1):
+        os.close(fd)
+    _, status = os.waitpid(pid, 0)
+    os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+
+
+def write_all(fd, data):
+    while data:
+        n = os.write(fd, data)
+        data = data[n:]
+
+
+def zygote(paths, tmpfs_bytes):
+    """Reads spawn/job/kill requests on fd 0; forwards each submission's messages on fd 1."""
+    host_out = os.dup(1)
+    subs = {}  # id -> {"pid", "job_w", "msg_r", "buf", "pending"}
+    fd_to_id = {}
+    inbuf = b""
+    write_all(host_out, b'{"t":"ready","pid":%d}\n' % os.getpid())
+    while True:
+        readers = [0] + list(fd_to_id)
+        writers = [s["job_w"] for s in subs.values() if s["pending"]]
+        r, w, _ = select.select(readers, writers, [])
+        for fd in w:
+            sub = next(s for s in subs.values() if s["job_w"] == fd)
+            n = os.write(fd, sub["pending"])
+            sub["pending"] = sub["pending"][n:]
+            if not sub["pending"]:
+                os.close(fd)
+                sub["job_w"] = -1
+        for fd in r:
+            if fd == 0:
+                data = os.read(0, 1 << 20)
+                if not data:
+                    for s in subs.values():
+                        os.kill(s["pid"], signal.SIGKILL)
+                    return
+                inbuf += data
+                while b"\n" in inbuf:
+                    line, inbuf = inbuf.split(b"\n", 1)
+                    handle_request(json.loads(line), subs, fd_to_id, paths, tmpfs_bytes, host_out)
+                continue
+            sid = fd_to_id[fd]
+            sub = subs[sid]
+            data = os.read(fd, 1 << 20)
+            if data:
+                sub["buf"] += data
+                if b"\n" in sub["buf"]:
+                    *lines, sub["buf"] = sub["buf"].split(b"\n")
+                    write_all(host_out, b"".join(b'{"id":%d,"m":%s}\n' % (sid, l) for l in lines if l))
+                continue
+            os.close(fd)
+            del fd_to_id[fd]
+            if sub["job_w"] >= 0:
+                os.close(sub["job_w"])
+            _, status = os.waitpid(sub["pid"], 0)
+            del subs[sid]
+            write_all(host_out, b'{"id":%d,"exit":%d}\n' % (sid, os.waitstatus_to_exitcode(status)))
+
+
+def handle_request(req, subs, fd_to_id, paths, tmpfs_bytes, host_out):
+    sid = req["id"]
+    if req["t"] == "spawn":
+        job_r, job_w = os.pipe()
+        msg_r, msg_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.dup2(job_r, 0)
+                os.dup2(msg_w, 1)
+                os.closerange(3, 65536)
+                isolate_and_serve(paths, tmpfs_bytes)
+            except BaseException:
+                import traceback
+
+                sys.stderr.write("datascale harness failure:\n" + traceback.format_exc())
+            os._exit(70)
+        os.close(job_r)
+        os.close(msg_w)
+        subs[sid] = {"pid": pid, "job_w": job_w, "msg_r": msg_r, "buf": b"", "pending": b""}
+        fd_to_id[msg_r] = sid
+    elif req["t"] == "job" and sid in subs:
+        subs[sid]["pending"] += (json.dumps(req["job"], separators=(",", ":")) + "\n").encode()
+    elif req["t"] == "kill" and sid in subs:
+        try:
+            os.kill(subs[sid]["pid"], signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def main():
+    paths = json.loads(sys.argv[1])
+    set_dumpable(False)
+    # Everything loaded so far is immortal for the collector, so a collection in a forked
+    # test does not touch (and copy) the zygote's pages.
+    gc.freeze()
+    if len(sys.argv) > 2 and sys.argv[2] == "--zygote":
+        zygote(paths, int(sys.argv[3]))
+    else:
+        serve(paths, sys.stdin)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@
 // sandbox (forked per test, leftovers killed and wiped between tests).
 import { availableParallelism } from "node:os";
 import { DataScaleError, formatZodError } from "../core/errors.ts";
-import { type BoxConfig, type BoxEvent, type HarnessJob, SandboxBox } from "./box.ts";
+import { type BoxConfig, type BoxEvent, type HarnessJob, SandboxBox, type SubmissionBox } from "./box.ts";
 import { type IsolationReport, probeIsolation } from "./isolation.ts";
 import { findRunner, RUNNERS } from "./runners/index.ts";
 import {
@@ -17,6 +17,7 @@ import {
   type SubmissionInput,
   type SubmissionResult,
 } from "./types.ts";
+import { Zygote } from "./zygote.ts";
 
 export interface SandboxOptions {
   /**
@@ -32,6 +33,11 @@ export interface SandboxOptions {
   /** Size of each private tmpfs (/tmp, work, build), bytes; default 64 MiB. */
   tmpfsBytes?: number;
   python?: string;
+  /**
+   * `zygote` (default where nested namespaces work): one warm sandbox forks a freshly
+   * namespaced child per submission. `fresh`: a new bubblewrap + interpreter per submission.
+   */
+  mode?: "zygote" | "fresh";
 }
 
 export interface RunOptions {
@@ -62,7 +68,9 @@ export class Sandbox {
   readonly concurrency: number;
   readonly #warm: number;
   readonly #config: BoxConfig;
-  readonly #idle: SandboxBox[] = [];
+  readonly mode: "zygote" | "fresh" | "unsafe";
+  readonly #idle: SubmissionBox[] = [];
+  #zygote: Zygote | undefined;
   readonly #waiters: (() => void)[] = [];
   #running = 0;
   #closed = false;
@@ -76,6 +84,18 @@ export class Sandbox {
         "sandbox_unavailable",
         `no isolation available (${report.bwrap.error}); refusing to run untrusted code. ` +
           "Install bubblewrap or pass the explicit unsafe flag (never for model outputs).",
+      );
+    }
+    this.mode =
+      this.isolation === "unsafe"
+        ? "unsafe"
+        : options.mode === "fresh" || !report.nestedNamespaces
+          ? "fresh"
+          : "zygote";
+    if (options.mode === "zygote" && this.mode !== "zygote") {
+      throw new DataScaleError(
+        "sandbox_mode",
+        "zygote mode needs nested user namespaces, which this host refuses",
       );
     }
     this.concurrency = Math.max(1, options.concurrency ?? 2 * availableParallelism());
@@ -92,19 +112,25 @@ export class Sandbox {
     this.#refill();
   }
 
-  #refill(): void {
-    while (!this.#closed && this.#idle.length < this.#warm) this.#idle.push(new SandboxBox(this.#config));
+  #newBox(): SubmissionBox {
+    if (this.mode !== "zygote") return new SandboxBox(this.#config);
+    if (this.#zygote === undefined || !this.#zygote.alive) this.#zygote = new Zygote(this.#config);
+    return this.#zygote.spawnBox();
   }
 
-  async #acquire(): Promise<SandboxBox> {
+  #refill(): void {
+    while (!this.#closed && this.#idle.length < this.#warm) this.#idle.push(this.#newBox());
+  }
+
+  async #acquire(): Promise<SubmissionBox> {
     while (this.#running >= this.concurrency) await new Promise<void>((r) => this.#waiters.push(r));
     this.#running++;
-    const box = this.#idle.shift() ?? new SandboxBox(this.#config);
+    const box = this.#idle.shift() ?? this.#newBox();
     this.#refill();
     return box;
   }
 
-  #release(box: SandboxBox): void {
+  #release(box: SubmissionBox): void {
     box.kill();
     this.#running--;
     this.#waiters.shift()?.();
@@ -187,6 +213,7 @@ export class Sandbox {
     const idle = this.#idle.splice(0);
     for (const b of idle) b.kill();
     await Promise.all(idle.map((b) => b.closed()));
+    await this.#zygote?.close();
   }
 }
 

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Sandbox } from "../../src/sandbox/sandbox.ts";
 import type { ExecResult, Limits } from "../../src/sandbox/types.ts";
-import { hostProcessesMatching, hostProcessesOf, SMALL } from "./helpers.ts";
+import { descendantsOf, hostProcessesMatching, SMALL } from "./helpers.ts";
 
 const CANARY = `datascale-canary-${process.pid}-${Date.now()}`;
 process.env.DATASCALE_SECRET_CANARY = CANARY;
@@ -60,14 +60,14 @@ after(async () => {
   await new Promise<void>((r) => server.close(() => r()));
   rmSync(hostDir, { recursive: true, force: true });
   assert.equal(connections, 0, "no sandboxed program reached the host's loopback server");
-  // Every sandbox (warm or used) is gone: nothing runs as the sandbox uid any more.
-  if (sandbox.report.uid !== undefined) {
-    const deadline = Date.now() + 3000;
-    while (hostProcessesOf(sandbox.report.uid).length > 0 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    assert.deepEqual(hostProcessesOf(sandbox.report.uid), [], "no process outlives the sandboxes");
+  // Every sandbox (warm or used) is gone: none of our processes runs as the sandbox uid.
+  // (Anything that escaped its PID namespace would be caught by the marker checks below.)
+  const uid = sandbox.report.uid ?? process.getuid?.() ?? 0;
+  const deadline = Date.now() + 3000;
+  while (descendantsOf(process.pid, uid).length > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
   }
+  assert.deepEqual(descendantsOf(process.pid, uid), [], "no process outlives the sandboxes");
 });
 
 describe("isolation is real", () => {
@@ -153,6 +153,41 @@ int main(){ FILE* f = fopen("/etc/shadow","r"); std::puts(f ? "OPENED" : "denied
     assert.match(r.stdout, /denied/);
     assert.match(r.stdout, /noenv/);
     assert.ok(!r.stdout.includes(CANARY));
+  });
+});
+
+describe("submissions are isolated from each other", () => {
+  it("runs in zygote mode here (nested namespaces), the fast path under test", () => {
+    assert.equal(sandbox.mode, "zygote");
+  });
+
+  it("two concurrent submissions cannot see each other's files, processes or IPC", async () => {
+    const writer = sandbox.runSubmission({
+      language: "python",
+      code: `import os, time
+for d in ["/tmp", "/dev/shm", "/work"]:
+    open(os.path.join(d, "secret-of-a"), "w").write("a")
+os.mkfifo("/tmp/fifo-of-a")
+time.sleep(0.8)
+print(sorted(os.listdir("/tmp")))
+`,
+      tests: [{ stdin: "" }],
+      limits: SMALL,
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const reader = await run(
+      "python",
+      `import os
+print("files", [f for d in ["/tmp", "/dev/shm", "/work"] for f in os.listdir(d)])
+print("procs", [open(f"/proc/{p}/cmdline", "rb").read() for p in os.listdir("/proc") if p.isdigit()])
+print("caps", [l for l in open("/proc/self/status") if l.startswith("Cap")])
+`,
+    );
+    const a = await writer;
+    assert.match(a.tests[0]?.stdout ?? "", /secret-of-a/);
+    assert.match(reader.stdout, /^files \[\]$/m, reader.stdout);
+    assert.doesNotMatch(reader.stdout, /time\.sleep|secret/);
+    assert.match(reader.stdout, /CapEff:\\t0000000000000000/, "no capabilities left");
   });
 });
 
