@@ -62,6 +62,7 @@ async function doctor(json: boolean): Promise<number> {
     `bubblewrap:      ${report.bwrap.works ? "works" : "UNUSABLE"} (${report.bwrap.path ?? "not found"}${report.bwrap.version ? `, ${report.bwrap.version}` : ""})`,
     ...(report.bwrap.error ? [`                 ${report.bwrap.error}`] : []),
     `namespaces:      user, pid, net (no network), ipc, uts, cgroup, mount; max_user_namespaces=${report.userNamespaces ?? "?"}`,
+    `submissions:     ${report.nestedNamespaces ? "zygote mode (a warm sandbox forks a freshly namespaced child per submission)" : "fresh mode (a new bubblewrap per submission; nested namespaces unavailable)"}`,
     `sandbox uid:     ${report.uid === undefined ? "the current user (not root)" : `${report.uid} (nobody)`}`,
     `cgroup v2:       ${report.cgroup.v2Mount ?? "not mounted"}; controllers: ${report.cgroup.controllers.join(" ") || "none"}`,
     `                 ${report.cgroup.note}`,
