@@ -1,15 +1,15 @@
 // One sandbox process: a bubblewrap namespace (or, in unsafe mode, a bare process group)
 // running the harness, started warm and used for exactly one submission.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { formatZodError } from "../core/errors.ts";
 import { bwrapArgs, SANDBOX_DIRS } from "./bwrap.ts";
+import { HARNESS_SOURCE } from "./harness-source.ts";
 import { type ExecResult, HarnessMessage } from "./types.ts";
 
-const HARNESS_SOURCE = readFileSync(new URL("./harness.py", import.meta.url), "utf8");
 const HARNESS_FAILURE_EXIT = 70;
 const STDERR_KEEP = 8192;
 
@@ -50,7 +50,20 @@ export interface BoxOutcome {
   failure?: { kind: "infrastructure" | "program"; message: string };
 }
 
-export class SandboxBox {
+/** One submission's sandbox, however it is made (a fresh bwrap, or a zygote's child). */
+export interface SubmissionBox {
+  readonly paths: { work: string; build: string; scratch: string; tmp: string };
+  readonly ready: Promise<void>;
+  run(
+    job: HarnessJob,
+    deadlineMs: number,
+    onEvent: (e: BoxEvent) => boolean | undefined,
+  ): Promise<BoxOutcome>;
+  kill(): void;
+  closed(): Promise<void>;
+}
+
+export class SandboxBox implements SubmissionBox {
   readonly paths: { work: string; build: string; scratch: string; tmp: string };
   readonly ready: Promise<void>;
   readonly #child: ChildProcess;
@@ -62,7 +75,7 @@ export class SandboxBox {
   #killedByUs = false;
 
   constructor(config: BoxConfig) {
-    const harnessArgs = ["-I", "-c", HARNESS_SOURCE];
+    const harnessArgs = ["-I", "-S", "-c", HARNESS_SOURCE];
     if (config.isolation === "bwrap") {
       this.paths = { ...SANDBOX_DIRS };
       const args = [
@@ -88,12 +101,21 @@ export class SandboxBox {
         tmp: join(d, "tmp"),
       };
       const mk = `import os\nfor p in ${JSON.stringify(Object.values(this.paths))}: os.makedirs(p, exist_ok=True)\n`;
-      this.#child = spawn(config.python, ["-I", "-c", mk + HARNESS_SOURCE, JSON.stringify(this.paths)], {
-        env: { PATH: "/usr/bin:/bin", HOME: this.paths.work, LANG: "C.UTF-8", DATASCALE_HARNESS_UNSAFE: "1" },
-        stdio: ["pipe", "pipe", "pipe"],
-        cwd: d,
-        detached: true,
-      });
+      this.#child = spawn(
+        config.python,
+        ["-I", "-S", "-c", mk + HARNESS_SOURCE, JSON.stringify(this.paths)],
+        {
+          env: {
+            PATH: "/usr/bin:/bin",
+            HOME: this.paths.work,
+            LANG: "C.UTF-8",
+            DATASCALE_HARNESS_UNSAFE: "1",
+          },
+          stdio: ["pipe", "pipe", "pipe"],
+          cwd: d,
+          detached: true,
+        },
+      );
     }
     const child = this.#child;
     this.#exited = new Promise((resolve) => {

@@ -1,6 +1,7 @@
 // The bubblewrap command line for one sandbox: fresh namespaces (user, PID, network,
 // IPC, UTS, cgroup, mount), a read-only view of /usr and the few paths runners need,
-// size-capped private tmpfs for /tmp, the work dir, the build dir and the harness scratch,
+// size-capped private tmpfs for /tmp, /dev/shm, the work dir, the build dir and the harness
+// scratch, a read-only root and /dev,
 // a cleared environment, and death with the parent.
 import { lstatSync, readlinkSync } from "node:fs";
 
@@ -61,13 +62,21 @@ export function bwrapArgs(options: BwrapOptions): string[] {
     "--dev",
     "/dev",
   ];
-  for (const dir of [SANDBOX_DIRS.tmp, SANDBOX_DIRS.work, SANDBOX_DIRS.build, SANDBOX_DIRS.scratch]) {
+  for (const dir of [
+    SANDBOX_DIRS.tmp,
+    SANDBOX_DIRS.work,
+    SANDBOX_DIRS.build,
+    SANDBOX_DIRS.scratch,
+    "/dev/shm",
+  ]) {
     args.push("--size", size, "--tmpfs", dir);
   }
   for (const p of new Set(options.readOnly)) {
     if (p === "/usr" || p.startsWith("/usr/")) continue;
     args.push("--ro-bind", p, p);
   }
-  args.push("--chdir", SANDBOX_DIRS.work);
+  // bwrap builds the root and /dev on unbounded tmpfs; left writable they would let a
+  // program fill host memory (and /dev would be shared state). Only the capped dirs stay writable.
+  args.push("--remount-ro", "/dev", "--remount-ro", "/", "--chdir", SANDBOX_DIRS.work);
   return args;
 }

@@ -18,6 +18,8 @@ export interface CgroupReport {
 export interface IsolationReport {
   bwrap: { path: string | undefined; version: string | undefined; works: boolean; error: string | undefined };
   userNamespaces: number | undefined;
+  /** A process inside the sandbox can create its own user/PID/mount/net namespaces (zygote mode). */
+  nestedNamespaces: boolean;
   /** Host uid/gid sandboxes run as. */
   uid: number | undefined;
   gid: number | undefined;
@@ -87,6 +89,7 @@ export function probeIsolation(): IsolationReport {
   const report: IsolationReport = {
     bwrap: { path, version: undefined, works: false, error: undefined },
     userNamespaces: readNumber("/proc/sys/user/max_user_namespaces"),
+    nestedNamespaces: false,
     uid,
     gid,
     cgroup: probeCgroup(),
@@ -103,8 +106,24 @@ export function probeIsolation(): IsolationReport {
     [...bwrapArgs({ readOnly: [], tmpfsBytes: 1 << 20 }), "/bin/sh", "-c", "echo ok"],
     { encoding: "utf8", env: {}, timeout: 10_000, ...(uid === undefined ? {} : { uid, gid }) },
   );
-  if (probe.status === 0 && probe.stdout.trim() === "ok") report.bwrap.works = true;
-  else
+  if (probe.status !== 0 || probe.stdout.trim() !== "ok") {
     report.bwrap.error = `bwrap cannot create a sandbox here: ${(probe.stderr || probe.error?.message || "").trim()}`;
+    return report;
+  }
+  report.bwrap.works = true;
+  // Zygote mode needs a sandboxed process to create its own user/PID/mount/net/IPC/UTS namespaces.
+  const nested = spawnSync(
+    path,
+    [
+      ...bwrapArgs({ readOnly: [], tmpfsBytes: 1 << 20 }),
+      "/usr/bin/python3",
+      "-I",
+      "-S",
+      "-c",
+      "import ctypes; print(ctypes.CDLL(None).unshare(0x10000000 | 0x20000 | 0x20000000 | 0x40000000 | 0x8000000 | 0x4000000))",
+    ],
+    { encoding: "utf8", env: {}, timeout: 10_000, ...(uid === undefined ? {} : { uid, gid }) },
+  );
+  report.nestedNamespaces = nested.status === 0 && nested.stdout.trim() === "0";
   return report;
 }

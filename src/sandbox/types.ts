@@ -30,7 +30,13 @@ export type ExecResult = z.infer<typeof ExecResult>;
 
 /** Limits for one run (one test, or one compile). */
 export const Limits = z.object({
+  /** CPU time limit: a run using more CPU than this is a time_limit. */
   timeMs: z.number().int().positive(),
+  /**
+   * Wall-clock backstop (sleeping, blocked or CPU-starved programs); default 2 × timeMs.
+   * Judging by CPU time keeps verdicts stable when sandboxes outnumber cores.
+   */
+  wallMs: z.number().int().positive().optional(),
   memoryMb: z.number().int().positive(),
   stdoutBytes: z.number().int().positive(),
   stderrBytes: z.number().int().positive(),

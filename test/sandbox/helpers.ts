@@ -3,7 +3,8 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import type { Limits } from "../../src/sandbox/types.ts";
 
 export const SMALL: Partial<Limits> = {
-  timeMs: 1500,
+  timeMs: 1000,
+  wallMs: 1500,
   memoryMb: 256,
   processes: 32,
   openFiles: 128,
@@ -26,16 +27,22 @@ export function hostProcessesMatching(marker: string): number[] {
   return found;
 }
 
-/** Host processes owned by `uid`. */
-export function hostProcessesOf(uid: number): number[] {
-  const found: number[] = [];
+/** Host processes owned by `uid` that descend from process `root`. */
+export function descendantsOf(root: number, uid: number): number[] {
+  const parent = new Map<number, number>();
+  const owned = new Set<number>();
   for (const name of readdirSync("/proc")) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      if (statSync(`/proc/${name}`).uid === uid) found.push(Number(name));
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      parent.set(Number(name), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+      if (statSync(`/proc/${name}`).uid === uid) owned.add(Number(name));
     } catch {
       // exited meanwhile
     }
   }
-  return found;
+  return [...owned].filter((pid) => {
+    for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) if (p === root) return true;
+    return false;
+  });
 }

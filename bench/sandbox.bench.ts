@@ -1,0 +1,191 @@
+// Sandbox throughput on a mixed Python workload, side by side in one run with the naive
+// baseline graders use: a fresh bubblewrap + python3 process per test. Both use the same
+// namespaces (bwrapArgs), the same uid and the same concurrency (all cores).
+// Usage: npm run bench:sandbox [-- --submissions N --tests T]
+import { spawn } from "node:child_process";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { bwrapArgs } from "../src/sandbox/bwrap.ts";
+import { probeIsolation } from "../src/sandbox/isolation.ts";
+import { Sandbox } from "../src/sandbox/sandbox.ts";
+
+const { values } = parseArgs({
+  options: {
+    submissions: { type: "string", default: "48" },
+    tests: { type: "string", default: "8" },
+    concurrency: { type: "string" },
+    "baseline-concurrency": { type: "string" },
+  },
+});
+const SUBMISSIONS = Number(values.submissions);
+const TESTS = Number(values.tests);
+const CORES = availableParallelism();
+// Both sides get the same number of runs in flight: the sandbox's default, 2 × cores.
+const CONCURRENCY = Number(values.concurrency ?? 2 * CORES);
+const BASELINE_CONCURRENCY = Number(values["baseline-concurrency"] ?? CONCURRENCY);
+
+// Typical competitive-programming shapes: parse, compute a little, print. One in six is
+// wrong or crashes, as model outputs are.
+const PROGRAMS: { code: string; input: (i: number) => string }[] = [
+  { code: "a, b = map(int, input().split())\nprint(a + b)", input: (i) => `${i} ${i * 7}\n` },
+  {
+    code: "import sys\nn, *xs = map(int, sys.stdin.read().split())\nprint(*sorted(xs))",
+    input: (i) => `200 ${Array.from({ length: 200 }, (_, k) => (k * 7919 + i) % 1000).join(" ")}\n`,
+  },
+  {
+    code: "s = input().strip()\nprint(s[::-1], s == s[::-1])",
+    input: (i) => `${"abcba".repeat(i + 1)}\n`,
+  },
+  {
+    code: "from functools import lru_cache\nn = int(input())\n@lru_cache(None)\ndef f(k): return k if k < 2 else f(k - 1) + f(k - 2)\nprint(f(n) % 1000000007)",
+    input: (i) => `${300 + i * 10}\n`,
+  },
+  {
+    code: "import collections\nwords = input().split()\nc = collections.Counter(words)\nfor w, k in sorted(c.items()): print(w, k)",
+    input: (i) => `${"the quick brown fox jumps over the lazy dog ".repeat(i + 2)}\n`,
+  },
+  { code: "x = int(input())\nprint(10 // (x % 3))", input: (i) => `${i}\n` },
+];
+
+interface Measured {
+  seconds: number;
+  latencies: number[];
+  outputs: string[];
+}
+
+interface Job {
+  code: string;
+  stdins: string[];
+}
+
+function workload(): Job[] {
+  return Array.from({ length: SUBMISSIONS }, (_, s) => {
+    const p = PROGRAMS[s % PROGRAMS.length] as (typeof PROGRAMS)[number];
+    return { code: p.code, stdins: Array.from({ length: TESTS }, (_, i) => p.input(i + s)) };
+  });
+}
+
+function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
+}
+
+async function pooled<T>(items: T[], limit: number, fn: (t: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) await fn(items[next++] as T);
+    }),
+  );
+}
+
+async function ours(jobs: Job[]): Promise<Measured> {
+  const sandbox = new Sandbox({ concurrency: CONCURRENCY, warm: CONCURRENCY });
+  await sandbox.runSubmission({ language: "python", code: "print(1)", tests: [{ stdin: "" }] }); // warm
+  const latencies: number[] = [];
+  const outputs: string[] = [];
+  const t0 = performance.now();
+  // Same driver as the baseline: CONCURRENCY submissions in flight. A test's latency is
+  // the time from the previous result of its submission (or the submission's start) to its
+  // own result: what a test costs once its submission is being served.
+  await pooled(jobs, CONCURRENCY, async (job) => {
+    let last = performance.now();
+    const r = await sandbox.runSubmission(
+      {
+        language: "python",
+        code: job.code,
+        tests: job.stdins.map((stdin) => ({ stdin })),
+        limits: { timeMs: 5000 },
+      },
+      {
+        onTest: () => {
+          const now = performance.now();
+          latencies.push(now - last);
+          last = now;
+          return undefined;
+        },
+      },
+    );
+    for (const t of r.tests) outputs.push(t.status === "ok" ? t.stdout : t.status);
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  await sandbox.close();
+  return { seconds, latencies, outputs };
+}
+
+async function baseline(jobs: Job[]): Promise<Measured> {
+  const report = probeIsolation();
+  const dir = mkdtempSync(join(tmpdir(), "datascale-bench-"));
+  chmodSync(dir, 0o755);
+  const units = jobs.flatMap((job, j) => {
+    const file = join(dir, `s${j}.py`);
+    writeFileSync(file, job.code, { mode: 0o644 });
+    return job.stdins.map((stdin) => ({ file, stdin }));
+  });
+  const base = bwrapArgs({ readOnly: [], tmpfsBytes: 64 << 20 });
+  const latencies: number[] = [];
+  const outputs: string[] = [];
+  const t0 = performance.now();
+  await pooled(units, BASELINE_CONCURRENCY, async (u) => {
+    const start = performance.now();
+    const out = await new Promise<string>((resolve) => {
+      const child = spawn(
+        report.bwrap.path ?? "bwrap",
+        [...base, "--ro-bind", u.file, "/build/main.py", "/usr/bin/python3", "/build/main.py"],
+        {
+          env: {},
+          ...(report.uid === undefined ? {} : { uid: report.uid, gid: report.gid }),
+        },
+      );
+      let stdout = "";
+      child.stdout.setEncoding("utf8").on("data", (s: string) => {
+        stdout += s;
+      });
+      child.stderr.resume();
+      child.stdin.end(u.stdin);
+      child.on("close", (code) => resolve(code === 0 ? stdout : "runtime_error"));
+    });
+    latencies.push(performance.now() - start);
+    outputs.push(out);
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  rmSync(dir, { recursive: true, force: true });
+  return { seconds, latencies, outputs };
+}
+
+const jobs = workload();
+const total = SUBMISSIONS * TESTS;
+process.stderr.write(
+  `mixed python workload: ${SUBMISSIONS} submissions × ${TESTS} tests, concurrency ${CONCURRENCY} (baseline ${BASELINE_CONCURRENCY}), ${CORES} cores\n`,
+);
+const b = await baseline(jobs);
+const o = await ours(jobs);
+const agree = [...o.outputs].sort().join("\u0000") === [...b.outputs].sort().join("\u0000");
+const row = (name: string, r: Measured) =>
+  `${name.padEnd(34)} ${(total / r.seconds).toFixed(1).padStart(8)} tests/s   p50 ${percentile(r.latencies, 50).toFixed(1).padStart(7)} ms   p99 ${percentile(r.latencies, 99).toFixed(1).padStart(7)} ms`;
+process.stderr.write(
+  `${row("baseline: fresh bwrap+python3/test", b)}\n${row("datascale sandbox (warm, fork/test)", o)}\n`,
+);
+const tps = total / o.seconds;
+const btps = total / b.seconds;
+process.stderr.write(`ratio ${(tps / btps).toFixed(2)}×; outputs identical: ${agree}\n`);
+process.stdout.write(
+  `${JSON.stringify({
+    bench: "sandbox",
+    submissions: SUBMISSIONS,
+    tests_per_submission: TESTS,
+    cores: CORES,
+    concurrency: CONCURRENCY,
+    baseline_concurrency: BASELINE_CONCURRENCY,
+    tests_per_s: Number(tps.toFixed(1)),
+    baseline_tests_per_s: Number(btps.toFixed(1)),
+    ratio_vs_baseline: Number((tps / btps).toFixed(2)),
+    p50_ms: Number(percentile(o.latencies, 50).toFixed(2)),
+    p99_ms: Number(percentile(o.latencies, 99).toFixed(2)),
+    baseline_p50_ms: Number(percentile(b.latencies, 50).toFixed(2)),
+    baseline_p99_ms: Number(percentile(b.latencies, 99).toFixed(2)),
+    outputs_identical: agree,
+  })}\n`,
+);

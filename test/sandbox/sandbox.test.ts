@@ -1,0 +1,65 @@
+// The sandbox API that POST /run_code will sit on: files in, files out, statuses.
+import assert from "node:assert/strict";
+import { after, before, it } from "node:test";
+import { probeIsolation } from "../../src/sandbox/isolation.ts";
+import { Sandbox } from "../../src/sandbox/sandbox.ts";
+import { SMALL } from "./helpers.ts";
+
+let sandbox: Sandbox;
+before(() => {
+  sandbox = new Sandbox({ concurrency: 2, warm: 1 });
+});
+after(() => sandbox.close());
+
+it("puts files in the work dir and fetches files back (SandboxFusion files/fetch_files)", async () => {
+  const r = await sandbox.runSubmission({
+    language: "python",
+    code: "data = open('data/in.txt').read()\nopen('out.txt', 'w').write(data.upper())\nprint(len(data))",
+    files: { "data/in.txt": Buffer.from("hello").toString("base64") },
+    fetchFiles: ["out.txt", "missing.txt"],
+    tests: [{ stdin: "" }],
+    limits: SMALL,
+  });
+  assert.equal(r.tests[0]?.status, "ok", r.tests[0]?.stderr);
+  assert.equal(r.tests[0]?.stdout, "5\n");
+  assert.deepEqual(r.files, { "out.txt": Buffer.from("HELLO").toString("base64") });
+});
+
+it("reports exit codes, stderr, compile errors and unknown languages", async () => {
+  const r = await sandbox.runSubmission({
+    language: "python",
+    code: "import sys\nsys.stderr.write('bad\\n')\nsys.exit(3)",
+    tests: [{ stdin: "" }],
+  });
+  assert.equal(r.tests[0]?.status, "runtime_error");
+  assert.equal(r.tests[0]?.exitCode, 3);
+  assert.equal(r.tests[0]?.stderr, "bad\n");
+  const ce = await sandbox.runSubmission({ language: "c++", code: "int main( {", tests: [{ stdin: "" }] });
+  assert.equal(ce.compile?.status, "compile_error");
+  assert.match(ce.compile?.stderr ?? "", /error/);
+  assert.equal(ce.tests.length, 0);
+  await assert.rejects(
+    sandbox.runSubmission({ language: "cobol", code: "", tests: [] }),
+    /language 'cobol' is not supported/,
+  );
+});
+
+it("unsafe mode runs only when asked for, and still applies limits", async () => {
+  const report = probeIsolation();
+  const broken = { ...report, bwrap: { ...report.bwrap, works: false, error: "simulated" } };
+  assert.throws(() => new Sandbox({}, broken), /refusing to run untrusted code/);
+  const unsafe = new Sandbox({ unsafe: true, concurrency: 1, warm: 0 }, broken);
+  try {
+    assert.equal(unsafe.mode, "unsafe");
+    const r = await unsafe.runSubmission({
+      language: "python",
+      code: "print(input(), flush=True)\nwhile True: pass",
+      tests: [{ stdin: "x" }],
+      limits: { timeMs: 300 },
+    });
+    assert.equal(r.tests[0]?.status, "time_limit");
+    assert.equal(r.tests[0]?.stdout, "x\n");
+  } finally {
+    await unsafe.close();
+  }
+});
