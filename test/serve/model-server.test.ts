@@ -2,13 +2,19 @@
 // server over the tiny model, started here on 127.0.0.1:0.
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
+import { createServer, type IncomingMessage } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import { after, before, test } from "node:test";
 import { EmbeddedBackend } from "../../src/backend/embedded.ts";
 import { OpenAIBackend } from "../../src/backend/openai-http.ts";
 import type { CompletionDelta } from "../../src/backend/types.ts";
-import { type RunningModelServer, startModelServer } from "../../src/serve/model-server.ts";
+import {
+  createModelServerHandler,
+  type RunningModelServer,
+  startModelServer,
+} from "../../src/serve/model-server.ts";
 import { writeTinyModel } from "../fixtures/tiny-model.ts";
 import { createStepModel } from "../fixtures/zero-layer-llama.ts";
 
@@ -253,4 +259,49 @@ test("the HTTP client scores continuations through echo; same logprobs as the em
   for (const [i, t] of http!.tokens.entries())
     assert.ok(Math.abs(t.logprob! - local!.tokens[i]!.logprob!) < 1e-9);
   await assert.rejects(client.score([{ messages, continuation: "x" }]), /scores plain-text prompts only/);
+});
+
+test("for servers without n (llama.cpp), the client fans out with seed + i and matches the embedded backend", async () => {
+  let sawN = 0;
+  const handler = createModelServerHandler({ backend: embedded });
+  const noN = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { n?: number };
+    sawN = Math.max(sawN, body.n ?? 1);
+    if ((body.n ?? 1) > 1) {
+      res.writeHead(400, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: { message: "Only one completion choice is allowed" } }));
+      return;
+    }
+    // Replay the consumed body into our handler.
+    const replay = Object.assign(Readable.from([Buffer.concat(chunks)]), {
+      url: req.url,
+      method: req.method,
+      headers: req.headers,
+    });
+    await handler(replay as unknown as IncomingMessage, res);
+  });
+  await new Promise<void>((r) => noN.listen(0, "127.0.0.1", r));
+  const port = (noN.address() as { port: number }).port;
+  try {
+    const request = { messages, n: 3, seed: 21, maxTokens: 15, temperature: 1 };
+    const strict = new OpenAIBackend({ baseUrl: `http://127.0.0.1:${port}/v1`, model: MODEL });
+    await assert.rejects(strict.generate([request]), /HTTP 400: Only one completion choice is allowed/);
+    const fanned = new OpenAIBackend({
+      baseUrl: `http://127.0.0.1:${port}/v1`,
+      model: MODEL,
+      nativeN: false,
+    });
+    const [viaFanOut] = await fanned.generate([request]);
+    const [direct] = await embedded.generate([request]);
+    assert.deepEqual(
+      viaFanOut!.completions.map((c) => c.text),
+      direct!.completions.map((c) => c.text),
+    );
+    assert.equal(viaFanOut!.completionTokens, direct!.completionTokens);
+  } finally {
+    noN.closeAllConnections();
+    await new Promise((r) => noN.close(r));
+  }
 });
