@@ -10,13 +10,20 @@ import { after, before, test } from "node:test";
 import { EmbeddedBackend } from "../../src/backend/embedded.ts";
 import { OpenAIBackend } from "../../src/backend/openai-http.ts";
 import type { CompletionDelta } from "../../src/backend/types.ts";
+import { ByteTokenizer } from "../../src/model/tokenizer/byte.ts";
+import type { StepModel } from "../../src/model/types.ts";
 import {
   createModelServerHandler,
   type RunningModelServer,
   startModelServer,
 } from "../../src/serve/model-server.ts";
 import { writeTinyModel } from "../fixtures/tiny-model.ts";
-import { createStepModel } from "../fixtures/zero-layer-llama.ts";
+import {
+  bigramCheckpoint,
+  bigramLogProbs,
+  createStepModel,
+  ZeroLayerLlama,
+} from "../fixtures/zero-layer-llama.ts";
 
 let dir: string;
 let embedded: EmbeddedBackend;
@@ -303,5 +310,51 @@ test("for servers without n (llama.cpp), the client fans out with seed + i and m
   } finally {
     noN.closeAllConnections();
     await new Promise((r) => noN.close(r));
+  }
+});
+
+test("a client that disconnects mid-stream stops its generation; the server carries on", async () => {
+  const tok = new ByteTokenizer();
+  const model = new ZeroLayerLlama(
+    bigramCheckpoint(bigramLogProbs(tok, ["abcdefghij klmnop"]), tok.vocabSize, { maxSeqLen: 5000 }),
+  );
+  // 2 ms per step: 2000 tokens would take seconds if the disconnect were ignored.
+  const slow: StepModel = {
+    vocabSize: model.vocabSize,
+    maxSeqLen: model.maxSeqLen,
+    newCache: () => model.newCache(),
+    logits: (seqs) => model.logits(seqs),
+    step: async (caches, tokens) => {
+      await new Promise((r) => setTimeout(r, 2));
+      return model.step(caches as never[], tokens);
+    },
+  };
+  const backend = new EmbeddedBackend({ name: "slow", tokenizer: tok, model: slow, stopTokenIds: [] });
+  const own = await startModelServer({ backend });
+  try {
+    const controller = new AbortController();
+    const res = await fetch(`${own.url}/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ prompt: "a", max_tokens: 2000, stream: true }),
+      signal: controller.signal,
+    });
+    const reader = res.body!.getReader();
+    await reader.read();
+    controller.abort();
+    await assert.rejects(reader.read());
+    await new Promise((r) => setTimeout(r, 200));
+    const steps = model.stepRows.length;
+    assert.ok(steps < 200, `generation stopped after ${steps} steps`);
+    const res2 = await fetch(`${own.url}/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ prompt: "a", max_tokens: 3, temperature: 0 }),
+    });
+    assert.equal(res2.status, 200);
+    assert.equal(((await res2.json()) as { choices: { text: string }[] }).choices[0]!.text, "bcd");
+  } finally {
+    await own.close();
+    await backend.close();
   }
 });
