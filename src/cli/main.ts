@@ -13,6 +13,7 @@ function cmd(summary: string, load: Command["load"]): Command {
 
 // One line per command: [summary, module]. Keep each line short so merges stay line-based.
 // One line per command: [summary, module]. Keep each line short so merges stay line-based.
+// One line per command: [summary, module]. Keep each line short so merges stay line-based.
 const COMMANDS: Record<string, Command> = {
   run: cmd("run the main job (see README)", () => import("./run.ts")),
   verify: cmd("verify rollouts JSONL with the reasoning-task verifiers", () => import("./verify.ts")),
