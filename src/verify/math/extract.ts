@@ -110,6 +110,7 @@ function lastNumber(s: string): string | undefined {
   return last?.replace(/,(?!\d{3})/g, "");
 }
 
+const CONNECTIVES = /^(?:or|and)$/;
 const FUNCTION_WORDS = /^(?:sin|cos|tan|sec|csc|cot|ln|log|exp|sqrt|pi|arcsin|arccos|arctan)$/;
 
 function mathyWord(w: string): boolean {
@@ -122,16 +123,20 @@ function mathyWord(w: string): boolean {
 /** The math written at the end of the last line: "so the distance is \sqrt{17}" → "\sqrt{17}". */
 function tailExpression(s: string): string | undefined {
   const lines = s.trimEnd().split("\n");
-  const last = (lines[lines.length - 1] ?? "").trim().replace(/[.!]+$/, "");
+  const last = (lines[lines.length - 1] ?? "")
+    .trim()
+    .replace(/[.!]+$/, "")
+    .replace(/\\text\{\s*(or|and)\s*\}/g, " $1 ");
   const words = last.split(/\s+/).filter((w) => w !== "");
   let start = words.length;
-  while (start > 0 && mathyWord(words[start - 1]!)) start--;
+  while (start > 0 && (mathyWord(words[start - 1]!) || CONNECTIVES.test(words[start - 1]!))) start--;
+  while (start < words.length && CONNECTIVES.test(words[start]!)) start++;
   const tail = words
     .slice(start)
     .join(" ")
     .replace(/^[:,]+/, "")
     .trim();
-  return /[\d\\]|^[a-zA-Z]$/.test(tail) ? tail : undefined;
+  return /[\d\\()[\]{}=<>^+\-*/|]|^[a-zA-Z]$/.test(tail) ? tail : undefined;
 }
 
 function byStrategy(s: string, strategy: ExtractionStrategy, opts: ExtractionOptions): string | undefined {
