@@ -128,7 +128,7 @@ if (mv !== undefined && "skipped" in mv) {
   const misses = [...byCat].filter(([, [m]]) => m > 0).map(([k, [m, n]]) => `${k} ${m}/${n}`);
   console.log(`Math-Verify disagreements with labels by category: ${misses.join(", ") || "none"}`);
   // Math-Verify has no <answer>-tag extraction; report agreement without those cases too.
-  const plain = cases.map((c, i) => i).filter((i) => !cases[i]!.response.includes("<answer>"));
+  const plain = cases.map((_c, i) => i).filter((i) => !cases[i]!.response.includes("<answer>"));
   const oursPlain = plain.filter((i) => verdictOf(i) === cases[i]!.label).length / plain.length;
   const mvPlain = plain.filter((i) => mv.results[i] === cases[i]!.label).length / plain.length;
   console.log(
