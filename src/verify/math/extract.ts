@@ -4,6 +4,7 @@
 
 export type ExtractionStrategy =
   | "answer_tag"
+  | "minerva"
   | "boxed"
   | "final_answer"
   | "answer_colon"
@@ -12,6 +13,7 @@ export type ExtractionStrategy =
 
 export const DEFAULT_STRATEGIES: readonly ExtractionStrategy[] = [
   "answer_tag",
+  "minerva",
   "boxed",
   "final_answer",
   "answer_colon",
@@ -32,9 +34,19 @@ export interface ExtractionOptions {
 
 /** Contents of every \boxed{...} / \fbox{...} with balanced braces, left to right. */
 export function boxedContents(s: string): string[] {
+  const out = boxedSpans(s).map((b) => s.slice(b.start, b.end));
+  // \boxed 5 (no braces), as some models write.
+  if (out.length === 0) {
+    const bare = /\\boxed\s+([^\s$]+)/g;
+    for (let m = bare.exec(s); m !== null; m = bare.exec(s)) out.push(m[1]!);
+  }
+  return out;
+}
+
+function boxedSpans(s: string): { head: number; start: number; end: number }[] {
   // One left-to-right pass with a stack of open boxes, so unbalanced input stays linear.
-  const found: { start: number; end: number }[] = [];
-  const open: { start: number; depth: number }[] = [];
+  const found: { head: number; start: number; end: number }[] = [];
+  const open: { head: number; start: number; depth: number }[] = [];
   const head = /\\(?:boxed|fbox)\s*\{/y;
   let depth = 0;
   for (let i = 0; i < s.length; i++) {
@@ -43,7 +55,7 @@ export function boxedContents(s: string): string[] {
       head.lastIndex = i;
       if (head.test(s)) {
         depth++;
-        open.push({ start: head.lastIndex, depth });
+        open.push({ head: i, start: head.lastIndex, depth });
         i = head.lastIndex - 1;
       } else i++;
     } else if (c === "{") depth++;
@@ -52,18 +64,23 @@ export function boxedContents(s: string): string[] {
       if (top !== undefined && top.depth === depth) {
         open.pop();
         // Only outermost boxes count; a box inside a box is part of its content.
-        if (open.length === 0) found.push({ start: top.start, end: i });
+        if (open.length === 0) found.push({ head: top.head, start: top.start, end: i });
       }
       if (depth > 0) depth--;
     }
   }
-  const out = found.map((b) => s.slice(b.start, b.end));
-  // \boxed 5 (no braces), as some models write.
-  if (out.length === 0) {
-    const bare = /\\boxed\s+([^\s$]+)/g;
-    for (let m = bare.exec(s); m !== null; m = bare.exec(s)) out.push(m[1]!);
-  }
-  return out;
+  return found;
+}
+
+const JOINER = /^(?:\s|\$|,|;|\\quad|\\qquad|\\[,;! ]|\\text\{\s*(?:and|or)\s*\}|\band\b|\bor\b|\\\]|\\\[)*$/;
+
+/** Boxes with the text between each and the previous one. */
+function boxedWithGaps(s: string): { body: string; gapBefore: string }[] {
+  const spans = boxedSpans(s);
+  return spans.map((b, i) => ({
+    body: s.slice(b.start, b.end),
+    gapBefore: i === 0 ? "x" : s.slice(spans[i - 1]!.end + 1, b.head),
+  }));
 }
 
 /** Math spans: $$..$$, \[..\], \(..\), $..$, left to right. */
@@ -82,17 +99,26 @@ function mathSpans(s: string): string[] {
 function refineSegment(seg: string): string | undefined {
   const boxes = boxedContents(seg);
   if (boxes.length > 0) return boxes[boxes.length - 1];
-  const spans = mathSpans(seg);
-  if (spans.length > 0) return spans[0];
   let t = seg
     .replace(/\*\*/g, "")
-    .replace(/\bI hope it is correct\b.*$/i, "")
+    .replace(/\bI hope it is correct\b[\s\S]*$/i, "")
     .trim();
-  // Cut at the end of the sentence (a period followed by a space or the end, not a decimal point).
-  const stop = /\.(?:\s|$)|\n/.exec(t);
+  // Cut at the end of the sentence (a period followed by a space or the end, not a decimal
+  // point), outside math spans.
+  const stop = /\.(?:\s|$)|\n/.exec(t.replace(/\$[^$]*\$/g, (m) => "x".repeat(m.length)));
   if (stop !== null) t = t.slice(0, stop.index);
   t = t.replace(/^[:\s]+|[\s.;,!]+$/g, "");
-  return t === "" ? undefined : t;
+  if (t === "") return undefined;
+  const spans = mathSpans(t);
+  // "The largest $n$ is 34": the math that ends the sentence is the answer.
+  if (spans.length > 0 && /(?:\$|\\\)|\\\])\s*$/.test(t)) return spans[spans.length - 1];
+  const tail = tailExpression(t.replace(/\$/g, " "));
+  if (tail !== undefined) return tail;
+  if (spans.length > 0) return spans[0];
+  // "Jane started growing it 3 hours ago": a sentence with a single number.
+  const numbers = t.match(NUMBER) ?? [];
+  if (numbers.length === 1) return numbers[0]!.replace(/,(?!\d{3})/g, "");
+  return t;
 }
 
 function lastMatchSegment(s: string, re: RegExp): string | undefined {
@@ -103,8 +129,10 @@ function lastMatchSegment(s: string, re: RegExp): string | undefined {
     : s.slice(last.index + last[0].length, last.index + last[0].length + 600);
 }
 
+const NUMBER = /(?<![A-Za-z\d])(?:-?\d[\d,]*(?:\.\d+)?(?:\s*\/\s*\d+)?%?|-?\.\d+%?)(?![A-Za-z\d])/g;
+
 function lastNumber(s: string): string | undefined {
-  const re = /-?\d[\d,]*(?:\.\d+)?(?:\s*\/\s*\d+)?%?|-?\.\d+%?/g;
+  const re = new RegExp(NUMBER.source, "g");
   let last: string | undefined;
   for (let m = re.exec(s); m !== null; m = re.exec(s)) last = m[0];
   return last?.replace(/,(?!\d{3})/g, "");
@@ -148,9 +176,24 @@ function byStrategy(s: string, strategy: ExtractionStrategy, opts: ExtractionOpt
       if (last === undefined) return undefined;
       return refineSegment(last) ?? last.trim();
     }
+    case "minerva": {
+      // "Final Answer: The final answer is X. I hope it is correct." closes Minerva-style answers.
+      const re = /final answer is\s*([\s\S]{1,300}?)\.?\s*I hope it is correct/gi;
+      let last: string | undefined;
+      for (let m = re.exec(s); m !== null; m = re.exec(s)) last = m[1];
+      return last === undefined ? undefined : refineSegment(last);
+    }
     case "boxed": {
-      const boxes = boxedContents(s);
-      return opts.boxed === "first" ? boxes[0] : boxes[boxes.length - 1];
+      const boxes = boxedWithGaps(s);
+      if (boxes.length === 0) return boxedContents(s).at(-1);
+      if (opts.boxed === "first") return boxes[0]!.body;
+      // Boxes separated only by "and", commas or spacing are one answer: \boxed{-2} and \boxed{1}.
+      let k = boxes.length - 1;
+      while (k > 0 && JOINER.test(boxes[k]!.gapBefore)) k--;
+      return boxes
+        .slice(k)
+        .map((b) => b.body)
+        .join(", ");
     }
     case "final_answer": {
       const seg = lastMatchSegment(s, /final answer(?:\s+is)?\s*[:：]?\s*(?:\$?\\boxed)?/gi);

@@ -111,6 +111,9 @@ export function normalizeAnswer(raw: string): string {
   for (const [re, to] of UNICODE) s = s.replace(re, to);
   s = s
     .replace(/(\d)\\,(?=\d{3}(?!\d))/g, "$1")
+    .replace(/(\d),\s*\\[!,]\s*(?=\d{3}(?!\d))/g, "$1")
+    .replace(/^([^=]*?)\\approx/, "$1=")
+    .replace(/\\approx[^=]*$/, "")
     .replace(/\\(?:d|t|c)frac/g, "\\frac")
     .replace(/\\(?:displaystyle|textstyle|limits|nolimits|left|right|big|Big|bigg|Bigg)(?![a-zA-Z])/g, "")
     .replace(/(?<!\\)\\(?:[,;:! ]|quad|qquad)/g, " ")
@@ -119,7 +122,7 @@ export function normalizeAnswer(raw: string): string {
     .replace(/\\\$/g, "")
     .replace(/\$/g, "")
     .replace(
-      /\\(?:mathrm|mathbf|mathit|textbf|textit|textrm|mbox|mathsf|operatorname|hbox|boldsymbol)\s*\{/g,
+      /\\(?:mathrm|mathbf|mathit|textbf|textit|textrm|mbox|mathsf|operatorname|hbox|boldsymbol|textnormal|textsf)\s*\{/g,
       "\\text{",
     )
     .replace(/\\(?:lvert|rvert|vert)(?![a-zA-Z])/g, "|")
@@ -142,6 +145,8 @@ export function normalizeAnswer(raw: string): string {
   }
   // Percent words inside boxes: \boxed{28 percent}.
   s = s.replace(/(\d)\s*(?:percent(?:age)?|pct)\b/gi, "$1 \\%");
+  // Space-grouped thousands: "1 000 000".
+  if (/^-?\d{1,3}(?: \d{3})+(?:\.\d+)?$/.test(s)) s = s.replace(/ /g, "");
   // Plain mixed numbers "3 1/2".
   const mixed = /^(-?)(\d+)\s+(\d+)\s*\/\s*(\d+)$/.exec(s);
   if (mixed !== null && Number(mixed[3]) < Number(mixed[4])) {
