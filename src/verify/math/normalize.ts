@@ -18,6 +18,7 @@ const UNICODE: ReadonlyArray<readonly [RegExp, string]> = [
   [/²/g, "^2"],
   [/³/g, "^3"],
   [/\u00a0|\u2009|\u202f/g, " "],
+  [/[€£¥₹]/g, ""],
 ];
 
 /** Units and other trailing words that name what a number counts, not its value. */
@@ -109,6 +110,8 @@ const TEXT_UNIT = new RegExp(`\\\\text\\{\\s*(?:${UNIT_ALT})\\s*\\}(?:\\^\\{?[23
 export function normalizeAnswer(raw: string): string {
   let s = raw;
   for (const [re, to] of UNICODE) s = s.replace(re, to);
+  // Outside matrices a doubled backslash before a command name is an escaping slip, not a row break.
+  if (!s.includes("begin")) s = s.replace(/\\\\(?=[a-zA-Z])/g, "\\");
   s = s
     .replace(/(\d)\\,(?=\d{3}(?!\d))/g, "$1")
     .replace(/(\d),\s*\\[!,]\s*(?=\d{3}(?!\d))/g, "$1")
