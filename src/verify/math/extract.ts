@@ -84,13 +84,43 @@ function boxedWithGaps(s: string): { body: string; gapBefore: string }[] {
 }
 
 /** Math spans: $$..$$, \[..\], \(..\), $..$, left to right. */
+const MAX_SPAN = 1000;
+
 function mathSpans(s: string): string[] {
+  // A hand-written scan instead of a regex: each opener looks for its closer once with indexOf,
+  // and a delimiter kind with no closer left is dropped, so hostile input stays linear.
+  const kinds = [
+    { open: "$$", close: "$$" },
+    { open: "\\[", close: "\\]" },
+    { open: "\\(", close: "\\)" },
+    { open: "$", close: "$" },
+  ];
+  const dead = new Set<number>();
   const out: string[] = [];
-  const re =
-    /\$\$([^$]{1,1000}?)\$\$|\\\[([\s\S]{1,1000}?)\\\]|\\\(([\s\S]{1,1000}?)\\\)|\$([^$]{1,1000}?)\$/g;
-  for (let m = re.exec(s); m !== null; m = re.exec(s)) {
-    const body = m[1] ?? m[2] ?? m[3] ?? m[4] ?? "";
-    if (body.trim() !== "") out.push(body);
+  let i = 0;
+  while (i < s.length) {
+    const c = s[i];
+    if (c !== "$" && c !== "\\") {
+      i++;
+      continue;
+    }
+    const k = kinds.findIndex((kd, n) => !dead.has(n) && s.startsWith(kd.open, i));
+    if (k < 0) {
+      i += c === "\\" ? 2 : 1;
+      continue;
+    }
+    const kind = kinds[k]!;
+    const from = i + kind.open.length;
+    const end = s.indexOf(kind.close, from);
+    if (end < 0) {
+      dead.add(k);
+      continue;
+    }
+    if (end - from <= MAX_SPAN) {
+      const body = s.slice(from, end);
+      if (body.trim() !== "") out.push(body);
+      i = end + kind.close.length;
+    } else i = Math.max(i + 1, end - MAX_SPAN);
   }
   return out;
 }
@@ -170,18 +200,23 @@ function tailExpression(s: string): string | undefined {
 function byStrategy(s: string, strategy: ExtractionStrategy, opts: ExtractionOptions): string | undefined {
   switch (strategy) {
     case "answer_tag": {
-      const re = /<answer>([\s\S]*?)<\/answer>/gi;
-      let last: string | undefined;
-      for (let m = re.exec(s); m !== null; m = re.exec(s)) last = m[1];
-      if (last === undefined) return undefined;
-      return refineSegment(last) ?? last.trim();
+      const lower = s.toLowerCase();
+      const end = lower.lastIndexOf("</answer>");
+      if (end < 0) return undefined;
+      const start = lower.lastIndexOf("<answer>", end);
+      if (start < 0) return undefined;
+      const body = s.slice(start + "<answer>".length, end);
+      return refineSegment(body) ?? body.trim();
     }
     case "minerva": {
       // "Final Answer: The final answer is X. I hope it is correct." closes Minerva-style answers.
-      const re = /final answer is\s*([\s\S]{1,300}?)\.?\s*I hope it is correct/gi;
-      let last: string | undefined;
-      for (let m = re.exec(s); m !== null; m = re.exec(s)) last = m[1];
-      return last === undefined ? undefined : refineSegment(last);
+      const lower = s.toLowerCase();
+      const hope = lower.lastIndexOf("i hope it is correct");
+      if (hope < 0) return undefined;
+      const anchor = "final answer is";
+      const at = lower.lastIndexOf(anchor, hope);
+      if (at < 0 || hope - at > 320) return undefined;
+      return refineSegment(s.slice(at + anchor.length, hope));
     }
     case "boxed": {
       const boxes = boxedWithGaps(s);

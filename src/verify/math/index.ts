@@ -34,6 +34,14 @@ const WORDY = /^[A-Za-z][A-Za-z' -]*[A-Za-z]$/;
 const MATH_WORDS = /^(?:sin|cos|tan|sec|csc|cot|ln|log|exp|sqrt|pi|inf|infinity|arcsin|arccos|arctan)$/i;
 
 function parseAnswer(raw: string, budget: Budget): Parsed {
+  // Refuse before normalising: the clean-up regexes are linear but not free on huge inputs.
+  if (raw.length > 2 * budget.limits.maxAnswerLength) {
+    return {
+      ok: false,
+      reason: `answer longer than ${budget.limits.maxAnswerLength} characters`,
+      limit: true,
+    };
+  }
   const text = normalizeAnswer(raw);
   if (text === "") return { ok: false, reason: "empty answer", limit: false };
   if (
