@@ -7,7 +7,7 @@ export interface MathLimits {
   maxAnswerLength: number;
   /** Only the last this-many characters of a response are searched for an answer. */
   maxResponseLength: number;
-  /** Deepest nesting of groups/brackets/calls in one answer. */
+  /** Deepest parser recursion for one answer (each bracket level costs several frames, ≈ 5). */
   maxDepth: number;
   /** Most digits in one numeric literal. */
   maxDigits: number;
@@ -20,7 +20,7 @@ export interface MathLimits {
 export const DEFAULT_LIMITS: Readonly<MathLimits> = {
   maxAnswerLength: 2000,
   maxResponseLength: 50_000,
-  maxDepth: 64,
+  maxDepth: 400,
   maxDigits: 400,
   maxBits: 64_000,
   maxFactorial: 3000,

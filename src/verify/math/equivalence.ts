@@ -275,19 +275,18 @@ function sameRelation(g: Node, p: Node, ctx: Ctx): boolean {
   const pEq = p.k === "rel" && p.ops.every((o) => o === "=");
   if (g.k === "rel" && p.k === "rel") {
     if (gEq && pEq) {
-      if (
-        isSymbolLike(g.items[0]!) &&
-        isSymbolLike(p.items[0]!) &&
-        g.items.length === 2 &&
-        p.items.length === 2
-      ) {
-        if (same(g.items[0]!, p.items[0]!, ctx) && same(g.items[1]!, p.items[1]!, ctx)) return true;
+      if (isSymbolLike(g.items[0]!) && isSymbolLike(p.items[0]!)) {
+        // x = 11 vs x = 5+5+1 = 11: same variable, same final value.
+        if (same(g.items[0]!, p.items[0]!, ctx) && same(lastItem(g), lastItem(p), ctx)) return true;
       }
       return sameEquation(g, p, ctx);
     }
     const gi = relationToInterval(g);
     const pi = relationToInterval(p);
     if (gi !== undefined && pi !== undefined) return same(gi, pi, ctx);
+    if (g.items.length === 2 && p.items.length === 2 && !g.ops.includes("in") && !p.ops.includes("in")) {
+      if (sameInequality(g, p, ctx)) return true;
+    }
     if (g.ops.length !== p.ops.length) return false;
     if (g.ops.every((o, i) => o === p.ops[i])) return sameSequence(g.items, p.items, ctx);
     if (g.ops.every((o, i) => flip[o] === p.ops[p.ops.length - 1 - i])) {
@@ -298,7 +297,6 @@ function sameRelation(g: Node, p: Node, ctx: Ctx): boolean {
   // One side is a relation, the other is not.
   if (g.k === "rel") {
     if (gEq && isSymbolLike(g.items[0]!)) return same(lastItem(g), p, ctx); // x = 3 vs 3
-    if (gEq && freeSymbols(lastItem(g)).size === 0 && !(p.k === "rel")) return same(lastItem(g), p, ctx);
     const gi = relationToInterval(g);
     if (gi !== undefined) return same(gi, p, ctx);
     return false;
@@ -314,15 +312,32 @@ function sameRelation(g: Node, p: Node, ctx: Ctx): boolean {
   return false;
 }
 
+/** l₁ op₁ r₁ and l₂ op₂ r₂ with l₁−r₁ = c·(l₂−r₂): same op for c > 0, flipped op for c < 0 (-x > -1 ≡ x < 1). */
+function sameInequality(g: Extract<Node, { k: "rel" }>, p: Extract<Node, { k: "rel" }>, ctx: Ctx): boolean {
+  const c = proportionality(g, p, ctx);
+  if (c === undefined || c === 0) return false;
+  return c > 0 ? g.ops[0] === p.ops[0] : g.ops[0] === flip[p.ops[0]!];
+}
+
 /** l₁ = r₁ and l₂ = r₂ are the same equation when l₁−r₁ = c·(l₂−r₂) for a constant c ≠ 0. */
 function sameEquation(g: Extract<Node, { k: "rel" }>, p: Extract<Node, { k: "rel" }>, ctx: Ctx): boolean {
   if (g.items.length !== 2 || p.items.length !== 2) {
     return g.items.length === p.items.length && sameSequence(g.items, p.items, ctx);
   }
+  const c = proportionality(g, p, ctx);
+  return c !== undefined && c !== 0;
+}
+
+/** The constant c with l₁−r₁ = c·(l₂−r₂) at random points, or undefined when there is none. */
+function proportionality(
+  g: Extract<Node, { k: "rel" }>,
+  p: Extract<Node, { k: "rel" }>,
+  ctx: Ctx,
+): number | undefined {
   const dg: Node = { k: "bin", op: "-", a: g.items[0]!, b: g.items[1]! };
   const dp: Node = { k: "bin", op: "-", a: p.items[0]!, b: p.items[1]! };
   const syms = [...new Set([...freeSymbols(dg), ...freeSymbols(dp)])];
-  if (syms.length === 0) return false;
+  if (syms.length === 0) return undefined;
   const rng = mulberry32(0x51ab1e);
   let ratio: number | undefined;
   let checked = 0;
@@ -338,15 +353,18 @@ function sameEquation(g: Extract<Node, { k: "rel" }>, p: Extract<Node, { k: "rel
       if (e instanceof UndefinedValue) continue;
       throw e;
     }
-    const mb = Math.hypot(b.re, b.im);
-    if (mb <= b.err * 16) continue;
+    if (Math.abs(a.im) > 1e-9 || Math.abs(b.im) > 1e-9) return undefined;
+    if (Math.abs(b.re) <= b.err * 16) {
+      if (Math.abs(a.re) <= a.err * 16) continue;
+      return undefined;
+    }
     const r = a.re / b.re;
     if (ratio === undefined) ratio = r;
-    else if (Math.abs(r - ratio) > 1e-9 * Math.max(1, Math.abs(ratio))) return false;
+    else if (Math.abs(r - ratio) > 1e-9 * Math.max(1, Math.abs(ratio))) return undefined;
     checked++;
   }
   ctx.strategy = "equation-sampling";
-  return ratio !== undefined && ratio !== 0 && checked >= Math.min(3, ctx.opts.samplePoints);
+  return checked >= Math.min(3, ctx.opts.samplePoints) ? ratio : undefined;
 }
 
 // ---------- scalars ----------

@@ -137,16 +137,17 @@ function fnExact(n: Extract<Node, { k: "fn" }>, env: ExactEnv, budget: Budget): 
       return cq(q(factorial(x.re.n)));
     }
     case "binom": {
-      if (y === undefined || !cIsReal(x) || !cIsReal(y) || !qIsInt(x.re) || !qIsInt(y.re)) return undefined;
-      const nn = x.re.n;
-      const kk = y.re.n;
-      if (kk < 0n || nn < 0n || kk > nn) return cq(ZERO);
-      if (nn > BigInt(budget.limits.maxFactorial)) return undefined;
-      let r = 1n;
-      // biome-ignore lint/complexity/useMathMinMax: bigint operands, Math.min does not apply
-      const k2 = kk < nn - kk ? kk : nn - kk;
-      for (let i = 0n; i < k2; i++) r = (r * (nn - i)) / (i + 1n);
-      return cq(q(r));
+      // Generalised binomial n(n-1)…(n-k+1)/k! for a natural k and any rational n.
+      if (y === undefined || !cIsReal(x) || !cIsReal(y) || !qIsInt(y.re)) return undefined;
+      const k = y.re.n;
+      if (k < 0n) return cq(ZERO);
+      if (k > BigInt(budget.limits.maxFactorial)) return undefined;
+      let r: CQ = cq(ONE);
+      for (let i = 0n; i < k; i++) {
+        budget.tick();
+        r = cDiv(cMul(r, cSub(x, cq(q(i)))), cq(q(i + 1n)));
+      }
+      return r;
     }
     case "floor":
     case "ceil": {
@@ -390,11 +391,19 @@ function fnNum(n: Extract<Node, { k: "fn" }>, env: NumEnv, budget: Budget): Num 
     }
     case "binom": {
       if (y === undefined) throw new UndefinedValue("missing argument");
+      const k = Math.round(y.re);
+      if (!isRealish(y) || Math.abs(y.re - k) > 1e-9)
+        throw new UndefinedValue("binomial with a non-integer k");
+      if (k < 0) return real(0, 0);
+      if (k <= 1000) {
+        let r: Num = real(1, 0);
+        for (let i = 0; i < k; i++) r = cdiv(cmul(r, num(x.re - i, x.im, x.err)), real(i + 1, 0));
+        return r;
+      }
       const a = Math.round(x.re);
-      const b = Math.round(y.re);
-      if (b < 0 || b > a) return real(0, 0);
-      const v = Math.exp(lnFactorial(a) - lnFactorial(b) - lnFactorial(a - b));
-      return real(Math.round(v) === v ? v : v, v * 1e-12);
+      if (k > a) return real(0, 0);
+      const v = Math.exp(lnFactorial(a) - lnFactorial(k) - lnFactorial(a - k));
+      return real(v, v * 1e-12);
     }
     default:
       throw new UndefinedValue(`unknown function ${n.name}`);

@@ -34,6 +34,14 @@ const WORDY = /^[A-Za-z][A-Za-z' -]*[A-Za-z]$/;
 const MATH_WORDS = /^(?:sin|cos|tan|sec|csc|cot|ln|log|exp|sqrt|pi|inf|infinity|arcsin|arccos|arctan)$/i;
 
 function parseAnswer(raw: string, budget: Budget): Parsed {
+  // Refuse before normalising: the clean-up regexes are linear but not free on huge inputs.
+  if (raw.length > 2 * budget.limits.maxAnswerLength) {
+    return {
+      ok: false,
+      reason: `answer longer than ${budget.limits.maxAnswerLength} characters`,
+      limit: true,
+    };
+  }
   const text = normalizeAnswer(raw);
   if (text === "") return { ok: false, reason: "empty answer", limit: false };
   if (
@@ -62,7 +70,8 @@ function parseAnswer(raw: string, budget: Budget): Parsed {
 function goldText(answer: string | number): string {
   const s = String(answer);
   const boxes = boxedContents(s);
-  return boxes.length > 0 ? boxes[boxes.length - 1]! : s;
+  // Several boxes in a gold are the parts of one answer.
+  return boxes.length > 0 ? boxes.join(", ") : s;
 }
 
 export function createMathVerifier(options: MathVerifierOptions = {}): Verifier {
@@ -78,7 +87,15 @@ export function createMathVerifier(options: MathVerifierOptions = {}): Verifier 
     if (answer === undefined)
       return errorReward(id, SOURCE, "no_reference", "math rollout has no reference.answer");
     try {
-      const gold = parseAnswer(goldText(answer), budget);
+      let gold = parseAnswer(goldText(answer), budget);
+      if (!gold.ok && !gold.limit) {
+        // A gold written as a worked solution: extract its answer like a response's.
+        const inner = extractCandidates(String(answer), extraction, limits.maxResponseLength)[0];
+        if (inner !== undefined) {
+          const again = parseAnswer(inner.text, budget);
+          if (again.ok) gold = again;
+        }
+      }
       if (!gold.ok) {
         return errorReward(id, SOURCE, "gold_unparseable", `reference.answer: ${gold.reason}`);
       }

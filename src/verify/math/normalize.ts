@@ -18,6 +18,7 @@ const UNICODE: ReadonlyArray<readonly [RegExp, string]> = [
   [/²/g, "^2"],
   [/³/g, "^3"],
   [/\u00a0|\u2009|\u202f/g, " "],
+  [/[€£¥₹]/g, ""],
 ];
 
 /** Units and other trailing words that name what a number counts, not its value. */
@@ -109,8 +110,13 @@ const TEXT_UNIT = new RegExp(`\\\\text\\{\\s*(?:${UNIT_ALT})\\s*\\}(?:\\^\\{?[23
 export function normalizeAnswer(raw: string): string {
   let s = raw;
   for (const [re, to] of UNICODE) s = s.replace(re, to);
+  // Outside matrices a doubled backslash before a command name is an escaping slip, not a row break.
+  if (!s.includes("begin")) s = s.replace(/\\\\(?=[a-zA-Z])/g, "\\");
   s = s
     .replace(/(\d)\\,(?=\d{3}(?!\d))/g, "$1")
+    .replace(/(\d),\s*\\[!,]\s*(?=\d{3}(?!\d))/g, "$1")
+    .replace(/^([^=]*?)\\approx/, "$1=")
+    .replace(/\\approx[^=]*$/, "")
     .replace(/\\(?:d|t|c)frac/g, "\\frac")
     .replace(/\\(?:displaystyle|textstyle|limits|nolimits|left|right|big|Big|bigg|Bigg)(?![a-zA-Z])/g, "")
     .replace(/(?<!\\)\\(?:[,;:! ]|quad|qquad)/g, " ")
@@ -119,7 +125,7 @@ export function normalizeAnswer(raw: string): string {
     .replace(/\\\$/g, "")
     .replace(/\$/g, "")
     .replace(
-      /\\(?:mathrm|mathbf|mathit|textbf|textit|textrm|mbox|mathsf|operatorname|hbox|boldsymbol)\s*\{/g,
+      /\\(?:mathrm|mathbf|mathit|textbf|textit|textrm|mbox|mathsf|operatorname|hbox|boldsymbol|textnormal|textsf)\s*\{/g,
       "\\text{",
     )
     .replace(/\\(?:lvert|rvert|vert)(?![a-zA-Z])/g, "|")
@@ -142,6 +148,8 @@ export function normalizeAnswer(raw: string): string {
   }
   // Percent words inside boxes: \boxed{28 percent}.
   s = s.replace(/(\d)\s*(?:percent(?:age)?|pct)\b/gi, "$1 \\%");
+  // Space-grouped thousands: "1 000 000".
+  if (/^-?\d{1,3}(?: \d{3})+(?:\.\d+)?$/.test(s)) s = s.replace(/ /g, "");
   // Plain mixed numbers "3 1/2".
   const mixed = /^(-?)(\d+)\s+(\d+)\s*\/\s*(\d+)$/.exec(s);
   if (mixed !== null && Number(mixed[3]) < Number(mixed[4])) {

@@ -139,6 +139,8 @@ export function lex(src: string, budget: Budget): Tok[] {
   const out: Tok[] = [];
   const { maxDigits } = budget.limits;
   let i = 0;
+  // Inside brackets "12,102" is two numbers (a point, an interval), not twelve thousand.
+  let brackets = 0;
   while (i < src.length) {
     budget.tick();
     const c = src[i]!;
@@ -150,7 +152,13 @@ export function lex(src: string, budget: Budget): Tok[] {
       let j = i;
       while (isDigit(src[j])) j++;
       // Thousands separators: 1,234,567 (exactly three digits per group, no spaces).
-      while (src[j] === "," && isDigit(src[j + 1]) && isDigit(src[j + 2]) && isDigit(src[j + 3])) {
+      while (
+        brackets === 0 &&
+        src[j] === "," &&
+        isDigit(src[j + 1]) &&
+        isDigit(src[j + 2]) &&
+        isDigit(src[j + 3])
+      ) {
         if (isDigit(src[j + 4])) break;
         j += 4;
       }
@@ -233,6 +241,8 @@ export function lex(src: string, budget: Budget): Tok[] {
       i += 2;
       continue;
     }
+    if (c === "(" || c === "[") brackets++;
+    else if ((c === ")" || c === "]") && brackets > 0) brackets--;
     if ("+-*/^_()[]{},;|!=<>&'%:".includes(c)) {
       out.push({ t: "op", s: c });
       i++;

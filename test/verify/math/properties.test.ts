@@ -108,6 +108,22 @@ test("never throws and returns within budget on adversarial shapes", () => {
     fc.integer({ min: 1, max: 5000 }).map((n) => "\\boxed{".repeat(n)),
     fc.integer({ min: 1, max: 5000 }).map((n) => "$\\[".repeat(n)),
     fc
+      .tuple(
+        fc.constantFrom(
+          "\\(",
+          "\\[",
+          "$",
+          "<answer>",
+          "final answer is ",
+          "I hope it is correct ",
+          "1 ",
+          "**a",
+          "answer: ",
+        ),
+        fc.integer({ min: 1000, max: 100_000 }),
+      )
+      .map(([unit, n]) => unit.repeat(n)),
+    fc
       .integer({ min: 1, max: 400 })
       .map((n) => `\\boxed{${Array.from({ length: n }, (_, i) => `x_{${i}}`).join("+")}}`),
   );
@@ -146,7 +162,7 @@ const rewrite = fc.constantFrom(
   (a: string) => `(${a})+0`,
   (a: string) => `1\\cdot(${a})`,
   (a: string) => `(${a})+x-x`,
-  (a: string) => `\\frac{(${a})(${a})+(${a})}{(${a})+1}`,
+  (a: string) => `\\frac{(${a})((${a})^2+1)}{(${a})^2+1}`,
 );
 
 test("a rewriting of an expression is accepted", () => {
