@@ -12,6 +12,10 @@ const COMMANDS: Record<string, Command> = {
     summary: "verify rollouts JSONL with the reasoning-task verifiers",
     load: () => import("./verify.ts"),
   },
+  select: {
+    summary: "Pre-PPO prompt selection: score, normalise per domain, keep the lowest",
+    load: () => import("./select.ts"),
+  },
   schema: { summary: "print the JSON Schema of Task, Rollout and Reward", load: () => import("./schema.ts") },
 };
 
