@@ -16,6 +16,10 @@ const COMMANDS: Record<string, Command> = {
     summary: "Pre-PPO prompt selection: score, normalise per domain, keep the lowest",
     load: () => import("./select.ts"),
   },
+  export: {
+    summary: "export staged tasks for verl (Parquet) or OpenRLHF (JSONL)",
+    load: () => import("./export.ts"),
+  },
   schema: { summary: "print the JSON Schema of Task, Rollout and Reward", load: () => import("./schema.ts") },
 };
 
