@@ -20,6 +20,10 @@ const COMMANDS: Record<string, Command> = {
     summary: "export staged tasks for verl (Parquet) or OpenRLHF (JSONL)",
     load: () => import("./export.ts"),
   },
+  metrics: {
+    summary: "diversity, reward-hacking and judge-sensitivity metrics",
+    load: () => import("./metrics.ts"),
+  },
   schema: { summary: "print the JSON Schema of Task, Rollout and Reward", load: () => import("./schema.ts") },
 };
 

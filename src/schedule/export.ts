@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the launch scripts hold shell parameter expansions
 // Export a schedule's batches for external trainers: one file per stage, rows in the order
 // our sampler chose, so a trainer reading them in order (verl with data.shuffle=False)
 // follows our curriculum exactly. verl gets Parquet in its RLHFDataset row schema, OpenRLHF
