@@ -64,8 +64,13 @@ export function isCandidate(r: ScoreRecord, minVariance: number | undefined): bo
   return r.status === "scored" && (minVariance === undefined || (r.var ?? 0) >= minVariance);
 }
 
-async function* scoreRecords(path: string): AsyncGenerator<ScoreRecord> {
-  for await (const item of readJsonl(path, { schema: ScoreRecord })) {
+/**
+ * Streams the scores log. The first pass validates it against the schema; later passes
+ * over the same file in the same job skip the (costly) validation.
+ */
+export async function* scoreRecords(path: string, validate = false): AsyncGenerator<ScoreRecord> {
+  const options = validate ? { schema: ScoreRecord } : {};
+  for await (const item of readJsonl<ScoreRecord>(path, options)) {
     if (!item.ok) throw new Error(`scores log is damaged: ${item.error}`);
     yield item.value;
   }
@@ -85,7 +90,7 @@ export async function domainStats(
     }
     return s;
   };
-  for await (const r of scoreRecords(scoresPath)) {
+  for await (const r of scoreRecords(scoresPath, true)) {
     if (r.domain === undefined) continue;
     const s = of(r.domain);
     if (r.status === "passthrough") s.passthrough++;

@@ -5,14 +5,24 @@
 // Memory is bounded by per-domain summaries, not by the pool; a kill during pass 1 resumes
 // from the scores log, and pass 2 writes to a temporary file renamed at the end.
 
+import { createReadStream } from "node:fs";
 import { rename, rm, stat } from "node:fs/promises";
 import { Task } from "../core/schemas.ts";
-import { JsonlWriter, readJsonl } from "../io/jsonl.ts";
+import { JsonlWriter, parseJsonlLine, readJsonl, splitLines } from "../io/jsonl.ts";
 import { AppendLog, RunDir, writeFileAtomic, writeJsonAtomic } from "../io/rundir.ts";
-import { type CutRule, computeCut, type DomainStats, domainStats, keeps, normalise, rawCut } from "./cut.ts";
+import {
+  type CutRule,
+  computeCut,
+  type DomainStats,
+  domainStats,
+  keeps,
+  normalise,
+  rawCut,
+  scoreRecords,
+} from "./cut.ts";
 import { formatReport, type SelectionReport } from "./report.ts";
 import { lastScoredLine, type ScoreSummary, scorePool } from "./score.ts";
-import { PoolRecord, runKey, ScoreRecord, type SelectOptions } from "./types.ts";
+import { PoolRecord, runKey, type ScoreRecord, type SelectOptions } from "./types.ts";
 
 export const DEFAULT_UNFILTERED = ["math", "code"] as const;
 
@@ -89,6 +99,38 @@ function emptyReport(o: SelectOptions): SelectionReport {
   };
 }
 
+/** Selection evidence for a kept line, or undefined when the line is dropped. */
+function decide(
+  o: SelectOptions,
+  s: ScoreRecord,
+  stats: Map<string, DomainStats>,
+  rule: CutRule,
+): Record<string, unknown> | undefined {
+  if (s.status === "passthrough")
+    return { origin: "new", status: "passthrough", reason: "unfiltered domain" };
+  if (s.status !== "scored" || s.mean === undefined || s.domain === undefined || s.id === undefined)
+    return undefined;
+  if (o.minVariance !== undefined && (s.var ?? 0) < o.minVariance) return undefined;
+  const ds = stats.get(s.domain)!;
+  const n = normalise(o.normalisation, ds, s.mean);
+  if (!keeps(rule, n, s.id)) return undefined;
+  return {
+    origin: "new",
+    status: "selected",
+    samples: s.n,
+    mean: s.mean,
+    variance: s.var,
+    normalisation: o.normalisation,
+    normalised: n,
+    cut: rule.cut,
+    keep: o.keep,
+    domainMean: ds.mean,
+    domainStd: ds.std,
+    domainCandidates: ds.candidates,
+    ...(n === rule.cut ? { tieBreak: true } : {}),
+  };
+}
+
 async function writeSelection(
   o: SelectOptions,
   scoresPath: string,
@@ -119,56 +161,45 @@ async function writeSelection(
         report.original++;
       }
     }
-    const scores = readJsonl(scoresPath, { schema: ScoreRecord })[Symbol.asyncIterator]();
+    const scores = scoreRecords(scoresPath);
     let pending: ScoreRecord | undefined;
     const scoreFor = async (line: number): Promise<ScoreRecord | undefined> => {
       while (pending === undefined || pending.line < line) {
         const next = await scores.next();
         if (next.done) return undefined;
-        if (!next.value.ok) throw new Error(`scores log is damaged: ${next.value.error}`);
-        pending = next.value.value;
+        pending = next.value;
       }
       return pending.line === line ? pending : undefined;
     };
-    for await (const item of readJsonl(o.pool, { schema: PoolRecord })) {
-      const s = await scoreFor(item.line);
-      if (!item.ok) {
-        report.badLines++;
-        continue;
-      }
-      if (s === undefined) throw new Error(`${o.pool}:${item.line}: no score recorded; rerun with --resume`);
-      const task = item.value;
-      let evidence: Record<string, unknown> | undefined;
-      if (s.status === "passthrough") {
-        evidence = { origin: "new", status: "passthrough", reason: "unfiltered domain" };
-      } else if (s.status === "scored" && s.mean !== undefined) {
-        const ds = stats.get(task.domain)!;
-        const lowVar = o.minVariance !== undefined && (s.var ?? 0) < o.minVariance;
-        if (!lowVar) {
-          const n = normalise(o.normalisation, ds, s.mean);
-          if (keeps(rule, n, task.id)) {
-            evidence = {
-              origin: "new",
-              status: "selected",
-              samples: s.n,
-              mean: s.mean,
-              variance: s.var,
-              normalisation: o.normalisation,
-              normalised: n,
-              cut: rule.cut,
-              keep: o.keep,
-              domainMean: ds.mean,
-              domainStd: ds.std,
-              domainCandidates: ds.candidates,
-              ...(n === rule.cut ? { tieBreak: true } : {}),
-            };
-          }
+    // The decision needs only the score record, so a line is parsed only when it is kept.
+    let line = 0;
+    const stream = createReadStream(o.pool, { highWaterMark: 1 << 20 });
+    try {
+      for await (const text of splitLines(stream)) {
+        line++;
+        if (text === null || text.trim() === "") {
+          if (text === null) report.badLines++;
+          continue;
         }
+        const s = await scoreFor(line);
+        if (s === undefined) throw new Error(`${o.pool}:${line}: no score recorded; rerun with --resume`);
+        if (s.status === "bad") {
+          report.badLines++;
+          continue;
+        }
+        const evidence = decide(o, s, stats, rule);
+        if (evidence === undefined) continue;
+        const item = parseJsonlLine(text, line, o.pool, PoolRecord);
+        if (item === undefined || !item.ok) {
+          throw new Error(`${o.pool}:${line}: changed since it was scored; start the selection over`);
+        }
+        const task = item.value;
+        keptByDomain.set(task.domain, (keptByDomain.get(task.domain) ?? 0) + 1);
+        report.kept++;
+        await writer.write(withSelection(task, evidence));
       }
-      if (evidence === undefined) continue;
-      keptByDomain.set(task.domain, (keptByDomain.get(task.domain) ?? 0) + 1);
-      report.kept++;
-      await writer.write(withSelection(task, evidence));
+    } finally {
+      stream.destroy();
     }
     await writer.close();
     await rename(tmp, o.out);

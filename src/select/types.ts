@@ -6,7 +6,12 @@ import { Id, type RewardFn, Task } from "../core/schemas.ts";
 export type SampleFn = (tasks: readonly Task[], k: number) => Promise<string[][]>;
 
 /** A pool line: a Task, optionally with pre-generated responses to score. */
-export const PoolRecord = Task.and(z.looseObject({ responses: z.array(z.string()).optional() }));
+export const PoolRecord = z
+  .looseObject({ ...Task.shape, responses: z.array(z.string()).optional() })
+  .refine((t) => t.prompt !== undefined || t.messages !== undefined, {
+    message: "a task needs `prompt` or `messages`",
+    path: ["prompt"],
+  });
 export type PoolRecord = z.infer<typeof PoolRecord>;
 
 export const NORMALISATIONS = ["zscore", "rank", "none"] as const;
