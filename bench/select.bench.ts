@@ -24,6 +24,7 @@ const KEEP = 0.1;
 const DOMAINS = ["math", "general", "chat", "writing"] as const;
 const UNFILTERED = ["math", "code"];
 const rewardSpec = process.env.BENCH_REWARD ?? "exact-match";
+const STREAMING_HEAP_MB = 96;
 
 function sampleRss(): { stop: () => number } {
   let peak = process.memoryUsage.rss();
@@ -134,7 +135,11 @@ interface Figures {
 async function runChild(variant: string, pool: string, dir: string): Promise<Figures> {
   const self = fileURLToPath(import.meta.url);
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ["--max-old-space-size=8192", self, "--child", variant, pool, dir], {
+    // The streaming selection runs under a small fixed V8 heap cap: finishing the 1M pool
+    // under it shows that its working set does not grow with the pool. The baseline needs
+    // a large one.
+    const heap = variant === "streaming" ? STREAMING_HEAP_MB : 8192;
+    const p = spawn(process.execPath, [`--max-old-space-size=${heap}`, self, "--child", variant, pool, dir], {
       stdio: ["ignore", "pipe", "inherit"],
     });
     let out = "";
@@ -151,7 +156,12 @@ async function runChild(variant: string, pool: string, dir: string): Promise<Fig
 async function main(): Promise<void> {
   const sizes = (process.env.BENCH_SIZES ?? "100000,1000000").split(",").map(Number);
   const dir = await mkdtemp(join(tmpdir(), "ds-bench-select-"));
-  const figures: Record<string, unknown> = { reward: rewardSpec, samplesPerPrompt: K, keep: KEEP };
+  const figures: Record<string, unknown> = {
+    reward: rewardSpec,
+    samplesPerPrompt: K,
+    keep: KEEP,
+    streamingHeapCapMb: STREAMING_HEAP_MB,
+  };
   try {
     for (const n of sizes) {
       const pool = join(dir, `pool-${n}.jsonl`);

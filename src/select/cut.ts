@@ -2,11 +2,14 @@
 // each domain, and one cut over the normalised scores that keeps the lowest `keep` fraction
 // of the candidates. Works in passes over the scores log, holding only per-domain summaries.
 
-import { readJsonl } from "../io/jsonl.ts";
+import { parseJsonlLine } from "../io/jsonl.ts";
+import { lineBatches } from "./lines.ts";
 import { QuantileSummary } from "./quantiles.ts";
 import { type Normalisation, ScoreRecord } from "./types.ts";
 
 export const HISTOGRAM_BINS = 20;
+/** Relative accuracy of the quantile sketches used once values exceed the exact capacity. */
+export const SKETCH_ACCURACY = 0.001;
 
 export interface DomainStats {
   domain: string;
@@ -42,6 +45,13 @@ export interface CutRule {
   seed: number;
 }
 
+function summary(exactCapacity: number | undefined): QuantileSummary {
+  return new QuantileSummary({
+    relativeAccuracy: SKETCH_ACCURACY,
+    ...(exactCapacity === undefined ? {} : { exactCapacity }),
+  });
+}
+
 function newStats(domain: string, exactCapacity: number | undefined): DomainStats {
   return {
     domain,
@@ -55,7 +65,7 @@ function newStats(domain: string, exactCapacity: number | undefined): DomainStat
     min: Number.POSITIVE_INFINITY,
     max: Number.NEGATIVE_INFINITY,
     histogram: new Array<number>(HISTOGRAM_BINS).fill(0),
-    quantiles: new QuantileSummary(exactCapacity === undefined ? {} : { exactCapacity }),
+    quantiles: summary(exactCapacity),
     m2: 0,
   };
 }
@@ -65,14 +75,27 @@ export function isCandidate(r: ScoreRecord, minVariance: number | undefined): bo
 }
 
 /**
- * Streams the scores log. The first pass validates it against the schema; later passes
- * over the same file in the same job skip the (costly) validation.
+ * The scores log in batches. A log that an earlier process wrote (a resumed run) is
+ * validated against the schema on its first pass; lines this process wrote are trusted.
  */
-export async function* scoreRecords(path: string, validate = false): AsyncGenerator<ScoreRecord> {
-  const options = validate ? { schema: ScoreRecord } : {};
-  for await (const item of readJsonl<ScoreRecord>(path, options)) {
-    if (!item.ok) throw new Error(`scores log is damaged: ${item.error}`);
-    yield item.value;
+export async function* scoreBatches(path: string, validate = false): AsyncGenerator<ScoreRecord[]> {
+  for await (const chunk of lineBatches(path)) {
+    const out: ScoreRecord[] = [];
+    for (let i = 0; i < chunk.texts.length; i++) {
+      const text = chunk.texts[i];
+      if (text === "") continue;
+      if (text === null || text === undefined)
+        throw new Error(`${path}:${chunk.first + i}: scores log is damaged`);
+      if (!validate) {
+        out.push(JSON.parse(text) as ScoreRecord);
+        continue;
+      }
+      const item = parseJsonlLine(text, chunk.first + i, path, ScoreRecord);
+      if (item === undefined) continue;
+      if (!item.ok) throw new Error(`scores log is damaged: ${item.error}`);
+      out.push(item.value);
+    }
+    yield out;
   }
 }
 
@@ -80,6 +103,7 @@ export async function domainStats(
   scoresPath: string,
   minVariance: number | undefined,
   exactCapacity?: number,
+  validate = true,
 ): Promise<Map<string, DomainStats>> {
   const stats = new Map<string, DomainStats>();
   const of = (d: string): DomainStats => {
@@ -90,27 +114,28 @@ export async function domainStats(
     }
     return s;
   };
-  for await (const r of scoreRecords(scoresPath, true)) {
-    if (r.domain === undefined) continue;
-    const s = of(r.domain);
-    if (r.status === "passthrough") s.passthrough++;
-    else if (r.status === "error") s.errors++;
-    if (r.status !== "scored" || r.mean === undefined) continue;
-    s.scored++;
-    const bin = Math.min(HISTOGRAM_BINS - 1, Math.max(0, Math.floor(r.mean * HISTOGRAM_BINS)));
-    s.histogram[bin]!++;
-    if (!isCandidate(r, minVariance)) {
-      s.lowVariance++;
-      continue;
+  for await (const rs of scoreBatches(scoresPath, true))
+    for (const r of rs) {
+      if (r.domain === undefined) continue;
+      const s = of(r.domain);
+      if (r.status === "passthrough") s.passthrough++;
+      else if (r.status === "error") s.errors++;
+      if (r.status !== "scored" || r.mean === undefined) continue;
+      s.scored++;
+      const bin = Math.min(HISTOGRAM_BINS - 1, Math.max(0, Math.floor(r.mean * HISTOGRAM_BINS)));
+      s.histogram[bin]!++;
+      if (!isCandidate(r, minVariance)) {
+        s.lowVariance++;
+        continue;
+      }
+      s.candidates++;
+      s.min = Math.min(s.min, r.mean);
+      s.max = Math.max(s.max, r.mean);
+      const delta = r.mean - s.mean;
+      s.mean += delta / s.candidates;
+      s.m2 += delta * (r.mean - s.mean);
+      s.quantiles.add(r.mean);
     }
-    s.candidates++;
-    s.min = Math.min(s.min, r.mean);
-    s.max = Math.max(s.max, r.mean);
-    const delta = r.mean - s.mean;
-    s.mean += delta / s.candidates;
-    s.m2 += delta * (r.mean - s.mean);
-    s.quantiles.add(r.mean);
-  }
   for (const s of stats.values()) s.std = s.candidates > 0 ? Math.sqrt(s.m2 / s.candidates) : 0;
   return stats;
 }
@@ -150,11 +175,12 @@ export async function computeCut(
     seed: number;
   },
 ): Promise<CutRule> {
-  const all = new QuantileSummary(o.exactCapacity === undefined ? {} : { exactCapacity: o.exactCapacity });
-  for await (const r of scoreRecords(scoresPath)) {
-    if (!isCandidate(r, o.minVariance) || r.domain === undefined) continue;
-    all.add(normalise(o.normalisation, stats.get(r.domain)!, r.mean!));
-  }
+  const all = summary(o.exactCapacity);
+  for await (const rs of scoreBatches(scoresPath))
+    for (const r of rs) {
+      if (!isCandidate(r, o.minVariance) || r.domain === undefined) continue;
+      all.add(normalise(o.normalisation, stats.get(r.domain)!, r.mean!));
+    }
   const candidates = all.count;
   const target = Math.round(o.keep * candidates);
   const rule: CutRule = {
@@ -170,23 +196,66 @@ export async function computeCut(
     seed: o.seed,
   };
   if (target === 0) return rule;
-  rule.cut = all.quantile(target / candidates);
+  rule.cut = all.orderStatistic(target);
+  if (!all.exact) rule.cut = await snapCut(scoresPath, stats, o, rule.cut, target);
   // Count exactly around the cut (the quantile may be sketched) so that ties at the cut are
   // shared out to hit the target: discrete rewards (e.g. 0/1 over K samples) tie a lot.
   // The ties kept are those with the smallest hashes, so the count is exact when they fit.
-  const ties = new QuantileSummary(o.exactCapacity === undefined ? {} : { exactCapacity: o.exactCapacity });
-  for await (const r of scoreRecords(scoresPath)) {
-    if (!isCandidate(r, o.minVariance) || r.domain === undefined) continue;
-    const v = normalise(o.normalisation, stats.get(r.domain)!, r.mean!);
-    if (v < rule.cut) rule.below++;
-    else if (v === rule.cut) {
-      rule.atCut++;
-      ties.add(tieHash(o.seed, r.id!));
+  const ties = summary(o.exactCapacity);
+  for await (const rs of scoreBatches(scoresPath))
+    for (const r of rs) {
+      if (!isCandidate(r, o.minVariance) || r.domain === undefined) continue;
+      const v = normalise(o.normalisation, stats.get(r.domain)!, r.mean!);
+      if (v < rule.cut) rule.below++;
+      else if (v === rule.cut) {
+        rule.atCut++;
+        ties.add(tieHash(o.seed, r.id!));
+      }
     }
-  }
   const need = target - rule.below;
   rule.tieHashCut = need <= 0 ? -1 : ties.orderStatistic(need);
   return rule;
+}
+
+/** Distinct values kept while locating the exact cut near a sketched one. */
+const SNAP_CAPACITY = 1_000_000;
+
+/**
+ * A sketched quantile is only near a data value; with discrete rewards the exact cut is a
+ * value many prompts share. One pass counts the values below a window around the sketched
+ * cut (wide enough for the sketch's accuracy guarantee) and tallies the distinct values
+ * inside it, from which the value of rank `target` is read off exactly. Falls back to the
+ * sketched value if the window misses it or holds too many distinct values.
+ */
+async function snapCut(
+  scoresPath: string,
+  stats: Map<string, DomainStats>,
+  o: { normalisation: Normalisation; minVariance?: number },
+  approx: number,
+  target: number,
+): Promise<number> {
+  const half = 4 * SKETCH_ACCURACY * Math.abs(approx) + 1e-9;
+  const lo = approx - half;
+  const hi = approx + half;
+  let below = 0;
+  const inside = new Map<number, number>();
+  for await (const rs of scoreBatches(scoresPath))
+    for (const r of rs) {
+      if (!isCandidate(r, o.minVariance) || r.domain === undefined) continue;
+      const v = normalise(o.normalisation, stats.get(r.domain)!, r.mean!);
+      if (v < lo) below++;
+      else if (v <= hi) {
+        inside.set(v, (inside.get(v) ?? 0) + 1);
+        if (inside.size > SNAP_CAPACITY) return approx;
+      }
+    }
+  if (below >= target) return approx;
+  let seen = below;
+  for (const v of [...inside.keys()].sort((a, b) => a - b)) {
+    seen += inside.get(v)!;
+    if (seen >= target) return v;
+  }
+  return approx;
 }
 
 /** The raw (unnormalised) score at the cut for one domain, for the report. */

@@ -2,22 +2,32 @@
 // with several calls in flight, and append one ScoreRecord per pool line, in pool order,
 // to the run directory. Resuming skips every line already in the log.
 
-import { createReadStream } from "node:fs";
+import { open } from "node:fs/promises";
 import { errorMessage } from "../core/errors.ts";
 import type { Reward, Rollout } from "../core/schemas.ts";
-import { parseJsonlLine, readJsonl, splitLines } from "../io/jsonl.ts";
+import { parseJsonlLine } from "../io/jsonl.ts";
 import { Progress } from "../io/progress.ts";
-import type { AppendLog } from "../io/rundir.ts";
+import { type AppendLog, repairAppendLog } from "../io/rundir.ts";
+import { lineBatches } from "./lines.ts";
 import { PoolRecord, ScoreRecord, type SelectOptions } from "./types.ts";
 
-/** The last pool line recorded in a scores log (0 when empty); reads the whole log once. */
+/** The last pool line recorded in a (repaired) scores log, 0 when empty; reads only its tail. */
 export async function lastScoredLine(path: string): Promise<number> {
-  let last = 0;
-  for await (const item of readJsonl(path, { schema: ScoreRecord })) {
-    if (!item.ok) throw new Error(`scores log is damaged: ${item.error}`);
-    last = item.value.line;
+  const size = await repairAppendLog(path);
+  if (size === 0) return 0;
+  const fh = await open(path, "r");
+  try {
+    const n = Math.min(size, 1 << 16);
+    const buf = Buffer.alloc(n);
+    await fh.read(buf, 0, n, size - n);
+    const text = buf.toString("utf8").replace(/\n$/, "");
+    const last = text.slice(text.lastIndexOf("\n") + 1);
+    const item = parseJsonlLine(last, 0, path, ScoreRecord);
+    if (item === undefined || !item.ok) throw new Error(`scores log is damaged at its end: ${path}`);
+    return item.value.line;
+  } finally {
+    await fh.close();
   }
-  return last;
 }
 
 export interface ScoreSummary {
@@ -155,8 +165,10 @@ export async function scorePool(o: SelectOptions, log: AppendLog, startAfter: nu
     seconds: 0,
     stopped: false,
   };
-  // Each slot resolves to the records of a run of consecutive pool lines, so writing the
-  // slots in order keeps the log in pool order whatever order the reward calls finish in.
+  // Each slot resolves to the records of a run of consecutive pool lines (those decided
+  // without scoring ride along with the batch scored), so writing the slots in order keeps
+  // the log in pool order whatever order the reward calls finish in. At most
+  // `maxInFlight` slots are pending, which bounds memory.
   const inflight: Promise<ScoreRecord[]>[] = [];
   let ready: ScoreRecord[] = [];
   let batch: Pending[] = [];
@@ -192,48 +204,47 @@ export async function scorePool(o: SelectOptions, log: AppendLog, startAfter: nu
 
   const start = performance.now();
   let newlyScored = 0;
-  let line = 0;
-  const stream = createReadStream(o.pool, { highWaterMark: 1 << 20 });
   try {
-    for await (const text of splitLines(stream)) {
-      line++;
-      if (line <= startAfter) {
-        summary.skippedResumed++;
-        continue;
-      }
-      if (text === null) {
-        ready.push({ line, status: "bad", message: `${o.pool}:${line}: line too long` });
-        continue;
-      }
-      const item = parseJsonlLine(text, line, o.pool, PoolRecord);
-      if (item === undefined) continue;
-      summary.lines++;
-      if (!item.ok) {
-        const bad: ScoreRecord = { line, status: "bad", message: item.error };
-        if (item.id !== undefined) bad.id = item.id;
-        ready.push(bad);
-      } else if (unfiltered.has(item.value.domain)) {
-        ready.push({ line, status: "passthrough", id: item.value.id, domain: item.value.domain });
-      } else {
-        // A batch must hold consecutive lines: decided lines before it ride along.
-        if (ready.length > 0 && batch.length > 0) cut();
-        batch.push({ line, record: item.value });
-        newlyScored++;
-      }
-      if (batch.length >= batchSize || ready.length >= batchSize) {
-        cut();
-        await drain(maxInFlight - 1);
-      }
-      if (o.stopAfter !== undefined && newlyScored >= o.stopAfter) {
-        summary.stopped = true;
-        break;
+    outer: for await (const chunk of lineBatches(o.pool)) {
+      for (let i = 0; i < chunk.texts.length; i++) {
+        const line = chunk.first + i;
+        const text = chunk.texts[i]!;
+        if (line <= startAfter) {
+          summary.skippedResumed++;
+          continue;
+        }
+        if (text === null) {
+          summary.lines++;
+          ready.push({ line, status: "bad", message: `${o.pool}:${line}: line too long` });
+          continue;
+        }
+        const item = parseJsonlLine(text, line, o.pool, PoolRecord);
+        if (item === undefined) continue;
+        summary.lines++;
+        if (!item.ok) {
+          const bad: ScoreRecord = { line, status: "bad", message: item.error };
+          if (item.id !== undefined) bad.id = item.id;
+          ready.push(bad);
+        } else if (unfiltered.has(item.value.domain)) {
+          ready.push({ line, status: "passthrough", id: item.value.id, domain: item.value.domain });
+        } else {
+          batch.push({ line, record: item.value });
+          newlyScored++;
+        }
+        if (batch.length >= batchSize || ready.length >= batchSize) {
+          cut();
+          await drain(maxInFlight - 1);
+        }
+        if (o.stopAfter !== undefined && newlyScored >= o.stopAfter) {
+          summary.stopped = true;
+          break outer;
+        }
       }
     }
     cut();
     await drain(0);
     await log.flush();
   } finally {
-    stream.destroy();
     progress.done();
   }
   summary.seconds = (performance.now() - start) / 1000;

@@ -5,10 +5,9 @@
 // Memory is bounded by per-domain summaries, not by the pool; a kill during pass 1 resumes
 // from the scores log, and pass 2 writes to a temporary file renamed at the end.
 
-import { createReadStream } from "node:fs";
 import { rename, rm, stat } from "node:fs/promises";
 import { Task } from "../core/schemas.ts";
-import { JsonlWriter, parseJsonlLine, readJsonl, splitLines } from "../io/jsonl.ts";
+import { JsonlWriter, parseJsonlLine, readJsonl } from "../io/jsonl.ts";
 import { AppendLog, RunDir, writeFileAtomic, writeJsonAtomic } from "../io/rundir.ts";
 import {
   type CutRule,
@@ -18,8 +17,9 @@ import {
   keeps,
   normalise,
   rawCut,
-  scoreRecords,
+  scoreBatches,
 } from "./cut.ts";
+import { lineBatches } from "./lines.ts";
 import { formatReport, type SelectionReport } from "./report.ts";
 import { lastScoredLine, type ScoreSummary, scorePool } from "./score.ts";
 import { PoolRecord, runKey, type ScoreRecord, type SelectOptions } from "./types.ts";
@@ -68,7 +68,7 @@ export async function selectPrompts(o: SelectOptions): Promise<SelectResult> {
   if (score.stopped) return { report: emptyReport(o), score, resumed, complete: false };
 
   const seed = o.seed ?? 0;
-  const stats = await domainStats(scoresPath, o.minVariance, o.exactCapacity);
+  const stats = await domainStats(scoresPath, o.minVariance, o.exactCapacity, resumed);
   const rule = await computeCut(scoresPath, stats, {
     normalisation: o.normalisation,
     keep: o.keep,
@@ -161,27 +161,30 @@ async function writeSelection(
         report.original++;
       }
     }
-    const scores = scoreRecords(scoresPath);
-    let pending: ScoreRecord | undefined;
+    const scores = scoreBatches(scoresPath);
+    let buf: ScoreRecord[] = [];
+    let at = 0;
+    // The scores log is in pool order: advance it to the pool line at hand.
     const scoreFor = async (line: number): Promise<ScoreRecord | undefined> => {
-      while (pending === undefined || pending.line < line) {
+      for (;;) {
+        while (at < buf.length && buf[at]!.line < line) at++;
+        if (at < buf.length) return buf[at]!.line === line ? buf[at] : undefined;
         const next = await scores.next();
         if (next.done) return undefined;
-        pending = next.value;
+        buf = next.value;
+        at = 0;
       }
-      return pending.line === line ? pending : undefined;
     };
     // The decision needs only the score record, so a line is parsed only when it is kept.
-    let line = 0;
-    const stream = createReadStream(o.pool, { highWaterMark: 1 << 20 });
-    try {
-      for await (const text of splitLines(stream)) {
-        line++;
+    for await (const chunk of lineBatches(o.pool)) {
+      for (let i = 0; i < chunk.texts.length; i++) {
+        const line = chunk.first + i;
+        const text = chunk.texts[i]!;
         if (text === null || text.trim() === "") {
           if (text === null) report.badLines++;
           continue;
         }
-        const s = await scoreFor(line);
+        const s = at < buf.length && buf[at]!.line === line ? buf[at] : await scoreFor(line);
         if (s === undefined) throw new Error(`${o.pool}:${line}: no score recorded; rerun with --resume`);
         if (s.status === "bad") {
           report.badLines++;
@@ -198,8 +201,6 @@ async function writeSelection(
         report.kept++;
         await writer.write(withSelection(task, evidence));
       }
-    } finally {
-      stream.destroy();
     }
     await writer.close();
     await rename(tmp, o.out);

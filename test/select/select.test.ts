@@ -238,6 +238,32 @@ test("ties at the cut are shared out to hit the target exactly and deterministic
   assert.equal(await readFile(join(dir, "out.jsonl"), "utf8"), outA);
 });
 
+test("past the exact capacity the sketched cut is snapped to the data: same selection within one prompt", async () => {
+  const dir = fresh();
+  const { mkdir } = await import("node:fs/promises");
+  await mkdir(dir, { recursive: true });
+  const { recs, score } = shiftedPool(200);
+  const pool = join(dir, "pool.jsonl");
+  await writeJsonl(pool, recs);
+  const res = await selectPrompts(options(dir, pool, { exactCapacity: 16 }));
+  assert.equal(res.report.cut!.exact, false);
+  assertPerDomainLowest(await readOut(join(dir, "out.jsonl")), recs, score, 0.1);
+
+  // Discrete scores: the cut lands exactly on the tied value and the ties fill the target.
+  const tied = Array.from({ length: 400 }, (_, i) => ({
+    id: i,
+    domain: "qa",
+    prompt: "q",
+    reference: { answer: "yes" },
+    responses: ["yes", "yes", "yes", "yes"].map((r, j) => (j < i % 5 ? r : "no")),
+  }));
+  await writeJsonl(pool, tied);
+  const t = await selectPrompts(options(dir, pool, { reward: exactMatchReward, exactCapacity: 16 }));
+  assert.ok(Math.abs(t.report.kept - 40) <= 1, `kept ${t.report.kept}`);
+  for (const r of await readOut(join(dir, "out.jsonl")))
+    assert.equal((r.meta!.selection as { mean: number }).mean, 0);
+});
+
 test("a resumed run refuses a run directory that holds a different job", async () => {
   const dir = fresh();
   const { mkdir } = await import("node:fs/promises");
