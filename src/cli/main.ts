@@ -14,6 +14,7 @@ function cmd(summary: string, load: Command["load"]): Command {
 // One line per command: [summary, module]. Keep each line short so merges stay line-based.
 // One line per command: [summary, module]. Keep each line short so merges stay line-based.
 // One line per command: [summary, module]. Keep each line short so merges stay line-based.
+// One line per command: [summary, module]. Keep each line short so merges stay line-based.
 const COMMANDS: Record<string, Command> = {
   run: cmd("run the main job (see README)", () => import("./run.ts")),
   verify: cmd("verify rollouts JSONL with the reasoning-task verifiers", () => import("./verify.ts")),
@@ -22,6 +23,12 @@ const COMMANDS: Record<string, Command> = {
   "serve-model": cmd("serve a model directory with the OpenAI API", () => import("./serve-model.ts")),
   schema: cmd("print the JSON Schema of Task, Rollout and Reward", () => import("./schema.ts")),
   sandbox: cmd("check the code sandbox (doctor) or run one program in it", () => import("./sandbox.ts")),
+  select: cmd(
+    "Pre-PPO prompt selection: score, normalise per domain, keep the lowest",
+    () => import("./select.ts"),
+  ),
+  export: cmd("export staged tasks for verl (Parquet) or OpenRLHF (JSONL)", () => import("./export.ts")),
+  metrics: cmd("diversity, reward-hacking and judge-sensitivity metrics", () => import("./metrics.ts")),
 };
 
 function usage(): string {

@@ -1,0 +1,232 @@
+// Pre-PPO prompt selection, end to end:
+//   pass 1 (score.ts)  pool → K responses → RewardFn → per-prompt mean/variance → scores log
+//   cut (cut.ts)       scores log → per-domain normalisation → one cut keeping the lowest `keep`
+//   pass 2 (here)      original set, then the pool zipped with the scores log → selected JSONL
+// Memory is bounded by per-domain summaries, not by the pool; a kill during pass 1 resumes
+// from the scores log, and pass 2 writes to a temporary file renamed at the end.
+
+import { rename, rm, stat } from "node:fs/promises";
+import { Task } from "../core/schemas.ts";
+import { JsonlWriter, parseJsonlLine, readJsonl } from "../io/jsonl.ts";
+import { AppendLog, RunDir, writeFileAtomic, writeJsonAtomic } from "../io/rundir.ts";
+import {
+  type CutRule,
+  computeCut,
+  type DomainStats,
+  domainStats,
+  keeps,
+  normalise,
+  rawCut,
+  scoreBatches,
+} from "./cut.ts";
+import { lineBatches } from "./lines.ts";
+import { formatReport, type SelectionReport } from "./report.ts";
+import { lastScoredLine, type ScoreSummary, scorePool } from "./score.ts";
+import { PoolRecord, runKey, type ScoreRecord, type SelectOptions } from "./types.ts";
+
+export const DEFAULT_UNFILTERED = ["math", "code"] as const;
+
+export interface SelectResult {
+  report: SelectionReport;
+  score: ScoreSummary;
+  resumed: boolean;
+  /** False when `stopAfter` stopped pass 1 early: nothing was selected yet. */
+  complete: boolean;
+}
+
+function withSelection(
+  task: Record<string, unknown>,
+  evidence: Record<string, unknown>,
+): Record<string, unknown> {
+  const { responses: _, ...rest } = task;
+  const meta = (rest.meta as Record<string, unknown> | undefined) ?? {};
+  return { ...rest, meta: { ...meta, selection: evidence } };
+}
+
+export async function selectPrompts(o: SelectOptions): Promise<SelectResult> {
+  if (!(o.keep >= 0 && o.keep <= 1)) throw new RangeError(`--keep must be in [0, 1], got ${o.keep}`);
+  if (!(Number.isInteger(o.samples) && o.samples > 0))
+    throw new RangeError(`--samples must be a positive integer`);
+  const poolSize = (await stat(o.pool)).size;
+  const { dir, resumed } = await RunDir.open(o.runDir, {
+    kind: "select",
+    key: runKey(o, poolSize),
+    resume: o.resume,
+    files: ["scores.jsonl", "progress.json", "report.json", "report.md"],
+  });
+  const scoresPath = dir.file("scores.jsonl");
+  const startAfter = resumed ? await lastScoredLine(scoresPath) : 0;
+  if (startAfter > 0) o.log?.(`select: resuming after pool line ${startAfter}`);
+  const log = await AppendLog.open(scoresPath);
+  let score: ScoreSummary;
+  try {
+    score = await scorePool(o, log, startAfter);
+  } finally {
+    await log.close();
+  }
+  await writeJsonAtomic(dir.file("progress.json"), { pass1: score.stopped ? "stopped" : "done", ...score });
+  if (score.stopped) return { report: emptyReport(o), score, resumed, complete: false };
+
+  const seed = o.seed ?? 0;
+  const stats = await domainStats(scoresPath, o.minVariance, o.exactCapacity, resumed);
+  const rule = await computeCut(scoresPath, stats, {
+    normalisation: o.normalisation,
+    keep: o.keep,
+    seed,
+    ...(o.minVariance === undefined ? {} : { minVariance: o.minVariance }),
+    ...(o.exactCapacity === undefined ? {} : { exactCapacity: o.exactCapacity }),
+  });
+  const report = await writeSelection(o, scoresPath, stats, rule);
+  await writeJsonAtomic(dir.file("report.json"), report);
+  await writeFileAtomic(dir.file("report.md"), formatReport(report));
+  await writeJsonAtomic(dir.file("progress.json"), { pass1: "done", pass2: "done", ...score });
+  return { report, score, resumed, complete: true };
+}
+
+function emptyReport(o: SelectOptions): SelectionReport {
+  return {
+    pool: o.pool,
+    out: o.out,
+    normalisation: o.normalisation,
+    keep: o.keep,
+    minVariance: o.minVariance ?? null,
+    unfiltered: [...o.unfiltered],
+    cut: null,
+    original: 0,
+    kept: 0,
+    domains: [],
+    badLines: 0,
+  };
+}
+
+/** Selection evidence for a kept line, or undefined when the line is dropped. */
+function decide(
+  o: SelectOptions,
+  s: ScoreRecord,
+  stats: Map<string, DomainStats>,
+  rule: CutRule,
+): Record<string, unknown> | undefined {
+  if (s.status === "passthrough")
+    return { origin: "new", status: "passthrough", reason: "unfiltered domain" };
+  if (s.status !== "scored" || s.mean === undefined || s.domain === undefined || s.id === undefined)
+    return undefined;
+  if (o.minVariance !== undefined && (s.var ?? 0) < o.minVariance) return undefined;
+  const ds = stats.get(s.domain)!;
+  const n = normalise(o.normalisation, ds, s.mean);
+  if (!keeps(rule, n, s.id)) return undefined;
+  return {
+    origin: "new",
+    status: "selected",
+    samples: s.n,
+    mean: s.mean,
+    variance: s.var,
+    normalisation: o.normalisation,
+    normalised: n,
+    cut: rule.cut,
+    keep: o.keep,
+    domainMean: ds.mean,
+    domainStd: ds.std,
+    domainCandidates: ds.candidates,
+    ...(n === rule.cut ? { tieBreak: true } : {}),
+  };
+}
+
+async function writeSelection(
+  o: SelectOptions,
+  scoresPath: string,
+  stats: Map<string, DomainStats>,
+  rule: CutRule,
+): Promise<SelectionReport> {
+  const tmp = `${o.out}.partial`;
+  const writer = new JsonlWriter(tmp);
+  const report = emptyReport(o);
+  report.cut = {
+    normalised: Number.isNaN(rule.cut) ? null : rule.cut,
+    target: rule.target,
+    candidates: rule.candidates,
+    tiesKept: Math.max(0, Math.min(rule.atCut, rule.target - rule.below)),
+    atCut: rule.atCut,
+    exact: rule.exact,
+  };
+  const keptByDomain = new Map<string, number>();
+  try {
+    if (o.original !== undefined) {
+      for await (const item of readJsonl(o.original, { schema: Task })) {
+        if (!item.ok) {
+          o.log?.(`select: skipping ${item.error}`);
+          report.badLines++;
+          continue;
+        }
+        await writer.write(withSelection(item.value, { origin: "original" }));
+        report.original++;
+      }
+    }
+    const scores = scoreBatches(scoresPath);
+    let buf: ScoreRecord[] = [];
+    let at = 0;
+    // The scores log is in pool order: advance it to the pool line at hand.
+    const scoreFor = async (line: number): Promise<ScoreRecord | undefined> => {
+      for (;;) {
+        while (at < buf.length && buf[at]!.line < line) at++;
+        if (at < buf.length) return buf[at]!.line === line ? buf[at] : undefined;
+        const next = await scores.next();
+        if (next.done) return undefined;
+        buf = next.value;
+        at = 0;
+      }
+    };
+    // The decision needs only the score record, so a line is parsed only when it is kept.
+    for await (const chunk of lineBatches(o.pool)) {
+      for (let i = 0; i < chunk.texts.length; i++) {
+        const line = chunk.first + i;
+        const text = chunk.texts[i]!;
+        if (text === null || text.trim() === "") {
+          if (text === null) report.badLines++;
+          continue;
+        }
+        const s = at < buf.length && buf[at]!.line === line ? buf[at] : await scoreFor(line);
+        if (s === undefined) throw new Error(`${o.pool}:${line}: no score recorded; rerun with --resume`);
+        if (s.status === "bad") {
+          report.badLines++;
+          continue;
+        }
+        const evidence = decide(o, s, stats, rule);
+        if (evidence === undefined) continue;
+        const item = parseJsonlLine(text, line, o.pool, PoolRecord);
+        if (item === undefined || !item.ok) {
+          throw new Error(`${o.pool}:${line}: changed since it was scored; start the selection over`);
+        }
+        const task = item.value;
+        keptByDomain.set(task.domain, (keptByDomain.get(task.domain) ?? 0) + 1);
+        report.kept++;
+        await writer.write(withSelection(task, evidence));
+      }
+    }
+    await writer.close();
+    await rename(tmp, o.out);
+  } catch (e) {
+    await writer.close().catch(() => undefined);
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  for (const [domain, s] of [...stats].sort(([a], [b]) => a.localeCompare(b))) {
+    const cut = rawCut(rule, s);
+    report.domains.push({
+      domain,
+      unfiltered: o.unfiltered.includes(domain),
+      scored: s.scored,
+      candidates: s.candidates,
+      lowVariance: s.lowVariance,
+      errors: s.errors,
+      passthrough: s.passthrough,
+      kept: keptByDomain.get(domain) ?? 0,
+      mean: s.candidates > 0 ? s.mean : null,
+      std: s.candidates > 0 ? s.std : null,
+      min: s.candidates > 0 ? s.min : null,
+      max: s.candidates > 0 ? s.max : null,
+      rawCut: Number.isNaN(cut) ? null : cut,
+      histogram: s.histogram,
+    });
+  }
+  return report;
+}
