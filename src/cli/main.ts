@@ -19,6 +19,10 @@ const COMMANDS: Record<string, Command> = {
   run: cmd("run the main job (see README)", () => import("./run.ts")),
   verify: cmd("verify rollouts JSONL with the reasoning-task verifiers", () => import("./verify.ts")),
   reward: cmd("score rollouts JSONL through the hybrid reward router", () => import("./reward.ts")),
+  "serve-reward": cmd(
+    "serve rewards over HTTP (native, OpenRLHF, SandboxFusion)",
+    () => import("./serve-reward.ts"),
+  ),
   tasks: cmd("list task families; generate seeded reasoning tasks as JSONL", () => import("./tasks.ts")),
   "serve-model": cmd("serve a model directory with the OpenAI API", () => import("./serve-model.ts")),
   schema: cmd("print the JSON Schema of Task, Rollout and Reward", () => import("./schema.ts")),

@@ -6,7 +6,19 @@ import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 
 const main = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
-const EXPECTED = ["run", "verify", "reward", "serve-reward", "tasks", "serve-model", "schema"];
+const EXPECTED = [
+  "run",
+  "verify",
+  "reward",
+  "serve-reward",
+  "tasks",
+  "serve-model",
+  "schema",
+  "sandbox",
+  "select",
+  "export",
+  "metrics",
+];
 
 test("datascale lists every command and each answers --help", () => {
   const usage = spawnSync(process.execPath, [main, "--help"], { encoding: "utf8" });
