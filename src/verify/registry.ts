@@ -5,6 +5,7 @@
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { DataScaleError } from "../core/errors.ts";
+import type { Rollout } from "../core/schemas.ts";
 import type { Verifier } from "./types.ts";
 
 type Loader = () => Promise<Verifier>;
@@ -18,6 +19,17 @@ const LOADERS: Readonly<Record<string, Loader>> = {
 
 export function knownDomains(): string[] {
   return Object.keys(LOADERS);
+}
+
+/**
+ * The verifier domain for a rollout. Procedural tasks (src/tasks) name their family in
+ * `reference.family` and are checked by that family's own checker, served by `logic`,
+ * whatever domain they declare for curricula (a `code_output` task is domain `code` but has
+ * an answer, not tests). Everything else goes by its domain.
+ */
+export function verifierDomain(r: Rollout): string {
+  const family = r.reference?.["family"];
+  return typeof family === "string" && r.reference?.tests === undefined ? "logic" : r.domain;
 }
 
 /** A module path or specifier exporting `createVerifier(): Verifier | Promise<Verifier>`. */

@@ -5,7 +5,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { errorMessage } from "../core/errors.ts";
 import { errorReward, invalidReward } from "../core/rewards.ts";
 import type { Reward, Rollout } from "../core/schemas.ts";
-import { VerifierRegistry } from "./registry.ts";
+import { VerifierRegistry, verifierDomain } from "./registry.ts";
 import type { Verifier } from "./types.ts";
 
 export interface WorkerInit {
@@ -37,13 +37,14 @@ async function runBatch(batch: number, items: Rollout[]): Promise<Reward[]> {
   const pending: Promise<void>[] = [];
   for (let i = 0; i < items.length; i++) {
     const rollout = items[i] as Rollout;
-    if (!verifiers.has(rollout.domain)) verifiers.set(rollout.domain, await registry.get(rollout.domain));
-    const verifier = verifiers.get(rollout.domain);
+    const domain = verifierDomain(rollout);
+    if (!verifiers.has(domain)) verifiers.set(domain, await registry.get(domain));
+    const verifier = verifiers.get(domain);
     if (verifier === undefined) {
       rewards[i] = invalidReward(
         rollout.id,
         "datascale:verify",
-        `no verifier for domain '${rollout.domain}' (known: ${known.join(", ") || "none"})`,
+        `no verifier for domain '${domain}' (known: ${known.join(", ") || "none"})`,
       );
       continue;
     }

@@ -7,6 +7,7 @@ import { Readable } from "node:stream";
 import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Reward, type Rollout } from "../../src/core/schemas.ts";
+import { getFamily } from "../../src/tasks/index.ts";
 import { VerifyPool } from "../../src/verify/pool.ts";
 import { scoreStream } from "../../src/verify/score-stream.ts";
 
@@ -141,4 +142,24 @@ test("datascale verify CLI end to end", () => {
     rewards.map((r) => r.verdict),
     ["correct", "incorrect"],
   );
+});
+
+test("procedural tasks go to their family's checker whatever their curriculum domain", async () => {
+  const family = getFamily("code_output");
+  assert.ok(family);
+  const task = family.generate(5, 2);
+  assert.equal(task.domain, "code");
+  const answer = String(task.reference?.answer);
+  const builtin = new VerifyPool({ workers: 1 });
+  try {
+    const [right, wrong] = await builtin.verify([
+      { ...task, response: `<answer>${answer}</answer>` },
+      { ...task, response: `<answer>${answer}9</answer>` },
+    ]);
+    assert.equal(right?.verdict, "correct");
+    assert.equal(right?.source, "rtv:logic");
+    assert.equal(wrong?.verdict, "incorrect");
+  } finally {
+    await builtin.close();
+  }
 });
