@@ -14,7 +14,7 @@ options:
   --in FILE          input JSONL ('-' for stdin)
   --out FILE         output JSONL (default: stdout)
   --workers N        worker threads (default: ${availableParallelism()})
-  --budget-ms N      time budget per verification (default: 2000)
+  --budget-ms N      time budget per verification (default: 2000; code: 60000)
   --plugin MODULE    a verifier plugin exporting createVerifier() (repeatable)
   --fail-fast        stop at the first malformed line
   --json-summary     print the summary as one JSON line

@@ -95,9 +95,11 @@ export const RewardConfig = z
       .object({
         workers: z.number().int().positive().optional(),
         timeBudgetMs: z.number().int().positive().default(2000),
+        /** Per-domain budgets (default: code 60 s). */
+        budgetsMs: z.record(z.string(), z.number().int().positive()).default({}),
         plugins: z.array(z.string()).default([]),
       })
-      .default({ timeBudgetMs: 2000, plugins: [] }),
+      .default({ timeBudgetMs: 2000, budgetsMs: {}, plugins: [] }),
   })
   .strict();
 export type RewardConfig = z.infer<typeof RewardConfig>;

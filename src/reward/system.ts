@@ -25,6 +25,7 @@ export async function createRewardSystem(
   const pool = new VerifyPool({
     workers: options.workers ?? config.verify.workers,
     timeBudgetMs: config.verify.timeBudgetMs,
+    domainBudgetsMs: config.verify.budgetsMs,
     plugins: config.verify.plugins,
   });
   const judges = new Map<string, Judge>();

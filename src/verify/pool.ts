@@ -16,6 +16,8 @@ export interface VerifyPoolOptions {
   plugins?: string[];
   /** Budget passed to each verifier call. */
   timeBudgetMs?: number;
+  /** Per-domain budgets overriding `timeBudgetMs`; default gives `code` 60 s (compile + every test). */
+  domainBudgetsMs?: Record<string, number>;
   /** A synchronous verifier call running longer than this is killed; default 4× budget + 1 s. */
   hardTimeoutMs?: number;
   /** Rollouts per message to a worker. */
@@ -42,6 +44,8 @@ interface Slot {
   batch: number;
 }
 
+export const DEFAULT_DOMAIN_BUDGETS_MS: Readonly<Record<string, number>> = { code: 60_000 };
+
 const WORKER_URL = new URL("./worker.ts", import.meta.url);
 
 export class VerifyPool {
@@ -63,6 +67,7 @@ export class VerifyPool {
     this.#opts = {
       plugins: options.plugins ?? [],
       timeBudgetMs,
+      domainBudgetsMs: { ...DEFAULT_DOMAIN_BUDGETS_MS, ...options.domainBudgetsMs },
       hardTimeoutMs: options.hardTimeoutMs ?? timeBudgetMs * 4 + 1000,
       batchSize: options.batchSize ?? 32,
     };
@@ -108,7 +113,12 @@ export class VerifyPool {
 
   #spawn(): Promise<string[]> {
     const watch = new SharedArrayBuffer(3 * 8);
-    const init: WorkerInit = { plugins: this.#opts.plugins, timeBudgetMs: this.#opts.timeBudgetMs, watch };
+    const init: WorkerInit = {
+      plugins: this.#opts.plugins,
+      timeBudgetMs: this.#opts.timeBudgetMs,
+      domainBudgetsMs: this.#opts.domainBudgetsMs,
+      watch,
+    };
     const worker = new Worker(WORKER_URL, { workerData: init });
     const slot: Slot = { worker, watch: new Float64Array(watch), unit: undefined, batch: 0 };
     this.#slots.push(slot);

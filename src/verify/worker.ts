@@ -11,6 +11,8 @@ import type { Verifier } from "./types.ts";
 export interface WorkerInit {
   plugins: string[];
   timeBudgetMs: number;
+  /** Budgets for domains whose work is slower than the default (code compiles and runs programs). */
+  domainBudgetsMs: Record<string, number>;
   /** Float64Array(3): [batch, index, startedAtEpochMs or 0 when idle]. */
   watch: SharedArrayBuffer;
 }
@@ -52,7 +54,9 @@ async function runBatch(batch: number, items: Rollout[]): Promise<Reward[]> {
     watch[1] = i;
     watch[2] = Date.now();
     try {
-      const out = verifier.verify(rollout, { timeBudgetMs: init.timeBudgetMs });
+      const out = verifier.verify(rollout, {
+        timeBudgetMs: init.domainBudgetsMs[domain] ?? init.timeBudgetMs,
+      });
       if (isPromise(out)) {
         pending.push(
           out.then(
