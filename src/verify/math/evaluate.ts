@@ -32,10 +32,19 @@ export class UndefinedValue extends Error {
 
 export type ExactEnv = ReadonlyMap<string, CQ>;
 
+/** lo·(lo+1)·…·hi by binary splitting: balanced multiplications are far faster on big numbers. */
+function rangeProduct(lo: bigint, hi: bigint): bigint {
+  if (hi - lo < 16n) {
+    let r = 1n;
+    for (let k = lo; k <= hi; k++) r *= k;
+    return r;
+  }
+  const mid = (lo + hi) / 2n;
+  return rangeProduct(lo, mid) * rangeProduct(mid + 1n, hi);
+}
+
 function factorial(n: bigint): bigint {
-  let r = 1n;
-  for (let k = 2n; k <= n; k++) r *= k;
-  return r;
+  return n < 2n ? 1n : rangeProduct(2n, n);
 }
 
 export function evalExact(n: Node, env: ExactEnv, budget: Budget): CQ | undefined {

@@ -242,11 +242,13 @@ function byStrategy(s: string, strategy: ExtractionStrategy, opts: ExtractionOpt
       const re = /\*\*([^*\n]{1,300})\*\*/g;
       let last: string | undefined;
       for (let m = re.exec(s); m !== null; m = re.exec(s)) {
-        const body = m[1]!;
-        if (/\d|\\|\$/.test(body)) last = body;
+        const body = m[1]!.replace(/^\s*(?:final\s+)?answer\s*[:：]?\s*/i, "");
+        // Only bold math counts: "**Step 1:**" or "**Case 2**" are headings, not answers.
+        const words = body.replace(/\$/g, " ").trim().split(/\s+/);
+        if (/\d|\\|\$/.test(body) && words.every((w) => mathyWord(w) && !/:$/.test(w))) last = body;
       }
       if (last === undefined) return undefined;
-      return refineSegment(last.replace(/^\s*(?:final\s+)?answer\s*[:：]?\s*/i, ""));
+      return refineSegment(last);
     }
     case "last_math": {
       const spans = mathSpans(s);

@@ -82,7 +82,8 @@ export function createMathVerifier(options: MathVerifierOptions = {}): Verifier 
 
   function verify(rollout: Rollout, callOptions?: VerifyOptions): Reward {
     const { id } = rollout;
-    const budget = new Budget(callOptions?.timeBudgetMs ?? defaultBudget, limits);
+    const budgetMs = callOptions?.timeBudgetMs ?? defaultBudget;
+    const budget = new Budget(budgetMs, limits);
     const answer = rollout.reference?.answer;
     if (answer === undefined)
       return errorReward(id, SOURCE, "no_reference", "math rollout has no reference.answer");
@@ -145,7 +146,7 @@ export function createMathVerifier(options: MathVerifierOptions = {}): Verifier 
           id,
           SOURCE,
           "time_budget",
-          `math verification exceeded its ${budget.deadline ? "time budget" : "budget"}`,
+          `math verification exceeded its ${budgetMs} ms time budget`,
         );
       }
       if (e instanceof MathLimitError) return invalidReward(id, SOURCE, e.message);

@@ -29,7 +29,9 @@ export function q(n: bigint, d: bigint = 1n): Q {
 
 export function bitLength(x: bigint): number {
   if (x < 0n) x = -x;
-  return x === 0n ? 0 : x.toString(16).length * 4;
+  if (x === 0n) return 0;
+  const hex = x.toString(16);
+  return (hex.length - 1) * 4 + Math.floor(Math.log2(Number.parseInt(hex[0]!, 16))) + 1;
 }
 
 export const qAdd = (a: Q, b: Q): Q => q(a.n * b.d + b.n * a.d, a.d * b.d);
@@ -52,13 +54,10 @@ export function qPowInt(a: Q, e: bigint, maxBits: number): Q | undefined {
   if (e === 0n) return ONE;
   if (a.n === 0n) return e > 0n ? ZERO : undefined;
   const abs = e < 0n ? -e : e;
+  if (a.d === 1n && (a.n === 1n || a.n === -1n)) return a.n === 1n || abs % 2n === 0n ? ONE : a;
   const bits = Math.max(bitLength(a.n), bitLength(a.d));
-  if (bits > 1 && Number(abs) * (bits - 1) > maxBits) return undefined;
-  if (abs > 1_000_000n) {
-    // |a| is ±1 here (bits <= 1) when both parts are one bit; otherwise already refused.
-    if ((a.n === 1n || a.n === -1n) && a.d === 1n) return a.n === 1n || abs % 2n === 0n ? ONE : a;
-    return undefined;
-  }
+  if (Number(abs) * bits > maxBits) return undefined;
+  if (abs > 1_000_000n) return undefined;
   const r = { n: a.n ** abs, d: a.d ** abs };
   return e < 0n ? q(r.d, r.n) : r;
 }

@@ -197,3 +197,36 @@ test("equivalence is symmetric on scalar expressions", () => {
     { numRuns: 300 },
   );
 });
+
+const TEMPLATES = [
+  (b: string) => `Working through it, we get $\\boxed{${b}}$.`,
+  (b: string) => `Some steps.\n\nFinal Answer: The final answer is $${b}$. I hope it is correct.`,
+  (b: string) => `<think>steps</think>\n<answer>${b}</answer>`,
+  (b: string) => `Therefore:\n\n**Answer:** $${b}$`,
+  (b: string) => `Combining the cases, the value is $${b}$.`,
+  (b: string) => `The final answer is \\(\\boxed{${b}}\\)`,
+];
+
+test("the verdict does not depend on how the answer is presented", () => {
+  fc.assert(
+    fc.property(
+      expr,
+      fc.oneof(
+        expr,
+        fc.tuple(expr, rewrite).map(([a, f]) => f(a)),
+      ),
+      fc.constantFrom(...TEMPLATES),
+      (a, b, t) => {
+        const bare = run(a, `\\boxed{${b}}`);
+        const wrapped = run(a, t(b));
+        if (bare.verdict === "error" || wrapped.verdict === "error") return; // budget noise on a busy machine
+        assert.equal(
+          wrapped.verdict,
+          bare.verdict,
+          `${a} vs ${JSON.stringify(t(b))}: ${JSON.stringify(wrapped.details)}`,
+        );
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
