@@ -1,4 +1,5 @@
-// npm run bench:verify — rewards per second per task family through the `logic` verifier:
+// npm run bench:verify — rewards per second per task family through the `logic` verifier,
+// and for instruction following (IFEval checks on the bundled examples):
 //   in-process   the verifier called directly on parsed rollouts, one thread;
 //   naive        the same check reached the way a one-line-at-a-time script does it: each
 //                rollout JSON-serialised and re-parsed, then zod-validated as a Rollout
@@ -11,9 +12,11 @@
 // Half of each family's rollouts are correct answers in <answer> tags, half perturbed.
 // Ends with ONE JSON line holding every figure.
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { Rollout } from "../src/core/schemas.ts";
 import { FAMILIES } from "../src/tasks/index.ts";
+import { createInstructionVerifier } from "../src/verify/instruct/verifier.ts";
 import { createLogicVerifier } from "../src/verify/logic/index.ts";
 import { VerifyPool } from "../src/verify/pool.ts";
 
@@ -121,6 +124,39 @@ async function main(): Promise<void> {
       `${name.padEnd(20)} ${fmt(single).padStart(10)} ${fmt(slow).padStart(9)} ${(single / slow).toFixed(2).padStart(6)} ${fmt(one).padStart(9)} ${fmt(all).padStart(9)}`,
     );
   }
+  // Instruction following (IFEval checks) on the bundled example rollouts, replicated.
+  const ifVerifier = createInstructionVerifier();
+  const ifExamples = readFileSync(new URL("../examples/instruction-rollouts.jsonl", import.meta.url), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => Rollout.parse(JSON.parse(l)));
+  const ifRollouts = Array.from({ length: PER_FAMILY }, (_, i) => ({
+    ...(ifExamples[i % ifExamples.length] as Rollout),
+    id: i,
+  }));
+  const ifDirect = (r: Rollout): { score: number } => ifVerifier.verify(r) as { score: number };
+  for (const r of ifRollouts.slice(0, 200)) ifDirect(r);
+  const ifSingle = rate(ifRollouts, ifDirect);
+  const ifNaive = rate(ifRollouts, (r) => ifDirect(Rollout.parse(JSON.parse(JSON.stringify(r)))));
+  const ifBig = [...ifRollouts, ...ifRollouts];
+  const timePool = async (p: VerifyPool): Promise<number> => {
+    await p.verify(ifRollouts.slice(0, 256));
+    const t0 = performance.now();
+    await p.verify(ifBig);
+    return ifBig.length / ((performance.now() - t0) / 1000);
+  };
+  const ifPool1 = await timePool(pool1);
+  const ifPool = await timePool(pool);
+  results["instruction (IFEval)"] = {
+    single: Math.round(ifSingle),
+    naive: Math.round(ifNaive),
+    ratio: +(ifSingle / ifNaive).toFixed(2),
+    pool1: Math.round(ifPool1),
+    pool: Math.round(ifPool),
+  };
+  console.log(
+    `${"instruction (IFEval)".padEnd(20)} ${fmt(ifSingle).padStart(10)} ${fmt(ifNaive).padStart(9)} ${(ifSingle / ifNaive).toFixed(2).padStart(6)} ${fmt(ifPool1).padStart(9)} ${fmt(ifPool).padStart(9)}`,
+  );
   await Promise.all([pool.close(), pool1.close()]);
   const mix = {
     single: Math.round(totalN / allSingle),
