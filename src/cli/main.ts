@@ -13,6 +13,10 @@ const COMMANDS: Record<string, Command> = {
     load: () => import("./verify.ts"),
   },
   schema: { summary: "print the JSON Schema of Task, Rollout and Reward", load: () => import("./schema.ts") },
+  doctor: {
+    summary: "show the engine's compute kernels and which one is in use",
+    load: () => import("./doctor.ts"),
+  },
 };
 
 function usage(): string {
