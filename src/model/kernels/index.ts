@@ -1,4 +1,5 @@
 // Kernel selection: by name (flag), else DATASCALE_KERNEL, else the fastest that loads.
+import { createBlasKernel, loadBlasAddon } from "./blas.ts";
 import { createTsKernel } from "./ts.ts";
 import type { Kernel, KernelName } from "./types.ts";
 import { createWasmKernel } from "./wasm.ts";
@@ -17,7 +18,7 @@ export function parseKernelName(value: string, source: string): KernelName {
 
 /** Kernels that can be created on this machine, fastest last. */
 export function availableKernels(): KernelName[] {
-  return ["ts", "wasm"];
+  return typeof loadBlasAddon() === "string" ? ["ts", "wasm"] : ["ts", "wasm", "blas"];
 }
 
 export function createKernel(name: KernelName, options: KernelOptions = {}): Kernel {
@@ -27,7 +28,7 @@ export function createKernel(name: KernelName, options: KernelOptions = {}): Ker
     case "wasm":
       return createWasmKernel(options.threads === undefined ? {} : { threads: options.threads });
     case "blas":
-      throw new Error("kernel 'blas': the native BLAS addon is not built on this machine");
+      return createBlasKernel(options.threads === undefined ? {} : { threads: options.threads });
   }
 }
 
