@@ -61,21 +61,23 @@ for (const k of kernels) {
     }
   });
 
-  test(`${k.name} kernel (${k.detail}): decoder forward and backward match the float64 reference`, () => {
-    const config = { vocabSize: 19, dim: 32, nLayers: 2, nHeads: 4, nKvHeads: 2, maxSeqLen: 16 };
-    const a = new Decoder(config, k, { seed: 5 });
-    const b = new Decoder(config, ref, { seed: 5 });
-    b.params.set(a.params);
-    const B = 3;
-    const T = 11;
-    const ids = Int32Array.from({ length: B * T }, () => Math.floor(rng.next() * 19));
-    const targets = Int32Array.from({ length: B * T }, () => Math.floor(rng.next() * 19));
-    a.zeroGrad();
-    b.zeroGrad();
-    const la = a.lossAndGrad(ids, targets, B, T);
-    const lb = b.lossAndGrad(ids, targets, B, T);
-    assert.ok(Math.abs(la - lb) < 1e-5, `loss ${la} vs ${lb}`);
-    close(a.forward(ids, B, T).logits, b.forward(ids, B, T).logits, 1e-5, "logits");
-    close(a.grads, b.grads, 1e-5, "grads");
-  });
+  // Head dims 8 (SIMD attention) and 6 (the TypeScript fallback).
+  for (const dim of [32, 24])
+    test(`${k.name} kernel (${k.detail}): decoder (dim ${dim}) forward and backward match the float64 reference`, () => {
+      const config = { vocabSize: 19, dim, nLayers: 2, nHeads: 4, nKvHeads: 2, maxSeqLen: 16 };
+      const a = new Decoder(config, k, { seed: 5 });
+      const b = new Decoder(config, ref, { seed: 5 });
+      b.params.set(a.params);
+      const B = 3;
+      const T = 11;
+      const ids = Int32Array.from({ length: B * T }, () => Math.floor(rng.next() * 19));
+      const targets = Int32Array.from({ length: B * T }, () => Math.floor(rng.next() * 19));
+      a.zeroGrad();
+      b.zeroGrad();
+      const la = a.lossAndGrad(ids, targets, B, T);
+      const lb = b.lossAndGrad(ids, targets, B, T);
+      assert.ok(Math.abs(la - lb) < 1e-5, `loss ${la} vs ${lb}`);
+      close(a.forward(ids, B, T).logits, b.forward(ids, B, T).logits, 1e-5, "logits");
+      close(a.grads, b.grads, 1e-5, "grads");
+    });
 }

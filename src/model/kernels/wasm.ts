@@ -80,6 +80,15 @@ export function createWasmKernel(options: WasmKernelOptions = {}): Kernel {
     }
     return packPtr;
   };
+  let attPtr = 0;
+  let attT = 0;
+  const attScratch = (T: number): number => {
+    if (T > attT) {
+      attT = Math.max(T, 2 * attT);
+      attPtr = reserve(4 * attT * threads);
+    }
+    return attPtr;
+  };
   let stagePtr = 0;
   let stageBytes = 0;
   const stage = (bytes: number): number => {
@@ -174,7 +183,7 @@ export function createWasmKernel(options: WasmKernelOptions = {}): Kernel {
     matmul,
     attentionForward(p, out, probs, q, k, v) {
       const total = p.batch * p.heads;
-      if (!inMemory(out, probs, q, k, v) || threads === 1) {
+      if (!inMemory(out, probs, q, k, v)) {
         attentionForwardRange(p, out, probs, q, k, v, 0, total);
         return;
       }
@@ -191,7 +200,7 @@ export function createWasmKernel(options: WasmKernelOptions = {}): Kernel {
       const kn = p.batch * p.T * p.kvHeads * p.headDim;
       dk.fill(0, 0, kn);
       dv.fill(0, 0, kn);
-      if (!inMemory(dq, dk, dv, dout, probs, q, k, v) || threads === 1) {
+      if (!inMemory(dq, dk, dv, dout, probs, q, k, v)) {
         attentionBackwardRange(
           p,
           dq,
@@ -209,6 +218,7 @@ export function createWasmKernel(options: WasmKernelOptions = {}): Kernel {
         return;
       }
       // Slices are whole sequences, so no two threads accumulate into the same dk/dv rows.
+      const scratch = attScratch(p.T);
       dispatch((t, base) => {
         const [b0, b1] = split(p.batch, t, threads, 1);
         if (b0 >= b1) return false;
