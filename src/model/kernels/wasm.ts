@@ -227,6 +227,7 @@ export function createWasmKernel(options: WasmKernelOptions = {}): Kernel {
           b0 * p.heads,
           b1 * p.heads,
           ...[dq, dk, dv, dout, probs, q, k, v].map(ptrOf),
+          scratch + 4 * p.T * t,
         ];
         ctrl[base] = OP_ATT_BWD;
         for (let i = 0; i < args.length; i++) ctrl[base + 1 + i] = args[i]!;
