@@ -33,6 +33,15 @@ const COMMANDS: Record<string, Command> = {
   ),
   export: cmd("export staged tasks for verl (Parquet) or OpenRLHF (JSONL)", () => import("./export.ts")),
   metrics: cmd("diversity, reward-hacking and judge-sensitivity metrics", () => import("./metrics.ts")),
+  verify: {
+    summary: "verify rollouts JSONL with the reasoning-task verifiers",
+    load: () => import("./verify.ts"),
+  },
+  schema: { summary: "print the JSON Schema of Task, Rollout and Reward", load: () => import("./schema.ts") },
+  doctor: {
+    summary: "show the engine's compute kernels and which one is in use",
+    load: () => import("./doctor.ts"),
+  },
 };
 
 function usage(): string {
