@@ -144,6 +144,9 @@ def child_setup(lim, infd, outfd, errfd, cwd):
 
 
 def run_python_inproc(code_obj, filename, argv):
+    if "random" in sys.modules:
+        # Forked from one zygote, every test would otherwise replay the same random stream.
+        sys.modules["random"].seed()
     mod = types.ModuleType("__main__")
     mod.__file__ = filename
     mod.__builtins__ = builtins
@@ -521,6 +524,9 @@ def handle_request(req, subs, fd_to_id, paths, tmpfs_bytes, host_out):
             pass
 
 
+ZYGOTE_PRELOAD = ("traceback", "linecache", "typing")
+
+
 def main():
     paths = json.loads(sys.argv[1])
     set_dumpable(False)
@@ -528,6 +534,15 @@ def main():
     # test does not touch (and copy) the zygote's pages.
     gc.freeze()
     if len(sys.argv) > 2 and sys.argv[2] == "--zygote":
+        # The zygote starts once, so it can afford to load what solutions commonly import
+        # (and what a failing test needs for its traceback); a forked test then finds
+        # them loaded instead of importing them again on every test.
+        for name in ZYGOTE_PRELOAD:
+            try:
+                __import__(name)
+            except Exception:
+                pass
+        gc.freeze()
         zygote(paths, int(sys.argv[3]))
     else:
         serve(paths, sys.stdin)
