@@ -428,6 +428,10 @@ def isolate_and_serve(paths, tmpfs_bytes):
     if pid == 0:
         libc_call("prctl", PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         libc_call("mount", b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+        # No user namespaces below this one (what bwrap's --disable-userns does): a program
+        # could otherwise regain capabilities in a namespace of its own and, since process
+        # counts are kept per user namespace, fork past RLIMIT_NPROC.
+        write_file("/proc/sys/user/max_user_namespaces", "0")
         drop_capabilities()
         set_dumpable(False)
         os.chdir(paths["work"])
