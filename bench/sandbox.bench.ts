@@ -166,7 +166,7 @@ const agree = [...o.outputs].sort().join("\u0000") === [...b.outputs].sort().joi
 const row = (name: string, r: Measured) =>
   `${name.padEnd(34)} ${(total / r.seconds).toFixed(1).padStart(8)} tests/s   p50 ${percentile(r.latencies, 50).toFixed(1).padStart(7)} ms   p99 ${percentile(r.latencies, 99).toFixed(1).padStart(7)} ms`;
 process.stderr.write(
-  `${row("baseline: fresh bwrap+python3/test", b)}\n${row("datascale sandbox (warm, fork/test)", o)}\n`,
+  `${row("baseline: fresh bwrap+python3/test", b)}\n${row("datascale sandbox (zygote, fork/test)", o)}\n`,
 );
 const tps = total / o.seconds;
 const btps = total / b.seconds;

@@ -79,7 +79,7 @@ export class SandboxBox implements SubmissionBox {
     if (config.isolation === "bwrap") {
       this.paths = { ...SANDBOX_DIRS };
       const args = [
-        ...bwrapArgs({ readOnly: config.readOnly, tmpfsBytes: config.tmpfsBytes }),
+        ...bwrapArgs({ readOnly: config.readOnly, tmpfsBytes: config.tmpfsBytes, disableUserns: true }),
         config.python,
         ...harnessArgs,
         JSON.stringify(this.paths),

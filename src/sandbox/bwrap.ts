@@ -12,6 +12,8 @@ export interface BwrapOptions {
   readOnly: readonly string[];
   /** Size of each private tmpfs, bytes. */
   tmpfsBytes: number;
+  /** Forbid further user namespaces inside (not for the zygote, which needs them and then forbids them itself). */
+  disableUserns?: boolean;
 }
 
 function rootLinks(): string[] {
@@ -78,5 +80,6 @@ export function bwrapArgs(options: BwrapOptions): string[] {
   // bwrap builds the root and /dev on unbounded tmpfs; left writable they would let a
   // program fill host memory (and /dev would be shared state). Only the capped dirs stay writable.
   args.push("--remount-ro", "/dev", "--remount-ro", "/", "--chdir", SANDBOX_DIRS.work);
+  if (options.disableUserns === true) args.push("--unshare-user", "--disable-userns");
   return args;
 }

@@ -144,6 +144,9 @@ def child_setup(lim, infd, outfd, errfd, cwd):
 
 
 def run_python_inproc(code_obj, filename, argv):
+    if "random" in sys.modules:
+        # Forked from one zygote, every test would otherwise replay the same random stream.
+        sys.modules["random"].seed()
     mod = types.ModuleType("__main__")
     mod.__file__ = filename
     mod.__builtins__ = builtins
@@ -425,6 +428,10 @@ def isolate_and_serve(paths, tmpfs_bytes):
     if pid == 0:
         libc_call("prctl", PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         libc_call("mount", b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+        # No user namespaces below this one (what bwrap's --disable-userns does): a program
+        # could otherwise regain capabilities in a namespace of its own and, since process
+        # counts are kept per user namespace, fork past RLIMIT_NPROC.
+        write_file("/proc/sys/user/max_user_namespaces", "0")
         drop_capabilities()
         set_dumpable(False)
         os.chdir(paths["work"])
@@ -521,6 +528,9 @@ def handle_request(req, subs, fd_to_id, paths, tmpfs_bytes, host_out):
             pass
 
 
+ZYGOTE_PRELOAD = ("traceback", "linecache", "typing")
+
+
 def main():
     paths = json.loads(sys.argv[1])
     set_dumpable(False)
@@ -528,6 +538,15 @@ def main():
     # test does not touch (and copy) the zygote's pages.
     gc.freeze()
     if len(sys.argv) > 2 and sys.argv[2] == "--zygote":
+        # The zygote starts once, so it can afford to load what solutions commonly import
+        # (and what a failing test needs for its traceback); a forked test then finds
+        # them loaded instead of importing them again on every test.
+        for name in ZYGOTE_PRELOAD:
+            try:
+                __import__(name)
+            except Exception:
+                pass
+        gc.freeze()
         zygote(paths, int(sys.argv[3]))
     else:
         serve(paths, sys.stdin)

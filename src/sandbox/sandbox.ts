@@ -125,6 +125,8 @@ export class Sandbox {
   async #acquire(): Promise<SubmissionBox> {
     while (this.#running >= this.concurrency) await new Promise<void>((r) => this.#waiters.push(r));
     this.#running++;
+    // Warm children of a zygote that has died would only report its death; start afresh.
+    if (this.#zygote !== undefined && !this.#zygote.alive) this.#idle.splice(0);
     const box = this.#idle.shift() ?? this.#newBox();
     this.#refill();
     return box;

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
 import { probeIsolation } from "../../src/sandbox/isolation.ts";
 import { Sandbox } from "../../src/sandbox/sandbox.ts";
-import { SMALL } from "./helpers.ts";
+import { descendantsOf, hostProcessesMatching, SMALL } from "./helpers.ts";
 
 let sandbox: Sandbox;
 before(() => {
@@ -61,5 +61,39 @@ it("unsafe mode runs only when asked for, and still applies limits", async () =>
     assert.equal(r.tests[0]?.stdout, "x\n");
   } finally {
     await unsafe.close();
+  }
+});
+
+it("a dead zygote is an infrastructure error for its submissions, and the next one gets a new zygote", async () => {
+  const own = new Sandbox({ concurrency: 2, warm: 1 });
+  try {
+    assert.equal(own.mode, "zygote");
+    const ok = await own.runSubmission({ language: "python", code: "print(1)", tests: [{ stdin: "" }] });
+    assert.equal(ok.tests[0]?.stdout, "1\n");
+    const running = own.runSubmission({
+      language: "python",
+      code: "import time\ntime.sleep(5)",
+      tests: [{ stdin: "" }],
+      limits: { timeMs: 5000 },
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    // Kill the zygote's whole sandbox from the host, as an OOM killer might.
+    const uid = own.report.uid ?? process.getuid?.() ?? 0;
+    const mine = new Set(descendantsOf(process.pid, uid));
+    const zygotes = hostProcessesMatching("--zygote").filter((p) => mine.has(p));
+    assert.ok(zygotes.length > 0, "found this sandbox's zygote");
+    for (const p of zygotes) {
+      try {
+        process.kill(p, "SIGKILL");
+      } catch {
+        // already gone with its parent
+      }
+    }
+    const lost = await running;
+    assert.equal(lost.tests[0]?.status, "sandbox_error", "infrastructure, not the program's fault");
+    const after = await own.runSubmission({ language: "python", code: "print(2)", tests: [{ stdin: "" }] });
+    assert.equal(after.tests[0]?.stdout, "2\n", after.tests[0]?.stderr);
+  } finally {
+    await own.close();
   }
 });

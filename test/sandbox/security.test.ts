@@ -11,6 +11,8 @@ import { Sandbox } from "../../src/sandbox/sandbox.ts";
 import type { ExecResult, Limits } from "../../src/sandbox/types.ts";
 import { descendantsOf, hostProcessesMatching, SMALL } from "./helpers.ts";
 
+// security-fresh.test.ts runs this whole suite again in fresh mode (one bwrap per submission).
+const MODE: "zygote" | "fresh" = process.env.DATASCALE_TEST_SANDBOX_MODE === "fresh" ? "fresh" : "zygote";
 const CANARY = `datascale-canary-${process.pid}-${Date.now()}`;
 process.env.DATASCALE_SECRET_CANARY = CANARY;
 
@@ -45,7 +47,7 @@ function endedWithin(r: ExecResult, limitMs: number): void {
 }
 
 before(async () => {
-  sandbox = new Sandbox({ concurrency: 2, warm: 2, tmpfsBytes: 16 << 20 });
+  sandbox = new Sandbox({ concurrency: 2, warm: 2, tmpfsBytes: 16 << 20, mode: MODE });
   hostDir = mkdtempSync(join(tmpdir(), "datascale-sec-"));
   server = createServer((s) => {
     connections++;
@@ -157,8 +159,8 @@ int main(){ FILE* f = fopen("/etc/shadow","r"); std::puts(f ? "OPENED" : "denied
 });
 
 describe("submissions are isolated from each other", () => {
-  it("runs in zygote mode here (nested namespaces), the fast path under test", () => {
-    assert.equal(sandbox.mode, "zygote");
+  it(`runs in ${MODE} mode`, () => {
+    assert.equal(sandbox.mode, MODE);
   });
 
   it("two concurrent submissions cannot see each other's files, processes or IPC", async () => {
@@ -324,6 +326,19 @@ describe("resource bombs end within their limits", () => {
     endedWithin(r, 1500);
     const ok = await run("python", `print("alive")`);
     assert.equal(ok.stdout, "alive\n");
+  });
+
+  it("no nested user namespaces (which would regain capabilities and escape RLIMIT_NPROC)", async () => {
+    const r = await run(
+      "python",
+      `import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+print("unshare", libc.unshare(0x10000000), ctypes.get_errno())
+print("unshare-cmd", os.system("unshare -Ur true 2>/dev/null"))
+`,
+    );
+    assert.match(r.stdout, /^unshare -1 \d+$/m, r.stdout);
+    assert.doesNotMatch(r.stdout, /unshare-cmd 0$/m);
   });
 
   it("fork bomb (c++) is contained", async () => {
