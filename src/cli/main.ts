@@ -19,29 +19,15 @@ const COMMANDS: Record<string, Command> = {
   run: cmd("run the main job (see README)", () => import("./run.ts")),
   verify: cmd("verify rollouts JSONL with the reasoning-task verifiers", () => import("./verify.ts")),
   reward: cmd("score rollouts JSONL through the hybrid reward router", () => import("./reward.ts")),
-  "serve-reward": cmd(
-    "serve rewards over HTTP (native, OpenRLHF, SandboxFusion)",
-    () => import("./serve-reward.ts"),
-  ),
+  "serve-reward": cmd("serve rewards (native, OpenRLHF, SandboxFusion)", () => import("./serve-reward.ts")),
   tasks: cmd("list task families; generate seeded reasoning tasks as JSONL", () => import("./tasks.ts")),
-  "serve-model": cmd("serve a model directory with the OpenAI API", () => import("./serve-model.ts")),
-  schema: cmd("print the JSON Schema of Task, Rollout and Reward", () => import("./schema.ts")),
   sandbox: cmd("check the code sandbox (doctor) or run one program in it", () => import("./sandbox.ts")),
-  select: cmd(
-    "Pre-PPO prompt selection: score, normalise per domain, keep the lowest",
-    () => import("./select.ts"),
-  ),
+  select: cmd("Pre-PPO prompt selection (score, normalise, keep the lowest)", () => import("./select.ts")),
   export: cmd("export staged tasks for verl (Parquet) or OpenRLHF (JSONL)", () => import("./export.ts")),
   metrics: cmd("diversity, reward-hacking and judge-sensitivity metrics", () => import("./metrics.ts")),
-  verify: {
-    summary: "verify rollouts JSONL with the reasoning-task verifiers",
-    load: () => import("./verify.ts"),
-  },
-  schema: { summary: "print the JSON Schema of Task, Rollout and Reward", load: () => import("./schema.ts") },
-  doctor: {
-    summary: "show the engine's compute kernels and which one is in use",
-    load: () => import("./doctor.ts"),
-  },
+  "serve-model": cmd("serve a model directory with the OpenAI API", () => import("./serve-model.ts")),
+  doctor: cmd("show the engine's compute kernels and which one is in use", () => import("./doctor.ts")),
+  schema: cmd("print the JSON Schema of Task, Rollout and Reward", () => import("./schema.ts")),
 };
 
 function usage(): string {

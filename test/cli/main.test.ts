@@ -18,6 +18,7 @@ const EXPECTED = [
   "select",
   "export",
   "metrics",
+  "doctor",
 ];
 
 test("datascale lists every command and each answers --help", () => {
