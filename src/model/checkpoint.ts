@@ -386,3 +386,50 @@ export function interleaveRopeRows(
   }
   return out;
 }
+
+/**
+ * Copies checkpoint tensors into a model's named parameter views (the neutral names above),
+ * e.g. views into one contiguous parameter buffer. Every view must be filled, every tensor
+ * used, and sizes must agree; the error names the first that does not.
+ */
+export function copyIntoViews(
+  tensors: ReadonlyMap<string, Tensor>,
+  views: ReadonlyMap<string, Float32Array>,
+  options: { optional?: readonly string[] } = {},
+): void {
+  const optional = new Set(options.optional ?? []);
+  for (const [name, view] of views) {
+    const t = tensors.get(name);
+    if (t === undefined) {
+      if (optional.has(name)) continue;
+      throw new DataScaleError("bad_checkpoint", `the checkpoint has no tensor for parameter '${name}'`);
+    }
+    if (t.data.length !== view.length) {
+      throw new DataScaleError(
+        "bad_checkpoint",
+        `tensor '${name}' [${t.shape}] has ${t.data.length} values; the parameter view holds ${view.length}`,
+      );
+    }
+    view.set(t.data);
+  }
+  for (const name of tensors.keys()) {
+    if (!views.has(name))
+      throw new DataScaleError("bad_checkpoint", `tensor '${name}' has no parameter to load into`);
+  }
+}
+
+/** Copies a model's named parameter views into tensors shaped by `config`, for `saveCheckpoint`. */
+export function tensorsFromViews(
+  config: DecoderConfig,
+  views: ReadonlyMap<string, Float32Array>,
+): Map<string, Tensor> {
+  const shapes = new Map([...expectedShapes(config), ...OPTIONAL_SHAPES(config.dim)]);
+  const out = new Map<string, Tensor>();
+  for (const [name, view] of views) {
+    const shape = shapes.get(name);
+    if (shape === undefined)
+      throw new DataScaleError("bad_tensor", `parameter '${name}' has no checkpoint name`);
+    out.set(name, { shape, data: Float32Array.from(view) });
+  }
+  return out;
+}

@@ -4,11 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import {
+  copyIntoViews,
   type DecoderConfig,
   expectedShapes,
   interleaveRopeRows,
   loadCheckpoint,
   saveCheckpoint,
+  tensorsFromViews,
 } from "../../src/model/checkpoint.ts";
 import type { Tensor } from "../../src/model/safetensors.ts";
 import { readSafetensors, writeSafetensors } from "../../src/model/safetensors.ts";
@@ -148,4 +150,45 @@ test("a tiny HF-layout model written by the tests loads: tokenizer, chat templat
   } finally {
     await rm(dir, { recursive: true });
   }
+});
+
+test("parameter views in one contiguous buffer load from and save to a checkpoint", async () => {
+  const c = config("qwen2", true);
+  const shapes = expectedShapes(c);
+  const total = [...shapes.values()].reduce((a, s) => a + s.reduce((x, y) => x * y, 1), 0);
+  const buffer = new Float32Array(total);
+  const views = new Map<string, Float32Array>();
+  let at = 0;
+  for (const [name, shape] of shapes) {
+    const n = shape.reduce((x, y) => x * y, 1);
+    views.set(name, buffer.subarray(at, at + n));
+    at += n;
+  }
+  const tensors = randomTensors(c);
+  copyIntoViews(tensors, views);
+  assert.deepEqual(views.get("layers.1.bk"), tensors.get("layers.1.bk")!.data);
+  const dir = await mkdtemp(join(tmpdir(), "ckpt-views-"));
+  try {
+    await saveCheckpoint(dir, { config: c, tensors: tensorsFromViews(c, views) });
+    const loaded = await loadCheckpoint(dir);
+    const again = new Float32Array(total);
+    at = 0;
+    const views2 = new Map<string, Float32Array>();
+    for (const [name, view] of views) {
+      views2.set(name, again.subarray(at, at + view.length));
+      at += view.length;
+    }
+    copyIntoViews(loaded.tensors, views2);
+    assert.deepEqual(again, buffer);
+  } finally {
+    await rm(dir, { recursive: true });
+  }
+  views.set("value_head.weight", new Float32Array(8));
+  assert.throws(() => copyIntoViews(tensors, views), /no tensor for parameter 'value_head\.weight'/);
+  copyIntoViews(tensors, views, { optional: ["value_head.weight"] });
+  views.set("layers.0.wq", new Float32Array(3));
+  assert.throws(
+    () => copyIntoViews(tensors, views),
+    /tensor 'layers\.0\.wq' \[8,8\] has 64 values; the parameter view holds 3/,
+  );
 });
