@@ -6,11 +6,14 @@ import { test } from "node:test";
 import {
   copyIntoViews,
   type DecoderConfig,
+  engineConfigInput,
   expectedShapes,
+  fromHfNames,
   interleaveRopeRows,
   loadCheckpoint,
   saveCheckpoint,
   tensorsFromViews,
+  withHfNames,
 } from "../../src/model/checkpoint.ts";
 import type { Tensor } from "../../src/model/safetensors.ts";
 import { readSafetensors, writeSafetensors } from "../../src/model/safetensors.ts";
@@ -191,4 +194,40 @@ test("parameter views in one contiguous buffer load from and save to a checkpoin
     () => copyIntoViews(tensors, views),
     /tensor 'layers\.0\.wq' \[8,8\] has 64 values; the parameter view holds 3/,
   );
+});
+
+test("engine wiring: HF-named tensors, reward/value heads, and the decoder config input", async () => {
+  const c = config("llama", true);
+  const tensors = randomTensors(c);
+  tensors.set("value_head.weight", { shape: [1, 8], data: new Float32Array(8).fill(0.5) });
+  tensors.set("value_head.bias", { shape: [1], data: new Float32Array([0.25]) });
+  tensors.set("reward_head.weight", { shape: [1, 8], data: new Float32Array(8).fill(-1) });
+  tensors.set("reward_head.bias", { shape: [1], data: new Float32Array([2]) });
+  const dir = await mkdtemp(join(tmpdir(), "ckpt-engine-"));
+  try {
+    await saveCheckpoint(dir, { config: c, tensors });
+    const loaded = await loadCheckpoint(dir);
+    const hf = withHfNames(loaded.tensors);
+    assert.deepEqual([...hf.get("reward_head.bias")!.data], [2]);
+    assert.ok(hf.has("model.layers.1.self_attn.q_proj.weight"));
+    assert.deepEqual([...fromHfNames(hf).keys()].sort(), [...loaded.tensors.keys()].sort());
+    assert.deepEqual(engineConfigInput(loaded), {
+      vocabSize: 11,
+      dim: 8,
+      nLayers: 2,
+      nHeads: 4,
+      nKvHeads: 2,
+      ffnDim: 12,
+      maxSeqLen: 64,
+      ropeTheta: 10000,
+      normEps: 1e-5,
+      tiedEmbeddings: true,
+      valueHead: true,
+      rewardHead: true,
+    });
+  } finally {
+    await rm(dir, { recursive: true });
+  }
+  const qwen = { config: config("qwen2", true), tensors: randomTensors(config("qwen2", true)), ignored: [] };
+  assert.throws(() => engineConfigInput(qwen), /does not implement q\/k\/v projection biases/);
 });
