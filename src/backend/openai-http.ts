@@ -497,6 +497,12 @@ export class OpenAIBackend implements Backend {
   }
 
   async #scoreOne(r: ScoreRequest, signal: AbortSignal | undefined): Promise<ScoreResult> {
+    if (r.continuationIds !== undefined) {
+      throw new DataScaleError(
+        "unsupported",
+        "the OpenAI-compatible backend scores text; continuationIds need the embedded backend",
+      );
+    }
     if (r.messages !== undefined || r.prompt === undefined) {
       throw new DataScaleError(
         "unsupported",
