@@ -291,7 +291,17 @@ export class EmbeddedBackend implements Backend {
       options.signal?.throwIfAborted();
       const prepared = requests.map((r, i) => {
         const promptIds = this.#promptIds(r, `score request ${i}`);
-        const continuation = this.#tokenizer.encode(r.continuation);
+        const continuation =
+          r.continuationIds === undefined ? this.#tokenizer.encode(r.continuation) : [...r.continuationIds];
+        const bad = continuation.find(
+          (id) => !(Number.isInteger(id) && id >= 0 && id < this.#step.vocabSize),
+        );
+        if (bad !== undefined) {
+          throw new DataScaleError(
+            "bad_request",
+            `score request ${i}: continuationIds holds ${bad}, outside the vocabulary`,
+          );
+        }
         return { promptIds, continuation, topLogprobs: r.topLogprobs };
       });
       // A continuation with no context at all cannot score its first token: it gets null.

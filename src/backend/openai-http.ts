@@ -333,8 +333,23 @@ export class OpenAIBackend implements Backend {
     await this.#withRetries(path, body, signal, async (response) => {
       const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
       let buffer = "";
+      let delivered = false;
       for (;;) {
-        const { value, done } = await reader.read();
+        let chunk: Awaited<ReturnType<typeof reader.read>>;
+        try {
+          chunk = await reader.read();
+        } catch (error) {
+          if (!delivered) throw error;
+          // Deltas already went to the caller; a retry would send them twice.
+          throw new DataScaleError(
+            "stream_interrupted",
+            `${this.#baseUrl}${path}: stream broke off: ${errorMessage(error)}`,
+            {
+              cause: error,
+            },
+          );
+        }
+        const { value, done } = chunk;
         if (done) break;
         buffer += value;
         let cut = buffer.search(/\r?\n\r?\n/);
@@ -370,6 +385,7 @@ export class OpenAIBackend implements Backend {
               target.text += text;
               if (tokens !== undefined) target.tokens = [...(target.tokens ?? []), ...tokens];
               if (c.finish_reason != null) target.finishReason = finish(c.finish_reason);
+              delivered = true;
               onDelta(c.index, {
                 text,
                 tokens,
@@ -481,6 +497,12 @@ export class OpenAIBackend implements Backend {
   }
 
   async #scoreOne(r: ScoreRequest, signal: AbortSignal | undefined): Promise<ScoreResult> {
+    if (r.continuationIds !== undefined) {
+      throw new DataScaleError(
+        "unsupported",
+        "the OpenAI-compatible backend scores text; continuationIds need the embedded backend",
+      );
+    }
     if (r.messages !== undefined || r.prompt === undefined) {
       throw new DataScaleError(
         "unsupported",

@@ -46,8 +46,9 @@ export class BpeTokenizer implements TextTokenizer {
   readonly #ignoreMerges: boolean;
   readonly #unkId: number | undefined;
   readonly #post: PostProcessorSpec | null | undefined;
-  /** Per-instance memo of word → ids; a tokenizer sees the same words again and again. */
+  /** Per-instance memo of pre-tokenized piece → ids; a tokenizer sees the same words again and again. */
   readonly #cache = new Map<string, number[]>();
+  readonly #encoder = new TextEncoder();
 
   constructor(json: unknown, options: BpeTokenizerOptions = {}) {
     this.source = options.source ?? "tokenizer.json";
@@ -180,17 +181,20 @@ export class BpeTokenizer implements TextTokenizer {
     if (this.#addPrefixSpace && !/^\s/u.test(normalized)) normalized = ` ${normalized}`;
     let pieces = [normalized];
     for (const split of this.#splitters) pieces = pieces.flatMap(split);
-    const encoder = new TextEncoder();
     for (const piece of pieces) {
-      let word = "";
-      for (const b of encoder.encode(piece)) word += this.#byteToChar[b]!;
-      for (const id of this.#bpeWord(word)) ids.push(id);
+      // Keyed by the piece itself, so a repeated word skips UTF-8 encoding and byte mapping too.
+      let pieceIds = this.#cache.get(piece);
+      if (pieceIds === undefined) {
+        let word = "";
+        for (const b of this.#encoder.encode(piece)) word += this.#byteToChar[b]!;
+        pieceIds = this.#bpeWord(word);
+        if (this.#cache.size < 100_000) this.#cache.set(piece, pieceIds);
+      }
+      for (const id of pieceIds) ids.push(id);
     }
   }
 
   #bpeWord(word: string): number[] {
-    const cached = this.#cache.get(word);
-    if (cached !== undefined) return cached;
     const whole = this.#vocab.get(word);
     let ids: number[];
     if (this.#ignoreMerges && whole !== undefined) ids = [whole];
@@ -223,7 +227,6 @@ export class BpeTokenizer implements TextTokenizer {
         return id;
       });
     }
-    if (this.#cache.size < 100_000) this.#cache.set(word, ids);
     return ids;
   }
 
@@ -353,6 +356,20 @@ function regexSplitter(
   behavior: "Removed" | "Isolated" | "MergedWithPrevious" | "MergedWithNext" | "Contiguous",
   invert: boolean,
 ): PieceSplitter {
+  if (behavior === "Isolated" && !invert) {
+    return (piece) => {
+      const out: string[] = [];
+      let last = 0;
+      for (const m of piece.matchAll(regex)) {
+        if (m[0].length === 0) continue;
+        if (m.index > last) out.push(piece.slice(last, m.index));
+        out.push(m[0]);
+        last = m.index + m[0].length;
+      }
+      if (last < piece.length) out.push(piece.slice(last));
+      return out;
+    };
+  }
   return (piece) => {
     // Segments alternate between text the pattern did not match and text it did.
     const segments: [string, boolean][] = [];
