@@ -22,7 +22,7 @@ import { z } from "zod";
 import { DataScaleError, formatZodError } from "../core/errors.ts";
 import { readSafetensors, type StoredDtype, type Tensor, writeSafetensors } from "./safetensors.ts";
 
-export interface DecoderConfig {
+export interface CheckpointConfig {
   architecture: "llama" | "qwen2" | "mistral";
   vocabSize: number;
   dim: number;
@@ -44,7 +44,7 @@ export interface DecoderConfig {
 }
 
 export interface Checkpoint {
-  config: DecoderConfig;
+  config: CheckpointConfig;
   tensors: Map<string, Tensor>;
   /** Tensors in the files that this mapping does not use (e.g. rotary inv_freq buffers). */
   ignored: string[];
@@ -76,7 +76,7 @@ const HfConfigSchema = z.looseObject({
 export type HfConfig = z.infer<typeof HfConfigSchema>;
 
 /** Maps a parsed HF config.json to our config; `source` names the file in errors. */
-export function configFromHf(raw: unknown, source = "config.json"): DecoderConfig {
+export function configFromHf(raw: unknown, source = "config.json"): CheckpointConfig {
   const parsed = HfConfigSchema.safeParse(raw);
   if (!parsed.success) throw new DataScaleError("bad_config", `${source}: ${formatZodError(parsed.error)}`);
   const c = parsed.data;
@@ -121,7 +121,7 @@ export function configFromHf(raw: unknown, source = "config.json"): DecoderConfi
 }
 
 /** Our config as an HF config.json that transformers loads. */
-export function configToHf(config: DecoderConfig): Record<string, unknown> {
+export function configToHf(config: CheckpointConfig): Record<string, unknown> {
   const architectures = {
     llama: "LlamaForCausalLM",
     qwen2: "Qwen2ForCausalLM",
@@ -201,7 +201,7 @@ export function hfName(neutral: string): string {
 }
 
 /** The shape every tensor must have under `config`; heads are optional. */
-export function expectedShapes(config: DecoderConfig): Map<string, number[]> {
+export function expectedShapes(config: CheckpointConfig): Map<string, number[]> {
   const { vocabSize: v, dim: d, nHeads, nKvHeads, headDim, ffnDim: f } = config;
   const q = nHeads * headDim;
   const kv = nKvHeads * headDim;
@@ -240,7 +240,11 @@ const OPTIONAL_SHAPES = (d: number): Map<string, number[]> =>
   ]);
 
 /** Checks names and shapes against the config; throws naming the first bad tensor. */
-export function validateTensors(config: DecoderConfig, tensors: Map<string, Tensor>, source: string): void {
+export function validateTensors(
+  config: CheckpointConfig,
+  tensors: Map<string, Tensor>,
+  source: string,
+): void {
   const expected = expectedShapes(config);
   const optional = OPTIONAL_SHAPES(config.dim);
   for (const [name, shape] of expected) {
@@ -335,7 +339,7 @@ export interface SaveCheckpointOptions {
 /** Writes config.json + model.safetensors (+ tokenizer files) that transformers can load. */
 export async function saveCheckpoint(
   dir: string,
-  checkpoint: { config: DecoderConfig; tensors: Map<string, Tensor> },
+  checkpoint: { config: CheckpointConfig; tensors: Map<string, Tensor> },
   options: SaveCheckpointOptions = {},
 ): Promise<void> {
   validateTensors(checkpoint.config, checkpoint.tensors, "saveCheckpoint");
@@ -425,7 +429,7 @@ export function copyIntoViews(
 
 /** Copies a model's named parameter views into tensors shaped by `config`, for `saveCheckpoint`. */
 export function tensorsFromViews(
-  config: DecoderConfig,
+  config: CheckpointConfig,
   views: ReadonlyMap<string, Float32Array>,
 ): Map<string, Tensor> {
   const shapes = new Map([...expectedShapes(config), ...OPTIONAL_SHAPES(config.dim)]);

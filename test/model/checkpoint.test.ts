@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import {
+  type CheckpointConfig,
   copyIntoViews,
-  type DecoderConfig,
   engineConfigInput,
   expectedShapes,
   fromHfNames,
@@ -21,7 +21,7 @@ import { loadTokenizerDir } from "../../src/model/tokenizer/load.ts";
 import { writeTinyModel } from "../fixtures/tiny-model.ts";
 import { ZeroLayerLlama } from "../fixtures/zero-layer-llama.ts";
 
-function config(architecture: DecoderConfig["architecture"], tie: boolean): DecoderConfig {
+function config(architecture: CheckpointConfig["architecture"], tie: boolean): CheckpointConfig {
   return {
     architecture,
     vocabSize: 11,
@@ -42,7 +42,7 @@ function config(architecture: DecoderConfig["architecture"], tie: boolean): Deco
   };
 }
 
-function randomTensors(c: DecoderConfig): Map<string, Tensor> {
+function randomTensors(c: CheckpointConfig): Map<string, Tensor> {
   let s = 12345;
   const rand = () => {
     s = (Math.imul(s, 1103515245) + 12345) >>> 0;
