@@ -114,7 +114,7 @@ export async function domainStats(
     }
     return s;
   };
-  for await (const rs of scoreBatches(scoresPath, true))
+  for await (const rs of scoreBatches(scoresPath, validate))
     for (const r of rs) {
       if (r.domain === undefined) continue;
       const s = of(r.domain);
