@@ -304,7 +304,7 @@ async function lineCount(path: string): Promise<number> {
   }
 }
 
-test("SIGKILL mid-scoring, then --resume: same output as an uninterrupted run, nothing re-scored", async () => {
+test("SIGKILL mid-scoring, then --resume: same output as an uninterrupted run, nothing re-scored", async (t) => {
   const dir = fresh();
   const { mkdir } = await import("node:fs/promises");
   await mkdir(dir, { recursive: true });
@@ -332,11 +332,11 @@ test("SIGKILL mid-scoring, then --resume: same output as an uninterrupted run, n
 
   const out = join(dir, "killed.jsonl");
   const calls = join(dir, "calls.txt");
-  const env = { SLOW_REWARD_MS: "4", REWARD_CALLS_FILE: calls };
+  const env = { SLOW_REWARD_MS: "10", REWARD_CALLS_FILE: calls };
   const first = runCli(args(out), env);
   const scores = join(`${out}.run`, "scores.jsonl");
   const deadline = Date.now() + 30_000;
-  // Kill once part of the pool is scored (the log flushes every 64 KiB or at the end).
+  // Kill once part of the pool is scored (the log flushes every 200 ms).
   while ((await lineCount(scores)) < 100 && Date.now() < deadline) await sleep(10);
   first.kill();
   await first.done;
@@ -344,6 +344,7 @@ test("SIGKILL mid-scoring, then --resume: same output as an uninterrupted run, n
     .split("\n")
     .filter((l) => l.includes('"scored"')).length;
   assert.ok(scoredBefore > 0 && scoredBefore < 600, `killed after ${scoredBefore} scored prompts`);
+  t.diagnostic(`killed after ${scoredBefore} of 600 prompts were scored`);
   await assert.rejects(stat(out), "no output is written before selection completes");
 
   await writeFile(calls, "");
