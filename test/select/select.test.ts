@@ -264,6 +264,31 @@ test("past the exact capacity the sketched cut is snapped to the data: same sele
     assert.equal((r.meta!.selection as { mean: number }).mean, 0);
 });
 
+test("a failing reward call stops the run; --resume scores from that batch on and matches a clean run", async () => {
+  const dir = fresh();
+  const { mkdir } = await import("node:fs/promises");
+  await mkdir(dir, { recursive: true });
+  const pool = join(dir, "pool.jsonl");
+  await writeJsonl(pool, shiftedPool(50).recs);
+  let calls = 0;
+  const flaky: typeof scoreReward = async (rollouts) => {
+    if (++calls === 5) throw new Error("judge unreachable");
+    return scoreReward(rollouts);
+  };
+  const o = options(dir, pool, { reward: flaky, batchPrompts: 8, concurrency: 1 });
+  await assert.rejects(
+    selectPrompts(o),
+    /pool\.jsonl:33–40: reward function failed: judge unreachable; rerun with --resume/,
+  );
+  const scored = (await readFile(join(dir, "run", "scores.jsonl"), "utf8")).trim().split("\n").length;
+  assert.equal(scored, 32);
+  await selectPrompts({ ...o, resume: true });
+  const resumed = await readFile(o.out, "utf8");
+  const clean = options(dir, pool, { out: join(dir, "clean.jsonl"), runDir: join(dir, "clean") });
+  await selectPrompts(clean);
+  assert.equal(resumed, await readFile(clean.out, "utf8"));
+});
+
 test("a resumed run refuses a run directory that holds a different job", async () => {
   const dir = fresh();
   const { mkdir } = await import("node:fs/promises");
