@@ -26,15 +26,22 @@ const UNFILTERED = ["math", "code"];
 const rewardSpec = process.env.BENCH_REWARD ?? "exact-match";
 const STREAMING_HEAP_MB = 96;
 
-function sampleRss(): { stop: () => number } {
-  let peak = process.memoryUsage.rss();
-  const t = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage.rss());
-  }, 20);
+/** Peak RSS and peak V8 heap in use, sampled every 20 ms. */
+function sampleMemory(): { stop: () => { rss: number; heap: number } } {
+  let rss = 0;
+  let heap = 0;
+  const sample = () => {
+    const m = process.memoryUsage();
+    rss = Math.max(rss, m.rss);
+    heap = Math.max(heap, m.heapUsed);
+  };
+  sample();
+  const t = setInterval(sample, 20);
   return {
     stop: () => {
       clearInterval(t);
-      return Math.max(peak, process.memoryUsage.rss());
+      sample();
+      return { rss, heap };
     },
   };
 }
@@ -100,7 +107,7 @@ async function naiveSelect(pool: string, out: string, reward: RewardFn): Promise
 
 async function child(variant: string, pool: string, dir: string): Promise<void> {
   const reward = await loadRewardFn(rewardSpec);
-  const rss = sampleRss();
+  const mem = sampleMemory();
   const t0 = performance.now();
   let kept: number;
   if (variant === "streaming") {
@@ -122,13 +129,16 @@ async function child(variant: string, pool: string, dir: string): Promise<void> 
     kept = await naiveSelect(pool, join(dir, "naive.jsonl"), reward);
   }
   const seconds = (performance.now() - t0) / 1000;
-  const peak = rss.stop();
-  process.stdout.write(`${JSON.stringify({ seconds, peakRssMb: peak / 2 ** 20, kept })}\n`);
+  const peak = mem.stop();
+  process.stdout.write(
+    `${JSON.stringify({ seconds, peakRssMb: peak.rss / 2 ** 20, peakHeapMb: peak.heap / 2 ** 20, kept })}\n`,
+  );
 }
 
 interface Figures {
   seconds: number;
   peakRssMb: number;
+  peakHeapMb: number;
   kept: number;
 }
 
@@ -171,16 +181,18 @@ async function main(): Promise<void> {
       const b = await runChild("naive", pool, dir);
       const rate = (f: Figures) => n / f.seconds;
       console.error(
-        `n=${n} (${mb.toFixed(0)} MB): streaming ${rate(s).toFixed(0)} prompts/s, peak RSS ${s.peakRssMb.toFixed(0)} MB; ` +
-          `naive ${rate(b).toFixed(0)} prompts/s, peak RSS ${b.peakRssMb.toFixed(0)} MB; ` +
+        `n=${n} (${mb.toFixed(0)} MB): streaming ${rate(s).toFixed(0)} prompts/s, peak RSS ${s.peakRssMb.toFixed(0)} MB (heap ${s.peakHeapMb.toFixed(0)} MB); ` +
+          `naive ${rate(b).toFixed(0)} prompts/s, peak RSS ${b.peakRssMb.toFixed(0)} MB (heap ${b.peakHeapMb.toFixed(0)} MB); ` +
           `speed ratio ${(rate(s) / rate(b)).toFixed(2)}x, memory ratio naive/streaming ${(b.peakRssMb / s.peakRssMb).toFixed(1)}x; kept ${s.kept} vs ${b.kept}`,
       );
       figures[`n${n}`] = {
         poolMb: Math.round(mb),
         streamingPromptsPerSec: Math.round(rate(s)),
         streamingPeakRssMb: Math.round(s.peakRssMb),
+        streamingPeakHeapMb: Math.round(s.peakHeapMb),
         naivePromptsPerSec: Math.round(rate(b)),
         naivePeakRssMb: Math.round(b.peakRssMb),
+        naivePeakHeapMb: Math.round(b.peakHeapMb),
         speedRatio: Number((rate(s) / rate(b)).toFixed(3)),
         memoryRatioNaiveOverStreaming: Number((b.peakRssMb / s.peakRssMb).toFixed(2)),
         keptStreaming: s.kept,
@@ -190,15 +202,22 @@ async function main(): Promise<void> {
       await rm(join(dir, "run"), { recursive: true, force: true });
     }
     if (sizes.length >= 2) {
-      const small = figures[`n${sizes[0]}`] as { streamingPeakRssMb: number; naivePeakRssMb: number };
-      const big = figures[`n${sizes[sizes.length - 1]}`] as {
+      type Mem = {
         streamingPeakRssMb: number;
         naivePeakRssMb: number;
+        streamingPeakHeapMb: number;
+        naivePeakHeapMb: number;
       };
-      figures.streamingRssGrowth = Number((big.streamingPeakRssMb / small.streamingPeakRssMb).toFixed(2));
-      figures.naiveRssGrowth = Number((big.naivePeakRssMb / small.naivePeakRssMb).toFixed(2));
+      const small = figures[`n${sizes[0]}`] as Mem;
+      const big = figures[`n${sizes[sizes.length - 1]}`] as Mem;
+      const g = (a: number, b: number) => Number((b / a).toFixed(2));
+      figures.streamingRssGrowth = g(small.streamingPeakRssMb, big.streamingPeakRssMb);
+      figures.naiveRssGrowth = g(small.naivePeakRssMb, big.naivePeakRssMb);
+      figures.streamingHeapGrowth = g(small.streamingPeakHeapMb, big.streamingPeakHeapMb);
+      figures.naiveHeapGrowth = g(small.naivePeakHeapMb, big.naivePeakHeapMb);
       console.error(
-        `pool grew ${sizes[sizes.length - 1]! / sizes[0]!}x: streaming peak RSS grew ${figures.streamingRssGrowth}x, naive ${figures.naiveRssGrowth}x`,
+        `pool grew ${sizes[sizes.length - 1]! / sizes[0]!}x: streaming peak RSS grew ${figures.streamingRssGrowth}x ` +
+          `(heap ${figures.streamingHeapGrowth}x), naive ${figures.naiveRssGrowth}x (heap ${figures.naiveHeapGrowth}x)`,
       );
     }
   } finally {

@@ -33,6 +33,7 @@ options:
   --batch N              prompts per reward call (default: 32)
   --concurrency N        reward calls in flight (default: 4)
   --seed N               tie-break seed at the cut (default: 0)
+  --exact-capacity N     values held exactly per quantile structure before sketching (default: 100000)
   --progress             show progress on stderr even when it is not a terminal
   --json                 print the report as JSON instead of the table
 `;
@@ -74,7 +75,6 @@ export async function run(argv: string[]): Promise<number> {
       concurrency: { type: "string" },
       seed: { type: "string" },
       "exact-capacity": { type: "string" },
-      "stop-after": { type: "string" },
       progress: { type: "boolean" },
       json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
@@ -119,9 +119,6 @@ export async function run(argv: string[]): Promise<number> {
       ...(values["exact-capacity"] === undefined
         ? {}
         : { exactCapacity: num("--exact-capacity", values["exact-capacity"], 0, pos) }),
-      ...(values["stop-after"] === undefined
-        ? {}
-        : { stopAfter: num("--stop-after", values["stop-after"], 0, pos) }),
       ...(values.progress ? { progress: true } : {}),
       log: (line) => process.stderr.write(`${line}\n`),
     });

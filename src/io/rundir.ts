@@ -94,8 +94,10 @@ export async function repairAppendLog(path: string): Promise<number> {
 }
 
 /**
- * An append-only JSON-lines log. Lines are buffered and written in one `write` per flush;
- * a line reaches the file whole or (after a kill mid-write) torn, which `open` repairs.
+ * An append-only JSON-lines log. Lines are buffered and written in one `write` per flush
+ * (every `flushBytes`, or on the first append `flushMs` after the last flush, so a kill
+ * loses little work); a line reaches the file whole or (after a kill mid-write) torn,
+ * which `open` repairs.
  */
 export class AppendLog {
   readonly path: string;
@@ -103,27 +105,35 @@ export class AppendLog {
   #buffer: string[] = [];
   #bytes = 0;
   readonly #flushBytes: number;
+  readonly #flushMs: number;
+  #lastFlush = performance.now();
 
-  private constructor(path: string, fh: FileHandle, flushBytes: number) {
+  private constructor(path: string, fh: FileHandle, flushBytes: number, flushMs: number) {
     this.path = path;
     this.#fh = fh;
     this.#flushBytes = flushBytes;
+    this.#flushMs = flushMs;
   }
 
-  static async open(path: string, options: { flushBytes?: number } = {}): Promise<AppendLog> {
+  static async open(
+    path: string,
+    options: { flushBytes?: number; flushMs?: number } = {},
+  ): Promise<AppendLog> {
     await repairAppendLog(path);
     const fh = await open(path, "a");
-    return new AppendLog(path, fh, options.flushBytes ?? 1 << 16);
+    return new AppendLog(path, fh, options.flushBytes ?? 1 << 16, options.flushMs ?? 200);
   }
 
   async append(value: unknown): Promise<void> {
     const line = `${JSON.stringify(value)}\n`;
     this.#buffer.push(line);
     this.#bytes += line.length;
-    if (this.#bytes >= this.#flushBytes) await this.flush();
+    if (this.#bytes >= this.#flushBytes || performance.now() - this.#lastFlush >= this.#flushMs)
+      await this.flush();
   }
 
   async flush(): Promise<void> {
+    this.#lastFlush = performance.now();
     if (this.#buffer.length === 0) return;
     const text = this.#buffer.join("");
     this.#buffer = [];

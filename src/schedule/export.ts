@@ -5,7 +5,7 @@
 // gets JSONL with an input key and a label key.
 
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { fileWriter, ParquetWriter } from "hyparquet-writer";
 import type { Message, Task } from "../core/schemas.ts";
 import { JsonlWriter } from "../io/jsonl.ts";
@@ -231,7 +231,7 @@ export function verlLaunch(stages: readonly ExportedStage[], schedule: Schedule)
     lines.push(
       `# stage ${i + 1}: ${s.name} (${s.rows} prompts, ${s.steps} steps)`,
       "python3 -m verl.trainer.main_ppo \\",
-      `  data.train_files=${JSON.stringify(s.file)} \\`,
+      `  data.train_files=${JSON.stringify(resolve(s.file))} \\`,
       `  data.train_batch_size=${schedule.batchSize} \\`,
       "  data.shuffle=False \\",
       "  trainer.total_epochs=1 \\",
@@ -268,7 +268,7 @@ export function openrlhfLaunch(stages: readonly ExportedStage[], schedule: Sched
       `# stage ${i + 1}: ${s.name} (${s.rows} prompts)`,
       "python3 -m openrlhf.cli.train_ppo_ray \\",
       '  --pretrain "$MODEL" --remote_rm_url "$REWARD_URL" \\',
-      `  --prompt_data ${JSON.stringify(s.file)} --input_key input --label_key label --apply_chat_template \\`,
+      `  --prompt_data ${JSON.stringify(resolve(s.file))} --input_key input --label_key label --apply_chat_template \\`,
       `  --rollout_batch_size ${schedule.batchSize} --num_episodes 1 \\`,
       `  --save_path "$CKPT_DIR/${s.name}" --ckpt_path "$CKPT_DIR/ckpt" ${i > 0 ? "--load_checkpoint " : ""}\\`,
       '  "$@"',

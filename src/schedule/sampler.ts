@@ -64,16 +64,17 @@ function stageWeights(stage: Stage, byDomain: ReadonlyMap<string, readonly Task[
     stage.weights === undefined
       ? [...byDomain].map(([d, ts]) => [d, ts.length])
       : Object.entries(stage.weights).filter(([, w]) => w > 0);
-  for (const [d] of weights) {
-    if ((byDomain.get(d)?.length ?? 0) === 0) {
-      throw new DataScaleError(
-        "empty_domain",
-        `stage '${stage.name}' weights domain '${d}', which has no tasks`,
-      );
-    }
+  // A weighted domain without tasks is left out (the paper's stage 1 is math and code; a
+  // task set with only math still has a stage 1); a stage left with nothing is an error.
+  const usable = weights.filter(([d]) => (byDomain.get(d)?.length ?? 0) > 0);
+  if (usable.length === 0) {
+    throw new DataScaleError(
+      "empty_stage",
+      `stage '${stage.name}' weights ${weights.map(([d]) => `'${d}'`).join(", ")}, which have no tasks`,
+    );
   }
-  weights.sort(([a], [b]) => a.localeCompare(b));
-  return weights;
+  usable.sort(([a], [b]) => a.localeCompare(b));
+  return usable;
 }
 
 export function groupByDomain(tasks: Iterable<Task>): Map<string, Task[]> {

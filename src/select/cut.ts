@@ -114,7 +114,7 @@ export async function domainStats(
     }
     return s;
   };
-  for await (const rs of scoreBatches(scoresPath, true))
+  for await (const rs of scoreBatches(scoresPath, validate))
     for (const r of rs) {
       if (r.domain === undefined) continue;
       const s = of(r.domain);
@@ -260,7 +260,7 @@ async function snapCut(
 
 /** The raw (unnormalised) score at the cut for one domain, for the report. */
 export function rawCut(rule: CutRule, s: DomainStats): number {
-  if (Number.isNaN(rule.cut)) return Number.NaN;
+  if (Number.isNaN(rule.cut) || s.candidates === 0) return Number.NaN;
   if (rule.normalisation === "none") return rule.cut;
   if (rule.normalisation === "zscore") return s.mean + rule.cut * s.std;
   return s.quantiles.quantile(rule.cut);

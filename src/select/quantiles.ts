@@ -107,13 +107,14 @@ export class QuantileSummary {
     return { below: lo, equal: hi - lo };
   }
 
-  /** Mid-rank of x in [0, 1]: (values below + half the values equal) / n. */
+  /**
+   * Rank of x in [0, 1): the fraction of values strictly below it. Tied values share the
+   * rank of the lowest of them, so every domain's lowest score has rank 0 (mid-ranks would
+   * push a domain whose lowest score is shared by many prompts above the cut entirely).
+   */
   rank(x: number): number {
     if (this.#n === 0) return Number.NaN;
-    if (this.#sketch === undefined) {
-      const { below, equal } = this.countBelow(x);
-      return (below + equal / 2) / this.#n;
-    }
+    if (this.#sketch === undefined) return this.countBelow(x).below / this.#n;
     if (this.#rankTable === undefined) {
       const t = new Float64Array(RANK_TABLE_POINTS);
       for (let i = 0; i < RANK_TABLE_POINTS; i++) {
@@ -121,10 +122,7 @@ export class QuantileSummary {
       }
       this.#rankTable = t;
     }
-    const t = this.#rankTable;
-    const lo = lowerBound(t, x);
-    const hi = upperBound(t, x);
-    return (lo + hi) / 2 / (RANK_TABLE_POINTS - 1);
+    return lowerBound(this.#rankTable, x) / (RANK_TABLE_POINTS - 1);
   }
 }
 

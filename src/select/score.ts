@@ -3,7 +3,7 @@
 // to the run directory. Resuming skips every line already in the log.
 
 import { open } from "node:fs/promises";
-import { errorMessage } from "../core/errors.ts";
+import { DataScaleError, errorMessage } from "../core/errors.ts";
 import type { Reward, Rollout } from "../core/schemas.ts";
 import { parseJsonlLine } from "../io/jsonl.ts";
 import { Progress } from "../io/progress.ts";
@@ -97,20 +97,18 @@ async function scoreBatch(all: readonly Pending[], o: SelectOptions): Promise<Sc
       owner.push(i);
     }
   });
+  // A failed call is an infrastructure failure: the run stops (with everything before
+  // this batch in the log) so that `--resume` scores the batch again, rather than writing
+  // error records that a resumed run would never retry.
   let rewards: Reward[];
   try {
     rewards = await o.reward(rollouts);
   } catch (e) {
-    return out.concat(
-      batch.map(
-        (p): ScoreRecord => ({
-          line: p.line,
-          status: "error",
-          id: p.record.id,
-          domain: p.record.domain,
-          message: `reward function failed: ${errorMessage(e)}`,
-        }),
-      ),
+    const lines = `${batch[0]?.line}–${batch[batch.length - 1]?.line}`;
+    throw new DataScaleError(
+      "reward_failed",
+      `${o.pool}:${lines}: reward function failed: ${errorMessage(e)}; rerun with --resume to continue`,
+      { cause: e },
     );
   }
   if (rewards.length !== rollouts.length) {
@@ -133,6 +131,15 @@ async function scoreBatch(all: readonly Pending[], o: SelectOptions): Promise<Sc
           id: p.record.id,
           domain: p.record.domain,
           message: `${errs.length} of ${k} samples had an error verdict: ${errs[0]}`,
+        };
+      }
+      if (perPrompt[i]!.length < k) {
+        return {
+          line: p.line,
+          status: "bad",
+          id: p.record.id,
+          domain: p.record.domain,
+          message: `${o.pool}:${p.line}: got ${perPrompt[i]!.length} of ${k} samples from the policy`,
         };
       }
       const { mean, var: variance } = aggregate(perPrompt[i]!);
@@ -245,6 +252,8 @@ export async function scorePool(o: SelectOptions, log: AppendLog, startAfter: nu
     await drain(0);
     await log.flush();
   } finally {
+    // After a failure, slots still in flight are abandoned; keep their rejections quiet.
+    for (const pending of inflight) pending.catch(() => undefined);
     progress.done();
   }
   summary.seconds = (performance.now() - start) / 1000;

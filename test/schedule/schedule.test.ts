@@ -73,6 +73,16 @@ test("the sampler honours stage boundaries, weights and lengths, deterministical
   assert.notEqual(ids(schedule), ids({ ...schedule, seed: 4 }));
 });
 
+test("a weighted domain without tasks is left out of its stage", () => {
+  const tasks = pool().filter((t) => t.domain !== "code");
+  const batches = [
+    ...sampleSchedule(paperSchedule({ batchSize: 4, stage1Steps: 3, stage2Steps: 1 }), groupByDomain(tasks)),
+  ];
+  assert.ok(
+    batches.filter((b) => b.stageIndex === 0).every((b) => b.tasks.every((t) => t.domain === "math")),
+  );
+});
+
 test("the default schedule is the paper's: math and code first, then everything", () => {
   const s = paperSchedule({ batchSize: 4, stage1Steps: 5, stage2Steps: 50 });
   const batches = [...sampleSchedule(s, groupByDomain(pool()))];
@@ -90,7 +100,7 @@ test("bad schedules are refused with the field named", () => {
   );
   assert.throws(
     () => [...sampleSchedule(paperSchedule(), groupByDomain([{ id: 1, domain: "general", prompt: "p" }]))],
-    /stage 'stage1-math-code' weights domain 'math', which has no tasks/,
+    /stage 'stage1-math-code' weights 'math', 'code', which have no tasks/,
   );
 });
 

@@ -12,7 +12,9 @@ async function lines(text: string, options: { maxLineBytes?: number; chunkBytes?
   const p = join(root, "f.txt");
   await writeFile(p, text);
   const out: [number, string | null][] = [];
-  for await (const b of lineBatches(p, options)) b.texts.forEach((t, i) => out.push([b.first + i, t]));
+  for await (const b of lineBatches(p, options)) {
+    for (const [i, t] of b.texts.entries()) out.push([b.first + i, t]);
+  }
   return out;
 }
 

@@ -10,7 +10,8 @@ test("exact mode answers order statistics, mid-ranks and counts exactly", () => 
   assert.equal(q.quantile(0.5), 3);
   assert.equal(q.orderStatistic(3), 2);
   assert.deepEqual(q.countBelow(3), { below: 3, equal: 3 });
-  assert.equal(q.rank(3), (3 + 1.5) / 10);
+  assert.equal(q.rank(3), 3 / 10);
+  assert.equal(q.rank(0), 0);
   assert.throws(() => q.add(Number.NaN), /finite/);
 });
 

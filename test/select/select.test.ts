@@ -264,6 +264,31 @@ test("past the exact capacity the sketched cut is snapped to the data: same sele
     assert.equal((r.meta!.selection as { mean: number }).mean, 0);
 });
 
+test("a failing reward call stops the run; --resume scores from that batch on and matches a clean run", async () => {
+  const dir = fresh();
+  const { mkdir } = await import("node:fs/promises");
+  await mkdir(dir, { recursive: true });
+  const pool = join(dir, "pool.jsonl");
+  await writeJsonl(pool, shiftedPool(50).recs);
+  let calls = 0;
+  const flaky: typeof scoreReward = async (rollouts) => {
+    if (++calls === 5) throw new Error("judge unreachable");
+    return scoreReward(rollouts);
+  };
+  const o = options(dir, pool, { reward: flaky, batchPrompts: 8, concurrency: 1 });
+  await assert.rejects(
+    selectPrompts(o),
+    /pool\.jsonl:33–40: reward function failed: judge unreachable; rerun with --resume/,
+  );
+  const scored = (await readFile(join(dir, "run", "scores.jsonl"), "utf8")).trim().split("\n").length;
+  assert.equal(scored, 32);
+  await selectPrompts({ ...o, resume: true });
+  const resumed = await readFile(o.out, "utf8");
+  const clean = options(dir, pool, { out: join(dir, "clean.jsonl"), runDir: join(dir, "clean") });
+  await selectPrompts(clean);
+  assert.equal(resumed, await readFile(clean.out, "utf8"));
+});
+
 test("a resumed run refuses a run directory that holds a different job", async () => {
   const dir = fresh();
   const { mkdir } = await import("node:fs/promises");
@@ -304,7 +329,7 @@ async function lineCount(path: string): Promise<number> {
   }
 }
 
-test("SIGKILL mid-scoring, then --resume: same output as an uninterrupted run, nothing re-scored", async () => {
+test("SIGKILL mid-scoring, then --resume: same output as an uninterrupted run, nothing re-scored", async (t) => {
   const dir = fresh();
   const { mkdir } = await import("node:fs/promises");
   await mkdir(dir, { recursive: true });
@@ -332,11 +357,11 @@ test("SIGKILL mid-scoring, then --resume: same output as an uninterrupted run, n
 
   const out = join(dir, "killed.jsonl");
   const calls = join(dir, "calls.txt");
-  const env = { SLOW_REWARD_MS: "4", REWARD_CALLS_FILE: calls };
+  const env = { SLOW_REWARD_MS: "10", REWARD_CALLS_FILE: calls };
   const first = runCli(args(out), env);
   const scores = join(`${out}.run`, "scores.jsonl");
   const deadline = Date.now() + 30_000;
-  // Kill once part of the pool is scored (the log flushes every 64 KiB or at the end).
+  // Kill once part of the pool is scored (the log flushes every 200 ms).
   while ((await lineCount(scores)) < 100 && Date.now() < deadline) await sleep(10);
   first.kill();
   await first.done;
@@ -344,6 +369,7 @@ test("SIGKILL mid-scoring, then --resume: same output as an uninterrupted run, n
     .split("\n")
     .filter((l) => l.includes('"scored"')).length;
   assert.ok(scoredBefore > 0 && scoredBefore < 600, `killed after ${scoredBefore} scored prompts`);
+  t.diagnostic(`killed after ${scoredBefore} of 600 prompts were scored`);
   await assert.rejects(stat(out), "no output is written before selection completes");
 
   await writeFile(calls, "");
