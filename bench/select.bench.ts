@@ -106,7 +106,7 @@ async function naiveSelect(pool: string, out: string, reward: RewardFn): Promise
 }
 
 async function child(variant: string, pool: string, dir: string): Promise<void> {
-  const reward = await loadRewardFn(rewardSpec);
+  const { rewardFn: reward } = await loadRewardFn(rewardSpec);
   const mem = sampleMemory();
   const t0 = performance.now();
   let kept: number;

@@ -21,7 +21,8 @@ options:
   --out FILE             selected tasks JSONL
   --run-dir DIR          run directory (default: OUT.run)
   --resume               continue the job in --run-dir
-  --reward SPEC          exact-match | verifiers | MODULE exporting createRewardFn() (default: verifiers)
+  --reward SPEC          exact-match | verifiers | CONFIG.json/.yaml (the hybrid router) |
+                         MODULE exporting createRewardFn() (default: verifiers)
   --plugin MODULE        verifier plugin for --reward verifiers (repeatable)
   --policy MODULE        module exporting createSampleFn(): (tasks, k) => Promise<string[][]>,
                          used for records without K pre-generated responses
@@ -93,6 +94,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`datascale select: --normalise must be one of ${NORMALISATIONS.join(", ")}\n`);
     return 2;
   }
+  const reward = await loadRewardFn(values.reward ?? "verifiers", values.plugin ?? []);
   try {
     const pos = (x: number) => Number.isInteger(x) && x > 0;
     const result = await selectPrompts({
@@ -101,7 +103,7 @@ export async function run(argv: string[]): Promise<number> {
       out: values.out,
       runDir: values["run-dir"] ?? `${values.out}.run`,
       resume: values.resume ?? false,
-      reward: await loadRewardFn(values.reward ?? "verifiers", values.plugin ?? []),
+      reward: reward.rewardFn,
       ...(values.policy === undefined ? {} : { sample: await loadSampleFn(values.policy) }),
       samples: num("--samples", values.samples, 4, pos),
       keep: num("--keep", values.keep, 0.1, (x) => x >= 0 && x <= 1),
@@ -132,5 +134,7 @@ export async function run(argv: string[]): Promise<number> {
   } catch (e) {
     process.stderr.write(`datascale select: ${errorMessage(e)}\n`);
     return 1;
+  } finally {
+    await reward.close();
   }
 }

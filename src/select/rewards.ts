@@ -6,7 +6,9 @@ import { pathToFileURL } from "node:url";
 import { DataScaleError, errorMessage } from "../core/errors.ts";
 import { errorReward, invalidReward } from "../core/rewards.ts";
 import type { Reward, RewardFn, Rollout } from "../core/schemas.ts";
-import { VerifierRegistry } from "../verify/registry.ts";
+import { loadRewardConfig } from "../reward/config.ts";
+import { createRewardSystem } from "../reward/system.ts";
+import { VerifierRegistry, verifierDomain } from "../verify/registry.ts";
 
 /**
  * 1 when the response, trimmed, equals `reference.answer` as a string, else 0. A fast
@@ -30,8 +32,9 @@ export function registryReward(registry: VerifierRegistry): RewardFn {
   return async (rollouts: readonly Rollout[]) =>
     Promise.all(
       rollouts.map(async (r): Promise<Reward> => {
-        const v = await registry.get(r.domain);
-        if (v === undefined) return invalidReward(r.id, "registry", `no verifier for domain '${r.domain}'`);
+        const domain = verifierDomain(r);
+        const v = await registry.get(domain);
+        if (v === undefined) return invalidReward(r.id, "registry", `no verifier for domain '${domain}'`);
         try {
           return await v.verify(r);
         } catch (e) {
@@ -41,13 +44,29 @@ export function registryReward(registry: VerifierRegistry): RewardFn {
     );
 }
 
+export interface LoadedReward {
+  rewardFn: RewardFn;
+  /** Releases worker threads, sandboxes and judge connections. */
+  close(): Promise<void>;
+}
+
+const noClose = async (): Promise<void> => undefined;
+
 /**
- * `exact-match`, `verifiers` (the verifier registry, with optional plugins), or a module
- * path exporting `createRewardFn(): RewardFn | Promise<RewardFn>`.
+ * `exact-match`; `verifiers` (the verifier registry in-process, with optional plugins); a
+ * reward config file (`.json`, `.yaml`, `.yml`: the hybrid router with its verifier pool
+ * and judges); or a module path exporting `createRewardFn(): RewardFn | Promise<RewardFn>`.
  */
-export async function loadRewardFn(spec: string, plugins: readonly string[] = []): Promise<RewardFn> {
-  if (spec === "exact-match") return exactMatchReward;
-  if (spec === "verifiers") return registryReward(new VerifierRegistry(plugins));
+export async function loadRewardFn(spec: string, plugins: readonly string[] = []): Promise<LoadedReward> {
+  if (spec === "exact-match") return { rewardFn: exactMatchReward, close: noClose };
+  if (spec === "verifiers")
+    return { rewardFn: registryReward(new VerifierRegistry(plugins)), close: noClose };
+  if (/\.(json|ya?ml)$/i.test(spec)) {
+    const config = await loadRewardConfig(spec);
+    if (plugins.length > 0) config.verify.plugins.push(...plugins);
+    const system = await createRewardSystem(config);
+    return { rewardFn: system.rewardFn, close: () => system.close() };
+  }
   const url = spec.startsWith(".") || isAbsolute(spec) ? pathToFileURL(resolve(spec)).href : spec;
   let mod: { createRewardFn?: unknown };
   try {
@@ -61,5 +80,5 @@ export async function loadRewardFn(spec: string, plugins: readonly string[] = []
   const fn = (await mod.createRewardFn()) as unknown;
   if (typeof fn !== "function")
     throw new DataScaleError("reward_load", `--reward ${spec}: createRewardFn() did not return a function`);
-  return fn as RewardFn;
+  return { rewardFn: fn as RewardFn, close: noClose };
 }

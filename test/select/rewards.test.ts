@@ -29,7 +29,7 @@ test("exact-match scores 1/0 and marks a missing reference invalid (not a silent
 });
 
 test("the verifier registry reward: plugin verifiers score, a throw is an error verdict, no verifier is invalid", async () => {
-  const fn = await loadRewardFn("verifiers", [echo]);
+  const { rewardFn: fn } = await loadRewardFn("verifiers", [echo]);
   const r = await fn([
     { id: "a", domain: "echo", reference: { answer: "1" }, response: "1" },
     { id: "b", domain: "echo", reference: { answer: "1" }, response: "throw" },
@@ -113,4 +113,29 @@ test("without a policy, a record lacking K responses is reported bad and the res
     logs.some((l) => l.includes(`${pool}:2: needs 2 responses, has 1`)),
     logs.join("\n"),
   );
+});
+
+test("a reward config file gives the hybrid router (here: a route to a plugin verifier, YAML)", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "sel-cfg-"));
+  const path = join(dir, "reward.yaml");
+  await writeFile(
+    path,
+    `routes:\n  - match: { domain: echo }\n    reward: { type: rtv }\nverify:\n  workers: 1\n  plugins: [${JSON.stringify(echo)}]\n`,
+  );
+  const loaded = await loadRewardFn(path);
+  try {
+    const r = await loaded.rewardFn([
+      { id: "a", domain: "echo", reference: { answer: "1" }, response: "1" },
+      { id: "b", domain: "other", response: "1" },
+    ]);
+    assert.deepEqual(
+      r.map((x) => [x.verdict, x.source]),
+      [
+        ["correct", "test:echo"],
+        ["error", "router"],
+      ],
+    );
+  } finally {
+    await loaded.close();
+  }
 });
