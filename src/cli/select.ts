@@ -1,8 +1,11 @@
 // `datascale select`: Pre-PPO prompt selection over a pool JSONL.
+import { existsSync, statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { backendSpec, openBackend } from "../backend/open.ts";
 import { DataScaleError, errorMessage } from "../core/errors.ts";
+import { type PolicySampling, sampleFnFromBackend } from "../select/policy.ts";
 import { loadRewardFn } from "../select/rewards.ts";
 import { DEFAULT_UNFILTERED, selectPrompts } from "../select/select.ts";
 import { NORMALISATIONS, type Normalisation, type SampleFn } from "../select/types.ts";
@@ -24,8 +27,12 @@ options:
   --reward SPEC          exact-match | verifiers | CONFIG.json/.yaml (the hybrid router) |
                          MODULE exporting createRewardFn() (default: verifiers)
   --plugin MODULE        verifier plugin for --reward verifiers (repeatable)
-  --policy MODULE        module exporting createSampleFn(): (tasks, k) => Promise<string[][]>,
-                         used for records without K pre-generated responses
+  --policy SPEC          who answers records without K pre-generated responses: an
+                         OpenAI-compatible server URL (with --policy-model), a model
+                         directory (the embedded engine), or a module exporting createSampleFn()
+  --policy-model NAME    the served model's name, for a URL policy
+  --max-tokens N         response length limit for the policy (default: 512)
+  --temperature T        policy sampling temperature (default: 1)
   --samples K            samples per prompt (default: 4)
   --keep F               fraction of the filtered new pool to keep (default: 0.10)
   --normalise M          zscore | rank | none (default: zscore)
@@ -44,6 +51,23 @@ function num(flag: string, v: string | undefined, dflt: number, check: (x: numbe
   const x = Number(v);
   if (!Number.isFinite(x) || !check(x)) throw new DataScaleError("bad_flag", `${flag}: invalid value '${v}'`);
   return x;
+}
+
+interface LoadedPolicy {
+  sample: SampleFn;
+  close(): Promise<void>;
+}
+
+async function loadPolicy(
+  spec: string,
+  model: string | undefined,
+  sampling: PolicySampling,
+): Promise<LoadedPolicy> {
+  if (/^https?:\/\//.test(spec) || (existsSync(spec) && statSync(spec).isDirectory())) {
+    const backend = await openBackend(backendSpec(spec, model));
+    return { sample: sampleFnFromBackend(backend, sampling), close: () => backend.close() };
+  }
+  return { sample: await loadSampleFn(spec), close: async () => undefined };
 }
 
 async function loadSampleFn(spec: string): Promise<SampleFn> {
@@ -67,6 +91,9 @@ export async function run(argv: string[]): Promise<number> {
       reward: { type: "string" },
       plugin: { type: "string", multiple: true },
       policy: { type: "string" },
+      "policy-model": { type: "string" },
+      "max-tokens": { type: "string" },
+      temperature: { type: "string" },
       samples: { type: "string" },
       keep: { type: "string" },
       normalise: { type: "string" },
@@ -95,6 +122,14 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const reward = await loadRewardFn(values.reward ?? "verifiers", values.plugin ?? []);
+  const policy =
+    values.policy === undefined
+      ? undefined
+      : await loadPolicy(values.policy, values["policy-model"], {
+          maxTokens: Number(values["max-tokens"] ?? 512),
+          temperature: Number(values.temperature ?? 1),
+          seed: Number(values.seed ?? 0),
+        });
   try {
     const pos = (x: number) => Number.isInteger(x) && x > 0;
     const result = await selectPrompts({
@@ -104,7 +139,7 @@ export async function run(argv: string[]): Promise<number> {
       runDir: values["run-dir"] ?? `${values.out}.run`,
       resume: values.resume ?? false,
       reward: reward.rewardFn,
-      ...(values.policy === undefined ? {} : { sample: await loadSampleFn(values.policy) }),
+      ...(policy === undefined ? {} : { sample: policy.sample }),
       samples: num("--samples", values.samples, 4, pos),
       keep: num("--keep", values.keep, 0.1, (x) => x >= 0 && x <= 1),
       normalisation,
@@ -135,6 +170,6 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`datascale select: ${errorMessage(e)}\n`);
     return 1;
   } finally {
-    await reward.close();
+    await Promise.all([reward.close(), policy?.close()]);
   }
 }

@@ -4,22 +4,10 @@
 import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { BackendConfig } from "../backend/open.ts";
 import { DataScaleError, formatZodError } from "../core/errors.ts";
 
-export const BackendConfig = z.discriminatedUnion("type", [
-  z.object({
-    type: z.literal("openai"),
-    baseUrl: z.url(),
-    model: z.string().min(1),
-    /** The API key, or `env:NAME` to read it from the environment. */
-    apiKey: z.string().optional(),
-    concurrency: z.number().int().positive().default(16),
-    timeoutMs: z.number().int().positive().default(60_000),
-    retries: z.number().int().nonnegative().default(3),
-  }),
-  z.object({ type: z.literal("embedded"), model: z.string().min(1) }),
-]);
-export type BackendConfig = z.infer<typeof BackendConfig>;
+export { BackendConfig };
 
 export const JudgeConfig = z.discriminatedUnion("kind", [
   z.object({

@@ -1,6 +1,6 @@
 // Assembles a reward system from a config: the verifier pool, the judges, the router.
 import type { RewardFn } from "../core/schemas.ts";
-import { makeJudge as defaultMakeJudge, type EmbeddedOpener } from "../judge/factory.ts";
+import { makeJudge as defaultMakeJudge } from "../judge/factory.ts";
 import type { Judge } from "../judge/types.ts";
 import { VerifyPool } from "../verify/pool.ts";
 import type { JudgeConfig, RewardConfig } from "./config.ts";
@@ -20,7 +20,7 @@ export interface RewardSystem {
 
 export async function createRewardSystem(
   config: RewardConfig,
-  options: { makeJudge?: JudgeFactory; openEmbedded?: EmbeddedOpener; workers?: number } = {},
+  options: { makeJudge?: JudgeFactory; workers?: number } = {},
 ): Promise<RewardSystem> {
   const pool = new VerifyPool({
     workers: options.workers ?? config.verify.workers,
@@ -31,9 +31,7 @@ export async function createRewardSystem(
   const judges = new Map<string, Judge>();
   try {
     const domains = await pool.ready();
-    const make =
-      options.makeJudge ??
-      ((name: string, jc: JudgeConfig) => defaultMakeJudge(name, jc, options.openEmbedded));
+    const make = options.makeJudge ?? defaultMakeJudge;
     for (const [name, jc] of Object.entries(config.judges)) judges.set(name, await make(name, jc));
     const rewardFn = createRouter(config, { rtv: pool.rewardFn, judges });
     return {

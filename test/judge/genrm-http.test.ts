@@ -53,7 +53,7 @@ test("p(YES) read from the server's top_logprobs matches the model in-process", 
     kind: "genrm",
     backend: {
       type: "openai",
-      baseUrl: `${server.url}/v1`,
+      baseUrl: server.url,
       model: "judge",
       concurrency: 4,
       timeoutMs: 10_000,
@@ -82,7 +82,7 @@ test("both orders cancel a judge that always leans YES: parity at 0.5", async ()
     kind: "genrm",
     backend: {
       type: "openai",
-      baseUrl: `${server.url}/v1`,
+      baseUrl: server.url,
       model: "judge",
       concurrency: 4,
       timeoutMs: 10_000,
@@ -102,7 +102,7 @@ test("the reward router sends non-verifiable rollouts to GenRM over HTTP; a dead
     judges: {
       genrm: {
         kind: "genrm",
-        backend: { type: "openai", baseUrl: `${server.url}/v1`, model: "judge", retries: 0 },
+        backend: { type: "openai", baseUrl: server.url, model: "judge", retries: 0 },
       },
       dead: {
         kind: "genrm",
