@@ -6,7 +6,16 @@ import { Decoder } from "../../src/model/decoder.ts";
 import { createTsKernel } from "../../src/model/kernels/ts.ts";
 import { Rng } from "../../src/model/rng.ts";
 
-const config = { vocabSize: 17, dim: 16, nLayers: 2, nHeads: 4, nKvHeads: 2, ffnDim: 32, maxSeqLen: 12 };
+const config = {
+  vocabSize: 17,
+  dim: 16,
+  nLayers: 2,
+  nHeads: 4,
+  nKvHeads: 2,
+  ffnDim: 32,
+  maxSeqLen: 12,
+  qkvBias: true,
+};
 
 function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   assert.equal(a.length, b.length);
@@ -18,6 +27,8 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 test("step with a KV cache reproduces the full forward, for mixed prefill and single tokens", async () => {
   const m = new Decoder(config, createTsKernel("f64"), { seed: 2 });
   const rng = new Rng(9);
+  // Move biases and norms off their trivial init so the cached path must apply them.
+  for (let i = 0; i < m.params.length; i++) m.params[i] = m.params[i]! + 0.1 * rng.normal();
   const T = 9;
   const seqs = [0, 1].map(() => Int32Array.from({ length: T }, () => Math.floor(rng.next() * 17)));
   const full = m.forward(Int32Array.from([...seqs[0]!, ...seqs[1]!]), 2, T).logits;
