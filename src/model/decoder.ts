@@ -94,6 +94,13 @@ export interface TokenScores {
   entropies: Float32Array;
 }
 
+export interface SequenceHeads {
+  /** Value-head output per position, when the model has one. */
+  values: Float32Array | undefined;
+  /** Reward-head output per position, when the model has one. */
+  rewards: Float32Array | undefined;
+}
+
 export interface DecoderOptions {
   seed?: number;
 }
@@ -409,6 +416,33 @@ export class Decoder implements StepModel<KvCache> {
       const entropies = new Float32Array(n);
       logprobsAndEntropy(all[i]!, s.subarray(1), n, this.vocabSize, logprobs, entropies);
       return { logprobs, entropies };
+    });
+  }
+
+  /**
+   * Value-head and reward-head outputs at every position of each sequence (a PPO critic's
+   * values for a rollout; a reward model's score is the last position's reward).
+   */
+  async heads(sequences: Int32Array[]): Promise<SequenceHeads[]> {
+    const { valueHead, rewardHead, dim: D } = this.config;
+    if (!valueHead && !rewardHead) throw new Error("heads: the model has neither a value nor a reward head");
+    const caches = sequences.map(() => this.newCache());
+    this.stepSync(caches, sequences, true);
+    const N = sequences.reduce((a, s) => a + s.length, 0);
+    const hf = this.#scratch("hf", N * D);
+    const run = (w: Arr | undefined, b: Arr | undefined): Float32Array | undefined => {
+      if (w === undefined || b === undefined) return undefined;
+      const out = this.#scratch("head", N);
+      scalarHeadForward(out, hf, w, b, N, D);
+      return Float32Array.from(out);
+    };
+    const values = run(this.p.valueW, this.p.valueB);
+    const rewards = run(this.p.rewardW, this.p.rewardB);
+    let row = 0;
+    return sequences.map((s) => {
+      const at = row;
+      row += s.length;
+      return { values: values?.slice(at, row), rewards: rewards?.slice(at, row) };
     });
   }
 

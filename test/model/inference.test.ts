@@ -74,6 +74,22 @@ test("scoreTokens gives log-softmax of the next token and a bounded entropy", as
   }
 });
 
+test("heads() gives the value and reward heads of the training forward, per position", async () => {
+  const m = new Decoder({ ...config, valueHead: true, rewardHead: true }, createTsKernel("f64"), { seed: 6 });
+  const rng = new Rng(3);
+  for (let i = 0; i < m.params.length; i++) m.params[i] = m.params[i]! + 0.1 * rng.normal();
+  const seqs = [Int32Array.from([3, 1, 4, 1, 5]), Int32Array.from([9, 2, 6, 5, 3])];
+  const full = m.forward(Int32Array.from([...seqs[0]!, ...seqs[1]!]), 2, 5);
+  const got = await m.heads(seqs);
+  assert.ok(maxDiff(got[0]!.values!, full.values!.subarray(0, 5)) < 1e-5);
+  assert.ok(maxDiff(got[1]!.rewards!, full.rewards!.subarray(5, 10)) < 1e-5);
+  assert.ok(Math.abs(got[1]!.rewards![4]!) > 0, "heads are non-trivial after perturbation");
+  await assert.rejects(
+    new Decoder(config, createTsKernel()).heads(seqs),
+    /neither a value nor a reward head/,
+  );
+});
+
 test("bad input is rejected with a message naming it", async () => {
   const m = new Decoder(config, createTsKernel("f32"));
   await assert.rejects(m.step([m.newCache()], [Int32Array.from([17])]), /token id 17 in row 0/);
