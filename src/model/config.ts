@@ -15,6 +15,8 @@ export const DecoderConfigSchema = z
     ropeTheta: z.number().positive().default(10000),
     normEps: z.number().positive().default(1e-5),
     tiedEmbeddings: z.boolean().default(false),
+    /** Biases on the q/k/v projections (Qwen2 has them; Llama does not). */
+    qkvBias: z.boolean().default(false),
     /** Scalar value head on the final hidden state (the PPO critic). */
     valueHead: z.boolean().default(false),
     /** Scalar reward head on the final hidden state (Bradley–Terry reward model). */
@@ -35,6 +37,7 @@ export interface DecoderConfig {
   ropeTheta: number;
   normEps: number;
   tiedEmbeddings: boolean;
+  qkvBias: boolean;
   valueHead: boolean;
   rewardHead: boolean;
   headDim: number;

@@ -4,6 +4,8 @@
 import { type DecoderConfig, type DecoderConfigInput, decoderConfig } from "./config.ts";
 import type { Arr, AttentionShape, Kernel } from "./kernels/types.ts";
 import {
+  biasBackward,
+  biasForward,
   crossEntropyForwardBackward,
   embeddingBackward,
   embeddingForward,
@@ -92,6 +94,13 @@ export interface TokenScores {
   entropies: Float32Array;
 }
 
+export interface SequenceHeads {
+  /** Value-head output per position, when the model has one. */
+  values: Float32Array | undefined;
+  /** Reward-head output per position, when the model has one. */
+  rewards: Float32Array | undefined;
+}
+
 export interface DecoderOptions {
   seed?: number;
 }
@@ -138,7 +147,12 @@ export class Decoder implements StepModel<KvCache> {
       const n = e.shape.reduce((a, b) => a * b, 1);
       const view = this.params.subarray(e.offset, e.offset + n);
       if (e.name.endsWith("norm.weight")) view.fill(1);
-      else if (e.name.startsWith("value_head") || e.name.startsWith("reward_head")) view.fill(0);
+      else if (
+        e.name.endsWith(".bias") ||
+        e.name.startsWith("value_head") ||
+        e.name.startsWith("reward_head")
+      )
+        view.fill(0);
       else {
         const s = e.name.endsWith("o_proj.weight") || e.name.endsWith("down_proj.weight") ? residStd : std;
         for (let i = 0; i < n; i++) view[i] = rng.normal() * s;
@@ -240,6 +254,11 @@ export class Decoder implements StepModel<KvCache> {
       linearForward(k, L.q, L.h1, w.wq, N, D, H * hd);
       linearForward(k, L.k, L.h1, w.wk, N, D, KH * hd);
       linearForward(k, L.v, L.h1, w.wv, N, D, KH * hd);
+      if (w.bq !== undefined) {
+        biasForward(L.q, w.bq, N, H * hd);
+        biasForward(L.k, w.bk!, N, KH * hd);
+        biasForward(L.v, w.bv!, N, KH * hd);
+      }
       ropeApply(L.q, a.pos, N, H, hd, this.#rope.cos, this.#rope.sin, 1);
       ropeApply(L.k, a.pos, N, KH, hd, this.#rope.cos, this.#rope.sin, 1);
       k.attentionForward(shape, L.att, L.probs, L.q, L.k, L.v);
@@ -308,6 +327,11 @@ export class Decoder implements StepModel<KvCache> {
       k.attentionBackward(shape, a.dq, a.dk, a.dv, a.datt, L.probs, L.q, L.k, L.v);
       ropeApply(a.dq, a.pos, N, H, hd, this.#rope.cos, this.#rope.sin, -1);
       ropeApply(a.dk, a.pos, N, KH, hd, this.#rope.cos, this.#rope.sin, -1);
+      if (gw.bq !== undefined) {
+        biasBackward(gw.bq, a.dq, N, H * hd);
+        biasBackward(gw.bk!, a.dk, N, KH * hd);
+        biasBackward(gw.bv!, a.dv, N, KH * hd);
+      }
       linearBackward(k, a.dh, gw.wq, a.dq, L.h1, w.wq, N, D, H * hd);
       linearBackward(k, a.dh, gw.wk, a.dk, L.h1, w.wk, N, D, KH * hd, true);
       linearBackward(k, a.dh, gw.wv, a.dv, L.h1, w.wv, N, D, KH * hd, true);
@@ -396,6 +420,33 @@ export class Decoder implements StepModel<KvCache> {
   }
 
   /**
+   * Value-head and reward-head outputs at every position of each sequence (a PPO critic's
+   * values for a rollout; a reward model's score is the last position's reward).
+   */
+  async heads(sequences: Int32Array[]): Promise<SequenceHeads[]> {
+    const { valueHead, rewardHead, dim: D } = this.config;
+    if (!valueHead && !rewardHead) throw new Error("heads: the model has neither a value nor a reward head");
+    const caches = sequences.map(() => this.newCache());
+    this.stepSync(caches, sequences, true);
+    const N = sequences.reduce((a, s) => a + s.length, 0);
+    const hf = this.#scratch("hf", N * D);
+    const run = (w: Arr | undefined, b: Arr | undefined): Float32Array | undefined => {
+      if (w === undefined || b === undefined) return undefined;
+      const out = this.#scratch("head", N);
+      scalarHeadForward(out, hf, w, b, N, D);
+      return Float32Array.from(out);
+    };
+    const values = run(this.p.valueW, this.p.valueB);
+    const rewards = run(this.p.rewardW, this.p.rewardB);
+    let row = 0;
+    return sequences.map((s) => {
+      const at = row;
+      row += s.length;
+      return { values: values?.slice(at, row), rewards: rewards?.slice(at, row) };
+    });
+  }
+
+  /**
    * Appends tokens to each cache and returns logits for the last new position of each row
    * (or for every new position when `allPositions`), as float32 row-major.
    */
@@ -454,6 +505,11 @@ export class Decoder implements StepModel<KvCache> {
       linearForward(k, q, h, w.wq, N, D, H * hd);
       linearForward(k, kk, h, w.wk, N, D, ks);
       linearForward(k, vv, h, w.wv, N, D, ks);
+      if (w.bq !== undefined) {
+        biasForward(q, w.bq, N, H * hd);
+        biasForward(kk, w.bk!, N, ks);
+        biasForward(vv, w.bv!, N, ks);
+      }
       ropeApply(q, pos, N, H, hd, this.#rope.cos, this.#rope.sin, 1);
       ropeApply(kk, pos, N, KH, hd, this.#rope.cos, this.#rope.sin, 1);
       for (let i = 0; i < N; i++) {

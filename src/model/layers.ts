@@ -137,6 +137,16 @@ export function linearBackward(
   k.matmul("t", "n", outDim, inDim, N, dout, x, dW, true);
 }
 
+/** out[n, i] += b[i]: a linear layer's bias, added in place. */
+export function biasForward(out: Arr, b: Arr, N: number, dim: number): void {
+  for (let n = 0; n < N; n++) for (let i = 0; i < dim; i++) out[n * dim + i] = out[n * dim + i]! + b[i]!;
+}
+
+/** db[i] += Σ_n dout[n, i]. */
+export function biasBackward(db: Arr, dout: Arr, N: number, dim: number): void {
+  for (let n = 0; n < N; n++) for (let i = 0; i < dim; i++) db[i] = db[i]! + dout[n * dim + i]!;
+}
+
 /** act = silu(gate) · up. */
 export function swigluForward(act: Arr, gate: Arr, up: Arr, n: number): void {
   for (let i = 0; i < n; i++) {

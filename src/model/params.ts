@@ -8,6 +8,10 @@ export interface LayerParams<T> {
   wq: T;
   wk: T;
   wv: T;
+  /** q/k/v projection biases, when config.qkvBias. */
+  bq: T | undefined;
+  bk: T | undefined;
+  bv: T | undefined;
   wo: T;
   mlpNorm: T;
   wGate: T;
@@ -52,6 +56,11 @@ export function paramLayout(c: DecoderConfig): { entries: ParamEntry[]; size: nu
     add(`${p}self_attn.q_proj.weight`, [H * hd, D], true);
     add(`${p}self_attn.k_proj.weight`, [KH * hd, D], true);
     add(`${p}self_attn.v_proj.weight`, [KH * hd, D], true);
+    if (c.qkvBias) {
+      add(`${p}self_attn.q_proj.bias`, [H * hd], false);
+      add(`${p}self_attn.k_proj.bias`, [KH * hd], false);
+      add(`${p}self_attn.v_proj.bias`, [KH * hd], false);
+    }
     add(`${p}self_attn.o_proj.weight`, [D, H * hd], true);
     add(`${p}post_attention_layernorm.weight`, [D], false);
     add(`${p}mlp.gate_proj.weight`, [F, D], true);
@@ -89,6 +98,9 @@ export function paramViews(c: DecoderConfig, buf: Arr): ParamViews {
       wq: view(`${p}self_attn.q_proj.weight`),
       wk: view(`${p}self_attn.k_proj.weight`),
       wv: view(`${p}self_attn.v_proj.weight`),
+      bq: maybe(`${p}self_attn.q_proj.bias`),
+      bk: maybe(`${p}self_attn.k_proj.bias`),
+      bv: maybe(`${p}self_attn.v_proj.bias`),
       wo: view(`${p}self_attn.o_proj.weight`),
       mlpNorm: view(`${p}post_attention_layernorm.weight`),
       wGate: view(`${p}mlp.gate_proj.weight`),

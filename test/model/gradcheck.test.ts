@@ -177,7 +177,7 @@ test("weighted cross-entropy and scalar head backward match finite differences",
 });
 
 for (const tied of [false, true]) {
-  test(`whole model gradient matches finite differences (${tied ? "tied" : "untied"} head, GQA, value+reward heads)`, () => {
+  test(`whole model gradient matches finite differences (${tied ? "tied head" : "untied head, qkv bias"}, GQA, value+reward heads)`, () => {
     const m = new Decoder(
       {
         vocabSize: 7,
@@ -188,6 +188,7 @@ for (const tied of [false, true]) {
         ffnDim: 12,
         maxSeqLen: 8,
         tiedEmbeddings: tied,
+        qkvBias: !tied,
         valueHead: true,
         rewardHead: true,
       },

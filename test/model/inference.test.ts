@@ -6,7 +6,16 @@ import { Decoder } from "../../src/model/decoder.ts";
 import { createTsKernel } from "../../src/model/kernels/ts.ts";
 import { Rng } from "../../src/model/rng.ts";
 
-const config = { vocabSize: 17, dim: 16, nLayers: 2, nHeads: 4, nKvHeads: 2, ffnDim: 32, maxSeqLen: 12 };
+const config = {
+  vocabSize: 17,
+  dim: 16,
+  nLayers: 2,
+  nHeads: 4,
+  nKvHeads: 2,
+  ffnDim: 32,
+  maxSeqLen: 12,
+  qkvBias: true,
+};
 
 function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   assert.equal(a.length, b.length);
@@ -18,6 +27,8 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 test("step with a KV cache reproduces the full forward, for mixed prefill and single tokens", async () => {
   const m = new Decoder(config, createTsKernel("f64"), { seed: 2 });
   const rng = new Rng(9);
+  // Move biases and norms off their trivial init so the cached path must apply them.
+  for (let i = 0; i < m.params.length; i++) m.params[i] = m.params[i]! + 0.1 * rng.normal();
   const T = 9;
   const seqs = [0, 1].map(() => Int32Array.from({ length: T }, () => Math.floor(rng.next() * 17)));
   const full = m.forward(Int32Array.from([...seqs[0]!, ...seqs[1]!]), 2, T).logits;
@@ -61,6 +72,22 @@ test("scoreTokens gives log-softmax of the next token and a bounded entropy", as
     assert.ok(Math.abs(s!.logprobs[t]! - (row[seq[t + 1]!]! - z)) < 1e-5);
     assert.ok(s!.entropies[t]! > 0 && s!.entropies[t]! <= Math.log(17) + 1e-5);
   }
+});
+
+test("heads() gives the value and reward heads of the training forward, per position", async () => {
+  const m = new Decoder({ ...config, valueHead: true, rewardHead: true }, createTsKernel("f64"), { seed: 6 });
+  const rng = new Rng(3);
+  for (let i = 0; i < m.params.length; i++) m.params[i] = m.params[i]! + 0.1 * rng.normal();
+  const seqs = [Int32Array.from([3, 1, 4, 1, 5]), Int32Array.from([9, 2, 6, 5, 3])];
+  const full = m.forward(Int32Array.from([...seqs[0]!, ...seqs[1]!]), 2, 5);
+  const got = await m.heads(seqs);
+  assert.ok(maxDiff(got[0]!.values!, full.values!.subarray(0, 5)) < 1e-5);
+  assert.ok(maxDiff(got[1]!.rewards!, full.rewards!.subarray(5, 10)) < 1e-5);
+  assert.ok(Math.abs(got[1]!.rewards![4]!) > 0, "heads are non-trivial after perturbation");
+  await assert.rejects(
+    new Decoder(config, createTsKernel()).heads(seqs),
+    /neither a value nor a reward head/,
+  );
 });
 
 test("bad input is rejected with a message naming it", async () => {

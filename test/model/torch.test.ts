@@ -23,7 +23,9 @@ const skip =
 if (skip) process.stdout.write(`# torch comparison skipped: ${skip}\n`);
 
 for (const tied of [false, true]) {
-  test(`logits and gradients match PyTorch (${tied ? "tied, GQA" : "untied, MHA"})`, { skip }, () => {
+  test(`logits and gradients match PyTorch (${tied ? "tied, GQA, qkv bias" : "untied, MHA"})`, {
+    skip,
+  }, () => {
     const config = {
       vocabSize: 13,
       dim: 16,
@@ -33,6 +35,7 @@ for (const tied of [false, true]) {
       ffnDim: 24,
       maxSeqLen: 16,
       tiedEmbeddings: tied,
+      qkvBias: tied,
     };
     const m = new Decoder(config, createTsKernel("f64"), { seed: 11 });
     const rng = new Rng(5);

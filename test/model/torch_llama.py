@@ -35,9 +35,12 @@ mask = torch.ones(T, T).tril() == 0
 for l in range(c["nLayers"]):
     p = f"model.layers.{l}."
     h = rms(x, W[p + "input_layernorm.weight"])
-    q = (h @ W[p + "self_attn.q_proj.weight"].T).view(B, T, H, HD).transpose(1, 2)
-    k = (h @ W[p + "self_attn.k_proj.weight"].T).view(B, T, KH, HD).transpose(1, 2)
-    v = (h @ W[p + "self_attn.v_proj.weight"].T).view(B, T, KH, HD).transpose(1, 2)
+    def proj(name):
+        y = h @ W[p + f"self_attn.{name}.weight"].T
+        return y + W[p + f"self_attn.{name}.bias"] if p + f"self_attn.{name}.bias" in W else y
+    q = proj("q_proj").view(B, T, H, HD).transpose(1, 2)
+    k = proj("k_proj").view(B, T, KH, HD).transpose(1, 2)
+    v = proj("v_proj").view(B, T, KH, HD).transpose(1, 2)
     q, k = rope(q), rope(k)
     k = k.repeat_interleave(H // KH, dim=1)
     v = v.repeat_interleave(H // KH, dim=1)
