@@ -333,6 +333,44 @@ export class EmbeddedBackend implements Backend {
     });
   }
 
+  /**
+   * Reward-head scores of whole texts: the head's output at each text's last token. Only for
+   * models with a reward head (the engine's decoder with `reward_head.*` tensors).
+   */
+  classify(texts: readonly string[], options: { signal?: AbortSignal | undefined } = {}): Promise<number[]> {
+    if (this.#closed) return Promise.reject(new DataScaleError("closed", "the backend is closed"));
+    const model = this.#step as StepModel & {
+      heads?: (seqs: Int32Array[]) => Promise<{ rewards?: Float32Array | undefined }[]>;
+    };
+    if (typeof model.heads !== "function") {
+      return Promise.reject(
+        new DataScaleError("no_reward_head", `${this.model}: the model has no reward head`),
+      );
+    }
+    const heads = model.heads.bind(model);
+    return this.#exclusive(async () => {
+      options.signal?.throwIfAborted();
+      const seqs = texts.map((t, i) => {
+        const ids = this.#tokenizer.encode(t);
+        if (ids.length === 0) throw new DataScaleError("bad_request", `input.${i}: empty text`);
+        if (ids.length > this.#step.maxSeqLen) {
+          throw new DataScaleError(
+            "bad_request",
+            `input.${i}: ${ids.length} tokens, the model takes ${this.#step.maxSeqLen}`,
+          );
+        }
+        return Int32Array.from(ids);
+      });
+      const out = await heads(seqs);
+      return out.map((h, i) => {
+        const r = h.rewards;
+        if (r === undefined)
+          throw new DataScaleError("no_reward_head", `${this.model}: the model has no reward head`);
+        return r[(seqs[i] as Int32Array).length - 1] as number;
+      });
+    });
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
     await this.#busy;

@@ -107,6 +107,10 @@ const ChatChunk = z.object({
   ),
   usage: Usage,
 });
+const ClassifyResponse = z.object({
+  data: z.array(z.object({ index: z.number().int().nonnegative(), probs: z.array(z.number()).min(1) })),
+});
+
 const ErrorBody = z.object({ error: z.object({ message: z.string() }) });
 
 const RETRYABLE_STATUS = new Set([408, 409, 425, 429, 500, 502, 503, 504]);
@@ -538,6 +542,27 @@ export class OpenAIBackend implements Backend {
       });
     });
     return { tokens, logprob: tokens.reduce((a, t) => a + (t.logprob ?? 0), 0) };
+  }
+
+  /**
+   * vLLM's classify API for reward models (`POST /classify` at the server root, beside
+   * `/v1`): one scalar per text, the last of `probs` (raw scores for a 1-label head).
+   */
+  async classify(
+    texts: readonly string[],
+    options: { signal?: AbortSignal | undefined } = {},
+  ): Promise<number[]> {
+    if (texts.length === 0) return [];
+    // The classify route lives at the server root; the base URL ends in /v1.
+    const json = await this.#post("/../classify", { model: this.model, input: [...texts] }, options.signal);
+    const parsed = this.#parse(ClassifyResponse, json, "/classify");
+    const byIndex = new Map(parsed.data.map((d) => [d.index, d.probs.at(-1)]));
+    return texts.map((_, i) => {
+      const v = byIndex.get(i);
+      if (v === undefined)
+        throw new DataScaleError("bad_response", `${this.#baseUrl}/classify: no score for input ${i}`);
+      return v;
+    });
   }
 
   async close(): Promise<void> {

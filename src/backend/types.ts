@@ -106,5 +106,10 @@ export interface Backend {
     requests: readonly ScoreRequest[],
     options?: { signal?: AbortSignal | undefined },
   ): Promise<ScoreResult[]>;
+  /**
+   * Reward-model scores of whole texts (a scalar reward head, as vLLM's `/classify` serves
+   * for reward models). Present only on backends whose model has such a head.
+   */
+  classify?(texts: readonly string[], options?: { signal?: AbortSignal | undefined }): Promise<number[]>;
   close(): Promise<void>;
 }

@@ -25,6 +25,7 @@ const COMMANDS: Record<string, Command> = {
   select: cmd("Pre-PPO prompt selection (score, normalise, keep the lowest)", () => import("./select.ts")),
   export: cmd("export staged tasks for verl (Parquet) or OpenRLHF (JSONL)", () => import("./export.ts")),
   metrics: cmd("diversity, reward-hacking and judge-sensitivity metrics", () => import("./metrics.ts")),
+  references: cmd("build SFT Best-of-N references with a reward model", () => import("./references.ts")),
   "serve-model": cmd("serve a model directory with the OpenAI API", () => import("./serve-model.ts")),
   doctor: cmd("show the engine's compute kernels and which one is in use", () => import("./doctor.ts")),
   schema: cmd("print the JSON Schema of Task, Rollout and Reward", () => import("./schema.ts")),

@@ -4,13 +4,13 @@ import { openBackend } from "../backend/open.ts";
 import { DataScaleError } from "../core/errors.ts";
 import type { JudgeConfig } from "../reward/config.ts";
 import { verdictsFrom } from "./backend-verdicts.ts";
+import { BTJudge } from "./bt.ts";
 import { JudgeCache } from "./cache.ts";
 import { GenRM } from "./genrm.ts";
 import type { Judge } from "./types.ts";
 
 export async function makeJudge(name: string, config: JudgeConfig): Promise<Judge> {
   const backend = await openBackend(config.backend);
-  const cache = config.cache === undefined ? undefined : new JudgeCache(config.cache);
   if (config.kind === "genrm") {
     const templates: { gt?: string; bon?: string } = {};
     for (const kind of ["gt", "bon"] as const) {
@@ -25,6 +25,7 @@ export async function makeJudge(name: string, config: JudgeConfig): Promise<Judg
         );
       }
     }
+    const cache = config.cache === undefined ? undefined : new JudgeCache(config.cache);
     const genrm = new GenRM({
       backend: verdictsFrom(backend),
       bothOrders: config.bothOrders,
@@ -41,7 +42,10 @@ export async function makeJudge(name: string, config: JudgeConfig): Promise<Judg
       },
     };
   }
-  await backend.close();
-  cache?.close();
-  throw new DataScaleError("bad_config", `judges.${name}: Bradley–Terry judges are not available yet`);
+  try {
+    return new BTJudge(backend, config.format);
+  } catch (e) {
+    await backend.close();
+    throw new DataScaleError("bad_config", `judges.${name}: ${e instanceof Error ? e.message : e}`);
+  }
 }

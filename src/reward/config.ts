@@ -21,7 +21,12 @@ export const JudgeConfig = z.discriminatedUnion("kind", [
     samples: z.number().int().nonnegative().default(0),
     cache: z.string().optional(),
   }),
-  z.object({ kind: z.literal("bt"), backend: BackendConfig, cache: z.string().optional() }),
+  z.object({
+    kind: z.literal("bt"),
+    backend: BackendConfig,
+    /** How (prompt, response) becomes the reward model's input text: {{prompt}}, {{first}} (the response). */
+    format: z.string().default("{{prompt}}\n{{first}}"),
+  }),
 ]);
 export type JudgeConfig = z.infer<typeof JudgeConfig>;
 

@@ -47,6 +47,13 @@ const neutral = (name: string, isNeutral: (v: unknown) => boolean) =>
       message: `${name} is not supported by this server`,
     });
 
+const ClassifyRequest = z
+  .object({
+    model: z.string().optional(),
+    input: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+  })
+  .strict();
+
 function commonFields(maxN: number) {
   return {
     model: z.string().optional(),
@@ -392,6 +399,27 @@ export function createModelServerHandler(options: ModelServerOptions) {
     });
   }
 
+  // vLLM's classify API, for reward models: one scalar per input text.
+  async function classify(body: unknown, res: ServerResponse, signal: AbortSignal): Promise<void> {
+    const r = validate(ClassifyRequest, body);
+    if (r.model !== undefined && r.model !== backend.model) {
+      throw new HttpError(404, `model '${r.model}' is not served here (serving '${backend.model}')`, {
+        param: "model",
+      });
+    }
+    if (backend.classify === undefined)
+      throw new HttpError(400, `${backend.model} has no reward head to classify with`, { param: "model" });
+    const input = typeof r.input === "string" ? [r.input] : r.input;
+    const scores = await backend.classify(input, { signal });
+    sendJson(res, 200, {
+      id: `classify-${Date.now()}`,
+      object: "list",
+      created: Math.floor(Date.now() / 1000),
+      model: backend.model,
+      data: scores.map((score, index) => ({ index, label: "reward", probs: [score], num_classes: 1 })),
+    });
+  }
+
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
     const path = (req.url ?? "/").split("?")[0]!;
@@ -415,6 +443,9 @@ export function createModelServerHandler(options: ModelServerOptions) {
         const body = await readBody(req, limit);
         if (path === "/v1/completions") await completions(body, res, abort.signal);
         else await chat(body, res, abort.signal);
+      } else if (path === "/classify" || path === "/v1/classify") {
+        if (req.method !== "POST") throw new HttpError(405, `${path} takes POST`);
+        await classify(await readBody(req, limit), res, abort.signal);
       } else throw new HttpError(404, `no route ${req.method} ${path}`);
     } catch (error) {
       const http = statusOf(error);

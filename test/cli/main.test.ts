@@ -19,6 +19,7 @@ const EXPECTED = [
   "export",
   "metrics",
   "doctor",
+  "references",
 ];
 
 test("datascale lists every command and each answers --help", () => {

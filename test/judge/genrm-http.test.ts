@@ -141,3 +141,38 @@ test("the reward router sends non-verifiable rollouts to GenRM over HTTP; a dead
     await system.close();
   }
 });
+
+test("a judge backend that stalls past its timeout is an error verdict naming the timeout", async () => {
+  const { createServer } = await import("node:http");
+  const stalled = createServer(() => {
+    // Accept the request and never answer.
+  });
+  await new Promise<void>((resolve) => stalled.listen(0, "127.0.0.1", resolve));
+  const { port } = stalled.address() as { port: number };
+  const judge = await makeJudge("slow", {
+    kind: "genrm",
+    backend: {
+      type: "openai",
+      baseUrl: `http://127.0.0.1:${port}/v1`,
+      model: "judge",
+      concurrency: 2,
+      timeoutMs: 300,
+      retries: 0,
+    },
+    templates: {},
+    bothOrders: true,
+    samples: 0,
+  });
+  try {
+    const t0 = performance.now();
+    const [r] = await judge.judge([rollout], "gt");
+    assert.ok(performance.now() - t0 < 5000);
+    assert.equal(r?.verdict, "error");
+    assert.equal(r?.error?.code, "judge_backend");
+    assert.match(String(r?.error?.message), /no complete response within 300 ms/);
+  } finally {
+    await judge.close?.();
+    stalled.closeAllConnections();
+    await new Promise((resolve) => stalled.close(resolve));
+  }
+});
