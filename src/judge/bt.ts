@@ -5,6 +5,7 @@
 import type { Backend } from "../backend/types.ts";
 import { errorReward } from "../core/rewards.ts";
 import type { Reward, Rollout } from "../core/schemas.ts";
+import { JudgeCache } from "./cache.ts";
 import { render } from "./genrm.ts";
 import type { Judge, ReferenceKind } from "./types.ts";
 
@@ -27,18 +28,35 @@ export class BTJudge implements Judge {
   readonly source = "bt";
   readonly #backend: Backend;
   readonly #format: string;
+  readonly #cache: JudgeCache | undefined;
 
-  constructor(backend: Backend, format = DEFAULT_BT_FORMAT) {
+  constructor(backend: Backend, format = DEFAULT_BT_FORMAT, cache?: JudgeCache) {
     if (backend.classify === undefined)
       throw new Error(`${backend.model}: this backend cannot classify (no reward head)`);
     this.#backend = backend;
     this.#format = format;
+    this.#cache = cache;
   }
 
-  /** Raw reward-model scores of responses to prompts. */
+  /** Raw reward-model scores of responses to prompts; cached texts cost no backend call. */
   async rewards(pairs: readonly { prompt: string; response: string }[]): Promise<number[]> {
     const texts = pairs.map((p) => render(this.#format, { prompt: p.prompt, first: p.response, second: "" }));
-    return (this.#backend.classify as NonNullable<Backend["classify"]>).call(this.#backend, texts);
+    const cache = this.#cache;
+    const keys = texts.map((t) => JudgeCache.key(["bt", this.#backend.model, t]));
+    const out = keys.map((k) => cache?.get(k));
+    const missing = texts.flatMap((_, i) => (typeof out[i] === "number" ? [] : [i]));
+    if (missing.length > 0) {
+      const classify = this.#backend.classify as NonNullable<Backend["classify"]>;
+      const fresh = await classify.call(
+        this.#backend,
+        missing.map((i) => texts[i] as string),
+      );
+      for (const [j, i] of missing.entries()) {
+        out[i] = fresh[j];
+        cache?.set(keys[i] as string, fresh[j]);
+      }
+    }
+    return out as number[];
   }
 
   async judge(rollouts: readonly Rollout[], kind: ReferenceKind): Promise<Reward[]> {
@@ -74,6 +92,7 @@ export class BTJudge implements Judge {
   }
 
   close(): Promise<void> {
+    this.#cache?.close();
     return this.#backend.close();
   }
 }

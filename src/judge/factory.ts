@@ -43,7 +43,11 @@ export async function makeJudge(name: string, config: JudgeConfig): Promise<Judg
     };
   }
   try {
-    return new BTJudge(backend, config.format);
+    return new BTJudge(
+      backend,
+      config.format,
+      config.cache === undefined ? undefined : new JudgeCache(config.cache),
+    );
   } catch (e) {
     await backend.close();
     throw new DataScaleError("bad_config", `judges.${name}: ${e instanceof Error ? e.message : e}`);

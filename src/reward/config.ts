@@ -26,6 +26,7 @@ export const JudgeConfig = z.discriminatedUnion("kind", [
     backend: BackendConfig,
     /** How (prompt, response) becomes the reward model's input text: {{prompt}}, {{first}} (the response). */
     format: z.string().default("{{prompt}}\n{{first}}"),
+    cache: z.string().optional(),
   }),
 ]);
 export type JudgeConfig = z.infer<typeof JudgeConfig>;

@@ -8,6 +8,7 @@ import { after, before, test } from "node:test";
 import { EmbeddedBackend } from "../../src/backend/embedded.ts";
 import { OpenAIBackend } from "../../src/backend/openai-http.ts";
 import { BTJudge } from "../../src/judge/bt.ts";
+import { JudgeCache } from "../../src/judge/cache.ts";
 import { buildReferences } from "../../src/judge/references.ts";
 import { saveCheckpoint } from "../../src/model/checkpoint.ts";
 import { Decoder } from "../../src/model/decoder.ts";
@@ -109,6 +110,33 @@ test("BT score is σ(r(response) − r(reference)): parity at 0.5, and it follow
   const ref = other?.details?.["referenceReward"] as number;
   assert.ok(Math.abs((other?.score ?? 0) - 1 / (1 + Math.exp(-(r - ref)))) < 1e-12);
   await judge.close();
+});
+
+test("the BT cache makes a re-run cost no backend calls", async () => {
+  const path = join(dir, "bt-cache.sqlite");
+  let calls = 0;
+  const counting = new OpenAIBackend({ baseUrl: server.url, model: "rm", maxRetries: 0 });
+  const classify = counting.classify.bind(counting);
+  counting.classify = async (texts, options) => {
+    calls += texts.length;
+    return classify(texts, options);
+  };
+  const rollouts = [
+    {
+      id: 1,
+      domain: "general",
+      prompt: "Name a colour.",
+      response: "Red.",
+      reference: { response: "Blue." },
+    },
+  ];
+  const first = await new BTJudge(counting, undefined, new JudgeCache(path)).judge(rollouts, "bon");
+  assert.equal(calls, 2);
+  const again = new BTJudge(counting, undefined, new JudgeCache(path));
+  const second = await again.judge(rollouts, "bon");
+  assert.equal(calls, 2);
+  assert.equal(second[0]?.score, first[0]?.score);
+  await again.close();
 });
 
 test("a BT judge from a reward config, through the router", async () => {
