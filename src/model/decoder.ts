@@ -1,0 +1,523 @@
+// The Llama-style decoder: training forward/backward over a [batch, T] block of tokens, and
+// KV-cached inference implementing StepModel. Layers are in layers.ts; matrix products and
+// attention go through the Kernel so the same code runs on TypeScript, WASM or BLAS.
+import { type DecoderConfig, type DecoderConfigInput, decoderConfig } from "./config.ts";
+import type { Arr, AttentionShape, Kernel } from "./kernels/types.ts";
+import {
+  crossEntropyForwardBackward,
+  embeddingBackward,
+  embeddingForward,
+  linearBackward,
+  linearForward,
+  logprobsAndEntropy,
+  residualBackward,
+  residualForward,
+  rmsnormBackward,
+  rmsnormForward,
+  ropeApply,
+  ropeTables,
+  scalarHeadBackward,
+  scalarHeadForward,
+  swigluBackward,
+  swigluForward,
+} from "./layers.ts";
+import { type ParamViews, paramLayout, paramViews } from "./params.ts";
+import { Rng } from "./rng.ts";
+import type { StepModel } from "./types.ts";
+
+/** Per-sequence KV cache: keys/values of every layer for positions [0, len). */
+export interface KvCache {
+  len: number;
+  k: Arr[];
+  v: Arr[];
+}
+
+interface LayerActs {
+  h1: Arr;
+  r1: Arr;
+  q: Arr;
+  k: Arr;
+  v: Arr;
+  probs: Arr;
+  att: Arr;
+  ao: Arr;
+  x2: Arr;
+  h2: Arr;
+  r2: Arr;
+  gate: Arr;
+  up: Arr;
+  act: Arr;
+  mo: Arr;
+}
+
+interface TrainActs {
+  batch: number;
+  T: number;
+  ids: Int32Array;
+  pos: Int32Array;
+  /** Residual stream: x[0] after embedding, x[l+1] after layer l. */
+  x: Arr[];
+  layers: LayerActs[];
+  hf: Arr;
+  rf: Arr;
+  logits: Arr;
+  values: Arr | undefined;
+  rewards: Arr | undefined;
+  // Gradient scratch, reused across layers.
+  dx: Arr;
+  dh: Arr;
+  dtmp: Arr;
+  dq: Arr;
+  dk: Arr;
+  dv: Arr;
+  datt: Arr;
+  dgate: Arr;
+  dup: Arr;
+  dact: Arr;
+}
+
+export interface ForwardOutput {
+  /** [batch·T, vocab] */
+  logits: Arr;
+  /** [batch·T] value-head outputs, when the model has one. */
+  values: Arr | undefined;
+  /** [batch·T] reward-head outputs, when the model has one. */
+  rewards: Arr | undefined;
+}
+
+export interface TokenScores {
+  /** logprobs[t] = log p(seq[t+1] | seq[..t]); length len−1. */
+  logprobs: Float32Array;
+  /** Entropy of the next-token distribution at the same positions; length len−1. */
+  entropies: Float32Array;
+}
+
+export interface DecoderOptions {
+  seed?: number;
+}
+
+export class Decoder implements StepModel<KvCache> {
+  readonly config: DecoderConfig;
+  readonly kernel: Kernel;
+  /** All parameters, contiguous; `p` holds named views. */
+  readonly params: Arr;
+  /** All gradients, same layout; `g` holds named views. */
+  readonly grads: Arr;
+  readonly p: ParamViews;
+  readonly g: ParamViews;
+  readonly vocabSize: number;
+  readonly maxSeqLen: number;
+  readonly #rope: { cos: Float64Array; sin: Float64Array };
+  #acts: TrainActs | undefined;
+  #infer: Map<string, Arr> = new Map();
+
+  constructor(config: DecoderConfigInput | DecoderConfig, kernel: Kernel, options: DecoderOptions = {}) {
+    this.config = "headDim" in config ? config : decoderConfig(config);
+    this.kernel = kernel;
+    const { size } = paramLayout(this.config);
+    this.params = kernel.alloc(size);
+    this.grads = kernel.alloc(size);
+    this.p = paramViews(this.config, this.params);
+    this.g = paramViews(this.config, this.grads);
+    this.vocabSize = this.config.vocabSize;
+    this.maxSeqLen = this.config.maxSeqLen;
+    this.#rope = ropeTables(this.config.maxSeqLen, this.config.headDim, this.config.ropeTheta);
+    this.initWeights(options.seed ?? 1);
+  }
+
+  get numParams(): number {
+    return this.params.length;
+  }
+
+  /** Normal(0, 0.02) matrices, residual projections scaled by 1/√(2·layers), unit norms, zero heads. */
+  initWeights(seed: number): void {
+    const rng = new Rng(seed);
+    const std = 0.02;
+    const residStd = std / Math.sqrt(2 * this.config.nLayers);
+    for (const e of paramLayout(this.config).entries) {
+      const n = e.shape.reduce((a, b) => a * b, 1);
+      const view = this.params.subarray(e.offset, e.offset + n);
+      if (e.name.endsWith("norm.weight")) view.fill(1);
+      else if (e.name.startsWith("value_head") || e.name.startsWith("reward_head")) view.fill(0);
+      else {
+        const s = e.name.endsWith("o_proj.weight") || e.name.endsWith("down_proj.weight") ? residStd : std;
+        for (let i = 0; i < n; i++) view[i] = rng.normal() * s;
+      }
+    }
+  }
+
+  zeroGrad(): void {
+    this.grads.fill(0);
+  }
+
+  #lmHead(p: ParamViews): Arr {
+    return p.lmHead ?? p.embed;
+  }
+
+  #trainActs(batch: number, T: number): TrainActs {
+    const a = this.#acts;
+    if (a !== undefined && a.batch === batch && a.T === T) return a;
+    if (T > this.maxSeqLen) throw new RangeError(`sequence length ${T} exceeds maxSeqLen ${this.maxSeqLen}`);
+    const c = this.config;
+    const N = batch * T;
+    const { dim: D, headDim: hd, nHeads: H, nKvHeads: KH, ffnDim: F, vocabSize: V } = c;
+    const al = (n: number) => this.kernel.alloc(n);
+    const layers: LayerActs[] = [];
+    for (let l = 0; l < c.nLayers; l++) {
+      layers.push({
+        h1: al(N * D),
+        r1: al(N),
+        q: al(N * H * hd),
+        k: al(N * KH * hd),
+        v: al(N * KH * hd),
+        probs: al(batch * H * T * T),
+        att: al(N * H * hd),
+        ao: al(N * D),
+        x2: al(N * D),
+        h2: al(N * D),
+        r2: al(N),
+        gate: al(N * F),
+        up: al(N * F),
+        act: al(N * F),
+        mo: al(N * D),
+      });
+    }
+    const pos = new Int32Array(N);
+    for (let n = 0; n < N; n++) pos[n] = n % T;
+    const acts: TrainActs = {
+      batch,
+      T,
+      ids: new Int32Array(N),
+      pos,
+      x: Array.from({ length: c.nLayers + 1 }, () => al(N * D)),
+      layers,
+      hf: al(N * D),
+      rf: al(N),
+      logits: al(N * V),
+      values: c.valueHead ? al(N) : undefined,
+      rewards: c.rewardHead ? al(N) : undefined,
+      dx: al(N * D),
+      dh: al(N * D),
+      dtmp: al(N * D),
+      dq: al(N * H * hd),
+      dk: al(N * KH * hd),
+      dv: al(N * KH * hd),
+      datt: al(N * H * hd),
+      dgate: al(N * F),
+      dup: al(N * F),
+      dact: al(N * F),
+    };
+    this.#acts = acts;
+    return acts;
+  }
+
+  /**
+   * Training forward over `batch` sequences of T tokens (ids row-major [batch, T]). Keeps
+   * the activations for `backward`. The returned arrays are reused by the next call.
+   */
+  forward(ids: Int32Array, batch: number, T: number): ForwardOutput {
+    const c = this.config;
+    const k = this.kernel;
+    const { dim: D, headDim: hd, nHeads: H, nKvHeads: KH, ffnDim: F, vocabSize: V } = c;
+    const N = batch * T;
+    if (ids.length !== N)
+      throw new RangeError(`forward: ids has ${ids.length} entries, expected ${batch}×${T}`);
+    for (let n = 0; n < N; n++) {
+      const id = ids[n]!;
+      if (!(id >= 0 && id < V))
+        throw new RangeError(`forward: token id ${id} at index ${n} is outside [0, ${V})`);
+    }
+    const a = this.#trainActs(batch, T);
+    a.ids.set(ids);
+    const p = this.p;
+    embeddingForward(a.x[0]!, ids, p.embed, N, D);
+    const shape: AttentionShape = { batch, T, heads: H, kvHeads: KH, headDim: hd };
+    for (let l = 0; l < c.nLayers; l++) {
+      const L = a.layers[l]!;
+      const w = p.layers[l]!;
+      const xin = a.x[l]!;
+      rmsnormForward(L.h1, L.r1, xin, w.attnNorm, N, D, c.normEps);
+      linearForward(k, L.q, L.h1, w.wq, N, D, H * hd);
+      linearForward(k, L.k, L.h1, w.wk, N, D, KH * hd);
+      linearForward(k, L.v, L.h1, w.wv, N, D, KH * hd);
+      ropeApply(L.q, a.pos, N, H, hd, this.#rope.cos, this.#rope.sin, 1);
+      ropeApply(L.k, a.pos, N, KH, hd, this.#rope.cos, this.#rope.sin, 1);
+      k.attentionForward(shape, L.att, L.probs, L.q, L.k, L.v);
+      linearForward(k, L.ao, L.att, w.wo, N, H * hd, D);
+      residualForward(L.x2, xin, L.ao, N * D);
+      rmsnormForward(L.h2, L.r2, L.x2, w.mlpNorm, N, D, c.normEps);
+      linearForward(k, L.gate, L.h2, w.wGate, N, D, F);
+      linearForward(k, L.up, L.h2, w.wUp, N, D, F);
+      swigluForward(L.act, L.gate, L.up, N * F);
+      linearForward(k, L.mo, L.act, w.wDown, N, F, D);
+      residualForward(a.x[l + 1]!, L.x2, L.mo, N * D);
+    }
+    rmsnormForward(a.hf, a.rf, a.x[c.nLayers]!, p.finalNorm, N, D, c.normEps);
+    linearForward(k, a.logits, a.hf, this.#lmHead(p), N, D, V);
+    if (a.values !== undefined) scalarHeadForward(a.values, a.hf, p.valueW!, p.valueB!, N, D);
+    if (a.rewards !== undefined) scalarHeadForward(a.rewards, a.hf, p.rewardW!, p.rewardB!, N, D);
+    return {
+      logits: a.logits.subarray(0, N * V),
+      values: a.values?.subarray(0, N),
+      rewards: a.rewards?.subarray(0, N),
+    };
+  }
+
+  /**
+   * Accumulates parameter gradients of Σ dLogits·logits + Σ dValues·values + Σ dRewards·rewards
+   * for the last `forward`. Any of the three may be omitted (treated as zero).
+   */
+  backward(dLogits: Arr | undefined, dValues?: Arr, dRewards?: Arr): void {
+    const a = this.#acts;
+    if (a === undefined) throw new Error("backward called before forward");
+    const c = this.config;
+    const k = this.kernel;
+    const { dim: D, headDim: hd, nHeads: H, nKvHeads: KH, ffnDim: F, vocabSize: V } = c;
+    const N = a.batch * a.T;
+    const p = this.p;
+    const g = this.g;
+    const dhf = a.dh;
+    dhf.fill(0, 0, N * D);
+    if (dLogits !== undefined)
+      linearBackward(k, dhf, this.#lmHead(g), dLogits, a.hf, this.#lmHead(p), N, D, V, true);
+    if (dValues !== undefined) {
+      if (p.valueW === undefined) throw new Error("backward: dValues given but the model has no value head");
+      scalarHeadBackward(dhf, g.valueW!, g.valueB!, dValues, a.hf, p.valueW, N, D);
+    }
+    if (dRewards !== undefined) {
+      if (p.rewardW === undefined)
+        throw new Error("backward: dRewards given but the model has no reward head");
+      scalarHeadBackward(dhf, g.rewardW!, g.rewardB!, dRewards, a.hf, p.rewardW, N, D);
+    }
+    const dx = a.dx;
+    rmsnormBackward(dx, g.finalNorm, dhf, a.x[c.nLayers]!, p.finalNorm, a.rf, N, D);
+    const shape: AttentionShape = { batch: a.batch, T: a.T, heads: H, kvHeads: KH, headDim: hd };
+    for (let l = c.nLayers - 1; l >= 0; l--) {
+      const L = a.layers[l]!;
+      const w = p.layers[l]!;
+      const gw = g.layers[l]!;
+      // MLP branch: dx is the gradient at the layer output.
+      linearBackward(k, a.dact, gw.wDown, dx, L.act, w.wDown, N, F, D);
+      swigluBackward(a.dgate, a.dup, a.dact, L.gate, L.up, N * F);
+      linearBackward(k, a.dh, gw.wGate, a.dgate, L.h2, w.wGate, N, D, F);
+      linearBackward(k, a.dh, gw.wUp, a.dup, L.h2, w.wUp, N, D, F, true);
+      rmsnormBackward(a.dtmp, gw.mlpNorm, a.dh, L.x2, w.mlpNorm, L.r2, N, D);
+      residualBackward(dx, a.dtmp, N * D);
+      // Attention branch: dx is now the gradient at x2.
+      linearBackward(k, a.datt, gw.wo, dx, L.att, w.wo, N, H * hd, D);
+      k.attentionBackward(shape, a.dq, a.dk, a.dv, a.datt, L.probs, L.q, L.k, L.v);
+      ropeApply(a.dq, a.pos, N, H, hd, this.#rope.cos, this.#rope.sin, -1);
+      ropeApply(a.dk, a.pos, N, KH, hd, this.#rope.cos, this.#rope.sin, -1);
+      linearBackward(k, a.dh, gw.wq, a.dq, L.h1, w.wq, N, D, H * hd);
+      linearBackward(k, a.dh, gw.wk, a.dk, L.h1, w.wk, N, D, KH * hd, true);
+      linearBackward(k, a.dh, gw.wv, a.dv, L.h1, w.wv, N, D, KH * hd, true);
+      rmsnormBackward(a.dtmp, gw.attnNorm, a.dh, a.x[l]!, w.attnNorm, L.r1, N, D);
+      residualBackward(dx, a.dtmp, N * D);
+    }
+    embeddingBackward(g.embed, dx, a.ids, N, D);
+  }
+
+  /**
+   * One forward + weighted cross-entropy + backward: targets [batch·T], weights [batch·T]
+   * (0 masks; any real number scales, e.g. per-token advantages). Returns the loss;
+   * gradients accumulate into `grads`.
+   */
+  lossAndGrad(
+    ids: Int32Array,
+    targets: Int32Array,
+    batch: number,
+    T: number,
+    weights?: Float32Array | Float64Array,
+    normaliser?: number,
+  ): number {
+    const out = this.forward(ids, batch, T);
+    const dLogits = this.#scratch("dLogits", batch * T * this.vocabSize);
+    const { loss } = crossEntropyForwardBackward(
+      dLogits,
+      out.logits,
+      targets,
+      weights,
+      batch * T,
+      this.vocabSize,
+      normaliser,
+    );
+    this.backward(dLogits);
+    return loss;
+  }
+
+  #scratch(name: string, n: number): Arr {
+    const have = this.#infer.get(name);
+    if (have !== undefined && have.length >= n) return have.subarray(0, n);
+    const fresh = this.kernel.alloc(Math.max(n, 2 * (have?.length ?? 0)));
+    this.#infer.set(name, fresh);
+    return fresh.subarray(0, n);
+  }
+
+  // ---- Inference (StepModel) ----
+
+  newCache(): KvCache {
+    const c = this.config;
+    const n = c.maxSeqLen * c.nKvHeads * c.headDim;
+    const mk = (): Arr => (this.kernel.dtype === "f64" ? new Float64Array(n) : new Float32Array(n));
+    return {
+      len: 0,
+      k: Array.from({ length: c.nLayers }, mk),
+      v: Array.from({ length: c.nLayers }, mk),
+    };
+  }
+
+  async step(caches: KvCache[], tokens: Int32Array[]): Promise<Float32Array> {
+    return this.stepSync(caches, tokens, false);
+  }
+
+  async logits(sequences: Int32Array[]): Promise<Float32Array[]> {
+    const caches = sequences.map(() => this.newCache());
+    const all = this.stepSync(caches, sequences, true);
+    const V = this.vocabSize;
+    const out: Float32Array[] = [];
+    let row = 0;
+    for (const s of sequences) {
+      out.push(all.slice(row * V, (row + s.length) * V));
+      row += s.length;
+    }
+    return out;
+  }
+
+  /** Per-token logprobs and entropies of given sequences (PPO/GRPO/DPO scoring). */
+  async scoreTokens(sequences: Int32Array[]): Promise<TokenScores[]> {
+    const all = await this.logits(sequences);
+    return sequences.map((s, i) => {
+      const n = Math.max(0, s.length - 1);
+      const logprobs = new Float32Array(n);
+      const entropies = new Float32Array(n);
+      logprobsAndEntropy(all[i]!, s.subarray(1), n, this.vocabSize, logprobs, entropies);
+      return { logprobs, entropies };
+    });
+  }
+
+  /**
+   * Appends tokens to each cache and returns logits for the last new position of each row
+   * (or for every new position when `allPositions`), as float32 row-major.
+   */
+  stepSync(caches: KvCache[], tokens: Int32Array[], allPositions: boolean): Float32Array {
+    if (caches.length !== tokens.length)
+      throw new RangeError(`step: ${caches.length} caches but ${tokens.length} token rows`);
+    const c = this.config;
+    const k = this.kernel;
+    const { dim: D, headDim: hd, nHeads: H, nKvHeads: KH, ffnDim: F, vocabSize: V } = c;
+    let N = 0;
+    for (let r = 0; r < tokens.length; r++) {
+      const t = tokens[r]!;
+      const cache = caches[r]!;
+      if (t.length === 0) throw new RangeError(`step: row ${r} has no tokens`);
+      if (cache.len + t.length > this.maxSeqLen)
+        throw new RangeError(
+          `step: row ${r} would hold ${cache.len + t.length} tokens, over maxSeqLen ${this.maxSeqLen}`,
+        );
+      N += t.length;
+    }
+    const ids = new Int32Array(N);
+    const pos = new Int32Array(N);
+    const rowOf = new Int32Array(N);
+    let n = 0;
+    for (let r = 0; r < tokens.length; r++) {
+      const t = tokens[r]!;
+      for (let i = 0; i < t.length; i++) {
+        const id = t[i]!;
+        if (!(id >= 0 && id < V))
+          throw new RangeError(`step: token id ${id} in row ${r} is outside [0, ${V})`);
+        ids[n] = id;
+        pos[n] = caches[r]!.len + i;
+        rowOf[n] = r;
+        n++;
+      }
+    }
+    const x = this.#scratch("x", N * D);
+    const h = this.#scratch("h", N * D);
+    const r1 = this.#scratch("r", N);
+    const q = this.#scratch("q", N * H * hd);
+    const kk = this.#scratch("k", N * KH * hd);
+    const vv = this.#scratch("v", N * KH * hd);
+    const att = this.#scratch("att", N * H * hd);
+    const o = this.#scratch("o", N * D);
+    const gate = this.#scratch("gate", N * F);
+    const up = this.#scratch("up", N * F);
+    const p = this.p;
+    embeddingForward(x, ids, p.embed, N, D);
+    const scores = new Float64Array(this.maxSeqLen);
+    const ks = KH * hd;
+    const group = H / KH;
+    const scale = 1 / Math.sqrt(hd);
+    for (let l = 0; l < c.nLayers; l++) {
+      const w = p.layers[l]!;
+      rmsnormForward(h, r1, x, w.attnNorm, N, D, c.normEps);
+      linearForward(k, q, h, w.wq, N, D, H * hd);
+      linearForward(k, kk, h, w.wk, N, D, ks);
+      linearForward(k, vv, h, w.wv, N, D, ks);
+      ropeApply(q, pos, N, H, hd, this.#rope.cos, this.#rope.sin, 1);
+      ropeApply(kk, pos, N, KH, hd, this.#rope.cos, this.#rope.sin, 1);
+      for (let i = 0; i < N; i++) {
+        const cache = caches[rowOf[i]!]!;
+        cache.k[l]!.set(kk.subarray(i * ks, i * ks + ks), pos[i]! * ks);
+        cache.v[l]!.set(vv.subarray(i * ks, i * ks + ks), pos[i]! * ks);
+      }
+      for (let i = 0; i < N; i++) {
+        const cache = caches[rowOf[i]!]!;
+        const ck = cache.k[l]!;
+        const cv = cache.v[l]!;
+        const upto = pos[i]!;
+        for (let hh = 0; hh < H; hh++) {
+          const qo = i * H * hd + hh * hd;
+          const kh = Math.floor(hh / group) * hd;
+          let max = -Infinity;
+          for (let j = 0; j <= upto; j++) {
+            const ko = j * ks + kh;
+            let s = 0;
+            for (let d = 0; d < hd; d++) s += q[qo + d]! * ck[ko + d]!;
+            s *= scale;
+            scores[j] = s;
+            if (s > max) max = s;
+          }
+          let sum = 0;
+          for (let j = 0; j <= upto; j++) {
+            const e = Math.exp(scores[j]! - max);
+            scores[j] = e;
+            sum += e;
+          }
+          att.fill(0, qo, qo + hd);
+          for (let j = 0; j <= upto; j++) {
+            const pj = scores[j]! / sum;
+            const vo = j * ks + kh;
+            for (let d = 0; d < hd; d++) att[qo + d] = att[qo + d]! + pj * cv[vo + d]!;
+          }
+        }
+      }
+      linearForward(k, o, att, w.wo, N, H * hd, D);
+      residualForward(x, x, o, N * D);
+      rmsnormForward(h, r1, x, w.mlpNorm, N, D, c.normEps);
+      linearForward(k, gate, h, w.wGate, N, D, F);
+      linearForward(k, up, h, w.wUp, N, D, F);
+      swigluForward(gate, gate, up, N * F);
+      linearForward(k, o, gate, w.wDown, N, F, D);
+      residualForward(x, x, o, N * D);
+    }
+    for (let r = 0; r < tokens.length; r++) caches[r]!.len += tokens[r]!.length;
+    // Only the rows whose logits are wanted go through the final norm and the head.
+    let rows: number;
+    if (allPositions) rows = N;
+    else {
+      rows = tokens.length;
+      let end = 0;
+      // Row r's last token sits at end−1 ≥ r, so compacting upwards never overwrites a source.
+      for (let r = 0; r < tokens.length; r++) {
+        end += tokens[r]!.length;
+        x.copyWithin(r * D, (end - 1) * D, end * D);
+      }
+    }
+    const hf = this.#scratch("hf", rows * D);
+    rmsnormForward(hf, r1, x, p.finalNorm, rows, D, c.normEps);
+    const logits = this.#scratch("logits", rows * V);
+    linearForward(k, logits, hf, this.#lmHead(p), rows, D, V);
+    return Float32Array.from(logits);
+  }
+}
