@@ -24,6 +24,9 @@ const COMMANDS: Record<string, Command> = {
   tasks: {
     summary: "list task families; generate seeded reasoning tasks as JSONL",
     load: () => import("./tasks.ts"),
+  "serve-model": {
+    summary: "serve a model directory with the OpenAI API",
+    load: () => import("./serve-model.ts"),
   },
   schema: { summary: "print the JSON Schema of Task, Rollout and Reward", load: () => import("./schema.ts") },
 };
