@@ -7,28 +7,18 @@ interface Command {
   load: () => Promise<{ run: (argv: string[]) => Promise<number> }>;
 }
 
+function cmd(summary: string, load: Command["load"]): Command {
+  return { summary, load };
+}
+
 const COMMANDS: Record<string, Command> = {
-  run: { summary: "run the main job (see README)", load: () => import("./run.ts") },
-  verify: {
-    summary: "verify rollouts JSONL with the reasoning-task verifiers",
-    load: () => import("./verify.ts"),
-  },
-  reward: {
-    summary: "score rollouts JSONL through the hybrid reward router",
-    load: () => import("./reward.ts"),
-  },
-  "serve-reward": {
-    summary: "serve rewards over HTTP (native, OpenRLHF)",
-    load: () => import("./serve-reward.ts"),
-  },
-  tasks: {
-    summary: "list task families; generate seeded reasoning tasks as JSONL",
-    load: () => import("./tasks.ts"),
-  "serve-model": {
-    summary: "serve a model directory with the OpenAI API",
-    load: () => import("./serve-model.ts"),
-  },
-  schema: { summary: "print the JSON Schema of Task, Rollout and Reward", load: () => import("./schema.ts") },
+  run: cmd("run the main job (see README)", () => import("./run.ts")),
+  verify: cmd("verify rollouts JSONL with the reasoning-task verifiers", () => import("./verify.ts")),
+  reward: cmd("score rollouts JSONL through the hybrid reward router", () => import("./reward.ts")),
+  "serve-reward": cmd("serve rewards over HTTP (native, OpenRLHF)", () => import("./serve-reward.ts")),
+  tasks: cmd("list task families; generate seeded reasoning tasks as JSONL", () => import("./tasks.ts")),
+  "serve-model": cmd("serve a model directory with the OpenAI API", () => import("./serve-model.ts")),
+  schema: cmd("print the JSON Schema of Task, Rollout and Reward", () => import("./schema.ts")),
 };
 
 function usage(): string {
