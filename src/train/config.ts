@@ -5,7 +5,6 @@ import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { DataScaleError, formatZodError } from "../core/errors.ts";
-import { DecoderConfigSchema } from "../model/config.ts";
 
 export const STAGES = ["sft", "rm", "genrm", "ppo", "grpo"] as const;
 export type Stage = (typeof STAGES)[number];
@@ -33,7 +32,7 @@ export const TrainConfig = z
         /** A saved model directory (config.json + params.bin) to start from. */
         init: z.string().min(1).optional(),
         /** Shape of a fresh model (ignored with `init`); vocabSize defaults to the byte tokenizer's. */
-        config: DecoderConfigSchema.partial().default({}),
+        config: z.record(z.string(), z.unknown()).default({}),
       })
       .strict()
       .default({ config: {} }),

@@ -40,7 +40,7 @@ test("GenRM: p(YES) orders responses by the known quality, trained on both order
     tokenizer,
     train,
     eval: heldOut,
-    options: { steps: 60, batchSize: 16, lr: 3e-3, warmup: 5, seed: 1, evalEvery: 0, checkpointEvery: 0 },
+    options: { steps: 90, batchSize: 24, lr: 4e-3, warmup: 5, seed: 1, evalEvery: 0, checkpointEvery: 0 },
   });
   assert.ok(ev !== undefined);
   process.stdout.write(`# GenRM held-out: ${JSON.stringify(ev)}\n`);
