@@ -392,6 +392,7 @@ export async function trainRl(run: RlRun): Promise<StepMetrics | undefined> {
           : {}),
         grad_norm: gradNorm / Math.max(1, updates),
         response_length: respLen / b.n,
+        padded_len: b.T,
         rollout_s: (t1 - t0) / 1000,
         reward_s: (t2 - t1) / 1000,
         score_s: (t3 - t2) / 1000,
