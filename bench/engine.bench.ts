@@ -1,0 +1,180 @@
+// npm run bench:engine — train step, forward and KV-cached sampling of the decoder at the
+// shape of ../shared/bench/torch_reference.py, side by side with that PyTorch script in the
+// same sitting. Prints torch time ÷ ours (> 1 = we are faster) and ends with one JSON line.
+//   --kernels ts,wasm   kernels to measure (default: every available one but ts, which is
+//                       ~10× slower; add it explicitly)   --threads N   --steps N
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { Decoder } from "../src/model/decoder.ts";
+import { availableKernels, createKernel, parseKernelName } from "../src/model/kernels/index.ts";
+import { crossEntropyForwardBackward } from "../src/model/layers.ts";
+import { AdamW } from "../src/model/optim.ts";
+import { Rng } from "../src/model/rng.ts";
+
+const { values: args } = parseArgs({
+  options: {
+    kernels: { type: "string" },
+    threads: { type: "string", default: "2" },
+    steps: { type: "string", default: "10" },
+  },
+});
+const threads = Number(args.threads);
+const steps = Number(args.steps);
+const shape = { layers: 4, dim: 256, heads: 4, vocab: 64, seq: 64, batch: 16, sampleTokens: 64 };
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+async function timed(fn: () => unknown, n: number): Promise<number> {
+  await fn();
+  await fn();
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await fn();
+    out.push(performance.now() - t);
+  }
+  return median(out);
+}
+
+interface Figures {
+  train_step_ms: number;
+  forward_ms: number;
+  sample_tokens_per_s: number;
+}
+
+function runTorch(): (Figures & { engine: string }) | string {
+  // ../shared next to the repository; a git worktree may sit one level deeper.
+  const candidates = [
+    "../../shared/bench/torch_reference.py",
+    "../../../shared/bench/torch_reference.py",
+  ].map((p) => fileURLToPath(new URL(p, import.meta.url)));
+  const script = candidates.find((p) => existsSync(p));
+  if (script === undefined) return `torch_reference.py not found at ${candidates.join(" or ")}`;
+  const python = "/usr/bin/python3";
+  const cli = [
+    "--layers",
+    "4",
+    "--dim",
+    "256",
+    "--heads",
+    "4",
+    "--vocab",
+    "64",
+    "--seq",
+    "64",
+    "--batch",
+    "16",
+  ];
+  const r = spawnSync(python, [script, ...cli, "--threads", String(threads), "--steps", String(steps)], {
+    encoding: "utf8",
+  });
+  if (r.status !== 0)
+    return `torch reference failed: ${(r.stderr || r.error?.message || "").trim().split("\n").pop()}`;
+  return JSON.parse(r.stdout.trim().split("\n").pop()!) as Figures & { engine: string };
+}
+
+async function runOurs(name: string): Promise<Figures> {
+  const kernel = createKernel(parseKernelName(name, "--kernels"), { threads });
+  try {
+    const m = new Decoder(
+      {
+        vocabSize: shape.vocab,
+        dim: shape.dim,
+        nLayers: shape.layers,
+        nHeads: shape.heads,
+        maxSeqLen: shape.seq,
+      },
+      kernel,
+      { seed: 0 },
+    );
+    const rng = new Rng(0);
+    const { batch: B, seq: T, vocab: V } = shape;
+    const ids = Int32Array.from({ length: B * T }, () => Math.floor(rng.next() * V));
+    const targets = Int32Array.from({ length: B * T }, () => Math.floor(rng.next() * V));
+    const opt = new AdamW(m, { lr: 1e-3, weightDecay: 0.01, gradClip: 0 });
+    const dLogits = kernel.alloc(B * T * V);
+    const train_step_ms = await timed(() => {
+      const out = m.forward(ids, B, T);
+      crossEntropyForwardBackward(dLogits, out.logits, targets, undefined, B * T, V);
+      m.zeroGrad();
+      m.backward(dLogits);
+      opt.step(m.params, m.grads);
+    }, steps);
+    const forward_ms = await timed(() => m.forward(ids, B, T), steps);
+    const sample = async () => {
+      const caches = Array.from({ length: B }, () => m.newCache());
+      let tokens = Array.from({ length: B }, (_, b) => ids.subarray(b * T, b * T + 1));
+      for (let t = 0; t < shape.sampleTokens; t++) {
+        const logits = await m.step(caches, tokens);
+        if (t === shape.sampleTokens - 1) break;
+        tokens = tokens.map((_, b) => Int32Array.of(sampleRow(logits.subarray(b * V, (b + 1) * V), rng)));
+      }
+    };
+    const sample_ms = await timed(sample, Math.max(3, Math.floor(steps / 3)));
+    return {
+      train_step_ms: round(train_step_ms),
+      forward_ms: round(forward_ms),
+      sample_tokens_per_s: round((B * shape.sampleTokens) / (sample_ms / 1000)),
+    };
+  } finally {
+    kernel.close();
+  }
+}
+
+function sampleRow(logits: Float32Array, rng: Rng): number {
+  let max = -Infinity;
+  for (const v of logits) max = Math.max(max, v);
+  let sum = 0;
+  for (const v of logits) sum += Math.exp(v - max);
+  let u = rng.next() * sum;
+  for (let i = 0; i < logits.length; i++) {
+    u -= Math.exp(logits[i]! - max);
+    if (u <= 0) return i;
+  }
+  return logits.length - 1;
+}
+
+const round = (x: number) => Math.round(x * 100) / 100;
+
+const names = args.kernels?.split(",") ?? availableKernels().filter((k) => k !== "ts");
+const defaultKernel = availableKernels().at(-1)!;
+process.stdout.write(`shape ${JSON.stringify(shape)}, ${threads} threads, median of ${steps} steps\n`);
+const torch = runTorch();
+if (typeof torch === "string") process.stdout.write(`torch: skipped (${torch})\n`);
+else
+  process.stdout.write(
+    `torch (${torch.engine}): train ${torch.train_step_ms} ms, forward ${torch.forward_ms} ms, sample ${torch.sample_tokens_per_s} tok/s\n`,
+  );
+const perKernel: Record<string, Figures & { train_ratio_vs_torch?: number; sample_ratio_vs_torch?: number }> =
+  {};
+for (const name of names) {
+  const f = await runOurs(name);
+  const row: (typeof perKernel)[string] = { ...f };
+  let line = `${name}: train ${f.train_step_ms} ms, forward ${f.forward_ms} ms, sample ${f.sample_tokens_per_s} tok/s`;
+  if (typeof torch !== "string") {
+    row.train_ratio_vs_torch = round(torch.train_step_ms / f.train_step_ms);
+    row.sample_ratio_vs_torch = round(f.sample_tokens_per_s / torch.sample_tokens_per_s);
+    line += ` | vs torch: train ×${row.train_ratio_vs_torch}, forward ×${round(torch.forward_ms / f.forward_ms)}, sample ×${row.sample_ratio_vs_torch}`;
+  }
+  perKernel[name] = row;
+  process.stdout.write(`${line}\n`);
+}
+const def = perKernel[defaultKernel];
+process.stdout.write(
+  `${JSON.stringify({
+    bench: "engine",
+    shape,
+    threads,
+    default_kernel: defaultKernel,
+    train_ratio_vs_torch: def?.train_ratio_vs_torch ?? null,
+    sample_ratio_vs_torch: def?.sample_ratio_vs_torch ?? null,
+    torch: typeof torch === "string" ? { skipped: torch } : torch,
+    kernels: perKernel,
+  })}\n`,
+);
