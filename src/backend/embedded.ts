@@ -7,6 +7,7 @@ import { type Checkpoint, loadCheckpoint } from "../model/checkpoint.ts";
 import { type Generation, type GenerationRequest, generate, randomSeed, score } from "../model/sample.ts";
 import type { ChatTemplate } from "../model/tokenizer/chat-template.ts";
 import { loadTokenizerDir } from "../model/tokenizer/load.ts";
+import type { TextTokenizer } from "../model/tokenizer/types.ts";
 import type { StepModel, Tokenizer } from "../model/types.ts";
 import type {
   Backend,
@@ -51,6 +52,19 @@ interface TokenBytesSource {
   tokenBytes(id: number): Uint8Array;
 }
 
+/** The tokenizer as generation sees it: output text leaves special tokens out, as vLLM does. */
+function textView(t: Tokenizer): Tokenizer {
+  const skipping = t as Partial<TextTokenizer>;
+  if (typeof skipping.isSpecial !== "function") return t;
+  return {
+    vocabSize: t.vocabSize,
+    bosId: t.bosId,
+    eosId: t.eosId,
+    encode: (text) => t.encode(text),
+    decode: (ids) => (t as TextTokenizer).decode(ids, { skipSpecialTokens: true }),
+  };
+}
+
 function hasTokenBytes(t: Tokenizer): t is Tokenizer & TokenBytesSource {
   return typeof (t as Partial<TokenBytesSource>).tokenBytes === "function";
 }
@@ -59,6 +73,7 @@ export class EmbeddedBackend implements Backend {
   readonly model: string;
   readonly #step: StepModel;
   readonly #tokenizer: Tokenizer;
+  readonly #outputTokenizer: Tokenizer;
   readonly #template: ChatTemplate | undefined;
   readonly #encodePrompt: (text: string) => number[];
   readonly #stopTokenIds: readonly number[];
@@ -74,6 +89,7 @@ export class EmbeddedBackend implements Backend {
     this.model = options.name;
     this.#step = options.model;
     this.#tokenizer = options.tokenizer;
+    this.#outputTokenizer = textView(options.tokenizer);
     this.#template = options.chatTemplate;
     this.#encodePrompt = options.encodePrompt ?? ((text) => options.tokenizer.encode(text));
     const eos = options.tokenizer.eosId;
@@ -229,7 +245,7 @@ export class EmbeddedBackend implements Backend {
     if (live.length === 0) return;
     let generations: Generation[];
     try {
-      generations = await generate(this.#step, this.#tokenizer, flat, {
+      generations = await generate(this.#step, this.#outputTokenizer, flat, {
         isCancelled: (i) => live[owner[i]!.job]!.options.signal?.aborted === true,
         onDelta: (i, delta) => {
           const o = owner[i]!;
@@ -275,7 +291,17 @@ export class EmbeddedBackend implements Backend {
       options.signal?.throwIfAborted();
       const prepared = requests.map((r, i) => {
         const promptIds = this.#promptIds(r, `score request ${i}`);
-        const continuation = this.#tokenizer.encode(r.continuation);
+        const continuation =
+          r.continuationIds === undefined ? this.#tokenizer.encode(r.continuation) : [...r.continuationIds];
+        const bad = continuation.find(
+          (id) => !(Number.isInteger(id) && id >= 0 && id < this.#step.vocabSize),
+        );
+        if (bad !== undefined) {
+          throw new DataScaleError(
+            "bad_request",
+            `score request ${i}: continuationIds holds ${bad}, outside the vocabulary`,
+          );
+        }
         return { promptIds, continuation, topLogprobs: r.topLogprobs };
       });
       // A continuation with no context at all cannot score its first token: it gets null.

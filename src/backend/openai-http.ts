@@ -34,6 +34,12 @@ export interface OpenAIBackendOptions {
   backoffMs?: number | undefined;
   maxBackoffMs?: number | undefined;
   headers?: Record<string, string> | undefined;
+  /**
+   * Whether the server takes `n` > 1 (default true). When false (llama.cpp's server), a
+   * request for n completions is sent as n requests with n = 1 and seeds seed, seed + 1, …,
+   * the same seeds our embedded backend gives completion i.
+   */
+  nativeN?: boolean | undefined;
 }
 
 const Usage = z.object({ prompt_tokens: z.number().int(), completion_tokens: z.number().int() }).nullish();
@@ -173,6 +179,7 @@ export class OpenAIBackend implements Backend {
   readonly #maxBackoffMs: number;
   readonly #headers: Record<string, string>;
   readonly #closing = new AbortController();
+  readonly #nativeN: boolean;
 
   constructor(options: OpenAIBackendOptions) {
     this.model = options.model;
@@ -184,6 +191,7 @@ export class OpenAIBackend implements Backend {
     this.#backoffMs = options.backoffMs ?? 250;
     this.#maxBackoffMs = options.maxBackoffMs ?? 8000;
     this.#headers = options.headers ?? {};
+    this.#nativeN = options.nativeN ?? true;
   }
 
   /** Requests currently holding a concurrency slot. */
@@ -193,11 +201,31 @@ export class OpenAIBackend implements Backend {
 
   generate(requests: readonly GenerateRequest[], options: GenerateOptions = {}): Promise<GenerateResult[]> {
     return Promise.all(
-      requests.map((r, i) =>
-        this.#limit.run(() =>
-          this.#generateOne(r, options.signal, options.onDelta && ((c, d) => options.onDelta!(i, c, d))),
-        ),
-      ),
+      requests.map(async (r, i) => {
+        const onDelta = options.onDelta;
+        const n = r.n ?? 1;
+        if (this.#nativeN || n === 1) {
+          return this.#limit.run(() =>
+            this.#generateOne(r, options.signal, onDelta && ((c, d) => onDelta(i, c, d))),
+          );
+        }
+        const parts = await Promise.all(
+          Array.from({ length: n }, (_, c) =>
+            this.#limit.run(() =>
+              this.#generateOne(
+                { ...r, n: 1, seed: r.seed === undefined ? undefined : (r.seed + c) >>> 0 },
+                options.signal,
+                onDelta && ((_one, d) => onDelta(i, c, d)),
+              ),
+            ),
+          ),
+        );
+        return {
+          completions: parts.map((p) => p.completions[0]!),
+          promptTokens: parts[0]!.promptTokens,
+          completionTokens: parts.reduce((a, p) => a + p.completionTokens, 0),
+        };
+      }),
     );
   }
 
@@ -305,8 +333,23 @@ export class OpenAIBackend implements Backend {
     await this.#withRetries(path, body, signal, async (response) => {
       const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
       let buffer = "";
+      let delivered = false;
       for (;;) {
-        const { value, done } = await reader.read();
+        let chunk: Awaited<ReturnType<typeof reader.read>>;
+        try {
+          chunk = await reader.read();
+        } catch (error) {
+          if (!delivered) throw error;
+          // Deltas already went to the caller; a retry would send them twice.
+          throw new DataScaleError(
+            "stream_interrupted",
+            `${this.#baseUrl}${path}: stream broke off: ${errorMessage(error)}`,
+            {
+              cause: error,
+            },
+          );
+        }
+        const { value, done } = chunk;
         if (done) break;
         buffer += value;
         let cut = buffer.search(/\r?\n\r?\n/);
@@ -342,6 +385,7 @@ export class OpenAIBackend implements Backend {
               target.text += text;
               if (tokens !== undefined) target.tokens = [...(target.tokens ?? []), ...tokens];
               if (c.finish_reason != null) target.finishReason = finish(c.finish_reason);
+              delivered = true;
               onDelta(c.index, {
                 text,
                 tokens,
@@ -453,6 +497,12 @@ export class OpenAIBackend implements Backend {
   }
 
   async #scoreOne(r: ScoreRequest, signal: AbortSignal | undefined): Promise<ScoreResult> {
+    if (r.continuationIds !== undefined) {
+      throw new DataScaleError(
+        "unsupported",
+        "the OpenAI-compatible backend scores text; continuationIds need the embedded backend",
+      );
+    }
     if (r.messages !== undefined || r.prompt === undefined) {
       throw new DataScaleError(
         "unsupported",

@@ -72,6 +72,12 @@ export interface GenerateOptions {
 export interface ScoreRequest extends PromptInput {
   /** The text whose tokens are scored, appended to the (rendered) prompt. */
   continuation: string;
+  /**
+   * The continuation's exact token ids (e.g. `Completion.tokenIds` of a generation), so a
+   * policy's own samples are scored without re-tokenizing. Backends that cannot take ids
+   * (HTTP) refuse a request that has them.
+   */
+  continuationIds?: readonly number[] | undefined;
   topLogprobs?: number | undefined;
 }
 

@@ -12,7 +12,8 @@
 //   layers.N.w_gate, w_up [ffn, dim]; w_down [dim, ffn] ← model.layers.N.mlp.{gate,up,down}_proj.weight
 //   final_norm [dim]                        ← model.norm.weight
 //   lm_head [vocab, dim]                    ← lm_head.weight (absent when tieEmbeddings)
-//   value_head.weight [1, dim], value_head.bias [1]; score [1, dim] ← score.weight (reward head)
+//   value_head.weight [1, dim], value_head.bias [1]; reward_head.weight [1, dim], reward_head.bias [1];
+//   score [1, dim] ← score.weight (transformers' sequence-classification reward head)
 // q/k weights are stored as HF stores them: rows ordered for the "rotate_half" RoPE (pairs
 // (i, i + headDim/2)). A decoder with interleaved RoPE permutes them (see `interleaveRopeRows`).
 import { mkdir, readFile, writeFile } from "node:fs/promises";
@@ -173,6 +174,8 @@ const TOP_NAMES: [hf: string, ours: string][] = [
   ["score.weight", "score"],
   ["value_head.weight", "value_head.weight"],
   ["value_head.bias", "value_head.bias"],
+  ["reward_head.weight", "reward_head.weight"],
+  ["reward_head.bias", "reward_head.bias"],
 ];
 
 /** HF tensor name → neutral name, or undefined for tensors we do not use. */
@@ -232,6 +235,8 @@ const OPTIONAL_SHAPES = (d: number): Map<string, number[]> =>
     ["score", [1, d]],
     ["value_head.weight", [1, d]],
     ["value_head.bias", [1]],
+    ["reward_head.weight", [1, d]],
+    ["reward_head.bias", [1]],
   ]);
 
 /** Checks names and shapes against the config; throws naming the first bad tensor. */
@@ -385,4 +390,110 @@ export function interleaveRopeRows(
     }
   }
   return out;
+}
+
+/**
+ * Copies checkpoint tensors into a model's named parameter views (the neutral names above),
+ * e.g. views into one contiguous parameter buffer. Every view must be filled, every tensor
+ * used, and sizes must agree; the error names the first that does not.
+ */
+export function copyIntoViews(
+  tensors: ReadonlyMap<string, Tensor>,
+  views: ReadonlyMap<string, Float32Array>,
+  options: { optional?: readonly string[] } = {},
+): void {
+  const optional = new Set(options.optional ?? []);
+  for (const [name, view] of views) {
+    const t = tensors.get(name);
+    if (t === undefined) {
+      if (optional.has(name)) continue;
+      throw new DataScaleError("bad_checkpoint", `the checkpoint has no tensor for parameter '${name}'`);
+    }
+    if (t.data.length !== view.length) {
+      throw new DataScaleError(
+        "bad_checkpoint",
+        `tensor '${name}' [${t.shape}] has ${t.data.length} values; the parameter view holds ${view.length}`,
+      );
+    }
+    view.set(t.data);
+  }
+  for (const name of tensors.keys()) {
+    if (!views.has(name))
+      throw new DataScaleError("bad_checkpoint", `tensor '${name}' has no parameter to load into`);
+  }
+}
+
+/** Copies a model's named parameter views into tensors shaped by `config`, for `saveCheckpoint`. */
+export function tensorsFromViews(
+  config: DecoderConfig,
+  views: ReadonlyMap<string, Float32Array>,
+): Map<string, Tensor> {
+  const shapes = new Map([...expectedShapes(config), ...OPTIONAL_SHAPES(config.dim)]);
+  const out = new Map<string, Tensor>();
+  for (const [name, view] of views) {
+    const shape = shapes.get(name);
+    if (shape === undefined)
+      throw new DataScaleError("bad_tensor", `parameter '${name}' has no checkpoint name`);
+    out.set(name, { shape, data: Float32Array.from(view) });
+  }
+  return out;
+}
+
+/** The same tensors keyed by their Hugging Face names (the engine's parameter table uses them). */
+export function withHfNames(tensors: ReadonlyMap<string, Tensor>): Map<string, Tensor> {
+  return new Map([...tensors].map(([name, t]) => [hfName(name), t]));
+}
+
+/** Tensors keyed by Hugging Face names → neutral names; throws naming a tensor it does not know. */
+export function fromHfNames(tensors: ReadonlyMap<string, Tensor>): Map<string, Tensor> {
+  const out = new Map<string, Tensor>();
+  for (const [name, t] of tensors) {
+    const neutral = neutralName(name);
+    if (neutral === undefined) throw new DataScaleError("bad_tensor", `tensor '${name}' has no neutral name`);
+    out.set(neutral, t);
+  }
+  return out;
+}
+
+/**
+ * The checkpoint's config as the engine decoder's config input (src/model/config.ts on the
+ * engine branch: vocabSize … rewardHead). Throws naming what that decoder cannot run:
+ * q/k/v biases (Qwen2), a head_dim other than dim / heads, RoPE scaling.
+ */
+export function engineConfigInput(checkpoint: Checkpoint): {
+  vocabSize: number;
+  dim: number;
+  nLayers: number;
+  nHeads: number;
+  nKvHeads: number;
+  ffnDim: number;
+  maxSeqLen: number;
+  ropeTheta: number;
+  normEps: number;
+  tiedEmbeddings: boolean;
+  valueHead: boolean;
+  rewardHead: boolean;
+} {
+  const c = checkpoint.config;
+  const unsupported = (what: string) => {
+    throw new DataScaleError("unsupported_model", `the embedded decoder does not implement ${what}`);
+  };
+  if (c.qkvBias) unsupported("q/k/v projection biases (Qwen2, attention_bias)");
+  if (c.headDim * c.nHeads !== c.dim) unsupported(`head_dim ${c.headDim} ≠ hidden_size / heads`);
+  if (c.ropeScaling !== null) unsupported(`rope_scaling ${JSON.stringify(c.ropeScaling)}`);
+  if (checkpoint.tensors.has("score")) unsupported("a score.weight head (use reward_head.weight/bias)");
+  return {
+    vocabSize: c.vocabSize,
+    dim: c.dim,
+    nLayers: c.nLayers,
+    nHeads: c.nHeads,
+    nKvHeads: c.nKvHeads,
+    ffnDim: c.ffnDim,
+    maxSeqLen: c.maxSeqLen,
+    ropeTheta: c.ropeTheta,
+    normEps: c.normEps,
+    tiedEmbeddings: c.tieEmbeddings,
+    valueHead: checkpoint.tensors.has("value_head.weight"),
+    rewardHead: checkpoint.tensors.has("reward_head.weight"),
+  };
 }

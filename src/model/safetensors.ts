@@ -137,25 +137,25 @@ export function parseSafetensors(bytes: Uint8Array, source = "safetensors"): Saf
 }
 
 function decodeFloats(raw: Uint8Array, dtype: string, count: number): Float32Array {
+  if (dtype === "F32" && LITTLE_ENDIAN) return new Float32Array(new Uint8Array(raw).buffer); // a copy (Buffer#slice would not copy)
   const out = new Float32Array(count);
-  // Copy into an aligned buffer first: tensor data in a file need not be 4-byte aligned.
-  const aligned = new Uint8Array(raw.byteLength);
-  aligned.set(raw);
-  if (dtype === "F32") {
-    if (LITTLE_ENDIAN) return new Float32Array(aligned.buffer);
-    const dv = new DataView(aligned.buffer);
-    for (let i = 0; i < count; i++) out[i] = dv.getFloat32(i * 4, true);
-  } else if (dtype === "F64") {
-    const dv = new DataView(aligned.buffer);
-    for (let i = 0; i < count; i++) out[i] = dv.getFloat64(i * 8, true);
+  if (dtype === "F32" || dtype === "F64") {
+    const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    if (dtype === "F32") for (let i = 0; i < count; i++) out[i] = dv.getFloat32(i * 4, true);
+    else for (let i = 0; i < count; i++) out[i] = dv.getFloat64(i * 8, true);
+    return out;
+  }
+  // Read halves in place when aligned; tensor data in a file need not be 2-byte aligned.
+  const halves = !LITTLE_ENDIAN
+    ? swap16(raw)
+    : raw.byteOffset % 2 === 0
+      ? new Uint16Array(raw.buffer, raw.byteOffset, count)
+      : new Uint16Array(new Uint8Array(raw).buffer);
+  if (dtype === "F16") {
+    for (let i = 0; i < count; i++) out[i] = F16_TO_F32[halves[i]!]!;
   } else {
-    const halves = LITTLE_ENDIAN ? new Uint16Array(aligned.buffer) : swap16(aligned);
-    if (dtype === "F16") {
-      for (let i = 0; i < count; i++) out[i] = F16_TO_F32[halves[i]!]!;
-    } else {
-      const bits = new Uint32Array(out.buffer);
-      for (let i = 0; i < count; i++) bits[i] = halves[i]! << 16;
-    }
+    const bits = new Uint32Array(out.buffer);
+    for (let i = 0; i < count; i++) bits[i] = halves[i]! << 16;
   }
   return out;
 }

@@ -126,35 +126,65 @@ function argmax(row: Float32Array): number {
   return best;
 }
 
-/** Draws one token from a logit row under temperature, top-k and top-p. */
-export function sampleFromLogits(row: Float32Array, params: SamplingParams, random: () => number): number {
+/**
+ * The tokens sampling may draw from under top-k and top-p, most likely first, with their
+ * unnormalized weights exp((logit − max) / temperature). Undefined ids: no truncation.
+ */
+export function samplingSupport(
+  row: Float32Array,
+  params: SamplingParams,
+): { ids: number[] | undefined; weights: Float64Array; total: number } {
   const temperature = params.temperature ?? 1;
   const topK = params.topK ?? 0;
   const topP = params.topP ?? 1;
-  if (temperature === 0 || topK === 1) return argmax(row);
+  const v = row.length;
   let max = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < row.length; i++) if (row[i]! > max) max = row[i]!;
-  const weights = new Float64Array(row.length);
-  for (let i = 0; i < row.length; i++) weights[i] = Math.exp((row[i]! - max) / temperature);
-  let candidates: number[] | undefined;
-  if ((topK > 0 && topK < row.length) || topP < 1) {
-    candidates = [];
-    for (let i = 0; i < row.length; i++) if (weights[i]! > 0) candidates.push(i);
-    candidates.sort((x, y) => weights[y]! - weights[x]! || x - y);
-    if (topK > 0 && topK < candidates.length) candidates.length = topK;
-    if (topP < 1) {
-      let total = 0;
-      for (const i of candidates) total += weights[i]!;
-      let kept = 0;
-      let mass = 0;
-      while (kept < candidates.length && mass < topP * total) mass += weights[candidates[kept++]!]!;
-      candidates.length = Math.max(1, kept);
-    }
-  }
-  const ids = candidates ?? Array.from(row, (_v, i) => i);
+  for (let i = 0; i < v; i++) if (row[i]! > max) max = row[i]!;
+  const weights = new Float64Array(v);
   let total = 0;
-  for (const i of ids) total += weights[i]!;
-  let u = random() * total;
+  for (let i = 0; i < v; i++) {
+    const w = Math.exp((row[i]! - max) / temperature);
+    weights[i] = w;
+    total += w;
+  }
+  const useTopK = topK > 0 && topK < v;
+  if (!useTopK && topP >= 1) return { ids: undefined, weights, total };
+  let ids: number[];
+  if (useTopK) ids = topEntries(row, topK, 0).map((t) => t.id);
+  else {
+    // Only tokens that can be in the nucleus need sorting: the tokens at or below
+    // τ = (1 − p)·total / V weigh less than (1 − p)·total together, so the most likely
+    // tokens above τ already hold more than p·total, and the nucleus is a prefix of them.
+    const floor = ((1 - topP) * total) / v / (1 + 1e-9);
+    ids = [];
+    for (let i = 0; i < v; i++) if (weights[i]! > floor) ids.push(i);
+    ids.sort((x, y) => row[y]! - row[x]! || x - y);
+  }
+  if (topP < 1) {
+    const target = topP * (useTopK ? ids.reduce((a, i) => a + weights[i]!, 0) : total);
+    let count = 0;
+    let mass = 0;
+    while (count < ids.length && mass < target) mass += weights[ids[count++]!]!;
+    ids.length = Math.max(1, count);
+  }
+  return { ids, weights, total };
+}
+
+/** Draws one token from a logit row under temperature, top-k and top-p. */
+export function sampleFromLogits(row: Float32Array, params: SamplingParams, random: () => number): number {
+  if ((params.temperature ?? 1) === 0 || params.topK === 1) return argmax(row);
+  const { ids, weights, total } = samplingSupport(row, params);
+  if (ids === undefined) {
+    let u = random() * total;
+    for (let i = 0; i < row.length; i++) {
+      u -= weights[i]!;
+      if (u < 0) return i;
+    }
+    return argmax(row);
+  }
+  let kept = 0;
+  for (const i of ids) kept += weights[i]!;
+  let u = random() * kept;
   for (const i of ids) {
     u -= weights[i]!;
     if (u < 0) return i;

@@ -119,3 +119,23 @@ test("requests a model cannot serve fail with a clear error; others in the batch
   assert.ok(empty!.tokens[1]!.logprob! > Math.log(1 / tok.vocabSize) + 1, "'b' after 'a' is likely");
   await plain.close();
 });
+
+test("score with continuationIds scores a sample's own tokens exactly, stop token included", async () => {
+  const messages = ask("What sound does the cat make?");
+  const [r] = await backend.generate([{ messages, n: 4, seed: 2, maxTokens: 30, logprobs: true }]);
+  const scored = await backend.score(
+    r!.completions.map((c) => ({ messages, continuation: c.text, continuationIds: c.tokenIds })),
+  );
+  for (const [i, c] of r!.completions.entries()) {
+    const s = scored[i]!;
+    assert.deepEqual(
+      s.tokens.map((t) => t.id),
+      c.tokenIds,
+    );
+    for (const [j, t] of s.tokens.entries()) assert.ok(Math.abs(t.logprob! - c.tokens![j]!.logprob) < 1e-6);
+  }
+  await assert.rejects(
+    backend.score([{ prompt: "a", continuation: "", continuationIds: [1e6] }]),
+    /outside the vocabulary/,
+  );
+});

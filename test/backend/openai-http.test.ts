@@ -156,3 +156,21 @@ test("a caller's abort stops the request at once, without retries", async () => 
   await assert.rejects(client.generate([request], { signal: controller.signal }), /caller gave up/);
   assert.equal(calls, 1);
 });
+
+test("a stream that breaks after deltas were delivered is an error, not a replay", async () => {
+  let calls = 0;
+  const url = await serve((_req, res) => {
+    calls++;
+    res.writeHead(200, { "content-type": "text/event-stream" });
+    res.write(`data: ${JSON.stringify({ choices: [{ index: 0, text: "hel", finish_reason: null }] })}\n\n`);
+    setTimeout(() => res.destroy(), 20);
+  });
+  const client = new OpenAIBackend({ baseUrl: url, model: "bytes", maxRetries: 3, backoffMs: 5 });
+  const deltas: string[] = [];
+  await assert.rejects(
+    client.generate([request], { onDelta: (_r, _c, d) => deltas.push(d.text) }),
+    /stream broke off/,
+  );
+  assert.deepEqual(deltas, ["hel"]);
+  assert.equal(calls, 1);
+});

@@ -4,11 +4,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import {
+  copyIntoViews,
   type DecoderConfig,
+  engineConfigInput,
   expectedShapes,
+  fromHfNames,
   interleaveRopeRows,
   loadCheckpoint,
   saveCheckpoint,
+  tensorsFromViews,
+  withHfNames,
 } from "../../src/model/checkpoint.ts";
 import type { Tensor } from "../../src/model/safetensors.ts";
 import { readSafetensors, writeSafetensors } from "../../src/model/safetensors.ts";
@@ -148,4 +153,81 @@ test("a tiny HF-layout model written by the tests loads: tokenizer, chat templat
   } finally {
     await rm(dir, { recursive: true });
   }
+});
+
+test("parameter views in one contiguous buffer load from and save to a checkpoint", async () => {
+  const c = config("qwen2", true);
+  const shapes = expectedShapes(c);
+  const total = [...shapes.values()].reduce((a, s) => a + s.reduce((x, y) => x * y, 1), 0);
+  const buffer = new Float32Array(total);
+  const views = new Map<string, Float32Array>();
+  let at = 0;
+  for (const [name, shape] of shapes) {
+    const n = shape.reduce((x, y) => x * y, 1);
+    views.set(name, buffer.subarray(at, at + n));
+    at += n;
+  }
+  const tensors = randomTensors(c);
+  copyIntoViews(tensors, views);
+  assert.deepEqual(views.get("layers.1.bk"), tensors.get("layers.1.bk")!.data);
+  const dir = await mkdtemp(join(tmpdir(), "ckpt-views-"));
+  try {
+    await saveCheckpoint(dir, { config: c, tensors: tensorsFromViews(c, views) });
+    const loaded = await loadCheckpoint(dir);
+    const again = new Float32Array(total);
+    at = 0;
+    const views2 = new Map<string, Float32Array>();
+    for (const [name, view] of views) {
+      views2.set(name, again.subarray(at, at + view.length));
+      at += view.length;
+    }
+    copyIntoViews(loaded.tensors, views2);
+    assert.deepEqual(again, buffer);
+  } finally {
+    await rm(dir, { recursive: true });
+  }
+  views.set("value_head.weight", new Float32Array(8));
+  assert.throws(() => copyIntoViews(tensors, views), /no tensor for parameter 'value_head\.weight'/);
+  copyIntoViews(tensors, views, { optional: ["value_head.weight"] });
+  views.set("layers.0.wq", new Float32Array(3));
+  assert.throws(
+    () => copyIntoViews(tensors, views),
+    /tensor 'layers\.0\.wq' \[8,8\] has 64 values; the parameter view holds 3/,
+  );
+});
+
+test("engine wiring: HF-named tensors, reward/value heads, and the decoder config input", async () => {
+  const c = config("llama", true);
+  const tensors = randomTensors(c);
+  tensors.set("value_head.weight", { shape: [1, 8], data: new Float32Array(8).fill(0.5) });
+  tensors.set("value_head.bias", { shape: [1], data: new Float32Array([0.25]) });
+  tensors.set("reward_head.weight", { shape: [1, 8], data: new Float32Array(8).fill(-1) });
+  tensors.set("reward_head.bias", { shape: [1], data: new Float32Array([2]) });
+  const dir = await mkdtemp(join(tmpdir(), "ckpt-engine-"));
+  try {
+    await saveCheckpoint(dir, { config: c, tensors });
+    const loaded = await loadCheckpoint(dir);
+    const hf = withHfNames(loaded.tensors);
+    assert.deepEqual([...hf.get("reward_head.bias")!.data], [2]);
+    assert.ok(hf.has("model.layers.1.self_attn.q_proj.weight"));
+    assert.deepEqual([...fromHfNames(hf).keys()].sort(), [...loaded.tensors.keys()].sort());
+    assert.deepEqual(engineConfigInput(loaded), {
+      vocabSize: 11,
+      dim: 8,
+      nLayers: 2,
+      nHeads: 4,
+      nKvHeads: 2,
+      ffnDim: 12,
+      maxSeqLen: 64,
+      ropeTheta: 10000,
+      normEps: 1e-5,
+      tiedEmbeddings: true,
+      valueHead: true,
+      rewardHead: true,
+    });
+  } finally {
+    await rm(dir, { recursive: true });
+  }
+  const qwen = { config: config("qwen2", true), tensors: randomTensors(config("qwen2", true)), ignored: [] };
+  assert.throws(() => engineConfigInput(qwen), /does not implement q\/k\/v projection biases/);
 });

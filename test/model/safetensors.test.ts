@@ -154,3 +154,23 @@ print(json.dumps({"bf16": ok_bf, "f16": ok_f16, "n": f32.numel()}))
     await rm(dir, { recursive: true });
   }
 });
+
+test("tensor data at odd offsets (unpadded headers from other writers) still reads", () => {
+  for (const [dtype, size] of [
+    ["BF16", 2],
+    ["F16", 2],
+    ["F32", 4],
+  ] as const) {
+    const values = new Float32Array([1.5, -2.25, 1024]);
+    const encoded = serializeSafetensors(new Map([["t", { shape: [3], data: values }]]), { dtype });
+    const headerLen = Number(new DataView(encoded.buffer).getBigUint64(0, true));
+    const data = encoded.subarray(8 + headerLen);
+    let header = JSON.stringify({ t: { dtype, shape: [3], data_offsets: [0, 3 * size] } });
+    if (header.length % 2 === 0) header += " ";
+    const bytes = new Uint8Array(8 + header.length + data.length);
+    new DataView(bytes.buffer).setBigUint64(0, BigInt(header.length), true);
+    bytes.set(new TextEncoder().encode(header), 8);
+    bytes.set(data, 8 + header.length);
+    assert.deepEqual([...parseSafetensors(bytes).tensors.get("t")!.data], [1.5, -2.25, 1024], dtype);
+  }
+});

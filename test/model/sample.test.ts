@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { type GenerationDelta, generate, type SamplingParams, score } from "../../src/model/sample.ts";
+import fc from "fast-check";
+import {
+  type GenerationDelta,
+  generate,
+  type SamplingParams,
+  samplingSupport,
+  score,
+} from "../../src/model/sample.ts";
 import { ByteTokenizer } from "../../src/model/tokenizer/byte.ts";
 import { bigramCheckpoint, bigramLogProbs, ZeroLayerLlama } from "../fixtures/zero-layer-llama.ts";
 
@@ -156,5 +163,35 @@ test("score: uniform model gives logprob −ln V and entropy ln V; bad starts ar
   await assert.rejects(
     generate(uniform, tok, [{ prompt: Array(300).fill(1), params: params({}) }]),
     /300 tokens; the model holds 256/,
+  );
+});
+
+test("the fast top-k/top-p support equals the textbook sort-everything nucleus", () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.float({ min: -20, max: 20, noNaN: true }), { minLength: 1, maxLength: 300 }),
+      fc.double({ min: 0.01, max: 1, noNaN: true }),
+      fc.integer({ min: 0, max: 40 }),
+      fc.double({ min: 0.1, max: 2, noNaN: true }),
+      (values, topP, topK, temperature) => {
+        const row = Float32Array.from(values);
+        const { ids } = samplingSupport(row, { maxTokens: 1, topP, topK, temperature });
+        // Textbook: sort all by probability, keep top-k, renormalize, keep the smallest prefix with mass ≥ p.
+        const max = Math.max(...row);
+        const w = [...row].map((x) => Math.exp((x - max) / temperature));
+        let order = w.map((_, i) => i).sort((a, b) => row[b]! - row[a]! || a - b);
+        if (topK > 0 && topK < order.length) order = order.slice(0, topK);
+        if (topP < 1) {
+          const total = order.reduce((a, i) => a + w[i]!, 0);
+          let mass = 0;
+          let n = 0;
+          while (n < order.length && mass < topP * total) mass += w[order[n++]!]!;
+          order = order.slice(0, Math.max(1, n));
+        }
+        const expected = (topK > 0 && topK < row.length) || topP < 1 ? order : undefined;
+        assert.deepEqual(ids, expected);
+      },
+    ),
+    { numRuns: 300 },
   );
 });

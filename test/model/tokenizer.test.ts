@@ -3,10 +3,12 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { Tokenizer as ReferenceTokenizer } from "@huggingface/tokenizers";
 import { BpeTokenizer } from "../../src/model/tokenizer/bpe.ts";
 import { trainByteLevelBpe } from "../../src/model/tokenizer/bpe-train.ts";
 import { ByteTokenizer } from "../../src/model/tokenizer/byte.ts";
 import { CHATML_TEMPLATE, ChatTemplate } from "../../src/model/tokenizer/chat-template.ts";
+import { HfTokenizer } from "../../src/model/tokenizer/hf.ts";
 import { loadTokenizerDir } from "../../src/model/tokenizer/load.ts";
 import { bytesToUnicode } from "../../src/model/tokenizer/tokenizer-json.ts";
 
@@ -173,4 +175,127 @@ test("chat templates render Llama-3-style loops, bos_token and raise_exception",
   assert.ok(!t.render(messages, { addGenerationPrompt: false }).endsWith("assistant<|end_header_id|>\n\n"));
   assert.throws(() => t.render([{ role: "robot", content: "x" }]), /failed to render: .*unknown role robot/);
   assert.throws(() => new ChatTemplate("{% for x in %}"), /chat_template does not parse/);
+});
+
+test("our byte-level BPE encodes exactly as @huggingface/tokenizers (the reference port) does", () => {
+  const corpus = [
+    ...CORPUS,
+    ...SAMPLES,
+    "It's 12345 o'clock, isn't it?\n\n  Yes—3.14159!",
+    "def f(x):\n    return x ** 2  # square",
+  ];
+  const json = trainByteLevelBpe(corpus, { vocabSize: 400, specialTokens: ["<|im_start|>", "<|im_end|>"] });
+  const ours = new BpeTokenizer(json);
+  const reference = new ReferenceTokenizer(json as object, { clean_up_tokenization_spaces: false });
+  const texts = [
+    ...corpus,
+    "<|im_start|>user\nnaïve 🦙 THE CAT'S 2026<|im_end|>",
+    "\u00a0\u2003spaces\u3000and 𝔘𝔫𝔦𝔠𝔬𝔡𝔢",
+  ];
+  for (const text of texts) {
+    if (text.length === 0) continue;
+    const ids = ours.encode(text);
+    assert.deepEqual(ids, reference.encode(text, { add_special_tokens: false }).ids, JSON.stringify(text));
+    assert.equal(reference.decode(ids), ours.decode(ids));
+  }
+});
+
+/** A Llama-2-style SentencePiece BPE (Metaspace normalizer, byte fallback), as tokenizer.json. */
+function sentencePieceStyle(): unknown {
+  const vocab: Record<string, number> = { "<unk>": 0, "<s>": 1, "</s>": 2 };
+  for (let b = 0; b < 256; b++) vocab[`<0x${b.toString(16).toUpperCase().padStart(2, "0")}>`] = 3 + b;
+  let id = 259;
+  for (const p of [
+    "▁",
+    "h",
+    "e",
+    "l",
+    "o",
+    "w",
+    "r",
+    "d",
+    "▁h",
+    "el",
+    "▁hel",
+    "lo",
+    "▁hello",
+    "▁w",
+    "or",
+    "▁wor",
+    "ld",
+    "▁world",
+  ]) {
+    vocab[p] = id++;
+  }
+  return {
+    added_tokens: [
+      { id: 0, content: "<unk>", special: true },
+      { id: 1, content: "<s>", special: true },
+      { id: 2, content: "</s>", special: true },
+    ],
+    normalizer: {
+      type: "Sequence",
+      normalizers: [
+        { type: "Prepend", prepend: "▁" },
+        { type: "Replace", pattern: { String: " " }, content: "▁" },
+      ],
+    },
+    pre_tokenizer: null,
+    post_processor: {
+      type: "TemplateProcessing",
+      single: [{ SpecialToken: { id: "<s>", type_id: 0 } }, { Sequence: { id: "A", type_id: 0 } }],
+      pair: [
+        { SpecialToken: { id: "<s>", type_id: 0 } },
+        { Sequence: { id: "A", type_id: 0 } },
+        { Sequence: { id: "B", type_id: 1 } },
+      ],
+      special_tokens: { "<s>": { id: "<s>", ids: [1], tokens: ["<s>"] } },
+    },
+    decoder: {
+      type: "Sequence",
+      decoders: [
+        { type: "Replace", pattern: { String: "▁" }, content: " " },
+        { type: "ByteFallback" },
+        { type: "Fuse" },
+        { type: "Strip", content: " ", start: 1, stop: 0 },
+      ],
+    },
+    model: {
+      type: "BPE",
+      unk_token: "<unk>",
+      fuse_unk: true,
+      byte_fallback: true,
+      vocab,
+      merges: ["▁ h", "e l", "▁h el", "l o", "▁hel lo", "▁ w", "o r", "▁w or", "l d", "▁wor ld"],
+    },
+  };
+}
+
+test("SentencePiece-style tokenizer.json (Llama 2, Mistral) loads through the tokenizers.js fallback", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "tok-sp-"));
+  try {
+    await writeFile(join(dir, "tokenizer.json"), JSON.stringify(sentencePieceStyle()));
+    await writeFile(
+      join(dir, "tokenizer_config.json"),
+      JSON.stringify({ bos_token: "<s>", eos_token: "</s>" }),
+    );
+    const { tokenizer, implementation } = await loadTokenizerDir(dir);
+    assert.equal(implementation, "tokenizers.js");
+    assert.ok(tokenizer instanceof HfTokenizer);
+    assert.equal(tokenizer.bosId, 1);
+    assert.equal(tokenizer.eosId, 2);
+    assert.deepEqual(tokenizer.encode("hello world"), [271, 276]);
+    assert.deepEqual(tokenizer.withSpecialTokens(tokenizer.encode("hello world")), [1, 271, 276]);
+    // Characters outside the vocabulary fall back to their UTF-8 bytes and decode back.
+    const text = "héllo 🦙 world";
+    const ids = tokenizer.encode(text);
+    assert.ok(
+      ids.some((i) => i >= 3 && i < 259),
+      "byte-fallback tokens used",
+    );
+    assert.equal(tokenizer.decode(ids), text);
+    assert.equal(tokenizer.decode([1, ...tokenizer.encode("hello")], { skipSpecialTokens: true }), "hello");
+  } finally {
+    await rm(dir, { recursive: true });
+  }
 });

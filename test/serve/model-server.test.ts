@@ -2,15 +2,28 @@
 // server over the tiny model, started here on 127.0.0.1:0.
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
+import { createServer, type IncomingMessage } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import { after, before, test } from "node:test";
 import { EmbeddedBackend } from "../../src/backend/embedded.ts";
 import { OpenAIBackend } from "../../src/backend/openai-http.ts";
 import type { CompletionDelta } from "../../src/backend/types.ts";
-import { type RunningModelServer, startModelServer } from "../../src/serve/model-server.ts";
+import { ByteTokenizer } from "../../src/model/tokenizer/byte.ts";
+import type { StepModel } from "../../src/model/types.ts";
+import {
+  createModelServerHandler,
+  type RunningModelServer,
+  startModelServer,
+} from "../../src/serve/model-server.ts";
 import { writeTinyModel } from "../fixtures/tiny-model.ts";
-import { createStepModel } from "../fixtures/zero-layer-llama.ts";
+import {
+  bigramCheckpoint,
+  bigramLogProbs,
+  createStepModel,
+  ZeroLayerLlama,
+} from "../fixtures/zero-layer-llama.ts";
 
 let dir: string;
 let embedded: EmbeddedBackend;
@@ -132,9 +145,9 @@ test("/v1/chat/completions: n choices, logprobs with bytes and top_logprobs", as
   for (const c of choices) {
     assert.equal(c.message.role, "assistant");
     const bytes = c.logprobs.content.flatMap((t) => t.bytes);
-    // The bytes of every token, minus a final <|im_end|>, are exactly the answer's UTF-8.
+    // The bytes of every token are the answer's UTF-8, plus the special tokens the text leaves out.
     const text = new TextDecoder().decode(new Uint8Array(bytes));
-    assert.equal(c.finish_reason === "stop" ? text.replace(/<\|im_end\|>$/, "") : text, c.message.content);
+    assert.equal(text.replace(/<\|im_end\|>|<\|im_start\|>|<\|endoftext\|>/g, ""), c.message.content);
     for (const t of c.logprobs.content) assert.equal(t.top_logprobs.length, 2);
   }
 });
@@ -253,4 +266,95 @@ test("the HTTP client scores continuations through echo; same logprobs as the em
   for (const [i, t] of http!.tokens.entries())
     assert.ok(Math.abs(t.logprob! - local!.tokens[i]!.logprob!) < 1e-9);
   await assert.rejects(client.score([{ messages, continuation: "x" }]), /scores plain-text prompts only/);
+});
+
+test("for servers without n (llama.cpp), the client fans out with seed + i and matches the embedded backend", async () => {
+  let sawN = 0;
+  const handler = createModelServerHandler({ backend: embedded });
+  const noN = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { n?: number };
+    sawN = Math.max(sawN, body.n ?? 1);
+    if ((body.n ?? 1) > 1) {
+      res.writeHead(400, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: { message: "Only one completion choice is allowed" } }));
+      return;
+    }
+    // Replay the consumed body into our handler.
+    const replay = Object.assign(Readable.from([Buffer.concat(chunks)]), {
+      url: req.url,
+      method: req.method,
+      headers: req.headers,
+    });
+    await handler(replay as unknown as IncomingMessage, res);
+  });
+  await new Promise<void>((r) => noN.listen(0, "127.0.0.1", r));
+  const port = (noN.address() as { port: number }).port;
+  try {
+    const request = { messages, n: 3, seed: 21, maxTokens: 15, temperature: 1 };
+    const strict = new OpenAIBackend({ baseUrl: `http://127.0.0.1:${port}/v1`, model: MODEL });
+    await assert.rejects(strict.generate([request]), /HTTP 400: Only one completion choice is allowed/);
+    const fanned = new OpenAIBackend({
+      baseUrl: `http://127.0.0.1:${port}/v1`,
+      model: MODEL,
+      nativeN: false,
+    });
+    const [viaFanOut] = await fanned.generate([request]);
+    const [direct] = await embedded.generate([request]);
+    assert.deepEqual(
+      viaFanOut!.completions.map((c) => c.text),
+      direct!.completions.map((c) => c.text),
+    );
+    assert.equal(viaFanOut!.completionTokens, direct!.completionTokens);
+  } finally {
+    noN.closeAllConnections();
+    await new Promise((r) => noN.close(r));
+  }
+});
+
+test("a client that disconnects mid-stream stops its generation; the server carries on", async () => {
+  const tok = new ByteTokenizer();
+  const model = new ZeroLayerLlama(
+    bigramCheckpoint(bigramLogProbs(tok, ["abcdefghij klmnop"]), tok.vocabSize, { maxSeqLen: 5000 }),
+  );
+  // 2 ms per step: 2000 tokens would take seconds if the disconnect were ignored.
+  const slow: StepModel = {
+    vocabSize: model.vocabSize,
+    maxSeqLen: model.maxSeqLen,
+    newCache: () => model.newCache(),
+    logits: (seqs) => model.logits(seqs),
+    step: async (caches, tokens) => {
+      await new Promise((r) => setTimeout(r, 2));
+      return model.step(caches as never[], tokens);
+    },
+  };
+  const backend = new EmbeddedBackend({ name: "slow", tokenizer: tok, model: slow, stopTokenIds: [] });
+  const own = await startModelServer({ backend });
+  try {
+    const controller = new AbortController();
+    const res = await fetch(`${own.url}/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ prompt: "a", max_tokens: 2000, stream: true }),
+      signal: controller.signal,
+    });
+    const reader = res.body!.getReader();
+    await reader.read();
+    controller.abort();
+    await assert.rejects(reader.read());
+    await new Promise((r) => setTimeout(r, 200));
+    const steps = model.stepRows.length;
+    assert.ok(steps < 200, `generation stopped after ${steps} steps`);
+    const res2 = await fetch(`${own.url}/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ prompt: "a", max_tokens: 3, temperature: 0 }),
+    });
+    assert.equal(res2.status, 200);
+    assert.equal(((await res2.json()) as { choices: { text: string }[] }).choices[0]!.text, "bcd");
+  } finally {
+    await own.close();
+    await backend.close();
+  }
 });

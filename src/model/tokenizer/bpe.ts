@@ -3,7 +3,6 @@
 // splits), mapped byte → unicode, and merged by rank. Decoding maps back to bytes.
 import { readFile } from "node:fs/promises";
 import { DataScaleError, formatZodError } from "../../core/errors.ts";
-import type { Tokenizer } from "../types.ts";
 import { escapeRegExp } from "./byte.ts";
 import {
   type AddedToken,
@@ -15,6 +14,7 @@ import {
   type TokenizerJson,
   TokenizerJsonSchema,
 } from "./tokenizer-json.ts";
+import type { TextTokenizer } from "./types.ts";
 
 export interface BpeTokenizerOptions {
   /** The BOS/EOS token strings (from tokenizer_config.json), when the model has them. */
@@ -26,7 +26,7 @@ export interface BpeTokenizerOptions {
 
 type PieceSplitter = (piece: string) => string[];
 
-export class BpeTokenizer implements Tokenizer {
+export class BpeTokenizer implements TextTokenizer {
   readonly vocabSize: number;
   readonly bosId: number | undefined;
   readonly eosId: number | undefined;
@@ -46,20 +46,21 @@ export class BpeTokenizer implements Tokenizer {
   readonly #ignoreMerges: boolean;
   readonly #unkId: number | undefined;
   readonly #post: PostProcessorSpec | null | undefined;
-  /** Per-instance memo of word → ids; a tokenizer sees the same words again and again. */
+  /** Per-instance memo of pre-tokenized piece → ids; a tokenizer sees the same words again and again. */
   readonly #cache = new Map<string, number[]>();
+  readonly #encoder = new TextEncoder();
 
   constructor(json: unknown, options: BpeTokenizerOptions = {}) {
     this.source = options.source ?? "tokenizer.json";
+    const kindProblem = byteLevelProblem(json);
+    if (kindProblem !== undefined) this.#unsupported(kindProblem);
     const parsed = TokenizerJsonSchema.safeParse(json);
     if (!parsed.success) this.#fail(formatZodError(parsed.error));
     const spec: TokenizerJson = parsed.data;
     const model = spec.model;
     if (model.continuing_subword_prefix || model.end_of_word_suffix) {
-      this.#fail("model: continuing_subword_prefix/end_of_word_suffix are not byte-level BPE; not supported");
+      this.#unsupported("model: continuing_subword_prefix/end_of_word_suffix are not byte-level BPE");
     }
-    if (model.byte_fallback)
-      this.#fail("model.byte_fallback: SentencePiece-style BPE is not supported, only byte-level");
     this.#vocab = new Map(Object.entries(model.vocab));
     this.#ranks = new Map();
     model.merges.forEach((merge, rank) => {
@@ -90,11 +91,7 @@ export class BpeTokenizer implements Tokenizer {
     this.#normalize = buildNormalizer(spec.normalizer);
     const pre = flattenPreTokenizers(spec.pre_tokenizer);
     const byteLevel = pre.find((p) => p.type === "ByteLevel");
-    if (byteLevel === undefined) {
-      this.#fail(
-        "pre_tokenizer: no ByteLevel step; only byte-level BPE (GPT-2, Llama 3, Qwen2, SmolLM) is supported",
-      );
-    }
+    if (byteLevel === undefined) this.#unsupported("pre_tokenizer has no ByteLevel step");
     this.#addPrefixSpace = byteLevel.type === "ByteLevel" && byteLevel.add_prefix_space === true;
     this.#splitters = pre.flatMap((p, i) => this.#splitterFor(p, i));
     this.#byteToChar = bytesToUnicode();
@@ -121,6 +118,11 @@ export class BpeTokenizer implements Tokenizer {
 
   #fail(message: string): never {
     throw new DataScaleError("bad_tokenizer", `${this.source}: ${message}`);
+  }
+
+  /** Not an error in the file: a kind of tokenizer this class does not handle (see hf.ts). */
+  #unsupported(message: string): never {
+    throw new DataScaleError("unsupported_tokenizer", `${this.source}: ${message}`);
   }
 
   #splitterFor(p: PreTokenizerSpec, index: number): PieceSplitter[] {
@@ -179,17 +181,20 @@ export class BpeTokenizer implements Tokenizer {
     if (this.#addPrefixSpace && !/^\s/u.test(normalized)) normalized = ` ${normalized}`;
     let pieces = [normalized];
     for (const split of this.#splitters) pieces = pieces.flatMap(split);
-    const encoder = new TextEncoder();
     for (const piece of pieces) {
-      let word = "";
-      for (const b of encoder.encode(piece)) word += this.#byteToChar[b]!;
-      for (const id of this.#bpeWord(word)) ids.push(id);
+      // Keyed by the piece itself, so a repeated word skips UTF-8 encoding and byte mapping too.
+      let pieceIds = this.#cache.get(piece);
+      if (pieceIds === undefined) {
+        let word = "";
+        for (const b of this.#encoder.encode(piece)) word += this.#byteToChar[b]!;
+        pieceIds = this.#bpeWord(word);
+        if (this.#cache.size < 100_000) this.#cache.set(piece, pieceIds);
+      }
+      for (const id of pieceIds) ids.push(id);
     }
   }
 
   #bpeWord(word: string): number[] {
-    const cached = this.#cache.get(word);
-    if (cached !== undefined) return cached;
     const whole = this.#vocab.get(word);
     let ids: number[];
     if (this.#ignoreMerges && whole !== undefined) ids = [whole];
@@ -222,7 +227,6 @@ export class BpeTokenizer implements Tokenizer {
         return id;
       });
     }
-    if (this.#cache.size < 100_000) this.#cache.set(word, ids);
     return ids;
   }
 
@@ -267,6 +271,39 @@ export class BpeTokenizer implements Tokenizer {
   isSpecial(id: number): boolean {
     return this.#addedById.get(id)?.special === true;
   }
+}
+
+const OUR_NORMALIZERS = new Set(["NFC", "NFD", "NFKC", "NFKD", "Sequence"]);
+const OUR_PRE_TOKENIZERS = new Set(["ByteLevel", "Split", "Digits", "Sequence"]);
+
+function componentTypes(spec: unknown, out: string[] = []): string[] {
+  if (Array.isArray(spec)) for (const s of spec) componentTypes(s, out);
+  else if (typeof spec === "object" && spec !== null) {
+    const type = (spec as { type?: unknown }).type;
+    if (typeof type === "string") out.push(type);
+    for (const value of Object.values(spec)) if (typeof value === "object") componentTypes(value, out);
+  }
+  return out;
+}
+
+/** Why a tokenizer.json is not the byte-level BPE this class implements, if it is not. */
+function byteLevelProblem(json: unknown): string | undefined {
+  if (typeof json !== "object" || json === null) return undefined;
+  const spec = json as {
+    model?: { type?: unknown; byte_fallback?: unknown };
+    normalizer?: unknown;
+    pre_tokenizer?: unknown;
+  };
+  if (typeof spec.model?.type === "string" && spec.model.type !== "BPE")
+    return `model.type is ${spec.model.type}`;
+  if (spec.model?.byte_fallback === true) return "model.byte_fallback: SentencePiece-style BPE";
+  const pre = componentTypes(spec.pre_tokenizer);
+  if (!pre.includes("ByteLevel")) return "pre_tokenizer has no ByteLevel step";
+  const odd = [
+    ...pre.filter((t) => !OUR_PRE_TOKENIZERS.has(t)),
+    ...componentTypes(spec.normalizer).filter((t) => !OUR_NORMALIZERS.has(t)),
+  ];
+  return odd.length > 0 ? `normalizer/pre_tokenizer steps ${odd.join(", ")}` : undefined;
 }
 
 function splitMerge(merge: string): [string, string] | undefined {
@@ -319,6 +356,20 @@ function regexSplitter(
   behavior: "Removed" | "Isolated" | "MergedWithPrevious" | "MergedWithNext" | "Contiguous",
   invert: boolean,
 ): PieceSplitter {
+  if (behavior === "Isolated" && !invert) {
+    return (piece) => {
+      const out: string[] = [];
+      let last = 0;
+      for (const m of piece.matchAll(regex)) {
+        if (m[0].length === 0) continue;
+        if (m.index > last) out.push(piece.slice(last, m.index));
+        out.push(m[0]);
+        last = m.index + m[0].length;
+      }
+      if (last < piece.length) out.push(piece.slice(last));
+      return out;
+    };
+  }
   return (piece) => {
     // Segments alternate between text the pattern did not match and text it did.
     const segments: [string, boolean][] = [];

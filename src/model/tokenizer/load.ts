@@ -6,6 +6,8 @@ import { z } from "zod";
 import { DataScaleError, formatZodError } from "../../core/errors.ts";
 import { BpeTokenizer } from "./bpe.ts";
 import { ChatTemplate } from "./chat-template.ts";
+import { HfTokenizer } from "./hf.ts";
+import type { TextTokenizer } from "./types.ts";
 
 const TokenNameSchema = z
   .union([z.string(), z.object({ content: z.string() }).transform((t) => t.content), z.null()])
@@ -24,7 +26,9 @@ export const TokenizerConfigSchema = z.looseObject({
 export type TokenizerConfig = z.infer<typeof TokenizerConfigSchema>;
 
 export interface LoadedTokenizer {
-  tokenizer: BpeTokenizer;
+  tokenizer: TextTokenizer;
+  /** Which implementation encodes: our byte-level BPE, or @huggingface/tokenizers for other kinds. */
+  implementation: "byte-level-bpe" | "tokenizers.js";
   chatTemplate: ChatTemplate | undefined;
   config: TokenizerConfig;
   /** Whether plain-text prompts get the post-processor's specials (BOS) prepended. */
@@ -37,6 +41,22 @@ async function readOptional(path: string): Promise<string | undefined> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw error;
+  }
+}
+
+async function readTokenizerJson(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    throw new DataScaleError("not_found", `${path}: cannot read (${(error as Error).message})`, {
+      cause: error,
+    });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new DataScaleError("bad_tokenizer", `${path}: not JSON (${(error as Error).message})`);
   }
 }
 
@@ -57,10 +77,17 @@ export async function loadTokenizerDir(dir: string): Promise<LoadedTokenizer> {
     config = parsed.data;
   }
   const tokenizerPath = join(dir, "tokenizer.json");
-  const tokenizer = await BpeTokenizer.fromFile(tokenizerPath, {
-    bosToken: config.bos_token,
-    eosToken: config.eos_token,
-  });
+  const json = await readTokenizerJson(tokenizerPath);
+  const tokens = { bosToken: config.bos_token, eosToken: config.eos_token, source: tokenizerPath };
+  let tokenizer: TextTokenizer;
+  let implementation: LoadedTokenizer["implementation"] = "byte-level-bpe";
+  try {
+    tokenizer = new BpeTokenizer(json, tokens);
+  } catch (error) {
+    if (!(error instanceof DataScaleError && error.code === "unsupported_tokenizer")) throw error;
+    tokenizer = new HfTokenizer(json, { ...tokens, config });
+    implementation = "tokenizers.js";
+  }
   let templateSource = (await readOptional(join(dir, "chat_template.jinja"))) ?? undefined;
   if (templateSource === undefined && config.chat_template != null) {
     templateSource =
@@ -72,5 +99,11 @@ export async function loadTokenizerDir(dir: string): Promise<LoadedTokenizer> {
     templateSource === undefined
       ? undefined
       : new ChatTemplate(templateSource, { bosToken: config.bos_token, eosToken: config.eos_token });
-  return { tokenizer, chatTemplate, config, addSpecialTokens: config.add_bos_token !== false };
+  return {
+    tokenizer,
+    implementation,
+    chatTemplate,
+    config,
+    addSpecialTokens: config.add_bos_token !== false,
+  };
 }
