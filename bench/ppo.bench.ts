@@ -9,6 +9,7 @@
 // Baseline, same run: the rollout done one sequence at a time (generate per request),
 // the way a loop over prompts without batching would do it; the ratio is printed.
 // Figures are medians over ITER iterations after one warm-up. Ends with ONE JSON line.
+import { createKernel, parseKernelName } from "../src/model/kernels/index.ts";
 import { generate } from "../src/model/sample.ts";
 import { generateTasks } from "../src/tasks/generate.ts";
 import { promptIds, taskPrompt, verifierRewardFn } from "../src/train/evaluate.ts";
@@ -20,7 +21,9 @@ import { createLogicVerifier } from "../src/verify/logic/index.ts";
 const ITER = Number(process.env["BENCH_ITER"] ?? 5);
 const tokenizer = byteTokenizer();
 const shape = { vocabSize: tokenizer.vocabSize, dim: 64, nLayers: 2, nHeads: 4, maxSeqLen: 32 };
-const policy = newDecoder({ ...shape, valueHead: true }, 1);
+// BENCH_KERNEL=ts|wasm|blas (default ts, the trainers' default kernel).
+const kernel = createKernel(parseKernelName(process.env["BENCH_KERNEL"] ?? "ts", "BENCH_KERNEL"));
+const policy = newDecoder({ ...shape, valueHead: true }, 1, kernel);
 const reference = cloneDecoder(policy, { valueHead: false });
 const tasks = [...generateTasks({ family: "arithmetic", n: 256, seed: 0, difficulty: 0 })];
 const reward = verifierRewardFn(createLogicVerifier());
@@ -109,3 +112,4 @@ process.stdout.write(
   `rollout batched ${batchedRate.toFixed(0)} tok/s vs one-at-a-time baseline ${serialRate.toFixed(0)} tok/s: ×${figures.batched_vs_serial_rollout.toFixed(2)}\n`,
 );
 process.stdout.write(`${JSON.stringify(figures)}\n`);
+kernel.close();

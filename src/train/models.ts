@@ -7,13 +7,15 @@ import { DataScaleError } from "../core/errors.ts";
 import { type DecoderConfig, type DecoderConfigInput, DecoderConfigSchema } from "../model/config.ts";
 import { Decoder } from "../model/decoder.ts";
 import { createTsKernel } from "../model/kernels/ts.ts";
+import type { Kernel } from "../model/kernels/types.ts";
 import { paramLayout } from "../model/params.ts";
 import { ByteTokenizer } from "../model/tokenizer/byte.ts";
 import type { Tokenizer } from "../model/types.ts";
 import { readModelParams } from "./rundir.ts";
 
-export function newDecoder(config: DecoderConfigInput, seed: number): Decoder {
-  return new Decoder(config, createTsKernel("f32"), { seed });
+/** A decoder on `kernel` (default: the TypeScript reference kernel, deterministic everywhere). */
+export function newDecoder(config: DecoderConfigInput, seed: number, kernel?: Kernel): Decoder {
+  return new Decoder(config, kernel ?? createTsKernel("f32"), { seed });
 }
 
 /** The procedural world's tokenizer: bytes plus BOS/EOS/PAD. */
@@ -31,6 +33,7 @@ export function loadDecoder(
   dir: string,
   heads: { valueHead?: boolean; rewardHead?: boolean },
   seed = 1,
+  kernel?: Kernel,
 ): Decoder {
   const path = join(dir, "config.json");
   if (!existsSync(path)) throw new DataScaleError("not_found", `${path}: no such model config`);
@@ -40,7 +43,7 @@ export function loadDecoder(
   if (!parsed.success) throw new DataScaleError("bad_checkpoint", `${path}: ${parsed.error.message}`);
   const saved = new Decoder(parsed.data, createTsKernel("f32"), { seed });
   saved.params.set(readModelParams(dir, saved.params.length));
-  const target = newDecoder({ ...parsed.data, ...heads }, seed);
+  const target = newDecoder({ ...parsed.data, ...heads }, seed, kernel);
   copyParamsByName(saved, target);
   return target;
 }

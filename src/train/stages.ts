@@ -6,6 +6,8 @@ import { DataScaleError, formatZodError } from "../core/errors.ts";
 import { type Task, Task as TaskSchema } from "../core/schemas.ts";
 import { DecoderConfigSchema } from "../model/config.ts";
 import type { Decoder } from "../model/decoder.ts";
+import { createKernel, selectKernel } from "../model/kernels/index.ts";
+import type { Kernel } from "../model/kernels/types.ts";
 import { generateTasks } from "../tasks/generate.ts";
 import { VerifierRegistry } from "../verify/registry.ts";
 import type { Stage, TrainConfig } from "./config.ts";
@@ -38,12 +40,12 @@ async function loadTasks(config: TrainConfig): Promise<Task[]> {
   return readRecords(src.file, TaskSchema);
 }
 
-function freshModel(input: Record<string, unknown>, seed: number): Decoder {
+function freshModel(input: Record<string, unknown>, seed: number, kernel: Kernel): Decoder {
   const parsed = DecoderConfigSchema.safeParse(input);
   if (!parsed.success)
     throw new DataScaleError("bad_config", `model.config: ${formatZodError(parsed.error)}`);
   try {
-    return newDecoder(parsed.data, seed);
+    return newDecoder(parsed.data, seed, kernel);
   } catch (e) {
     throw new DataScaleError("bad_config", `model.config: ${(e as Error).message}`);
   }
@@ -61,13 +63,27 @@ export async function runStage(
   config: TrainConfig,
   onStep?: (step: number, metrics: StepMetrics) => void,
 ): Promise<StageResult> {
+  const kernel = config.model.kernel === "auto" ? selectKernel() : createKernel(config.model.kernel);
+  try {
+    return await runWith(stage, config, kernel, onStep);
+  } finally {
+    kernel.close();
+  }
+}
+
+async function runWith(
+  stage: Stage,
+  config: TrainConfig,
+  kernel: Kernel,
+  onStep?: (step: number, metrics: StepMetrics) => void,
+): Promise<StageResult> {
   const tokenizer = byteTokenizer();
   const runDir = new RunDir(config.runDir);
   const heads = { valueHead: stage === "ppo", rewardHead: stage === "rm" };
   const model: Decoder =
     config.model.init !== undefined
-      ? loadDecoder(config.model.init, heads, config.seed)
-      : freshModel({ vocabSize: tokenizer.vocabSize, ...config.model.config, ...heads }, config.seed);
+      ? loadDecoder(config.model.init, heads, config.seed, kernel)
+      : freshModel({ vocabSize: tokenizer.vocabSize, ...config.model.config, ...heads }, config.seed, kernel);
   if (model.vocabSize < tokenizer.vocabSize)
     throw new DataScaleError(
       "bad_config",
@@ -133,7 +149,7 @@ export async function runStage(
     const refDir = join(config.runDir, "reference");
     let reference: Decoder;
     try {
-      reference = loadDecoder(refDir, { valueHead: false });
+      reference = loadDecoder(refDir, { valueHead: false }, 1, kernel);
     } catch (e) {
       if (!(e instanceof DataScaleError && e.code === "not_found")) throw e;
       reference = cloneDecoder(model, { valueHead: false });
