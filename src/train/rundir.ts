@@ -6,6 +6,7 @@ import {
   appendFileSync,
   existsSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -16,6 +17,9 @@ import { z } from "zod";
 import { DataScaleError, formatZodError } from "../core/errors.ts";
 import type { Decoder } from "../model/decoder.ts";
 import type { TrainOptimizer } from "./optimizer.ts";
+
+/** Checkpoints kept on disk; older ones are deleted once a newer one is complete. */
+export const KEEP_CHECKPOINTS = 3;
 
 const Latest = z.object({ step: z.number().int().nonnegative(), dir: z.string() });
 const StateJson = z.object({
@@ -108,7 +112,17 @@ export class RunDir {
     const latestTmp = join(this.dir, "latest.json.tmp");
     writeFileSync(latestTmp, JSON.stringify({ step: state.step, dir: name }));
     renameSync(latestTmp, join(this.dir, "latest.json"));
+    this.#prune(name);
     return final;
+  }
+
+  /** Keeps the newest KEEP checkpoints (names sort by step). */
+  #prune(newest: string): void {
+    const all = readdirSync(join(this.dir, "checkpoints"))
+      .filter((n) => /^step-\d+$/.test(n) && n <= newest)
+      .sort();
+    for (const old of all.slice(0, Math.max(0, all.length - KEEP_CHECKPOINTS)))
+      rmSync(join(this.dir, "checkpoints", old), { recursive: true, force: true });
   }
 
   /** The newest complete checkpoint's step, or undefined when there is none. */
