@@ -31,13 +31,13 @@ export const TrainConfig = z
       .object({
         /** A saved model directory (config.json + params.bin) to start from. */
         init: z.string().min(1).optional(),
-        /** Compute kernel: ts (reference, default), wasm, blas, or auto (the fastest that loads). */
-        kernel: z.enum(["ts", "wasm", "blas", "auto"]).default("ts"),
+        /** Compute kernel: wasm (default; WASM SIMD on worker threads), ts (reference), blas, or auto. */
+        kernel: z.enum(["ts", "wasm", "blas", "auto"]).default("wasm"),
         /** Shape of a fresh model (ignored with `init`); vocabSize defaults to the byte tokenizer's. */
         config: z.record(z.string(), z.unknown()).default({}),
       })
       .strict()
-      .default({ config: {}, kernel: "ts" }),
+      .default({ config: {}, kernel: "wasm" }),
     data: z
       .object({
         /** SFT: prompt/response or messages JSONL. rm/genrm: prompt, chosen, rejected JSONL. */

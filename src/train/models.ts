@@ -63,8 +63,9 @@ export function copyParamsByName(from: Decoder, to: Decoder): void {
 export function cloneDecoder(
   model: Decoder,
   heads: { valueHead?: boolean; rewardHead?: boolean } = {},
+  kernel: Kernel = model.kernel,
 ): Decoder {
-  const copy = newDecoder({ ...configInput(model.config), ...heads }, 1);
+  const copy = newDecoder({ ...configInput(model.config), ...heads }, 1, kernel);
   copyParamsByName(model, copy);
   return copy;
 }

@@ -22,6 +22,7 @@ function config(runDir: string): string {
       "seed: 7",
       "model:",
       "  config: { dim: 32, nLayers: 1, nHeads: 2, maxSeqLen: 24 }",
+      "  kernel: wasm",
       "data:",
       "  tasks: { family: arithmetic, n: 32, difficulty: 0 }",
       "train: { steps: 8, lr: 0.001, warmup: 0, checkpointEvery: 2 }",

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Decoder } from "../../src/model/decoder.ts";
+import { evaluateOnTasks } from "../../src/train/evaluate.ts";
 import { cloneDecoder } from "../../src/train/models.ts";
 import { DEFAULT_RL, type RlOptions, trainRl } from "../../src/train/ppo.ts";
 import { trainSft } from "../../src/train/sft.ts";
@@ -22,6 +23,16 @@ async function sftStart(): Promise<Decoder> {
   return model;
 }
 
+const evalSet = Array.from({ length: 16 }, () => prompts).flat();
+async function sampledReward(model: Decoder): Promise<number> {
+  const r = await evaluateOnTasks(model, tokenizer, evalSet, logicReward, {
+    maxTokens: 4,
+    temperature: 1,
+    seed: 777,
+  });
+  return r.meanScore;
+}
+
 async function runRl(
   algorithm: RlOptions["algorithm"],
   start: Decoder,
@@ -30,7 +41,6 @@ async function runRl(
 ) {
   const policy = cloneDecoder(start, { valueHead: algorithm === "ppo" });
   const reference = cloneDecoder(start, { valueHead: false });
-  const rewards: number[] = [];
   const kls: number[] = [];
   const last = await trainRl({
     policy,
@@ -51,13 +61,12 @@ async function runRl(
       ...extra,
     },
     onStep: (_, m) => {
-      rewards.push(m["reward"] as number);
       kls.push(m["kl"] as number);
     },
   });
-  const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
-  const early = mean(rewards.slice(0, 4));
-  const late = mean(rewards.slice(-4));
+  // Expected reward of the policy at temperature 1, from 16 fixed-seed samples per prompt.
+  const early = await sampledReward(start);
+  const late = await sampledReward(policy);
   process.stdout.write(
     `# ${algorithm}: reward ${early.toFixed(3)} → ${late.toFixed(3)}, max KL/seq ${Math.max(...kls).toFixed(3)}\n`,
   );

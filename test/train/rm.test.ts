@@ -5,13 +5,13 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { newDecoder } from "../../src/train/models.ts";
 import { genrmScores, pairwiseAccuracy, trainGenRm, trainRewardModel } from "../../src/train/rm.ts";
-import { TINY, tokenizer, vowelPairs, vowels } from "./helpers.ts";
+import { kernel, TINY, tokenizer, vowelPairs, vowels } from "./helpers.ts";
 
 const train = vowelPairs(400, 1);
 const heldOut = vowelPairs(100, 99);
 
 test("Bradley–Terry reward model beats chance on held-out pairs", async () => {
-  const model = newDecoder({ ...TINY, rewardHead: true }, 4);
+  const model = newDecoder({ ...TINY, rewardHead: true }, 4, kernel);
   const before = pairwiseAccuracy(model, tokenizer, heldOut);
   const result = await trainRewardModel({
     model,
@@ -28,7 +28,7 @@ test("Bradley–Terry reward model beats chance on held-out pairs", async () => 
 });
 
 test("GenRM: p(YES) orders responses by the known quality, trained on both orders", async () => {
-  const model = newDecoder({ ...TINY, maxSeqLen: 48 }, 5);
+  const model = newDecoder({ ...TINY, maxSeqLen: 48 }, 5, kernel);
   const ev = await trainGenRm({
     model,
     tokenizer,
