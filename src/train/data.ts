@@ -7,10 +7,13 @@ import { Message } from "../core/schemas.ts";
 import { readJsonl } from "../io/jsonl.ts";
 import type { Tokenizer } from "../model/types.ts";
 
-export const SftRecord = z.union([
-  z.looseObject({ prompt: z.string(), response: z.string() }),
-  z.looseObject({ messages: z.array(Message).min(2) }),
-]);
+export const SftRecord = z.union(
+  [
+    z.looseObject({ prompt: z.string(), response: z.string() }),
+    z.looseObject({ messages: z.array(Message).min(2) }),
+  ],
+  { error: "expected string fields `prompt` and `response`, or `messages` (at least 2)" },
+);
 export type SftRecord = z.infer<typeof SftRecord>;
 
 export const PreferenceRecord = z.looseObject({
