@@ -3,6 +3,8 @@
 // while the KL to the frozen reference stays bounded.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { errorReward } from "../../src/core/rewards.ts";
+import type { RewardFn } from "../../src/core/schemas.ts";
 import type { Decoder } from "../../src/model/decoder.ts";
 import { evaluateOnTasks } from "../../src/train/evaluate.ts";
 import { cloneDecoder } from "../../src/train/models.ts";
@@ -93,5 +95,55 @@ test("GRPO (k3 KL loss) and PPO (value head, GAE, k1 KL in the reward) raise the
   assert.ok(
     typeof ppo.last?.["kl_coef"] === "number" && ppo.last["kl_coef"] !== 0.02,
     "the adaptive controller moved β",
+  );
+});
+
+test("an `error` reward is an infrastructure failure: the rollout sits out, it is not a 0", async () => {
+  const policy = tinyModel(5);
+  const reference = cloneDecoder(policy);
+  let calls = 0;
+  const flaky: RewardFn = async (rollouts) => {
+    calls++;
+    const rewards = await logicReward(rollouts);
+    return rewards.map((r, i) =>
+      i % 2 === 0
+        ? errorReward(r.id, "test:flaky", "unreachable", "reward server down")
+        : { ...r, score: 1, verdict: "correct" as const },
+    );
+  };
+  const seen: Record<string, unknown>[] = [];
+  await trainRl({
+    policy,
+    reference,
+    tokenizer,
+    tasks: prompts,
+    reward: flaky,
+    options: {
+      ...DEFAULT_RL,
+      algorithm: "grpo",
+      steps: 2,
+      promptsPerStep: 2,
+      rolloutsPerPrompt: 4,
+      maxResponseTokens: 3,
+    },
+    onStep: (_, m) => seen.push(m),
+  });
+  assert.equal(calls, 2);
+  for (const m of seen) {
+    assert.equal(m["reward_errors"], 4, "half of the 8 rollouts errored");
+    assert.equal(m["reward"], 1, "the mean is over the rollouts that were scored");
+    assert.deepEqual(m["reward_by_source"], { "rtv:logic": 1 });
+  }
+  const bad: RewardFn = async () => [];
+  await assert.rejects(
+    trainRl({
+      policy,
+      reference,
+      tokenizer,
+      tasks: prompts,
+      reward: bad,
+      options: { ...DEFAULT_RL, algorithm: "grpo", steps: 1 },
+    }),
+    /returned 0 rewards for 32 rollouts/,
   );
 });
