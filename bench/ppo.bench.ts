@@ -6,7 +6,8 @@
 //   reward    the logic verifier through the RewardFn seam
 //   score     old-policy and reference forward passes (logprobs, entropies, values)
 //   update    PPO epochs: forward + clipped-surrogate/value gradients + backward + AdamW
-// Baseline, same run: the rollout done one sequence at a time (generate per request),
+// Baseline, same run: the whole iteration on the reference TypeScript kernel (ratio printed).
+// Second baseline: the rollout done one sequence at a time (generate per request),
 // the way a loop over prompts without batching would do it; the ratio is printed.
 // Figures are medians over ITER iterations after one warm-up. Ends with ONE JSON line.
 import { createKernel, parseKernelName } from "../src/model/kernels/index.ts";
@@ -21,8 +22,9 @@ import { createLogicVerifier } from "../src/verify/logic/index.ts";
 const ITER = Number(process.env["BENCH_ITER"] ?? 5);
 const tokenizer = byteTokenizer();
 const shape = { vocabSize: tokenizer.vocabSize, dim: 64, nLayers: 2, nHeads: 4, maxSeqLen: 32 };
-// BENCH_KERNEL=ts|wasm|blas (default ts, the trainers' default kernel).
-const kernel = createKernel(parseKernelName(process.env["BENCH_KERNEL"] ?? "ts", "BENCH_KERNEL"));
+// BENCH_KERNEL=ts|wasm|blas (default wasm, the trainers' default kernel).
+const kernelName = parseKernelName(process.env["BENCH_KERNEL"] ?? "wasm", "BENCH_KERNEL");
+const kernel = createKernel(kernelName);
 const policy = newDecoder({ ...shape, valueHead: true }, 1, kernel);
 const reference = cloneDecoder(policy, { valueHead: false });
 const tasks = [...generateTasks({ family: "arithmetic", n: 256, seed: 0, difficulty: 0 })];
@@ -39,14 +41,39 @@ const options = {
   lr: 1e-4,
 };
 
-const steps: StepMetrics[] = [];
-await trainRl({ policy, reference, tokenizer, tasks, reward, options, onStep: (_, m) => steps.push(m) });
-const timed = steps.slice(1);
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
 };
+
+/** ITER timed iterations after one warm-up; every iteration starts from the same weights. */
+async function iterations(p: typeof policy, r: typeof reference): Promise<StepMetrics[]> {
+  const start = Float32Array.from(p.params);
+  const steps: StepMetrics[] = [];
+  await trainRl({
+    policy: p,
+    reference: r,
+    tokenizer,
+    tasks,
+    reward,
+    options,
+    onStep: (_, m) => steps.push(m),
+  });
+  p.params.set(start);
+  return steps.slice(1);
+}
+const timed = await iterations(policy, reference);
 const med = (k: string) => median(timed.map((m) => m[k] as number));
+// Named baseline, same run: the same iterations on the reference TypeScript kernel.
+const tsKernel = createKernel("ts");
+const tsPolicy = newDecoder({ ...shape, valueHead: true }, 1, tsKernel);
+const tsTimed =
+  kernelName === "ts" ? timed : await iterations(tsPolicy, cloneDecoder(tsPolicy, { valueHead: false }));
+const tsIteration = median(
+  tsTimed.map((m) =>
+    ["rollout_s", "reward_s", "score_s", "update_s"].reduce((a, k) => a + (m[k] as number), 0),
+  ),
+);
 
 // Baseline: the same rollout, one sequence at a time.
 const seqs = options.promptsPerStep * options.rolloutsPerPrompt;
@@ -99,6 +126,8 @@ const figures = {
   baseline_serial_rollout_tokens_per_s: serialRate,
   batched_rollout_tokens_per_s: batchedRate,
   batched_vs_serial_rollout: batchedRate / serialRate,
+  baseline_ts_kernel_iteration_s: tsIteration,
+  iteration_speedup_vs_ts_kernel: tsIteration / total,
   iterations: ITER,
 };
 for (const p of parts)
@@ -111,5 +140,9 @@ process.stdout.write(
 process.stdout.write(
   `rollout batched ${batchedRate.toFixed(0)} tok/s vs one-at-a-time baseline ${serialRate.toFixed(0)} tok/s: ×${figures.batched_vs_serial_rollout.toFixed(2)}\n`,
 );
+process.stdout.write(
+  `iteration on ${kernelName} ${(total * 1000).toFixed(1)} ms vs the ts reference kernel ${(tsIteration * 1000).toFixed(1)} ms: ×${figures.iteration_speedup_vs_ts_kernel.toFixed(2)}\n`,
+);
 process.stdout.write(`${JSON.stringify(figures)}\n`);
 kernel.close();
+tsKernel.close();
