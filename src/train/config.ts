@@ -92,6 +92,8 @@ export const TrainConfig = z
         lambda: z.number().min(0).max(1),
         whitenAdvantages: z.boolean(),
         whitenRewards: z.boolean(),
+        /** ppo: the critic is a value head on the policy ("head") or a separate value model ("separate"). */
+        critic: z.enum(["head", "separate"]),
         kl: z
           .object({
             coef: z.number().nonnegative(),

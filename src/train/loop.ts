@@ -21,6 +21,24 @@ export interface LoopOptions {
   /** Scalars the step function may change (e.g. an adaptive KL coefficient); saved with checkpoints. */
   scalars?: Record<string, number>;
   onStep?: ((step: number, metrics: StepMetrics) => void) | undefined;
+  /** Other trained models (e.g. a separate PPO critic) checkpointed and restored with the main one. */
+  companions?: readonly Companion[] | undefined;
+}
+
+export interface Companion {
+  name: string;
+  model: Decoder;
+  opt: TrainOptimizer;
+}
+
+function companionArrays(companions: readonly Companion[]): Record<string, Float32Array> {
+  const out: Record<string, Float32Array> = {};
+  for (const c of companions) {
+    out[`${c.name}_params`] = Float32Array.from(c.model.params);
+    out[`${c.name}_adam_m`] = c.opt.m;
+    out[`${c.name}_adam_v`] = c.opt.v;
+  }
+  return out;
 }
 
 export interface LoopResult {
@@ -42,9 +60,19 @@ export async function trainLoop(
   if (runDir !== undefined && options.resume !== false) {
     const latest = runDir.latest();
     if (latest !== undefined) {
-      const { state } = runDir.loadCheckpoint(latest.dir, model, opt);
+      const companions = options.companions ?? [];
+      const sizes: Record<string, number> = {};
+      for (const c of companions)
+        for (const k of ["params", "adam_m", "adam_v"]) sizes[`${c.name}_${k}`] = c.model.params.length;
+      const { state, extra } = runDir.loadCheckpoint(latest.dir, model, opt, sizes);
       start = state.step;
       scalars = { ...scalars, ...state.scalars };
+      for (const c of companions) {
+        c.model.params.set(extra[`${c.name}_params`]!);
+        c.opt.m.set(extra[`${c.name}_adam_m`]!);
+        c.opt.v.set(extra[`${c.name}_adam_v`]!);
+        c.opt.t = scalars[`${c.name}_opt_t`] ?? 0;
+      }
     }
     runDir.truncateMetrics(start);
   }
@@ -62,8 +90,11 @@ export async function trainLoop(
     if (
       runDir !== undefined &&
       (done || (options.checkpointEvery > 0 && (i + 1) % options.checkpointEvery === 0))
-    )
-      runDir.saveCheckpoint(model, opt, { step: i + 1, scalars });
+    ) {
+      const companions = options.companions ?? [];
+      for (const c of companions) scalars[`${c.name}_opt_t`] = c.opt.t;
+      runDir.saveCheckpoint(model, opt, { step: i + 1, scalars }, companionArrays(companions));
+    }
     progress.add();
   }
   progress.done();

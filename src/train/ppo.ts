@@ -163,6 +163,8 @@ function scoreBatch(
 export interface RlRun {
   policy: Decoder;
   reference: Decoder;
+  /** A separate value model (config valueHead: true) for PPO; default: the policy's own value head. */
+  critic?: Decoder | undefined;
   tokenizer: Tokenizer;
   tasks: readonly Task[];
   reward: RewardFn;
@@ -185,8 +187,13 @@ function means(map: Record<string, { sum: number; n: number }>): Record<string, 
 /** Runs PPO or GRPO; returns the last step's metrics. */
 export async function trainRl(run: RlRun): Promise<StepMetrics | undefined> {
   const { policy, reference, tokenizer, options: o } = run;
-  if (o.algorithm === "ppo" && !policy.config.valueHead)
-    throw new Error("ppo needs a policy with a value head (config valueHead: true); use grpo for no critic");
+  const critic = o.algorithm === "ppo" ? run.critic : undefined;
+  if (o.algorithm === "ppo" && !(critic ?? policy).config.valueHead)
+    throw new Error(
+      "ppo needs a value head on the policy or on a separate critic (config valueHead: true); use grpo for no critic",
+    );
+  const criticOpt =
+    critic === undefined ? undefined : new TrainOptimizer(critic, { lr: o.lr, ...o.optimizer });
   if (run.tasks.length === 0) throw new Error("no tasks to train on");
   const padId = tokenizer.eosId ?? 0;
   const stopIds = tokenizer.eosId === undefined ? [] : [tokenizer.eosId];
@@ -202,6 +209,10 @@ export async function trainRl(run: RlRun): Promise<StepMetrics | undefined> {
       label: o.algorithm,
       scalars: { kl_coef: o.kl.coef },
       onStep: run.onStep,
+      companions:
+        critic === undefined || criticOpt === undefined
+          ? []
+          : [{ name: "critic", model: critic, opt: criticOpt }],
     },
     async (step, scalars) => {
       const beta = scalars["kl_coef"] ?? o.kl.coef;
@@ -248,6 +259,7 @@ export async function trainRl(run: RlRun): Promise<StepMetrics | undefined> {
       for (let i = 0; i < b.n; i++) if (!valid[i]) b.action.fill(0, i * b.T, (i + 1) * b.T);
       const old = scoreBatch(policy, b, o.miniBatchSize);
       const ref = scoreBatch(reference, b, o.miniBatchSize);
+      const oldValues = critic === undefined ? old.values : scoreBatch(critic, b, o.miniBatchSize).values;
       const t3 = performance.now();
       // ---- Advantages ----
       const N = b.n * b.T;
@@ -276,7 +288,7 @@ export async function trainRl(run: RlRun): Promise<StepMetrics | undefined> {
           const r = new Float64Array(to - from);
           if (o.kl.mode === "reward") for (let t = 0; t < r.length; t++) r[t] = -beta * kl[from + t]!;
           r[r.length - 1] = r[r.length - 1]! + useScores[i]!;
-          const g = gae(r, old.values!.subarray(from, to), o.gamma, o.lambda);
+          const g = gae(r, oldValues!.subarray(from, to), o.gamma, o.lambda);
           adv.set(g.advantages, from);
           ret.set(g.returns, from);
         }
@@ -315,6 +327,9 @@ export async function trainRl(run: RlRun): Promise<StepMetrics | undefined> {
           logprobsAndEntropy(out.logits, tg, M, V, lp, ent);
           const dLogp = new Float64Array(M);
           const dValues = o.algorithm === "ppo" ? new Float32Array(M) : undefined;
+          // A separate critic runs its own forward on the same rows; values from whichever holds the head.
+          if (critic !== undefined) critic.zeroGrad();
+          const values = critic === undefined ? out.values : critic.forward(ids, rows.length, b.T).values;
           rows.forEach((r, k) => {
             for (let t = 0; t < b.T; t++) {
               const m = k * b.T + t;
@@ -327,8 +342,8 @@ export async function trainRl(run: RlRun): Promise<StepMetrics | undefined> {
               let g = sur.grad;
               if (o.kl.mode === "loss") g += beta * klGrad(lp[m]!, ref.logp[src]!, o.kl.estimator);
               dLogp[m] = g / count;
-              if (dValues !== undefined && out.values !== undefined) {
-                const vt = clippedValueLoss(out.values[m]!, old.values![src]!, ret[src]!, o.valueClipEps);
+              if (dValues !== undefined && values !== undefined) {
+                const vt = clippedValueLoss(values[m]!, oldValues![src]!, ret[src]!, o.valueClipEps);
                 valLoss += vt.loss;
                 if (vt.clipped) vClipped++;
                 dValues[m] = (o.vfCoef * vt.grad) / count;
@@ -338,7 +353,11 @@ export async function trainRl(run: RlRun): Promise<StepMetrics | undefined> {
           });
           const dLogits = new Float32Array(M * V);
           logprobGradToLogits(dLogits, out.logits, tg, dLogp, M, V);
-          policy.backward(dLogits, dValues);
+          if (critic !== undefined && criticOpt !== undefined) {
+            policy.backward(dLogits);
+            critic.backward(undefined, dValues);
+            criticOpt.step(critic.params, critic.grads, lr);
+          } else policy.backward(dLogits, dValues);
           gradNorm += opt.step(policy.params, policy.grads, lr);
           updates++;
         }

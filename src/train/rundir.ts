@@ -140,7 +140,8 @@ export class RunDir {
     dir: string,
     model: Decoder,
     opt: TrainOptimizer,
-    extraNames: readonly string[] = [],
+    /** Extra arrays saved beside the parameters, by name and length. */
+    extraSizes: Readonly<Record<string, number>> = {},
   ): { state: TrainState; extra: Record<string, Float32Array> } {
     const statePath = join(dir, "state.json");
     const parsed = StateJson.safeParse(JSON.parse(readFileSync(statePath, "utf8")));
@@ -158,7 +159,7 @@ export class RunDir {
     opt.v.set(readF32(join(dir, "adam_v.bin"), n));
     opt.t = s.optimizerStep;
     const extra: Record<string, Float32Array> = {};
-    for (const k of extraNames) extra[k] = readF32(join(dir, `${k}.bin`), n);
+    for (const [k, size] of Object.entries(extraSizes)) extra[k] = readF32(join(dir, `${k}.bin`), size);
     return { state: { step: s.step, scalars: s.scalars }, extra };
   }
 }

@@ -79,7 +79,8 @@ async function runWith(
 ): Promise<StageResult> {
   const tokenizer = byteTokenizer();
   const runDir = new RunDir(config.runDir);
-  const heads = { valueHead: stage === "ppo", rewardHead: stage === "rm" };
+  const separateCritic = stage === "ppo" && config.rl.critic === "separate";
+  const heads = { valueHead: stage === "ppo" && !separateCritic, rewardHead: stage === "rm" };
   const model: Decoder =
     config.model.init !== undefined
       ? loadDecoder(config.model.init, heads, config.seed, kernel)
@@ -157,15 +158,19 @@ async function runWith(
     }
     const grpoKl = { coef: 0.02, estimator: "k3", mode: "loss" } as const;
     const kl = { ...(stage === "grpo" ? grpoKl : DEFAULT_RL.kl), ...config.rl.kl };
+    // A separate critic starts from the policy's weights plus a fresh value head.
+    const critic = separateCritic ? cloneDecoder(model, { valueHead: true }) : undefined;
+    const { critic: _critic, kl: _kl, ...rl } = config.rl;
     const last = await trainRl({
       policy: model,
       reference,
+      critic,
       tokenizer,
       tasks,
       reward: verifierRewardFn(verifier),
       options: {
         ...DEFAULT_RL,
-        ...config.rl,
+        ...rl,
         kl,
         algorithm: stage,
         steps: t.steps,

@@ -13,7 +13,7 @@ const dir = mkdtempSync(join(tmpdir(), "ds-train-resume-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const MAIN = join(import.meta.dirname, "../../src/cli/main.ts");
 
-function config(runDir: string): string {
+function config(runDir: string, critic = "head"): string {
   const path = join(dir, `${runDir}.yaml`);
   writeFileSync(
     path,
@@ -26,7 +26,7 @@ function config(runDir: string): string {
       "data:",
       "  tasks: { family: arithmetic, n: 32, difficulty: 0 }",
       "train: { steps: 8, lr: 0.001, warmup: 0, checkpointEvery: 2 }",
-      "rl: { promptsPerStep: 4, rolloutsPerPrompt: 2, maxResponseTokens: 3, miniBatchSize: 4, kl: { target: 1, horizon: 100 } }",
+      `rl: { promptsPerStep: 4, rolloutsPerPrompt: 2, maxResponseTokens: 3, miniBatchSize: 4, kl: { target: 1, horizon: 100 }, critic: ${critic} }`,
       "",
     ].join("\n"),
   );
@@ -68,26 +68,35 @@ const stable = (path: string) =>
       return Object.fromEntries(Object.entries(m).filter(([k]) => !k.endsWith("_s") && !k.includes("per_s")));
     });
 
-test("PPO killed with SIGKILL resumes from its last checkpoint to the uninterrupted run's exact state", async () => {
-  assert.equal(await runCli(config("a")), 0);
-  const b = config("b");
-  const signal = await runCli(b, join(dir, "b", "latest.json"));
-  assert.equal(signal, "SIGKILL", "the first run of b was killed mid-way");
-  const killedAt = JSON.parse(readFileSync(join(dir, "b", "latest.json"), "utf8")) as { step: number };
-  assert.ok(killedAt.step >= 4 && killedAt.step < 8, `killed after checkpoint ${killedAt.step}`);
-  assert.equal(await runCli(b), 0);
-  const pa = readFileSync(join(dir, "a", "model", "params.bin"));
-  const pb = readFileSync(join(dir, "b", "model", "params.bin"));
-  assert.ok(pa.equals(pb), "final parameters are bit-identical");
-  const ma = stable(join(dir, "a", "metrics.jsonl"));
-  const mb = stable(join(dir, "b", "metrics.jsonl"));
-  assert.equal(ma.length, 8);
-  assert.deepEqual(mb, ma, "metrics of every step match");
-  assert.ok(
-    typeof ma[7]!["kl_coef"] === "number" && ma[7]!["kl_coef"] !== 0.05,
-    "the adaptive β was carried through",
-  );
-});
+for (const critic of ["head", "separate"]) {
+  test(`PPO (${critic} critic) killed with SIGKILL resumes from its last checkpoint to the uninterrupted run's exact state`, async () => {
+    const a = `a-${critic}`;
+    const bName = `b-${critic}`;
+    assert.equal(await runCli(config(a, critic)), 0);
+    const b = config(bName, critic);
+    const signal = await runCli(b, join(dir, bName, "latest.json"));
+    assert.equal(signal, "SIGKILL", "the first run of b was killed mid-way");
+    const killedAt = JSON.parse(readFileSync(join(dir, bName, "latest.json"), "utf8")) as { step: number };
+    assert.ok(killedAt.step >= 4 && killedAt.step < 8, `killed after checkpoint ${killedAt.step}`);
+    assert.equal(await runCli(b), 0);
+    const pa = readFileSync(join(dir, a, "model", "params.bin"));
+    const pb = readFileSync(join(dir, bName, "model", "params.bin"));
+    assert.ok(pa.equals(pb), "final parameters are bit-identical");
+    const ma = stable(join(dir, a, "metrics.jsonl"));
+    const mb = stable(join(dir, bName, "metrics.jsonl"));
+    assert.equal(ma.length, 8);
+    assert.deepEqual(mb, ma, "metrics of every step match");
+    assert.ok(
+      typeof ma[7]!["kl_coef"] === "number" && ma[7]!["kl_coef"] !== 0.05,
+      "the adaptive β was carried through",
+    );
+    if (critic === "separate") {
+      const ca = readFileSync(join(dir, a, "checkpoints", "step-000008", "critic_params.bin"));
+      const cb = readFileSync(join(dir, bName, "checkpoints", "step-000008", "critic_params.bin"));
+      assert.ok(ca.equals(cb), "the separate critic's final parameters are bit-identical too");
+    }
+  });
+}
 
 test("a bad config names the file and the field", () => {
   const path = join(dir, "bad.yaml");

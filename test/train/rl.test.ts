@@ -40,13 +40,16 @@ async function runRl(
   start: Decoder,
   kl: RlOptions["kl"],
   extra: Partial<RlOptions> = {},
+  separateCritic = false,
 ) {
-  const policy = cloneDecoder(start, { valueHead: algorithm === "ppo" });
+  const policy = cloneDecoder(start, { valueHead: algorithm === "ppo" && !separateCritic });
+  const critic = separateCritic ? cloneDecoder(start, { valueHead: true }) : undefined;
   const reference = cloneDecoder(start, { valueHead: false });
   const kls: number[] = [];
   const last = await trainRl({
     policy,
     reference,
+    critic,
     tokenizer,
     tasks: prompts,
     reward: logicReward,
@@ -70,7 +73,7 @@ async function runRl(
   const early = await sampledReward(start);
   const late = await sampledReward(policy);
   process.stdout.write(
-    `# ${algorithm}: reward ${early.toFixed(3)} → ${late.toFixed(3)}, max KL/seq ${Math.max(...kls).toFixed(3)}\n`,
+    `# ${algorithm}${separateCritic ? " (separate critic)" : ""}: reward ${early.toFixed(3)} → ${late.toFixed(3)}, max KL/seq ${Math.max(...kls).toFixed(3)}\n`,
   );
   return { early, late, kls, last };
 }
@@ -96,6 +99,11 @@ test("GRPO (k3 KL loss) and PPO (value head, GAE, k1 KL in the reward) raise the
     typeof ppo.last?.["kl_coef"] === "number" && ppo.last["kl_coef"] !== 0.02,
     "the adaptive controller moved β",
   );
+
+  const sep = await runRl("ppo", start, { coef: 0.02, estimator: "k1", mode: "reward" }, {}, true);
+  assert.ok(sep.late >= sep.early + 0.15, `PPO (separate critic) reward ${sep.early} → ${sep.late}`);
+  assert.ok(Math.max(...sep.kls) < 4, `PPO (separate critic) KL stays bounded: ${sep.kls}`);
+  assert.ok(typeof sep.last?.["value_loss"] === "number");
 });
 
 test("an `error` reward is an infrastructure failure: the rollout sits out, it is not a 0", async () => {
