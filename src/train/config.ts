@@ -1,0 +1,162 @@
+// The training configuration file (YAML or JSON), validated with zod. One schema for every
+// stage; each stage reads the sections it needs and `datascale train <stage>` flags
+// override single fields.
+import { readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { DataScaleError, formatZodError } from "../core/errors.ts";
+
+export const STAGES = ["sft", "rm", "genrm", "ppo", "grpo"] as const;
+export type Stage = (typeof STAGES)[number];
+
+const TaskSource = z.union([
+  z.object({ file: z.string().min(1) }).strict(),
+  z
+    .object({
+      family: z.string().min(1),
+      n: z.number().int().positive(),
+      seed: z.number().int().nonnegative().default(0),
+      difficulty: z.number().min(0).max(10).default(0),
+    })
+    .strict(),
+]);
+export type TaskSource = z.infer<typeof TaskSource>;
+
+export const TrainConfig = z
+  .object({
+    /** Where metrics.jsonl, checkpoints and the final model go. */
+    runDir: z.string().min(1),
+    seed: z.number().int().nonnegative().default(1),
+    model: z
+      .object({
+        /** A saved model directory (config.json + params.bin) to start from. */
+        init: z.string().min(1).optional(),
+        /** Compute kernel: wasm (default; WASM SIMD on worker threads), ts (reference), blas, or auto. */
+        kernel: z.enum(["ts", "wasm", "blas", "auto"]).default("wasm"),
+        /** Shape of a fresh model (ignored with `init`); vocabSize defaults to the byte tokenizer's. */
+        config: z.record(z.string(), z.unknown()).default({}),
+      })
+      .strict()
+      .default({ config: {}, kernel: "wasm" }),
+    data: z
+      .object({
+        /** SFT: prompt/response or messages JSONL. rm/genrm: prompt, chosen, rejected JSONL. */
+        train: z.string().min(1).optional(),
+        eval: z.string().min(1).optional(),
+        /** Held-out fraction of `train` when there is no eval file (rm/genrm). */
+        evalFraction: z.number().min(0).max(0.9).default(0.2),
+        /** ppo/grpo: the prompts, as a Task JSONL file or a procedural family. */
+        tasks: TaskSource.optional(),
+      })
+      .strict()
+      .default({ evalFraction: 0.2 }),
+    train: z
+      .object({
+        steps: z.number().int().positive().default(100),
+        batchSize: z.number().int().positive().default(32),
+        lr: z.number().positive().default(1e-3),
+        warmup: z.number().int().nonnegative().default(10),
+        weightDecay: z.number().nonnegative().default(0),
+        gradClip: z.number().nonnegative().default(1),
+        checkpointEvery: z.number().int().nonnegative().default(50),
+        evalEvery: z.number().int().nonnegative().default(0),
+      })
+      .strict()
+      .default({
+        steps: 100,
+        batchSize: 32,
+        lr: 1e-3,
+        warmup: 10,
+        weightDecay: 0,
+        gradClip: 1,
+        checkpointEvery: 50,
+        evalEvery: 0,
+      }),
+    /** ppo/grpo: rewards come from this verifier domain (any domain of src/verify/registry.ts). */
+    reward: z
+      .object({ verifier: z.string().min(1).default("logic") })
+      .strict()
+      .default({ verifier: "logic" }),
+    rl: z
+      .object({
+        promptsPerStep: z.number().int().positive(),
+        rolloutsPerPrompt: z.number().int().positive(),
+        maxResponseTokens: z.number().int().positive(),
+        temperature: z.number().positive(),
+        ppoEpochs: z.number().int().positive(),
+        miniBatchSize: z.number().int().positive(),
+        clipEps: z.number().positive(),
+        valueClipEps: z.number().nonnegative(),
+        vfCoef: z.number().nonnegative(),
+        gamma: z.number().min(0).max(1),
+        lambda: z.number().min(0).max(1),
+        whitenAdvantages: z.boolean(),
+        whitenRewards: z.boolean(),
+        /** ppo: the critic is a value head on the policy ("head") or a separate value model ("separate"). */
+        critic: z.enum(["head", "separate"]),
+        kl: z
+          .object({
+            coef: z.number().nonnegative(),
+            estimator: z.enum(["k1", "k3"]),
+            mode: z.enum(["reward", "loss"]),
+            target: z.number().positive().optional(),
+            horizon: z.number().positive().optional(),
+          })
+          .strict()
+          .partial(),
+      })
+      .strict()
+      .partial()
+      .default({}),
+    /** genrm: the judge prompt's wording. */
+    genrm: z
+      .object({ maxResponseChars: z.number().int().positive().default(64) })
+      .strict()
+      .default({ maxResponseChars: 64 }),
+  })
+  .strict();
+export type TrainConfig = z.infer<typeof TrainConfig>;
+
+/** Reads and validates a YAML or JSON config, naming the file and the bad field. */
+export function loadTrainConfig(path: string, overrides: Record<string, unknown> = {}): TrainConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new DataScaleError("not_found", `${path}: cannot read (${(e as Error).message})`);
+  }
+  let raw: unknown;
+  try {
+    raw = path.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
+  } catch (e) {
+    throw new DataScaleError(
+      "bad_config",
+      `${path}: not valid ${path.endsWith(".json") ? "JSON" : "YAML"}: ${(e as Error).message}`,
+    );
+  }
+  return parseTrainConfig(raw, path, overrides);
+}
+
+export function parseTrainConfig(
+  raw: unknown,
+  name: string,
+  overrides: Record<string, unknown> = {},
+): TrainConfig {
+  const merged = deepMerge(raw ?? {}, overrides);
+  const parsed = TrainConfig.safeParse(merged);
+  if (!parsed.success) throw new DataScaleError("bad_config", `${name}: ${formatZodError(parsed.error)}`);
+  return parsed.data;
+}
+
+function deepMerge(a: unknown, b: Record<string, unknown>): unknown {
+  if (typeof a !== "object" || a === null || Array.isArray(a)) return b;
+  const out: Record<string, unknown> = { ...(a as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(b)) {
+    const cur = out[k];
+    out[k] =
+      typeof v === "object" && v !== null && !Array.isArray(v) && typeof cur === "object" && cur !== null
+        ? deepMerge(cur, v as Record<string, unknown>)
+        : v;
+  }
+  return out;
+}

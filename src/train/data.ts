@@ -1,0 +1,113 @@
+// Training data: SFT examples (prompt/response or chat messages) and preference pairs, read
+// from JSONL with zod, encoded with a tokenizer and padded into [batch, T] blocks whose
+// per-token weights mask everything but the response.
+import { z } from "zod";
+import { DataScaleError } from "../core/errors.ts";
+import { Message } from "../core/schemas.ts";
+import { readJsonl } from "../io/jsonl.ts";
+import type { Tokenizer } from "../model/types.ts";
+
+export const SftRecord = z.union(
+  [
+    z.looseObject({ prompt: z.string(), response: z.string() }),
+    z.looseObject({ messages: z.array(Message).min(2) }),
+  ],
+  { error: "expected string fields `prompt` and `response`, or `messages` (at least 2)" },
+);
+export type SftRecord = z.infer<typeof SftRecord>;
+
+export const PreferenceRecord = z.looseObject({
+  prompt: z.string(),
+  chosen: z.string(),
+  rejected: z.string(),
+});
+export type PreferenceRecord = z.infer<typeof PreferenceRecord>;
+
+export interface PromptResponse {
+  prompt: string;
+  response: string;
+}
+
+/**
+ * Chat messages become one prompt/response pair: every turn before the last assistant
+ * message is rendered as "role: content\n" and the loss covers that last message only.
+ */
+export function toPromptResponse(record: SftRecord): PromptResponse {
+  if ("prompt" in record && typeof record.prompt === "string" && typeof record.response === "string")
+    return { prompt: record.prompt, response: record.response };
+  const messages = (record as { messages: Message[] }).messages;
+  const last = messages[messages.length - 1]!;
+  if (last.role !== "assistant") throw new Error("the last message must be the assistant's");
+  const prompt = messages
+    .slice(0, -1)
+    .map((m) => `${m.role}: ${m.content}\n`)
+    .join("");
+  return { prompt: `${prompt}assistant: `, response: last.content };
+}
+
+/** Reads JSONL records with `schema`; a bad line is reported with its number and skipped. */
+export async function readRecords<T>(
+  path: string,
+  schema: z.ZodType<T>,
+  onBad: (message: string) => void = (m) => process.stderr.write(`${m}\n`),
+): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of readJsonl(path, { schema })) {
+    if (item.ok) out.push(item.value);
+    else onBad(item.error);
+  }
+  if (out.length === 0) throw new DataScaleError("bad_data", `${path}: no valid records`);
+  return out;
+}
+
+/** A tokenized example: ids and, per id, whether it is predicted under the loss. */
+export interface Encoded {
+  ids: number[];
+  /** loss[i] = 1 when ids[i] is a response token (or the closing EOS). */
+  loss: Uint8Array;
+}
+
+export function encodeExample(tokenizer: Tokenizer, ex: PromptResponse, maxLen: number): Encoded {
+  const prompt = [
+    ...(tokenizer.bosId === undefined ? [] : [tokenizer.bosId]),
+    ...tokenizer.encode(ex.prompt),
+  ];
+  const response = [
+    ...tokenizer.encode(ex.response),
+    ...(tokenizer.eosId === undefined ? [] : [tokenizer.eosId]),
+  ];
+  const ids = [...prompt, ...response].slice(0, maxLen);
+  const loss = new Uint8Array(ids.length);
+  for (let i = prompt.length; i < ids.length; i++) loss[i] = 1;
+  return { ids, loss };
+}
+
+/** Next-token block: inputs ids[0..T), targets ids[1..T], weights from the loss mask. */
+export interface Block {
+  batch: number;
+  T: number;
+  inputs: Int32Array;
+  targets: Int32Array;
+  weights: Float32Array;
+}
+
+export function padBlock(examples: readonly Encoded[], padId: number): Block {
+  const batch = examples.length;
+  const T = Math.max(1, ...examples.map((e) => e.ids.length - 1));
+  const inputs = new Int32Array(batch * T).fill(padId);
+  const targets = new Int32Array(batch * T).fill(padId);
+  const weights = new Float32Array(batch * T);
+  examples.forEach((e, b) => {
+    for (let t = 0; t + 1 < e.ids.length; t++) {
+      inputs[b * T + t] = e.ids[t]!;
+      targets[b * T + t] = e.ids[t + 1]!;
+      weights[b * T + t] = e.loss[t + 1]!;
+    }
+  });
+  return { batch, T, inputs, targets, weights };
+}
+
+/** The id used for padding: the tokenizer's pad/eos, else 0 (always masked out anyway). */
+export function padIdOf(tokenizer: Tokenizer): number {
+  return tokenizer.eosId ?? 0;
+}

@@ -1,0 +1,73 @@
+// Building the decoder a stage trains: fresh from a config and seed, or from a saved model
+// directory (config.json + params.bin), possibly adding a value or reward head the saved
+// model did not have. Parameters are copied by name, so heads start at their init (zero).
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { DataScaleError } from "../core/errors.ts";
+import { type DecoderConfig, type DecoderConfigInput, DecoderConfigSchema } from "../model/config.ts";
+import { Decoder } from "../model/decoder.ts";
+import { createTsKernel } from "../model/kernels/ts.ts";
+import type { Kernel } from "../model/kernels/types.ts";
+import { paramLayout } from "../model/params.ts";
+import { ByteTokenizer } from "../model/tokenizer/byte.ts";
+import type { Tokenizer } from "../model/types.ts";
+import { readModelParams } from "./rundir.ts";
+
+/** A decoder on `kernel` (default: the TypeScript reference kernel, deterministic everywhere). */
+export function newDecoder(config: DecoderConfigInput, seed: number, kernel?: Kernel): Decoder {
+  return new Decoder(config, kernel ?? createTsKernel("f32"), { seed });
+}
+
+/** The procedural world's tokenizer: bytes plus BOS/EOS/PAD. */
+export function byteTokenizer(): Tokenizer {
+  return new ByteTokenizer();
+}
+
+function configInput(c: DecoderConfig): DecoderConfigInput {
+  const { headDim: _h, ...rest } = c;
+  return rest;
+}
+
+/** Loads `dir` (written by saveModel or a checkpoint) with heads switched as asked. */
+export function loadDecoder(
+  dir: string,
+  heads: { valueHead?: boolean; rewardHead?: boolean },
+  seed = 1,
+  kernel?: Kernel,
+): Decoder {
+  const path = join(dir, "config.json");
+  if (!existsSync(path)) throw new DataScaleError("not_found", `${path}: no such model config`);
+  const parsed = DecoderConfigSchema.safeParse(
+    (({ headDim: _h, ...rest }) => rest)(JSON.parse(readFileSync(path, "utf8")) as DecoderConfig),
+  );
+  if (!parsed.success) throw new DataScaleError("bad_checkpoint", `${path}: ${parsed.error.message}`);
+  const saved = new Decoder(parsed.data, createTsKernel("f32"), { seed });
+  saved.params.set(readModelParams(dir, saved.params.length));
+  const target = newDecoder({ ...parsed.data, ...heads }, seed, kernel);
+  copyParamsByName(saved, target);
+  return target;
+}
+
+/** Copies every parameter both models have (same name and shape). */
+export function copyParamsByName(from: Decoder, to: Decoder): void {
+  const src = new Map(paramLayout(from.config).entries.map((e) => [e.name, e]));
+  for (const e of paramLayout(to.config).entries) {
+    const s = src.get(e.name);
+    if (s === undefined || s.shape.join("x") !== e.shape.join("x")) continue;
+    const n = e.shape.reduce((a, b) => a * b, 1);
+    to.params.set(from.params.subarray(s.offset, s.offset + n), e.offset);
+  }
+}
+
+/** A frozen copy (for the PPO/GRPO reference policy). */
+export function cloneDecoder(
+  model: Decoder,
+  heads: { valueHead?: boolean; rewardHead?: boolean } = {},
+  kernel: Kernel = model.kernel,
+): Decoder {
+  const copy = newDecoder({ ...configInput(model.config), ...heads }, 1, kernel);
+  copyParamsByName(model, copy);
+  return copy;
+}
+
+export { configInput };

@@ -1,0 +1,427 @@
+// PPO (value-head critic, GAE) and GRPO (group-relative advantages, no critic) in one loop:
+// sample rollouts from the policy, score them through the RewardFn seam, compute old-policy
+// and reference logprobs, build advantages, then run PPO epochs of mini-batch updates on
+// the clipped surrogate (+ clipped value loss, + KL loss when KL is not in the reward).
+import type { Reward, RewardFn, Rollout, Task } from "../core/schemas.ts";
+import type { Decoder } from "../model/decoder.ts";
+import { logprobsAndEntropy } from "../model/layers.ts";
+import { Rng } from "../model/rng.ts";
+import { type Generation, generate } from "../model/sample.ts";
+import type { Tokenizer } from "../model/types.ts";
+import { promptIds, taskPrompt } from "./evaluate.ts";
+import { mixSeed, type StepMetrics, trainLoop } from "./loop.ts";
+import { type OptimizerOptions, scheduledLr, TrainOptimizer } from "./optimizer.ts";
+import {
+  adaptiveKlCoef,
+  clippedSurrogate,
+  clippedValueLoss,
+  gae,
+  groupAdvantages,
+  type KlEstimator,
+  klEstimate,
+  klGrad,
+  logprobGradToLogits,
+  whiten,
+} from "./rl-math.ts";
+import type { RunDir } from "./rundir.ts";
+
+export interface KlOptions {
+  /** Initial coefficient β. */
+  coef: number;
+  estimator: KlEstimator;
+  /** "reward": −β·KL per token in the reward (PPO/InstructGPT); "loss": +β·KL in the loss (GRPO). */
+  mode: "reward" | "loss";
+  /** Adaptive controller (Ziegler et al.): target KL per sequence and horizon in samples. */
+  target?: number | undefined;
+  horizon?: number | undefined;
+}
+
+export interface RlOptions {
+  algorithm: "ppo" | "grpo";
+  steps: number;
+  promptsPerStep: number;
+  rolloutsPerPrompt: number;
+  maxResponseTokens: number;
+  temperature: number;
+  ppoEpochs: number;
+  /** Sequences per mini-batch update. */
+  miniBatchSize: number;
+  clipEps: number;
+  /** Value clipping range; 0 disables. */
+  valueClipEps: number;
+  vfCoef: number;
+  gamma: number;
+  lambda: number;
+  kl: KlOptions;
+  /** Whiten PPO advantages over the batch's response tokens. */
+  whitenAdvantages: boolean;
+  /** Standardise the batch's scores before they enter the advantages. */
+  whitenRewards: boolean;
+  lr: number;
+  warmup: number;
+  seed: number;
+  checkpointEvery: number;
+  optimizer?: Partial<OptimizerOptions> | undefined;
+}
+
+export const DEFAULT_RL: Omit<RlOptions, "algorithm" | "steps"> = {
+  promptsPerStep: 8,
+  rolloutsPerPrompt: 4,
+  maxResponseTokens: 8,
+  temperature: 1,
+  ppoEpochs: 2,
+  miniBatchSize: 16,
+  clipEps: 0.2,
+  valueClipEps: 0.2,
+  vfCoef: 0.1,
+  gamma: 1,
+  lambda: 1,
+  kl: { coef: 0.05, estimator: "k1", mode: "reward" },
+  whitenAdvantages: true,
+  whitenRewards: false,
+  lr: 5e-4,
+  warmup: 0,
+  seed: 1,
+  checkpointEvery: 0,
+};
+
+/** One batch of rollouts laid out as padded next-token rows. */
+interface RolloutBatch {
+  n: number;
+  T: number;
+  inputs: Int32Array;
+  targets: Int32Array;
+  /** 1 on positions whose target is a response token (an action). */
+  action: Float32Array;
+  /** Row index of each sequence's first and last action position. */
+  first: number[];
+  last: number[];
+}
+
+function layout(prompts: number[][], gens: Generation[], padId: number, maxSeqLen: number): RolloutBatch {
+  const seqs = prompts.map((p, i) => [...p, ...gens[i]!.tokens].slice(0, maxSeqLen));
+  const n = seqs.length;
+  const T = Math.max(1, ...seqs.map((s) => s.length - 1));
+  const inputs = new Int32Array(n * T).fill(padId);
+  const targets = new Int32Array(n * T).fill(padId);
+  const action = new Float32Array(n * T);
+  const first: number[] = [];
+  const last: number[] = [];
+  seqs.forEach((s, b) => {
+    for (let t = 0; t + 1 < s.length; t++) {
+      inputs[b * T + t] = s[t]!;
+      targets[b * T + t] = s[t + 1]!;
+      if (t + 1 >= prompts[b]!.length) action[b * T + t] = 1;
+    }
+    first.push(prompts[b]!.length - 1);
+    last.push(s.length - 2);
+  });
+  return { n, T, inputs, targets, action, first, last };
+}
+
+/** Rows `rows` of a [n, T] array, as a contiguous [rows.length, T] array. */
+function gather<A extends Int32Array | Float32Array | Float64Array>(
+  src: A,
+  rows: readonly number[],
+  T: number,
+  make: (n: number) => A,
+): A {
+  const out = make(rows.length * T);
+  rows.forEach((r, i) => {
+    out.set(src.subarray(r * T, (r + 1) * T), i * T);
+  });
+  return out;
+}
+
+/** Forward in chunks with no gradient: per-position target logprobs, entropies and values. */
+function scoreBatch(
+  model: Decoder,
+  b: RolloutBatch,
+  chunk: number,
+): { logp: Float32Array; entropy: Float32Array; values: Float32Array | undefined } {
+  const N = b.n * b.T;
+  const logp = new Float32Array(N);
+  const entropy = new Float32Array(N);
+  const values = model.config.valueHead ? new Float32Array(N) : undefined;
+  for (let s = 0; s < b.n; s += chunk) {
+    const rows = Math.min(chunk, b.n - s);
+    const ids = b.inputs.subarray(s * b.T, (s + rows) * b.T);
+    const out = model.forward(ids, rows, b.T);
+    logprobsAndEntropy(
+      out.logits,
+      b.targets.subarray(s * b.T, (s + rows) * b.T),
+      rows * b.T,
+      model.vocabSize,
+      logp.subarray(s * b.T, (s + rows) * b.T),
+      entropy.subarray(s * b.T, (s + rows) * b.T),
+    );
+    if (values !== undefined && out.values !== undefined) values.set(out.values, s * b.T);
+  }
+  return { logp, entropy, values };
+}
+
+export interface RlRun {
+  policy: Decoder;
+  reference: Decoder;
+  /** A separate value model (config valueHead: true) for PPO; default: the policy's own value head. */
+  critic?: Decoder | undefined;
+  tokenizer: Tokenizer;
+  tasks: readonly Task[];
+  reward: RewardFn;
+  options: RlOptions;
+  runDir?: RunDir | undefined;
+  onStep?: ((step: number, metrics: StepMetrics) => void) | undefined;
+}
+
+function addTo(map: Record<string, { sum: number; n: number }>, key: string, v: number): void {
+  const e = map[key] ?? { sum: 0, n: 0 };
+  e.sum += v;
+  e.n++;
+  map[key] = e;
+}
+
+function means(map: Record<string, { sum: number; n: number }>): Record<string, number> {
+  return Object.fromEntries(Object.entries(map).map(([k, e]) => [k, e.sum / e.n]));
+}
+
+/** Runs PPO or GRPO; returns the last step's metrics. */
+export async function trainRl(run: RlRun): Promise<StepMetrics | undefined> {
+  const { policy, reference, tokenizer, options: o } = run;
+  const critic = o.algorithm === "ppo" ? run.critic : undefined;
+  if (o.algorithm === "ppo" && !(critic ?? policy).config.valueHead)
+    throw new Error(
+      "ppo needs a value head on the policy or on a separate critic (config valueHead: true); use grpo for no critic",
+    );
+  const criticOpt =
+    critic === undefined ? undefined : new TrainOptimizer(critic, { lr: o.lr, ...o.optimizer });
+  if (run.tasks.length === 0) throw new Error("no tasks to train on");
+  const padId = tokenizer.eosId ?? 0;
+  const stopIds = tokenizer.eosId === undefined ? [] : [tokenizer.eosId];
+  const opt = new TrainOptimizer(policy, { lr: o.lr, ...o.optimizer });
+  const V = policy.vocabSize;
+  const result = await trainLoop(
+    policy,
+    opt,
+    {
+      steps: o.steps,
+      checkpointEvery: o.checkpointEvery,
+      runDir: run.runDir,
+      label: o.algorithm,
+      scalars: { kl_coef: o.kl.coef },
+      onStep: run.onStep,
+      companions:
+        critic === undefined || criticOpt === undefined
+          ? []
+          : [{ name: "critic", model: critic, opt: criticOpt }],
+    },
+    async (step, scalars) => {
+      const beta = scalars["kl_coef"] ?? o.kl.coef;
+      // ---- Rollout ----
+      const t0 = performance.now();
+      const pick = new Rng(mixSeed(o.seed, step, 1));
+      const chosen: Task[] = [];
+      for (let i = 0; i < o.promptsPerStep; i++)
+        chosen.push(run.tasks[Math.floor(pick.next() * run.tasks.length)]!);
+      const tasks: Task[] = [];
+      const groups: number[] = [];
+      chosen.forEach((t, g) => {
+        for (let k = 0; k < o.rolloutsPerPrompt; k++) {
+          tasks.push(t);
+          groups.push(g);
+        }
+      });
+      const prompts = tasks.map((t) => promptIds(tokenizer, taskPrompt(t)));
+      const gens = await generate(
+        policy,
+        tokenizer,
+        tasks.map((_, i) => ({
+          prompt: prompts[i]!,
+          params: {
+            maxTokens: o.maxResponseTokens,
+            temperature: o.temperature,
+            seed: mixSeed(o.seed, step, 2, i),
+            stopTokenIds: stopIds,
+          },
+        })),
+      );
+      const t1 = performance.now();
+      // ---- Reward ----
+      const rollouts: Rollout[] = tasks.map((t, i) => ({ ...t, response: gens[i]!.text, step }));
+      const rewards: Reward[] = await run.reward(rollouts);
+      if (rewards.length !== rollouts.length)
+        throw new Error(`reward function returned ${rewards.length} rewards for ${rollouts.length} rollouts`);
+      const t2 = performance.now();
+      // An `error` verdict is an infrastructure failure, not a 0: that sample sits out.
+      const valid = rewards.map((r) => r.verdict !== "error");
+      const scores = rewards.map((r) => (r.verdict === "error" ? 0 : r.score));
+      // ---- Score with old policy and reference ----
+      const b = layout(prompts, gens, padId, policy.maxSeqLen);
+      for (let i = 0; i < b.n; i++) if (!valid[i]) b.action.fill(0, i * b.T, (i + 1) * b.T);
+      const old = scoreBatch(policy, b, o.miniBatchSize);
+      const ref = scoreBatch(reference, b, o.miniBatchSize);
+      const oldValues = critic === undefined ? old.values : scoreBatch(critic, b, o.miniBatchSize).values;
+      const t3 = performance.now();
+      // ---- Advantages ----
+      const N = b.n * b.T;
+      const adv = new Float64Array(N);
+      const ret = new Float64Array(N);
+      const kl = new Float64Array(N);
+      for (let n = 0; n < N; n++)
+        if (b.action[n] === 1) kl[n] = klEstimate(old.logp[n]!, ref.logp[n]!, o.kl.estimator);
+      let useScores = scores;
+      if (o.whitenRewards) {
+        const s = Float64Array.from(scores);
+        whiten(
+          s,
+          valid.map((v) => (v ? 1 : 0)),
+        );
+        useScores = Array.from(s);
+      }
+      if (o.algorithm === "grpo") {
+        const a = groupAdvantages(useScores, groups);
+        for (let i = 0; i < b.n; i++) adv.fill(a[i]!, i * b.T + b.first[i]!, i * b.T + b.last[i]! + 1);
+      } else {
+        for (let i = 0; i < b.n; i++) {
+          if (!valid[i]) continue;
+          const from = i * b.T + b.first[i]!;
+          const to = i * b.T + b.last[i]! + 1;
+          const r = new Float64Array(to - from);
+          if (o.kl.mode === "reward") for (let t = 0; t < r.length; t++) r[t] = -beta * kl[from + t]!;
+          r[r.length - 1] = r[r.length - 1]! + useScores[i]!;
+          const g = gae(r, oldValues!.subarray(from, to), o.gamma, o.lambda);
+          adv.set(g.advantages, from);
+          ret.set(g.returns, from);
+        }
+        if (o.whitenAdvantages) whiten(adv, b.action);
+      }
+      // ---- Update: PPO epochs over shuffled mini-batches ----
+      const shuffle = new Rng(mixSeed(o.seed, step, 3));
+      const lr = scheduledLr(step, o.lr, o.warmup, o.steps, 1);
+      let polLoss = 0;
+      let valLoss = 0;
+      let clipped = 0;
+      let vClipped = 0;
+      let tokens = 0;
+      let approxKl = 0;
+      let gradNorm = 0;
+      let updates = 0;
+      for (let epoch = 0; epoch < o.ppoEpochs; epoch++) {
+        const order = Array.from({ length: b.n }, (_, i) => i);
+        for (let i = order.length - 1; i > 0; i--) {
+          const j = Math.floor(shuffle.next() * (i + 1));
+          [order[i], order[j]] = [order[j]!, order[i]!];
+        }
+        for (let s = 0; s < b.n; s += o.miniBatchSize) {
+          const rows = order.slice(s, s + o.miniBatchSize);
+          const M = rows.length * b.T;
+          const ids = gather(b.inputs, rows, b.T, (k) => new Int32Array(k));
+          const tg = gather(b.targets, rows, b.T, (k) => new Int32Array(k));
+          const act = gather(b.action, rows, b.T, (k) => new Float32Array(k));
+          let count = 0;
+          for (let n = 0; n < M; n++) count += act[n]!;
+          if (count === 0) continue;
+          policy.zeroGrad();
+          const out = policy.forward(ids, rows.length, b.T);
+          const lp = new Float32Array(M);
+          const ent = new Float32Array(M);
+          logprobsAndEntropy(out.logits, tg, M, V, lp, ent);
+          const dLogp = new Float64Array(M);
+          const dValues = o.algorithm === "ppo" ? new Float32Array(M) : undefined;
+          // A separate critic runs its own forward on the same rows; values from whichever holds the head.
+          if (critic !== undefined) critic.zeroGrad();
+          const values = critic === undefined ? out.values : critic.forward(ids, rows.length, b.T).values;
+          rows.forEach((r, k) => {
+            for (let t = 0; t < b.T; t++) {
+              const m = k * b.T + t;
+              const src = r * b.T + t;
+              if (act[m] !== 1) continue;
+              const sur = clippedSurrogate(lp[m]!, old.logp[src]!, adv[src]!, o.clipEps);
+              polLoss += sur.loss;
+              if (sur.clipped) clipped++;
+              approxKl += old.logp[src]! - lp[m]!;
+              let g = sur.grad;
+              if (o.kl.mode === "loss") g += beta * klGrad(lp[m]!, ref.logp[src]!, o.kl.estimator);
+              dLogp[m] = g / count;
+              if (dValues !== undefined && values !== undefined) {
+                const vt = clippedValueLoss(values[m]!, oldValues![src]!, ret[src]!, o.valueClipEps);
+                valLoss += vt.loss;
+                if (vt.clipped) vClipped++;
+                dValues[m] = (o.vfCoef * vt.grad) / count;
+              }
+              tokens++;
+            }
+          });
+          const dLogits = new Float32Array(M * V);
+          logprobGradToLogits(dLogits, out.logits, tg, dLogp, M, V);
+          if (critic !== undefined && criticOpt !== undefined) {
+            policy.backward(dLogits);
+            critic.backward(undefined, dValues);
+            criticOpt.step(critic.params, critic.grads, lr);
+          } else policy.backward(dLogits, dValues);
+          gradNorm += opt.step(policy.params, policy.grads, lr);
+          updates++;
+        }
+      }
+      const t4 = performance.now();
+      // ---- Metrics and KL control ----
+      const byDomain: Record<string, { sum: number; n: number }> = {};
+      const bySource: Record<string, { sum: number; n: number }> = {};
+      let correct = 0;
+      let respLen = 0;
+      let seqKl = 0;
+      let entropy = 0;
+      let actionTokens = 0;
+      rewards.forEach((r, i) => {
+        if (!valid[i]) return;
+        addTo(byDomain, tasks[i]!.domain, r.score);
+        addTo(bySource, r.source, r.score);
+        if (r.verdict === "correct") correct++;
+      });
+      for (let i = 0; i < b.n; i++) {
+        respLen += gens[i]!.tokens.length;
+        for (let t = b.first[i]!; t <= b.last[i]!; t++) {
+          const n = i * b.T + t;
+          if (b.action[n] !== 1) continue;
+          seqKl += kl[n]!;
+          entropy += old.entropy[n]!;
+          actionTokens++;
+        }
+      }
+      const nValid = valid.filter(Boolean).length;
+      const klPerSeq = seqKl / Math.max(1, nValid);
+      if (o.kl.target !== undefined && o.kl.target > 0)
+        scalars["kl_coef"] = adaptiveKlCoef(beta, klPerSeq, o.kl.target, b.n, o.kl.horizon ?? 10000);
+      const genTokens = respLen;
+      const totalTokens = b.n * b.T;
+      return {
+        reward: scores.reduce((a, s, i) => a + (valid[i] ? s : 0), 0) / Math.max(1, nValid),
+        accuracy: correct / Math.max(1, nValid),
+        reward_by_domain: means(byDomain),
+        reward_by_source: means(bySource),
+        reward_errors: b.n - nValid,
+        kl: klPerSeq,
+        kl_per_token: seqKl / Math.max(1, actionTokens),
+        kl_coef: beta,
+        entropy: entropy / Math.max(1, actionTokens),
+        clip_frac: clipped / Math.max(1, tokens),
+        approx_kl_old: approxKl / Math.max(1, tokens),
+        policy_loss: polLoss / Math.max(1, tokens),
+        ...(o.algorithm === "ppo"
+          ? { value_loss: valLoss / Math.max(1, tokens), value_clip_frac: vClipped / Math.max(1, tokens) }
+          : {}),
+        grad_norm: gradNorm / Math.max(1, updates),
+        response_length: respLen / b.n,
+        padded_len: b.T,
+        rollout_s: (t1 - t0) / 1000,
+        reward_s: (t2 - t1) / 1000,
+        score_s: (t3 - t2) / 1000,
+        update_s: (t4 - t3) / 1000,
+        rollout_tokens_per_s: genTokens / Math.max(1e-9, (t1 - t0) / 1000),
+        update_tokens_per_s: (o.ppoEpochs * totalTokens) / Math.max(1e-9, (t4 - t3) / 1000),
+        tokens_per_s: (genTokens + (o.ppoEpochs + 2) * totalTokens) / Math.max(1e-9, (t4 - t0) / 1000),
+        lr,
+      };
+    },
+  );
+  return result.last;
+}

@@ -1,0 +1,274 @@
+// Reward models. Bradley–Terry: a scalar head read at each sequence's last token, trained on
+// preference pairs with −log σ(r_chosen − r_rejected). GenRM: the same decoder as a judge
+// that answers YES/NO to "is A at least as good as B?", trained as next-token prediction
+// on both orders of every pair (cancelling position bias); p(YES) is the score.
+import type { Decoder } from "../model/decoder.ts";
+import { Rng } from "../model/rng.ts";
+import type { Tokenizer } from "../model/types.ts";
+import type { PreferenceRecord, PromptResponse } from "./data.ts";
+import { promptIds } from "./evaluate.ts";
+import { mixSeed, type StepMetrics, trainLoop } from "./loop.ts";
+import { type OptimizerOptions, scheduledLr, TrainOptimizer } from "./optimizer.ts";
+import type { RunDir } from "./rundir.ts";
+import { trainSft } from "./sft.ts";
+
+function sequenceIds(tokenizer: Tokenizer, prompt: string, response: string, maxLen: number): number[] {
+  const ids = [...promptIds(tokenizer, prompt), ...tokenizer.encode(response)];
+  if (tokenizer.eosId !== undefined) ids.push(tokenizer.eosId);
+  // Keep the end: the head reads the last token.
+  return ids.length > maxLen ? ids.slice(ids.length - maxLen) : ids;
+}
+
+/** Scalar rewards of (prompt, response) pairs, read at each sequence's last token. */
+export function rewardScores(
+  model: Decoder,
+  tokenizer: Tokenizer,
+  items: readonly PromptResponse[],
+  chunk = 32,
+): number[] {
+  const out: number[] = [];
+  const pad = tokenizer.eosId ?? 0;
+  for (let s = 0; s < items.length; s += chunk) {
+    const seqs = items
+      .slice(s, s + chunk)
+      .map((x) => sequenceIds(tokenizer, x.prompt, x.response, model.maxSeqLen));
+    const T = Math.max(...seqs.map((q) => q.length));
+    const ids = new Int32Array(seqs.length * T).fill(pad);
+    seqs.forEach((q, b) => {
+      ids.set(q, b * T);
+    });
+    const r = model.forward(ids, seqs.length, T).rewards;
+    if (r === undefined)
+      throw new Error("rewardScores: the model has no reward head (config rewardHead: true)");
+    for (const [b, q] of seqs.entries()) out.push(r[b * T + q.length - 1]!);
+  }
+  return out;
+}
+
+/** Fraction of pairs whose chosen response scores above the rejected one (ties count ½). */
+export function pairwiseAccuracy(
+  model: Decoder,
+  tokenizer: Tokenizer,
+  pairs: readonly PreferenceRecord[],
+): number {
+  const chosen = rewardScores(
+    model,
+    tokenizer,
+    pairs.map((p) => ({ prompt: p.prompt, response: p.chosen })),
+  );
+  const rejected = rewardScores(
+    model,
+    tokenizer,
+    pairs.map((p) => ({ prompt: p.prompt, response: p.rejected })),
+  );
+  let acc = 0;
+  for (let i = 0; i < pairs.length; i++)
+    acc += chosen[i]! > rejected[i]! ? 1 : chosen[i] === rejected[i] ? 0.5 : 0;
+  return acc / Math.max(1, pairs.length);
+}
+
+export interface RmOptions {
+  steps: number;
+  /** Pairs per step. */
+  batchSize: number;
+  lr: number;
+  warmup: number;
+  seed: number;
+  evalEvery: number;
+  checkpointEvery: number;
+  optimizer?: Partial<OptimizerOptions> | undefined;
+}
+
+export interface RmRun {
+  model: Decoder;
+  tokenizer: Tokenizer;
+  train: readonly PreferenceRecord[];
+  eval?: readonly PreferenceRecord[] | undefined;
+  options: RmOptions;
+  runDir?: RunDir | undefined;
+  onStep?: ((step: number, metrics: StepMetrics) => void) | undefined;
+}
+
+export async function trainRewardModel(run: RmRun): Promise<{ evalAccuracy: number | undefined }> {
+  const { model, tokenizer, options: o } = run;
+  if (!model.config.rewardHead) throw new Error("a Bradley–Terry reward model needs config rewardHead: true");
+  const opt = new TrainOptimizer(model, { lr: o.lr, ...o.optimizer });
+  const pad = tokenizer.eosId ?? 0;
+  let evalAccuracy: number | undefined;
+  await trainLoop(
+    model,
+    opt,
+    {
+      steps: o.steps,
+      checkpointEvery: o.checkpointEvery,
+      runDir: run.runDir,
+      label: "rm",
+      onStep: run.onStep,
+    },
+    async (step) => {
+      const rng = new Rng(mixSeed(o.seed, step));
+      const pairs = Array.from(
+        { length: o.batchSize },
+        () => run.train[Math.floor(rng.next() * run.train.length)]!,
+      );
+      // Rows 0..B−1 chosen, B..2B−1 rejected.
+      const seqs = [
+        ...pairs.map((p) => sequenceIds(tokenizer, p.prompt, p.chosen, model.maxSeqLen)),
+        ...pairs.map((p) => sequenceIds(tokenizer, p.prompt, p.rejected, model.maxSeqLen)),
+      ];
+      const T = Math.max(...seqs.map((q) => q.length));
+      const ids = new Int32Array(seqs.length * T).fill(pad);
+      seqs.forEach((q, b) => {
+        ids.set(q, b * T);
+      });
+      model.zeroGrad();
+      const r = model.forward(ids, seqs.length, T).rewards!;
+      const dRewards = new Float32Array(seqs.length * T);
+      const B = pairs.length;
+      let loss = 0;
+      let correct = 0;
+      let margin = 0;
+      for (let i = 0; i < B; i++) {
+        const ci = i * T + seqs[i]!.length - 1;
+        const ri = (B + i) * T + seqs[B + i]!.length - 1;
+        const d = r[ci]! - r[ri]!;
+        // −log σ(d) = softplus(−d), computed stably; its derivative is −σ(−d).
+        loss += d > 0 ? Math.log1p(Math.exp(-d)) : -d + Math.log1p(Math.exp(d));
+        const g = -1 / (1 + Math.exp(d));
+        dRewards[ci] = g / B;
+        dRewards[ri] = -g / B;
+        if (d > 0) correct++;
+        margin += d;
+      }
+      model.backward(undefined, undefined, dRewards);
+      const lr = scheduledLr(step, o.lr, o.warmup, o.steps);
+      const gradNorm = opt.step(model.params, model.grads, lr);
+      const metrics: StepMetrics = {
+        loss: loss / B,
+        accuracy: correct / B,
+        margin: margin / B,
+        lr,
+        grad_norm: gradNorm,
+      };
+      const last = step + 1 === o.steps;
+      if (
+        run.eval !== undefined &&
+        run.eval.length > 0 &&
+        ((o.evalEvery > 0 && (step + 1) % o.evalEvery === 0) || last)
+      ) {
+        evalAccuracy = pairwiseAccuracy(model, tokenizer, run.eval);
+        metrics["eval_accuracy"] = evalAccuracy;
+      }
+      return metrics;
+    },
+  );
+  return { evalAccuracy };
+}
+
+// ---- GenRM ----
+
+/** The judge prompt: compact, because the procedural world's models hold few tokens. */
+export function judgePrompt(prompt: string, a: string, b: string, maxChars = 64): string {
+  const cut = (s: string) => (s.length > maxChars ? s.slice(0, maxChars) : s);
+  return `${cut(prompt)}\nA:${cut(a)}\nB:${cut(b)}\nA>=B?`;
+}
+
+/** Both orders of every pair: (chosen, rejected) → YES, (rejected, chosen) → NO. */
+export function genrmExamples(pairs: readonly PreferenceRecord[], maxChars = 64): PromptResponse[] {
+  return pairs.flatMap((p) => [
+    { prompt: judgePrompt(p.prompt, p.chosen, p.rejected, maxChars), response: "YES" },
+    { prompt: judgePrompt(p.prompt, p.rejected, p.chosen, maxChars), response: "NO" },
+  ]);
+}
+
+/**
+ * p(YES) for "is `response` at least as good as `reference`", from the first answer
+ * token's logits, renormalised over the two answers' first tokens.
+ */
+export async function genrmScores(
+  model: Decoder,
+  tokenizer: Tokenizer,
+  items: readonly { prompt: string; response: string; reference: string }[],
+  maxChars = 64,
+): Promise<number[]> {
+  const yes = tokenizer.encode("YES")[0]!;
+  const no = tokenizer.encode("NO")[0]!;
+  const seqs = items.map((x) =>
+    Int32Array.from(promptIds(tokenizer, judgePrompt(x.prompt, x.response, x.reference, maxChars))),
+  );
+  const out: number[] = [];
+  for (let s = 0; s < seqs.length; s += 32) {
+    const logits = await model.logits(seqs.slice(s, s + 32));
+    logits.forEach((l, j) => {
+      const len = seqs[s + j]!.length;
+      const row = l.subarray((len - 1) * model.vocabSize, len * model.vocabSize);
+      const d = row[no]! - row[yes]!;
+      out.push(1 / (1 + Math.exp(d)));
+    });
+  }
+  return out;
+}
+
+export interface GenRmEval {
+  /** Fraction of pairs where p(YES | chosen vs rejected) > p(YES | rejected vs chosen). */
+  pairwiseAccuracy: number;
+  /** Mean squared error of p(YES) against the 1/0 labels of both orders (Brier score). */
+  brier: number;
+  /** Mean of p(YES | A=x, B=y) + p(YES | A=y, B=x) − 1: 0 for a judge without position bias. */
+  positionBias: number;
+}
+
+export async function evaluateGenRm(
+  model: Decoder,
+  tokenizer: Tokenizer,
+  pairs: readonly PreferenceRecord[],
+  maxChars = 64,
+): Promise<GenRmEval> {
+  const fwd = await genrmScores(
+    model,
+    tokenizer,
+    pairs.map((p) => ({ prompt: p.prompt, response: p.chosen, reference: p.rejected })),
+    maxChars,
+  );
+  const rev = await genrmScores(
+    model,
+    tokenizer,
+    pairs.map((p) => ({ prompt: p.prompt, response: p.rejected, reference: p.chosen })),
+    maxChars,
+  );
+  let acc = 0;
+  let brier = 0;
+  let bias = 0;
+  for (let i = 0; i < pairs.length; i++) {
+    acc += fwd[i]! > rev[i]! ? 1 : fwd[i] === rev[i] ? 0.5 : 0;
+    brier += (fwd[i]! - 1) ** 2 + rev[i]! ** 2;
+    bias += fwd[i]! + rev[i]! - 1;
+  }
+  const n = Math.max(1, pairs.length);
+  return { pairwiseAccuracy: acc / n, brier: brier / (2 * n), positionBias: bias / n };
+}
+
+export interface GenRmRun {
+  model: Decoder;
+  tokenizer: Tokenizer;
+  train: readonly PreferenceRecord[];
+  eval?: readonly PreferenceRecord[] | undefined;
+  options: RmOptions & { maxChars?: number };
+  runDir?: RunDir | undefined;
+  onStep?: ((step: number, metrics: StepMetrics) => void) | undefined;
+}
+
+/** GenRM training is SFT on the YES/NO judgements of both orders. */
+export async function trainGenRm(run: GenRmRun): Promise<GenRmEval | undefined> {
+  const maxChars = run.options.maxChars ?? 64;
+  await trainSft({
+    model: run.model,
+    tokenizer: run.tokenizer,
+    train: genrmExamples(run.train, maxChars),
+    eval: run.eval === undefined ? undefined : genrmExamples(run.eval, maxChars),
+    options: run.options,
+    runDir: run.runDir,
+    onStep: run.onStep,
+  });
+  return run.eval === undefined ? undefined : evaluateGenRm(run.model, run.tokenizer, run.eval, maxChars);
+}

@@ -1,0 +1,191 @@
+// Runs one training stage from a validated TrainConfig: builds or loads the model, reads
+// the data, trains with the run directory (metrics, checkpoints, resume) and saves the
+// final model to <runDir>/model for the next stage to start from.
+import { join } from "node:path";
+import { DataScaleError, formatZodError } from "../core/errors.ts";
+import { type Task, Task as TaskSchema } from "../core/schemas.ts";
+import { DecoderConfigSchema } from "../model/config.ts";
+import type { Decoder } from "../model/decoder.ts";
+import { createKernel, selectKernel } from "../model/kernels/index.ts";
+import type { Kernel } from "../model/kernels/types.ts";
+import { generateTasks } from "../tasks/generate.ts";
+import { VerifierRegistry } from "../verify/registry.ts";
+import type { Stage, TrainConfig } from "./config.ts";
+import { PreferenceRecord, readRecords, SftRecord, toPromptResponse } from "./data.ts";
+import { verifierRewardFn } from "./evaluate.ts";
+import type { StepMetrics } from "./loop.ts";
+import { byteTokenizer, cloneDecoder, loadDecoder, newDecoder } from "./models.ts";
+import { DEFAULT_RL, trainRl } from "./ppo.ts";
+import { trainGenRm, trainRewardModel } from "./rm.ts";
+import { RunDir, saveModel } from "./rundir.ts";
+import { trainSft } from "./sft.ts";
+
+function needFile(value: string | undefined, field: string): string {
+  if (value === undefined) throw new DataScaleError("bad_config", `this stage needs ${field}`);
+  return value;
+}
+
+/** Splits off the last `fraction` of records as a held-out set (the file order is the user's). */
+function split<T>(items: T[], fraction: number): { train: T[]; held: T[] } {
+  const k = Math.floor(items.length * fraction);
+  return { train: items.slice(0, items.length - k), held: items.slice(items.length - k) };
+}
+
+async function loadTasks(config: TrainConfig): Promise<Task[]> {
+  const src = config.data.tasks;
+  if (src === undefined)
+    throw new DataScaleError("bad_config", "ppo/grpo need data.tasks (a file or a family)");
+  if ("family" in src)
+    return [...generateTasks({ family: src.family, n: src.n, seed: src.seed, difficulty: src.difficulty })];
+  return readRecords(src.file, TaskSchema);
+}
+
+function freshModel(input: Record<string, unknown>, seed: number, kernel: Kernel): Decoder {
+  const parsed = DecoderConfigSchema.safeParse(input);
+  if (!parsed.success)
+    throw new DataScaleError("bad_config", `model.config: ${formatZodError(parsed.error)}`);
+  try {
+    return newDecoder(parsed.data, seed, kernel);
+  } catch (e) {
+    throw new DataScaleError("bad_config", `model.config: ${(e as Error).message}`);
+  }
+}
+
+export interface StageResult {
+  stage: Stage;
+  runDir: string;
+  modelDir: string;
+  summary: Record<string, unknown>;
+}
+
+export async function runStage(
+  stage: Stage,
+  config: TrainConfig,
+  onStep?: (step: number, metrics: StepMetrics) => void,
+): Promise<StageResult> {
+  const kernel = config.model.kernel === "auto" ? selectKernel() : createKernel(config.model.kernel);
+  try {
+    return await runWith(stage, config, kernel, onStep);
+  } finally {
+    kernel.close();
+  }
+}
+
+async function runWith(
+  stage: Stage,
+  config: TrainConfig,
+  kernel: Kernel,
+  onStep?: (step: number, metrics: StepMetrics) => void,
+): Promise<StageResult> {
+  const tokenizer = byteTokenizer();
+  const runDir = new RunDir(config.runDir);
+  const separateCritic = stage === "ppo" && config.rl.critic === "separate";
+  const heads = { valueHead: stage === "ppo" && !separateCritic, rewardHead: stage === "rm" };
+  const model: Decoder =
+    config.model.init !== undefined
+      ? loadDecoder(config.model.init, heads, config.seed, kernel)
+      : freshModel({ vocabSize: tokenizer.vocabSize, ...config.model.config, ...heads }, config.seed, kernel);
+  if (model.vocabSize < tokenizer.vocabSize)
+    throw new DataScaleError(
+      "bad_config",
+      `model.vocabSize ${model.vocabSize} is below the tokenizer's ${tokenizer.vocabSize}`,
+    );
+  const t = config.train;
+  const optimizer = { weightDecay: t.weightDecay, gradClip: t.gradClip };
+  const common = {
+    steps: t.steps,
+    batchSize: t.batchSize,
+    lr: t.lr,
+    warmup: t.warmup,
+    seed: config.seed,
+    evalEvery: t.evalEvery,
+    checkpointEvery: t.checkpointEvery,
+    optimizer,
+  };
+  const summary: Record<string, unknown> = {};
+  if (stage === "sft") {
+    const train = (await readRecords(needFile(config.data.train, "data.train"), SftRecord)).map(
+      toPromptResponse,
+    );
+    const evalSet =
+      config.data.eval === undefined
+        ? undefined
+        : (await readRecords(config.data.eval, SftRecord)).map(toPromptResponse);
+    Object.assign(
+      summary,
+      await trainSft({ model, tokenizer, train, eval: evalSet, options: common, runDir, onStep }),
+    );
+  } else if (stage === "rm" || stage === "genrm") {
+    const all = await readRecords(needFile(config.data.train, "data.train"), PreferenceRecord);
+    const { train, held } =
+      config.data.eval === undefined
+        ? split(all, config.data.evalFraction)
+        : { train: all, held: await readRecords(config.data.eval, PreferenceRecord) };
+    if (stage === "rm")
+      Object.assign(
+        summary,
+        await trainRewardModel({ model, tokenizer, train, eval: held, options: common, runDir, onStep }),
+      );
+    else
+      Object.assign(summary, {
+        eval: await trainGenRm({
+          model,
+          tokenizer,
+          train,
+          eval: held,
+          options: { ...common, maxChars: config.genrm.maxResponseChars },
+          runDir,
+          onStep,
+        }),
+      });
+  } else {
+    const tasks = await loadTasks(config);
+    const verifier = await new VerifierRegistry().get(config.reward.verifier);
+    if (verifier === undefined)
+      throw new DataScaleError(
+        "bad_config",
+        `reward.verifier: no verifier for domain '${config.reward.verifier}'`,
+      );
+    // The reference is the starting policy, kept beside the run so a resumed run uses the same one.
+    const refDir = join(config.runDir, "reference");
+    let reference: Decoder;
+    try {
+      reference = loadDecoder(refDir, { valueHead: false }, 1, kernel);
+    } catch (e) {
+      if (!(e instanceof DataScaleError && e.code === "not_found")) throw e;
+      reference = cloneDecoder(model, { valueHead: false });
+      saveModel(refDir, reference);
+    }
+    const grpoKl = { coef: 0.02, estimator: "k3", mode: "loss" } as const;
+    const kl = { ...(stage === "grpo" ? grpoKl : DEFAULT_RL.kl), ...config.rl.kl };
+    // A separate critic starts from the policy's weights plus a fresh value head.
+    const critic = separateCritic ? cloneDecoder(model, { valueHead: true }) : undefined;
+    const { critic: _critic, kl: _kl, ...rl } = config.rl;
+    const last = await trainRl({
+      policy: model,
+      reference,
+      critic,
+      tokenizer,
+      tasks,
+      reward: verifierRewardFn(verifier),
+      options: {
+        ...DEFAULT_RL,
+        ...rl,
+        kl,
+        algorithm: stage,
+        steps: t.steps,
+        lr: t.lr,
+        warmup: t.warmup,
+        seed: config.seed,
+        checkpointEvery: t.checkpointEvery,
+        optimizer,
+      },
+      runDir,
+      onStep,
+    });
+    Object.assign(summary, { last });
+  }
+  const modelDir = join(config.runDir, "model");
+  saveModel(modelDir, model);
+  return { stage, runDir: config.runDir, modelDir, summary };
+}
