@@ -29,12 +29,7 @@ const COMMANDS: Record<string, Command> = {
   "serve-model": cmd("serve a model directory with the OpenAI API", () => import("./serve-model.ts")),
   doctor: cmd("show the engine's compute kernels and which one is in use", () => import("./doctor.ts")),
   schema: cmd("print the JSON Schema of Task, Rollout and Reward", () => import("./schema.ts")),
-  "serve-reward": cmd("serve rewards over HTTP (native, OpenRLHF)", () => import("./serve-reward.ts")),
-  tasks: cmd("list task families; generate seeded reasoning tasks as JSONL", () => import("./tasks.ts")),
-  "serve-model": cmd("serve a model directory with the OpenAI API", () => import("./serve-model.ts")),
   train: cmd("train sft|rm|genrm|ppo|grpo on the embedded engine", () => import("./train.ts")),
-  schema: cmd("print the JSON Schema of Task, Rollout and Reward", () => import("./schema.ts")),
-  doctor: cmd("show the engine's compute kernels and which one is in use", () => import("./doctor.ts")),
 };
 
 function usage(): string {

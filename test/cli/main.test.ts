@@ -20,6 +20,7 @@ const EXPECTED = [
   "metrics",
   "doctor",
   "references",
+  "train",
 ];
 
 test("datascale lists every command and each answers --help", () => {
