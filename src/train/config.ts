@@ -47,9 +47,20 @@ export const TrainConfig = z
         evalFraction: z.number().min(0).max(0.9).default(0.2),
         /** ppo/grpo: the prompts, as a Task JSONL file or a procedural family. */
         tasks: TaskSource.optional(),
+        /**
+         * ppo/grpo: a curriculum over `tasks` — `paper` (math and code first for the first
+         * `stage1Fraction` of the steps, then everything) or a schedule JSON file
+         * (`datascale export`'s format). Batches are `rl.promptsPerStep` prompts.
+         */
+        schedule: z.union([z.literal("paper"), z.string().min(1)]).optional(),
+        stage1Fraction: z
+          .number()
+          .gt(0)
+          .lt(1)
+          .default(2 / 7),
       })
       .strict()
-      .default({ evalFraction: 0.2 }),
+      .default({ evalFraction: 0.2, stage1Fraction: 2 / 7 }),
     train: z
       .object({
         steps: z.number().int().positive().default(100),

@@ -167,6 +167,11 @@ export interface RlRun {
   critic?: Decoder | undefined;
   tokenizer: Tokenizer;
   tasks: readonly Task[];
+  /**
+   * The prompts of each step, e.g. from a curriculum (schedule/sampleSchedule); default:
+   * `promptsPerStep` tasks drawn uniformly from `tasks` with a per-step seed.
+   */
+  promptsForStep?: ((step: number) => readonly Task[]) | undefined;
   reward: RewardFn;
   options: RlOptions;
   runDir?: RunDir | undefined;
@@ -218,10 +223,13 @@ export async function trainRl(run: RlRun): Promise<StepMetrics | undefined> {
       const beta = scalars["kl_coef"] ?? o.kl.coef;
       // ---- Rollout ----
       const t0 = performance.now();
-      const pick = new Rng(mixSeed(o.seed, step, 1));
       const chosen: Task[] = [];
-      for (let i = 0; i < o.promptsPerStep; i++)
-        chosen.push(run.tasks[Math.floor(pick.next() * run.tasks.length)]!);
+      if (run.promptsForStep !== undefined) chosen.push(...run.promptsForStep(step));
+      else {
+        const pick = new Rng(mixSeed(o.seed, step, 1));
+        for (let i = 0; i < o.promptsPerStep; i++)
+          chosen.push(run.tasks[Math.floor(pick.next() * run.tasks.length)]!);
+      }
       const tasks: Task[] = [];
       const groups: number[] = [];
       chosen.forEach((t, g) => {

@@ -1,6 +1,7 @@
 // Runs one training stage from a validated TrainConfig: builds or loads the model, reads
 // the data, trains with the run directory (metrics, checkpoints, resume) and saves the
 // final model to <runDir>/model for the next stage to start from.
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DataScaleError, formatZodError } from "../core/errors.ts";
 import { type Task, Task as TaskSchema } from "../core/schemas.ts";
@@ -8,6 +9,8 @@ import { DecoderConfigSchema } from "../model/config.ts";
 import type { Decoder } from "../model/decoder.ts";
 import { createKernel, selectKernel } from "../model/kernels/index.ts";
 import type { Kernel } from "../model/kernels/types.ts";
+import { groupByDomain, sampleSchedule } from "../schedule/sampler.ts";
+import { paperSchedule, parseSchedule } from "../schedule/schedule.ts";
 import { generateTasks } from "../tasks/generate.ts";
 import { VerifierRegistry } from "../verify/registry.ts";
 import type { Stage, TrainConfig } from "./config.ts";
@@ -29,6 +32,35 @@ function needFile(value: string | undefined, field: string): string {
 function split<T>(items: T[], fraction: number): { train: T[]; held: T[] } {
   const k = Math.floor(items.length * fraction);
   return { train: items.slice(0, items.length - k), held: items.slice(items.length - k) };
+}
+
+/**
+ * The prompts of every step under the configured curriculum, or undefined for uniform
+ * sampling. The whole schedule is laid out up front (deterministic per seed), so a resumed
+ * run sees the same prompts at the same steps.
+ */
+async function curriculum(
+  config: TrainConfig,
+  tasks: readonly Task[],
+  steps: number,
+  promptsPerStep: number,
+): Promise<((step: number) => readonly Task[]) | undefined> {
+  const spec = config.data.schedule;
+  if (spec === undefined) return undefined;
+  const schedule =
+    spec === "paper"
+      ? paperSchedule({
+          batchSize: promptsPerStep,
+          seed: config.seed,
+          stage1Steps: Math.max(1, Math.round(steps * config.data.stage1Fraction)),
+          stage2Steps: Math.max(1, steps - Math.round(steps * config.data.stage1Fraction)),
+        })
+      : { ...parseSchedule(JSON.parse(await readFile(spec, "utf8")), spec), batchSize: promptsPerStep };
+  const batches = [...sampleSchedule(schedule, groupByDomain(tasks))];
+  if (batches.length === 0)
+    throw new DataScaleError("bad_config", "data.schedule: the schedule has no batches");
+  // Past the schedule's end, the last stage continues.
+  return (step) => (batches[Math.min(step, batches.length - 1)] as (typeof batches)[number]).tasks;
 }
 
 async function loadTasks(config: TrainConfig): Promise<Task[]> {
@@ -167,6 +199,12 @@ async function runWith(
       critic,
       tokenizer,
       tasks,
+      promptsForStep: await curriculum(
+        config,
+        tasks,
+        t.steps,
+        config.rl.promptsPerStep ?? DEFAULT_RL.promptsPerStep,
+      ),
       reward: verifierRewardFn(verifier),
       options: {
         ...DEFAULT_RL,
