@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { formatZodError } from "../core/errors.ts";
-import { bwrapArgs, SANDBOX_DIRS } from "./bwrap.ts";
+import { bwrapArgs, NODE_PREFIX, SANDBOX_DIRS } from "./bwrap.ts";
 import { HARNESS_SOURCE } from "./harness-source.ts";
 import { type ExecResult, HarnessMessage } from "./types.ts";
 
@@ -52,7 +52,7 @@ export interface BoxOutcome {
 
 /** One submission's sandbox, however it is made (a fresh bwrap, or a zygote's child). */
 export interface SubmissionBox {
-  readonly paths: { work: string; build: string; scratch: string; tmp: string };
+  readonly paths: { work: string; build: string; scratch: string; tmp: string; runtime: string };
   readonly ready: Promise<void>;
   run(
     job: HarnessJob,
@@ -64,7 +64,7 @@ export interface SubmissionBox {
 }
 
 export class SandboxBox implements SubmissionBox {
-  readonly paths: { work: string; build: string; scratch: string; tmp: string };
+  readonly paths: { work: string; build: string; scratch: string; tmp: string; runtime: string };
   readonly ready: Promise<void>;
   readonly #child: ChildProcess;
   readonly #hostDir: string | undefined;
@@ -99,8 +99,10 @@ export class SandboxBox implements SubmissionBox {
         build: join(d, "build"),
         scratch: join(d, "scratch"),
         tmp: join(d, "tmp"),
+        runtime: NODE_PREFIX,
       };
-      const mk = `import os\nfor p in ${JSON.stringify(Object.values(this.paths))}: os.makedirs(p, exist_ok=True)\n`;
+      const dirs = [this.paths.work, this.paths.build, this.paths.scratch, this.paths.tmp];
+      const mk = `import os\nfor p in ${JSON.stringify(dirs)}: os.makedirs(p, exist_ok=True)\n`;
       this.#child = spawn(
         config.python,
         ["-I", "-S", "-c", mk + HARNESS_SOURCE, JSON.stringify(this.paths)],

@@ -4,8 +4,23 @@
 // scratch, a read-only root and /dev,
 // a cleared environment, and death with the parent.
 import { lstatSync, readlinkSync } from "node:fs";
+import { dirname } from "node:path";
 
-export const SANDBOX_DIRS = { work: "/work", build: "/build", scratch: "/scratch", tmp: "/tmp" } as const;
+/**
+ * Paths as the sandboxed program sees them. `runtime` is DataScale's own Node installation,
+ * bound read-only at a fixed place: its host path may lie under a directory the sandbox
+ * replaces with a private tmpfs (a Node fetched into a cache under /tmp, say).
+ */
+export const SANDBOX_DIRS = {
+  work: "/work",
+  build: "/build",
+  scratch: "/scratch",
+  tmp: "/tmp",
+  runtime: "/opt/datascale/node",
+} as const;
+
+/** The host's DataScale Node installation (bin/node under it), which the JavaScript runner uses. */
+export const NODE_PREFIX = dirname(dirname(process.execPath));
 
 export interface BwrapOptions {
   /** Host paths bound read-only at the same place (toolchains outside /usr). */
@@ -77,6 +92,7 @@ export function bwrapArgs(options: BwrapOptions): string[] {
     if (p === "/usr" || p.startsWith("/usr/")) continue;
     args.push("--ro-bind", p, p);
   }
+  args.push("--ro-bind", NODE_PREFIX, SANDBOX_DIRS.runtime);
   // bwrap builds the root and /dev on unbounded tmpfs; left writable they would let a
   // program fill host memory (and /dev would be shared state). Only the capped dirs stay writable.
   args.push("--remount-ro", "/dev", "--remount-ro", "/", "--chdir", SANDBOX_DIRS.work);

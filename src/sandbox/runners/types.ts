@@ -8,6 +8,8 @@ export interface SandboxPaths {
   work: string;
   /** Holds the source and compiled binary. */
   build: string;
+  /** DataScale's own Node installation (bin/node), read-only. */
+  runtime: string;
 }
 
 export type RunSpec =
