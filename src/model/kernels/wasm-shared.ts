@@ -10,6 +10,7 @@ export const JOB_WORDS = 20;
 export const OP_GEMM = 1;
 export const OP_ATT_FWD = 2;
 export const OP_ATT_BWD = 3;
+export const OP_GEMM_NT_SMALL = 4;
 
 export interface GemmExports {
   gemm(
@@ -29,6 +30,20 @@ export interface GemmExports {
     acc: number,
     pack: number,
   ): void;
+  gemm_nt_small(
+    i0: number,
+    i1: number,
+    j0: number,
+    j1: number,
+    K: number,
+    A: number,
+    lda: number,
+    B: number,
+    ldb: number,
+    C: number,
+    ldc: number,
+    acc: number,
+  ): void;
   attn_fwd(...args: number[]): void;
   attn_bwd(...args: number[]): void;
 }
@@ -39,6 +54,10 @@ export function runJob(ctrl: Int32Array, base: number, exp: GemmExports, memory:
   const w = (i: number) => ctrl[base + 1 + i]!;
   if (op === OP_GEMM) {
     exp.gemm(w(0), w(1), w(2), w(3), w(4), w(5), w(6), w(7), w(8), w(9), w(10), w(11), w(12), w(13), w(14));
+    return;
+  }
+  if (op === OP_GEMM_NT_SMALL) {
+    exp.gemm_nt_small(w(0), w(1), w(2), w(3), w(4), w(5), w(6), w(7), w(8), w(9), w(10), w(11));
     return;
   }
   const shape: AttentionShape = { batch: w(0), T: w(1), heads: w(2), kvHeads: w(3), headDim: w(4) };

@@ -14,11 +14,15 @@ import {
   OP_ATT_BWD,
   OP_ATT_FWD,
   OP_GEMM,
+  OP_GEMM_NT_SMALL,
   runJob,
 } from "./wasm-shared.ts";
 
 const PAGE = 65536;
-const PANEL_FLOATS = 8 * 8; // NB_PANELS × 8 columns, per unit of K (see gemm.c)
+/** Packing scratch per thread: NB_PANELS·8·KC + 6·KC floats (see gemm.c). */
+const PACK_FLOATS = (8 * 8 + 6) * 512;
+/** x·Wᵀ with at most this many rows skips packing (gemm_nt_small): KV-cached decoding. */
+const SMALL_M = 16;
 /** Below this many multiply-adds a GEMM runs on the calling thread alone. */
 const PARALLEL_MIN_MACS = 1 << 17;
 
@@ -71,15 +75,7 @@ export function createWasmKernel(options: WasmKernelOptions = {}): Kernel {
     return new Float32Array(memory.buffer, ptr, n);
   };
   // Per-thread packing scratch and staging for arrays from outside the memory, grown on demand.
-  let packPtr = 0;
-  let packK = 0;
-  const packFor = (K: number): number => {
-    if (K > packK) {
-      packK = Math.max(K, 2 * packK);
-      packPtr = reserve(4 * PANEL_FLOATS * packK * threads);
-    }
-    return packPtr;
-  };
+  const pack = reserve(4 * PACK_FLOATS * threads);
   let attPtr = 0;
   let attT = 0;
   const attScratch = (T: number): number => {
@@ -152,8 +148,23 @@ export function createWasmKernel(options: WasmKernelOptions = {}): Kernel {
     const sak = opA === "n" ? 1 : M;
     const sbk = opB === "n" ? N : 1;
     const sbj = opB === "n" ? 1 : K;
-    const pack = packFor(K);
     const parts = M * N * K < PARALLEL_MIN_MACS ? 1 : threads;
+    if (M <= SMALL_M && opA === "n" && opB === "t") {
+      // Few rows: dot products straight from the weight rows, columns split over threads.
+      if (parts === 1) exp.gemm_nt_small(0, M, 0, N, K, pa, K, pb, K, pc, N, accumulate ? 1 : 0);
+      else
+        dispatch((t, base) => {
+          if (t >= parts) return false;
+          const [j0, j1] = split(N, t, parts, 4);
+          if (j0 >= j1) return false;
+          ctrl[base] = OP_GEMM_NT_SMALL;
+          const args = [0, M, j0, j1, K, pa, K, pb, K, pc, N, accumulate ? 1 : 0];
+          for (let i = 0; i < args.length; i++) ctrl[base + 1 + i] = args[i]!;
+          return true;
+        });
+      if (foreignC) C.set(new Float32Array(memory.buffer, pc, M * N));
+      return;
+    }
     // Split columns (each thread packs its own panels) when there are enough of them.
     const byCols = N >= 8 * parts * 2 || M < 6 * parts;
     if (parts === 1) exp.gemm(0, M, 0, N, K, pa, sai, sak, pb, sbk, sbj, pc, N, accumulate ? 1 : 0, pack);
@@ -165,7 +176,7 @@ export function createWasmKernel(options: WasmKernelOptions = {}): Kernel {
         if (i0 >= i1 || j0 >= j1) return false;
         ctrl[base] = OP_GEMM;
         const args = [i0, i1, j0, j1, K, pa, sai, sak, pb, sbk, sbj, pc, N, accumulate ? 1 : 0];
-        args.push(pack + 4 * PANEL_FLOATS * K * t);
+        args.push(pack + 4 * PACK_FLOATS * t);
         for (let i = 0; i < args.length; i++) ctrl[base + 1 + i] = args[i]!;
         return true;
       });
