@@ -267,7 +267,7 @@ export class Decoder implements StepModel<KvCache> {
       rmsnormForward(L.h2, L.r2, L.x2, w.mlpNorm, N, D, c.normEps);
       linearForward(k, L.gate, L.h2, w.wGate, N, D, F);
       linearForward(k, L.up, L.h2, w.wUp, N, D, F);
-      swigluForward(L.act, L.gate, L.up, N * F);
+      if (!k.swigluForward?.(L.act, L.gate, L.up, N * F)) swigluForward(L.act, L.gate, L.up, N * F);
       linearForward(k, L.mo, L.act, w.wDown, N, F, D);
       residualForward(a.x[l + 1]!, L.x2, L.mo, N * D);
     }
@@ -317,7 +317,8 @@ export class Decoder implements StepModel<KvCache> {
       const gw = g.layers[l]!;
       // MLP branch: dx is the gradient at the layer output.
       linearBackward(k, a.dact, gw.wDown, dx, L.act, w.wDown, N, F, D);
-      swigluBackward(a.dgate, a.dup, a.dact, L.gate, L.up, N * F);
+      if (!k.swigluBackward?.(a.dgate, a.dup, a.dact, L.gate, L.up, N * F))
+        swigluBackward(a.dgate, a.dup, a.dact, L.gate, L.up, N * F);
       linearBackward(k, a.dh, gw.wGate, a.dgate, L.h2, w.wGate, N, D, F);
       linearBackward(k, a.dh, gw.wUp, a.dup, L.h2, w.wUp, N, D, F, true);
       rmsnormBackward(a.dtmp, gw.mlpNorm, a.dh, L.x2, w.mlpNorm, L.r2, N, D);
@@ -553,7 +554,7 @@ export class Decoder implements StepModel<KvCache> {
       rmsnormForward(h, r1, x, w.mlpNorm, N, D, c.normEps);
       linearForward(k, gate, h, w.wGate, N, D, F);
       linearForward(k, up, h, w.wUp, N, D, F);
-      swigluForward(gate, gate, up, N * F);
+      if (!k.swigluForward?.(gate, gate, up, N * F)) swigluForward(gate, gate, up, N * F);
       linearForward(k, o, gate, w.wDown, N, F, D);
       residualForward(x, x, o, N * D);
     }

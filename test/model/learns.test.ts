@@ -17,7 +17,10 @@ const problem = (a: number, b: number) => `${pad(a, 2)}+${pad(b, 2)}=`;
 const answer = (a: number, b: number) => [...pad(a + b, 3)].reverse().join("");
 const T = 8; // input positions: the 9-character line minus its last character
 const ANSWER_FROM = 5; // targets at positions 5..7 are the three answer digits
-const STEPS = Number(process.env["ENGINE_LEARN_STEPS"] ?? 600);
+// 600 steps sit right at the point where the task "clicks": float32 rounding differences
+// (summation order of a GEMM, AdamW in float32) moved held-out accuracy between 7% and 98%
+// there. At 800 the loss is ~0.015 and accuracy ~99%, well clear of that cliff.
+const STEPS = Number(process.env["ENGINE_LEARN_STEPS"] ?? 800);
 const TARGET_ACCURACY = 0.9;
 
 test(`a 2-layer decoder learns 2-digit addition to >= ${TARGET_ACCURACY * 100}% exact match`, async () => {
