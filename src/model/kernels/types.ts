@@ -48,6 +48,20 @@ export interface Kernel {
   ): void;
   // Optional fast paths for elementwise passes; each returns false (or undefined) when it
   // cannot take these buffers, and the caller runs the TypeScript version instead.
+  /** RMSNorm over N rows of D (see layers.ts). */
+  rmsnormForward?(out: Arr, rinv: Arr, x: Arr, w: Arr, N: number, D: number, eps: number): boolean;
+  /** RMSNorm backward; dx is overwritten, or added to when `accumulateDx`; dw accumulates. */
+  rmsnormBackward?(
+    dx: Arr,
+    dw: Arr,
+    dout: Arr,
+    x: Arr,
+    w: Arr,
+    rinv: Arr,
+    N: number,
+    D: number,
+    accumulateDx: boolean,
+  ): boolean;
   /** act = silu(gate)·up over n elements. */
   swigluForward?(act: Arr, gate: Arr, up: Arr, n: number): boolean;
   swigluBackward?(dgate: Arr, dup: Arr, dact: Arr, gate: Arr, up: Arr, n: number): boolean;

@@ -29,6 +29,8 @@ export const OP_SWIGLU_FWD = 5;
 export const OP_SWIGLU_BWD = 6;
 export const OP_ADAMW = 7;
 export const OP_SUMSQ = 8;
+export const OP_RMS_FWD = 9;
+export const OP_RMS_BWD = 10;
 
 /** Columns per GEMM unit: NB_PANELS × 8 in gemm.c. */
 export const GEMM_COLS = 64;
@@ -92,6 +94,28 @@ export interface GemmExports {
     clip: number,
     ibc1: number,
     ibc2: number,
+  ): void;
+  rmsnorm_fwd(
+    out: number,
+    rinv: number,
+    x: number,
+    w: number,
+    D: number,
+    eps: number,
+    from: number,
+    to: number,
+  ): void;
+  rmsnorm_bwd(
+    dx: number,
+    dwPart: number,
+    dout: number,
+    x: number,
+    w: number,
+    rinv: number,
+    D: number,
+    acc: number,
+    from: number,
+    to: number,
   ): void;
   attn_fwd(...args: number[]): void;
   attn_bwd(...args: number[]): void;
@@ -158,6 +182,15 @@ function runUnit(
       const j0 = unit * w(7);
       const j1 = Math.min(w(1), j0 + w(7));
       exp.gemm_nt_small(0, w(0), j0, j1, w(2), w(3), w(2), w(4), w(2), w(5), w(1), w(6));
+      return;
+    }
+    case OP_RMS_FWD:
+    case OP_RMS_BWD: {
+      // rows: [N, rowsPerUnit, ...]; fwd [out, rinv, x, w, D, eps]; bwd [dx, dwPart, dout, x, w, rinv, D, acc]
+      const from = unit * w(1);
+      const to = Math.min(w(0), from + w(1));
+      if (op === OP_RMS_FWD) exp.rmsnorm_fwd(w(2), w(3), w(4), w(5), w(6), f(7), from, to);
+      else exp.rmsnorm_bwd(w(2), w(3) + 4 * w(8) * unit, w(4), w(5), w(6), w(7), w(8), w(9), from, to);
       return;
     }
     case OP_SWIGLU_FWD:

@@ -22,6 +22,8 @@ import {
   OP_ATT_FWD,
   OP_GEMM,
   OP_GEMM_NT_SMALL,
+  OP_RMS_BWD,
+  OP_RMS_FWD,
   OP_SUMSQ,
   OP_SWIGLU_BWD,
   OP_SWIGLU_FWD,
@@ -202,6 +204,10 @@ export function createWasmKernel(options: WasmKernelOptions = {}): Kernel {
   };
   let sumsqPtr = 0;
   let sumsqUnits = 0;
+  let dwPartPtr = 0;
+  let dwPartFloats = 0;
+  /** Row units for RMSNorm: about 4 per thread, at least 16 rows each. */
+  const rowsPer = (N: number) => Math.max(16, Math.ceil(N / (4 * threads)));
 
   return {
     name: "wasm",
@@ -243,6 +249,28 @@ export function createWasmKernel(options: WasmKernelOptions = {}): Kernel {
       const scratch = attScratch(p.T);
       const args = [...shapeWords(p), ...[dq, dk, dv, dout, probs, q, k, v].map(ptrOf), scratch];
       run(OP_ATT_BWD, args, p.batch, true);
+    },
+    rmsnormForward(out, rinv, x, w, N, D, eps) {
+      if (D % 4 !== 0 || !inMemory(out, rinv, x, w)) return false;
+      const per = rowsPer(N);
+      const units = Math.ceil(N / per);
+      run(OP_RMS_FWD, [N, per, ...[out, rinv, x, w].map(ptrOf), D, eps], units, units > 1, 7);
+      return true;
+    },
+    rmsnormBackward(dx, dw, dout, x, w, rinv, N, D, accumulateDx) {
+      if (D % 4 !== 0 || !inMemory(dx, dout, x, w, rinv)) return false;
+      const per = rowsPer(N);
+      const units = Math.ceil(N / per);
+      if (units * D > dwPartFloats) {
+        dwPartFloats = Math.max(units * D, 2 * dwPartFloats);
+        dwPartPtr = reserve(4 * dwPartFloats);
+      }
+      const ptrs = [dx, dout, x, w, rinv].map(ptrOf);
+      const args = [N, per, ptrs[0]!, dwPartPtr, ...ptrs.slice(1), D, accumulateDx ? 1 : 0];
+      run(OP_RMS_BWD, args, units, units > 1);
+      const part = new Float32Array(memory.buffer, dwPartPtr, units * D);
+      for (let u = 0; u < units; u++) for (let d = 0; d < D; d++) dw[d] = dw[d]! + part[u * D + d]!;
+      return true;
     },
     swigluForward(act, gate, up, n) {
       if (!inMemory(act, gate, up)) return false;

@@ -5,7 +5,7 @@
 set -e
 cd "$(dirname "$0")"
 CC=${CC:-$(command -v clang-19 || command -v /usr/lib/llvm-19/bin/clang || command -v clang)}
-flags="--target=wasm32 -nostdlib -O3 -msimd128 -matomics -mbulk-memory -fno-builtin -Wl,--no-entry -Wl,--export=gemm -Wl,--export=gemm_nt_small -Wl,--export=swiglu_fwd -Wl,--export=swiglu_bwd -Wl,--export=sumsq -Wl,--export=adamw -Wl,--export=attn_fwd -Wl,--export=attn_bwd -Wl,--export=__heap_base -Wl,--import-memory -Wl,--shared-memory -Wl,--max-memory=2147483648 -Wl,-z,stack-size=65536"
+flags="--target=wasm32 -nostdlib -O3 -msimd128 -matomics -mbulk-memory -fno-builtin -Wl,--no-entry -Wl,--export=gemm -Wl,--export=gemm_nt_small -Wl,--export=swiglu_fwd -Wl,--export=swiglu_bwd -Wl,--export=sumsq -Wl,--export=adamw -Wl,--export=rmsnorm_fwd -Wl,--export=rmsnorm_bwd -Wl,--export=attn_fwd -Wl,--export=attn_bwd -Wl,--export=__heap_base -Wl,--import-memory -Wl,--shared-memory -Wl,--max-memory=2147483648 -Wl,-z,stack-size=65536"
 $CC $flags -mrelaxed-simd -DRELAXED gemm.c attention.c elementwise.c -o gemm-relaxed.wasm
 $CC $flags gemm.c attention.c elementwise.c -o gemm-simd.wasm
 # Every thread instantiates the module on one memory with the same stack pointer, so no

@@ -116,3 +116,55 @@ void adamw(float* p, const float* grad, float* m, float* v, const float* decay, 
     p[i] -= lr * (mi * ibc1 / (__builtin_sqrtf(vi * ibc2) + eps) + wd * decay[i] * p[i]);
   }
 }
+
+static inline float hsum(v128_t a) {
+  return wasm_f32x4_extract_lane(a, 0) + wasm_f32x4_extract_lane(a, 1) + wasm_f32x4_extract_lane(a, 2) +
+         wasm_f32x4_extract_lane(a, 3);
+}
+
+/** RMSNorm forward over rows [from, to) of width D (a multiple of 4). */
+void rmsnorm_fwd(float* out, float* rinv, const float* x, const float* w, int D, float eps, int from, int to) {
+  for (int n = from; n < to; n++) {
+    const float* xr = x + n * D;
+    v128_t ss = wasm_f32x4_splat(0.0f);
+    for (int d = 0; d < D; d += 4) {
+      v128_t v = wasm_v128_load(xr + d);
+      ss = MADD(v, v, ss);
+    }
+    float r = 1.0f / __builtin_sqrtf(hsum(ss) / (float)D + eps);
+    rinv[n] = r;
+    v128_t rv = wasm_f32x4_splat(r);
+    float* o = out + n * D;
+    for (int d = 0; d < D; d += 4)
+      wasm_v128_store(o + d, wasm_f32x4_mul(wasm_f32x4_mul(wasm_v128_load(xr + d), rv), wasm_v128_load(w + d)));
+  }
+}
+
+/**
+ * RMSNorm backward over rows [from, to): dx (= or += when acc) and this unit's share of dw,
+ * written (not accumulated) to dwPart[0..D) for the caller to sum.
+ */
+void rmsnorm_bwd(float* dx, float* dwPart, const float* dout, const float* x, const float* w, const float* rinv, int D,
+                 int acc, int from, int to) {
+  for (int d = 0; d < D; d += 4) wasm_v128_store(dwPart + d, wasm_f32x4_splat(0.0f));
+  for (int n = from; n < to; n++) {
+    const float* xr = x + n * D;
+    const float* g = dout + n * D;
+    float r = rinv[n];
+    v128_t rv = wasm_f32x4_splat(r);
+    v128_t dot = wasm_f32x4_splat(0.0f);
+    for (int d = 0; d < D; d += 4) {
+      v128_t gv = wasm_v128_load(g + d), xv = wasm_v128_load(xr + d);
+      dot = MADD(wasm_f32x4_mul(gv, wasm_v128_load(w + d)), xv, dot);
+      wasm_v128_store(dwPart + d, MADD(wasm_f32x4_mul(gv, xv), rv, wasm_v128_load(dwPart + d)));
+    }
+    v128_t c = wasm_f32x4_splat(r * r * r * hsum(dot) / (float)D);
+    float* o = dx + n * D;
+    for (int d = 0; d < D; d += 4) {
+      v128_t val = wasm_f32x4_sub(wasm_f32x4_mul(wasm_f32x4_mul(rv, wasm_v128_load(w + d)), wasm_v128_load(g + d)),
+                                  wasm_f32x4_mul(c, wasm_v128_load(xr + d)));
+      if (acc) val = wasm_f32x4_add(val, wasm_v128_load(o + d));
+      wasm_v128_store(o + d, val);
+    }
+  }
+}
