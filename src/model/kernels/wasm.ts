@@ -35,7 +35,7 @@ const PAGE = 65536;
 /** Packing scratch per thread: NB_PANELS·8·KC + 6·KC floats (see gemm.c). */
 const PACK_FLOATS = (8 * 8 + 6) * 512;
 /** x·Wᵀ with at most this many rows skips packing (gemm_nt_small): KV-cached decoding. */
-const SMALL_M = 16;
+export const SMALL_M = 16;
 /** Below this many multiply-adds a GEMM runs on the calling thread alone. */
 const PARALLEL_MIN_MACS = 1 << 17;
 
