@@ -250,7 +250,8 @@ export class Decoder implements StepModel<KvCache> {
       const L = a.layers[l]!;
       const w = p.layers[l]!;
       const xin = a.x[l]!;
-      rmsnormForward(L.h1, L.r1, xin, w.attnNorm, N, D, c.normEps);
+      if (!k.rmsnormForward?.(L.h1, L.r1, xin, w.attnNorm, N, D, c.normEps))
+        rmsnormForward(L.h1, L.r1, xin, w.attnNorm, N, D, c.normEps);
       linearForward(k, L.q, L.h1, w.wq, N, D, H * hd);
       linearForward(k, L.k, L.h1, w.wk, N, D, KH * hd);
       linearForward(k, L.v, L.h1, w.wv, N, D, KH * hd);
@@ -264,14 +265,16 @@ export class Decoder implements StepModel<KvCache> {
       k.attentionForward(shape, L.att, L.probs, L.q, L.k, L.v);
       linearForward(k, L.ao, L.att, w.wo, N, H * hd, D);
       residualForward(L.x2, xin, L.ao, N * D);
-      rmsnormForward(L.h2, L.r2, L.x2, w.mlpNorm, N, D, c.normEps);
+      if (!k.rmsnormForward?.(L.h2, L.r2, L.x2, w.mlpNorm, N, D, c.normEps))
+        rmsnormForward(L.h2, L.r2, L.x2, w.mlpNorm, N, D, c.normEps);
       linearForward(k, L.gate, L.h2, w.wGate, N, D, F);
       linearForward(k, L.up, L.h2, w.wUp, N, D, F);
-      swigluForward(L.act, L.gate, L.up, N * F);
+      if (!k.swigluForward?.(L.act, L.gate, L.up, N * F)) swigluForward(L.act, L.gate, L.up, N * F);
       linearForward(k, L.mo, L.act, w.wDown, N, F, D);
       residualForward(a.x[l + 1]!, L.x2, L.mo, N * D);
     }
-    rmsnormForward(a.hf, a.rf, a.x[c.nLayers]!, p.finalNorm, N, D, c.normEps);
+    if (!k.rmsnormForward?.(a.hf, a.rf, a.x[c.nLayers]!, p.finalNorm, N, D, c.normEps))
+      rmsnormForward(a.hf, a.rf, a.x[c.nLayers]!, p.finalNorm, N, D, c.normEps);
     linearForward(k, a.logits, a.hf, this.#lmHead(p), N, D, V);
     if (a.values !== undefined) scalarHeadForward(a.values, a.hf, p.valueW!, p.valueB!, N, D);
     if (a.rewards !== undefined) scalarHeadForward(a.rewards, a.hf, p.rewardW!, p.rewardB!, N, D);
@@ -309,7 +312,8 @@ export class Decoder implements StepModel<KvCache> {
       scalarHeadBackward(dhf, g.rewardW!, g.rewardB!, dRewards, a.hf, p.rewardW, N, D);
     }
     const dx = a.dx;
-    rmsnormBackward(dx, g.finalNorm, dhf, a.x[c.nLayers]!, p.finalNorm, a.rf, N, D);
+    if (!k.rmsnormBackward?.(dx, g.finalNorm, dhf, a.x[c.nLayers]!, p.finalNorm, a.rf, N, D, false))
+      rmsnormBackward(dx, g.finalNorm, dhf, a.x[c.nLayers]!, p.finalNorm, a.rf, N, D);
     const shape: AttentionShape = { batch: a.batch, T: a.T, heads: H, kvHeads: KH, headDim: hd };
     for (let l = c.nLayers - 1; l >= 0; l--) {
       const L = a.layers[l]!;
@@ -317,11 +321,15 @@ export class Decoder implements StepModel<KvCache> {
       const gw = g.layers[l]!;
       // MLP branch: dx is the gradient at the layer output.
       linearBackward(k, a.dact, gw.wDown, dx, L.act, w.wDown, N, F, D);
-      swigluBackward(a.dgate, a.dup, a.dact, L.gate, L.up, N * F);
+      if (!k.swigluBackward?.(a.dgate, a.dup, a.dact, L.gate, L.up, N * F))
+        swigluBackward(a.dgate, a.dup, a.dact, L.gate, L.up, N * F);
       linearBackward(k, a.dh, gw.wGate, a.dgate, L.h2, w.wGate, N, D, F);
       linearBackward(k, a.dh, gw.wUp, a.dup, L.h2, w.wUp, N, D, F, true);
-      rmsnormBackward(a.dtmp, gw.mlpNorm, a.dh, L.x2, w.mlpNorm, L.r2, N, D);
-      residualBackward(dx, a.dtmp, N * D);
+      // The residual's backward (dx += …) is folded into the norm's when the kernel has one.
+      if (!k.rmsnormBackward?.(dx, gw.mlpNorm, a.dh, L.x2, w.mlpNorm, L.r2, N, D, true)) {
+        rmsnormBackward(a.dtmp, gw.mlpNorm, a.dh, L.x2, w.mlpNorm, L.r2, N, D);
+        residualBackward(dx, a.dtmp, N * D);
+      }
       // Attention branch: dx is now the gradient at x2.
       linearBackward(k, a.datt, gw.wo, dx, L.att, w.wo, N, H * hd, D);
       k.attentionBackward(shape, a.dq, a.dk, a.dv, a.datt, L.probs, L.q, L.k, L.v);
@@ -335,8 +343,10 @@ export class Decoder implements StepModel<KvCache> {
       linearBackward(k, a.dh, gw.wq, a.dq, L.h1, w.wq, N, D, H * hd);
       linearBackward(k, a.dh, gw.wk, a.dk, L.h1, w.wk, N, D, KH * hd, true);
       linearBackward(k, a.dh, gw.wv, a.dv, L.h1, w.wv, N, D, KH * hd, true);
-      rmsnormBackward(a.dtmp, gw.attnNorm, a.dh, a.x[l]!, w.attnNorm, L.r1, N, D);
-      residualBackward(dx, a.dtmp, N * D);
+      if (!k.rmsnormBackward?.(dx, gw.attnNorm, a.dh, a.x[l]!, w.attnNorm, L.r1, N, D, true)) {
+        rmsnormBackward(a.dtmp, gw.attnNorm, a.dh, a.x[l]!, w.attnNorm, L.r1, N, D);
+        residualBackward(dx, a.dtmp, N * D);
+      }
     }
     embeddingBackward(g.embed, dx, a.ids, N, D);
   }
@@ -501,7 +511,8 @@ export class Decoder implements StepModel<KvCache> {
     const scale = 1 / Math.sqrt(hd);
     for (let l = 0; l < c.nLayers; l++) {
       const w = p.layers[l]!;
-      rmsnormForward(h, r1, x, w.attnNorm, N, D, c.normEps);
+      if (!k.rmsnormForward?.(h, r1, x, w.attnNorm, N, D, c.normEps))
+        rmsnormForward(h, r1, x, w.attnNorm, N, D, c.normEps);
       linearForward(k, q, h, w.wq, N, D, H * hd);
       linearForward(k, kk, h, w.wk, N, D, ks);
       linearForward(k, vv, h, w.wv, N, D, ks);
@@ -550,10 +561,11 @@ export class Decoder implements StepModel<KvCache> {
       }
       linearForward(k, o, att, w.wo, N, H * hd, D);
       residualForward(x, x, o, N * D);
-      rmsnormForward(h, r1, x, w.mlpNorm, N, D, c.normEps);
+      if (!k.rmsnormForward?.(h, r1, x, w.mlpNorm, N, D, c.normEps))
+        rmsnormForward(h, r1, x, w.mlpNorm, N, D, c.normEps);
       linearForward(k, gate, h, w.wGate, N, D, F);
       linearForward(k, up, h, w.wUp, N, D, F);
-      swigluForward(gate, gate, up, N * F);
+      if (!k.swigluForward?.(gate, gate, up, N * F)) swigluForward(gate, gate, up, N * F);
       linearForward(k, o, gate, w.wDown, N, F, D);
       residualForward(x, x, o, N * D);
     }
@@ -571,7 +583,8 @@ export class Decoder implements StepModel<KvCache> {
       }
     }
     const hf = this.#scratch("hf", rows * D);
-    rmsnormForward(hf, r1, x, p.finalNorm, rows, D, c.normEps);
+    if (!k.rmsnormForward?.(hf, r1, x, p.finalNorm, rows, D, c.normEps))
+      rmsnormForward(hf, r1, x, p.finalNorm, rows, D, c.normEps);
     const logits = this.#scratch("logits", rows * V);
     linearForward(k, logits, hf, this.#lmHead(p), rows, D, V);
     return Float32Array.from(logits);

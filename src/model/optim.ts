@@ -1,7 +1,7 @@
 // AdamW over the decoder's contiguous parameter buffer, with global-norm gradient clipping
 // and a warmup + cosine learning-rate schedule (nanoGPT's recipe).
 import type { Decoder } from "./decoder.ts";
-import type { Arr } from "./kernels/types.ts";
+import type { Arr, Kernel } from "./kernels/types.ts";
 import { paramLayout } from "./params.ts";
 
 export interface AdamWOptions {
@@ -36,10 +36,11 @@ export function gradNorm(grads: Arr): number {
 }
 
 export class AdamW {
-  readonly m: Float32Array | Float64Array;
-  readonly v: Float32Array | Float64Array;
+  readonly m: Arr;
+  readonly v: Arr;
   /** 1 where weight decay applies (matrices), 0 for norms and biases. */
-  readonly #decay: Uint8Array;
+  readonly #decay: Arr;
+  readonly #kernel: Kernel;
   #t = 0;
   readonly options: Required<AdamWOptions>;
 
@@ -53,10 +54,11 @@ export class AdamW {
       gradClip: options.gradClip ?? 1,
     };
     const n = model.params.length;
-    const f64 = model.params instanceof Float64Array;
-    this.m = f64 ? new Float64Array(n) : new Float32Array(n);
-    this.v = f64 ? new Float64Array(n) : new Float32Array(n);
-    this.#decay = new Uint8Array(n);
+    // In the kernel's memory, so a kernel with an AdamW fast path updates in place.
+    this.#kernel = model.kernel;
+    this.m = model.kernel.alloc(n);
+    this.v = model.kernel.alloc(n);
+    this.#decay = model.kernel.alloc(n);
     for (const e of paramLayout(model.config).entries) {
       if (e.decay) this.#decay.fill(1, e.offset, e.offset + e.shape.reduce((a, b) => a * b, 1));
     }
@@ -69,11 +71,15 @@ export class AdamW {
   /** One update of `params` from `grads`; returns the gradient norm before clipping. */
   step(params: Arr, grads: Arr, lr = this.options.lr): number {
     const { beta1, beta2, eps, weightDecay, gradClip } = this.options;
-    const norm = gradNorm(grads);
+    const k = this.#kernel;
+    const ss = k.sumSquares?.(grads);
+    const norm = ss === undefined ? gradNorm(grads) : Math.sqrt(ss);
     const clip = gradClip > 0 && norm > gradClip ? gradClip / norm : 1;
     this.#t++;
     const bc1 = 1 - beta1 ** this.#t;
     const bc2 = 1 - beta2 ** this.#t;
+    const h = { lr, beta1, beta2, eps, weightDecay, clip, bc1, bc2 };
+    if (k.adamw?.(params, grads, this.m, this.v, this.#decay, h)) return norm;
     const m = this.m;
     const v = this.v;
     const decay = this.#decay;
@@ -83,7 +89,7 @@ export class AdamW {
       const vi = beta2 * v[i]! + (1 - beta2) * g * g;
       m[i] = mi;
       v[i] = vi;
-      const wd = decay[i] === 1 ? weightDecay * params[i]! : 0;
+      const wd = weightDecay * decay[i]! * params[i]!;
       params[i] = params[i]! - lr * (mi / bc1 / (Math.sqrt(vi / bc2) + eps) + wd);
     }
     return norm;

@@ -38,6 +38,11 @@ for (const k of kernels) {
       [16, 64, 256],
       [37, 100, 33],
       [130, 72, 64],
+      // K over one packing chunk (256) and not a multiple of 4; few rows with many columns
+      // (the unpacked x·Wᵀ path, split over threads); rows over one column group.
+      [20, 70, 601],
+      [3, 250, 190],
+      [9, 530, 40],
     ];
     for (const [M, N, K] of shapes as [number, number, number][]) {
       for (const [opA, opB] of [

@@ -17,7 +17,11 @@ const problem = (a: number, b: number) => `${pad(a, 2)}+${pad(b, 2)}=`;
 const answer = (a: number, b: number) => [...pad(a + b, 3)].reverse().join("");
 const T = 8; // input positions: the 9-character line minus its last character
 const ANSWER_FROM = 5; // targets at positions 5..7 are the three answer digits
-const STEPS = Number(process.env["ENGINE_LEARN_STEPS"] ?? 600);
+// The task "clicks" somewhere between 500 and 900 steps, and where exactly depends on float32
+// rounding (a GEMM's summation order, AdamW in float32): at 600 steps held-out accuracy
+// ranged from 7% to 98% across kernel builds, at 800 from 55% to 100%. At 1200 every kernel
+// reaches a loss below 1e-3 and 100%, so the test checks learning, not luck.
+const STEPS = Number(process.env["ENGINE_LEARN_STEPS"] ?? 1200);
 const TARGET_ACCURACY = 0.9;
 
 test(`a 2-layer decoder learns 2-digit addition to >= ${TARGET_ACCURACY * 100}% exact match`, async () => {

@@ -46,6 +46,29 @@ export interface Kernel {
     k: Arr,
     v: Arr,
   ): void;
+  // Optional fast paths for elementwise passes; each returns false (or undefined) when it
+  // cannot take these buffers, and the caller runs the TypeScript version instead.
+  /** RMSNorm over N rows of D (see layers.ts). */
+  rmsnormForward?(out: Arr, rinv: Arr, x: Arr, w: Arr, N: number, D: number, eps: number): boolean;
+  /** RMSNorm backward; dx is overwritten, or added to when `accumulateDx`; dw accumulates. */
+  rmsnormBackward?(
+    dx: Arr,
+    dw: Arr,
+    dout: Arr,
+    x: Arr,
+    w: Arr,
+    rinv: Arr,
+    N: number,
+    D: number,
+    accumulateDx: boolean,
+  ): boolean;
+  /** act = silu(gate)·up over n elements. */
+  swigluForward?(act: Arr, gate: Arr, up: Arr, n: number): boolean;
+  swigluBackward?(dgate: Arr, dup: Arr, dact: Arr, gate: Arr, up: Arr, n: number): boolean;
+  /** Σ x² over all of x. */
+  sumSquares?(x: Arr): number | undefined;
+  /** One AdamW update of every element (see optim.ts for the formula). */
+  adamw?(params: Arr, grads: Arr, m: Arr, v: Arr, decay: Arr, h: AdamWStep): boolean;
   /** Stops worker threads, if any. The kernel must not be used afterwards. */
   close(): void;
 }
@@ -56,4 +79,16 @@ export interface AttentionShape {
   heads: number;
   kvHeads: number;
   headDim: number;
+}
+
+/** The scalars of one AdamW update: bc1, bc2 are the bias corrections 1−β₁ᵗ, 1−β₂ᵗ. */
+export interface AdamWStep {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  clip: number;
+  bc1: number;
+  bc2: number;
 }

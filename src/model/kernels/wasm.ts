@@ -8,17 +8,34 @@ import { Worker } from "node:worker_threads";
 import { attentionBackwardRange, attentionForwardRange } from "./attention.ts";
 import type { Arr, AttentionShape, Kernel } from "./types.ts";
 import {
-  CTRL_HEADER,
+  ARGS,
+  CTRL_WORDS,
+  DONE,
+  GEMM_COLS,
+  GEN,
   type GemmExports,
-  JOB_WORDS,
+  MAX_UNITS,
+  NEXT,
+  OP,
+  OP_ADAMW,
   OP_ATT_BWD,
   OP_ATT_FWD,
   OP_GEMM,
-  runJob,
+  OP_GEMM_NT_SMALL,
+  OP_RMS_BWD,
+  OP_RMS_FWD,
+  OP_SUMSQ,
+  OP_SWIGLU_BWD,
+  OP_SWIGLU_FWD,
+  UNIT_BITS,
+  workOnJob,
 } from "./wasm-shared.ts";
 
 const PAGE = 65536;
-const PANEL_FLOATS = 8 * 8; // NB_PANELS × 8 columns, per unit of K (see gemm.c)
+/** Packing scratch per thread: NB_PANELS·8·KC + 6·KC floats (see gemm.c). */
+const PACK_FLOATS = (8 * 8 + 6) * 512;
+/** x·Wᵀ with at most this many rows skips packing (gemm_nt_small): KV-cached decoding. */
+export const SMALL_M = 16;
 /** Below this many multiply-adds a GEMM runs on the calling thread alone. */
 const PARALLEL_MIN_MACS = 1 << 17;
 
@@ -42,8 +59,9 @@ export function createWasmKernel(options: WasmKernelOptions = {}): Kernel {
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   const exp = instance.exports as unknown as GemmExports & { __heap_base: WebAssembly.Global };
   const threads = Math.max(1, options.threads ?? availableParallelism());
-  const ctrlBuf = new SharedArrayBuffer(4 * (CTRL_HEADER + JOB_WORDS * threads));
+  const ctrlBuf = new SharedArrayBuffer(4 * CTRL_WORDS);
   const ctrl = new Int32Array(ctrlBuf);
+  const ctrlF = new Float32Array(ctrlBuf);
   const workers: Worker[] = [];
   for (let t = 1; t < threads; t++) {
     const w = new Worker(new URL("./wasm-worker.ts", import.meta.url), {
@@ -71,15 +89,7 @@ export function createWasmKernel(options: WasmKernelOptions = {}): Kernel {
     return new Float32Array(memory.buffer, ptr, n);
   };
   // Per-thread packing scratch and staging for arrays from outside the memory, grown on demand.
-  let packPtr = 0;
-  let packK = 0;
-  const packFor = (K: number): number => {
-    if (K > packK) {
-      packK = Math.max(K, 2 * packK);
-      packPtr = reserve(4 * PANEL_FLOATS * packK * threads);
-    }
-    return packPtr;
-  };
+  const pack = reserve(4 * PACK_FLOATS * threads);
   let attPtr = 0;
   let attT = 0;
   const attScratch = (T: number): number => {
@@ -105,28 +115,37 @@ export function createWasmKernel(options: WasmKernelOptions = {}): Kernel {
     return buffers.has(a.buffer) ? a.byteOffset : -1;
   };
 
-  /** Runs one job on all threads: `fill(t)` writes thread t's slice (or returns false for none). */
-  const dispatch = (fill: (t: number, base: number) => boolean): void => {
-    for (let t = 1; t < threads; t++) {
-      const base = CTRL_HEADER + t * JOB_WORDS;
-      if (!fill(t, base)) ctrl[base] = 0;
+  /**
+   * Runs `units` units of job `op` (arguments `args`, integers, or floats where `floats`
+   * says so): on the calling thread alone when `parallel` is false, else shared with the
+   * workers through the claim counter (see wasm-shared.ts).
+   */
+  const run = (
+    op: number,
+    args: readonly number[],
+    units: number,
+    parallel: boolean,
+    floatsFrom = args.length,
+  ) => {
+    if (units <= 0) return;
+    if (units > MAX_UNITS) throw new RangeError(`wasm kernel: job of ${units} units`);
+    ctrl[OP] = op;
+    for (let i = 0; i < args.length; i++) {
+      if (i < floatsFrom) ctrl[ARGS + i] = args[i]!;
+      else ctrlF[ARGS + i] = args[i]!;
     }
-    Atomics.store(ctrl, 1, 0);
-    Atomics.add(ctrl, 0, 1);
-    Atomics.notify(ctrl, 0);
-    if (fill(0, CTRL_HEADER)) runJob(ctrl, CTRL_HEADER, exp, memory);
+    Atomics.store(ctrl, DONE, 0);
+    Atomics.store(ctrl, NEXT, units << UNIT_BITS);
+    if (parallel && threads > 1 && units > 1) {
+      Atomics.add(ctrl, GEN, 1);
+      Atomics.notify(ctrl, GEN);
+    }
+    workOnJob(ctrl, ctrlF, exp, memory, 0);
     for (;;) {
-      const done = Atomics.load(ctrl, 1);
-      if (done >= threads - 1) break;
-      Atomics.wait(ctrl, 1, done, 1000);
+      const done = Atomics.load(ctrl, DONE);
+      if (done >= units) break;
+      Atomics.wait(ctrl, DONE, done, 1000);
     }
-  };
-
-  const split = (n: number, t: number, parts: number, align: number): [number, number] => {
-    const units = Math.ceil(n / align);
-    const lo = Math.floor((units * t) / parts) * align;
-    const hi = Math.min(n, Math.floor((units * (t + 1)) / parts) * align);
-    return [lo, hi];
   };
 
   const matmul: Kernel["matmul"] = (opA, opB, M, N, K, A, B, C, accumulate) => {
@@ -147,33 +166,48 @@ export function createWasmKernel(options: WasmKernelOptions = {}): Kernel {
       pb = pb < 0 ? bAt : pb;
       pc = pc < 0 ? cAt : pc;
     }
-    // A(i,k) and B(k,j) strides for the four layouts.
-    const sai = opA === "n" ? K : 1;
-    const sak = opA === "n" ? 1 : M;
-    const sbk = opB === "n" ? N : 1;
-    const sbj = opB === "n" ? 1 : K;
-    const pack = packFor(K);
-    const parts = M * N * K < PARALLEL_MIN_MACS ? 1 : threads;
-    // Split columns (each thread packs its own panels) when there are enough of them.
-    const byCols = N >= 8 * parts * 2 || M < 6 * parts;
-    if (parts === 1) exp.gemm(0, M, 0, N, K, pa, sai, sak, pb, sbk, sbj, pc, N, accumulate ? 1 : 0, pack);
-    else
-      dispatch((t, base) => {
-        if (t >= parts) return false;
-        const [i0, i1] = byCols ? [0, M] : split(M, t, parts, 6);
-        const [j0, j1] = byCols ? split(N, t, parts, 8) : [0, N];
-        if (i0 >= i1 || j0 >= j1) return false;
-        ctrl[base] = OP_GEMM;
-        const args = [i0, i1, j0, j1, K, pa, sai, sak, pb, sbk, sbj, pc, N, accumulate ? 1 : 0];
-        args.push(pack + 4 * PANEL_FLOATS * K * t);
-        for (let i = 0; i < args.length; i++) ctrl[base + 1 + i] = args[i]!;
-        return true;
-      });
+    const macs = M * N * K;
+    const parallel = macs >= PARALLEL_MIN_MACS;
+    if (M <= SMALL_M && opA === "n" && opB === "t") {
+      // Few rows: dot products straight from the weight rows, no packing; columns split.
+      const cols = parallel ? Math.max(4, Math.ceil(N / (4 * threads) / 4) * 4) : N;
+      run(OP_GEMM_NT_SMALL, [M, N, K, pa, pb, pc, accumulate ? 1 : 0, cols], Math.ceil(N / cols), parallel);
+    } else {
+      // A(i,k) and B(k,j) strides for the four layouts.
+      const sai = opA === "n" ? K : 1;
+      const sak = opA === "n" ? 1 : M;
+      const sbk = opB === "n" ? N : 1;
+      const sbj = opB === "n" ? 1 : K;
+      // Units: column groups × row blocks, about 4 per thread so late starters even out; a
+      // row block of fewer than ~96 rows would pack B more often than it pays.
+      const colUnits = Math.ceil(N / GEMM_COLS);
+      let rowBlock = M;
+      if (parallel) {
+        const rowUnits = Math.max(1, Math.min(Math.ceil((4 * threads) / colUnits), Math.floor(M / 96)));
+        rowBlock = Math.ceil(M / rowUnits / 6) * 6;
+      }
+      const rowUnits = Math.ceil(M / rowBlock);
+      const args = [M, N, K, pa, sai, sak, pb, sbk, sbj, pc, accumulate ? 1 : 0, pack, 4 * PACK_FLOATS];
+      run(OP_GEMM, [...args, colUnits, rowBlock], colUnits * rowUnits, parallel);
+    }
     if (foreignC) C.set(new Float32Array(memory.buffer, pc, M * N));
   };
 
   const inMemory = (...xs: Arr[]) => xs.every((x) => ptrOf(x) >= 0);
   const shapeWords = (p: AttentionShape) => [p.batch, p.T, p.heads, p.kvHeads, p.headDim];
+  /** Elementwise jobs: chunks of at least 16k elements (a multiple of 4); one chunk, one thread. */
+  const chunkOf = (n: number) => Math.max(1 << 14, Math.ceil(n / 1024 / 4) * 4);
+  const elementwise = (op: number, n: number, ptrs: number[], floats: number[] = []) => {
+    const chunk = chunkOf(n);
+    const units = Math.ceil(n / chunk);
+    run(op, [n, chunk, ...ptrs, ...floats], units, units > 1, 2 + ptrs.length);
+  };
+  let sumsqPtr = 0;
+  let sumsqUnits = 0;
+  let dwPartPtr = 0;
+  let dwPartFloats = 0;
+  /** Row units for RMSNorm: about 4 per thread, at least 16 rows each. */
+  const rowsPer = (N: number) => Math.max(16, Math.ceil(N / (4 * threads)));
 
   return {
     name: "wasm",
@@ -187,14 +221,9 @@ export function createWasmKernel(options: WasmKernelOptions = {}): Kernel {
         attentionForwardRange(p, out, probs, q, k, v, 0, total);
         return;
       }
-      dispatch((t, base) => {
-        const [from, to] = split(total, t, threads, 1);
-        if (from >= to) return false;
-        const args = [...shapeWords(p), from, to, ...[out, probs, q, k, v].map(ptrOf)];
-        ctrl[base] = OP_ATT_FWD;
-        for (let i = 0; i < args.length; i++) ctrl[base + 1 + i] = args[i]!;
-        return true;
-      });
+      const per = Math.max(1, Math.ceil(total / (4 * threads)));
+      const args = [...shapeWords(p), ...[out, probs, q, k, v].map(ptrOf), per];
+      run(OP_ATT_FWD, args, Math.ceil(total / per), true);
     },
     attentionBackward(p, dq, dk, dv, dout, probs, q, k, v) {
       const kn = p.batch * p.T * p.kvHeads * p.headDim;
@@ -217,26 +246,65 @@ export function createWasmKernel(options: WasmKernelOptions = {}): Kernel {
         );
         return;
       }
-      // Slices are whole sequences, so no two threads accumulate into the same dk/dv rows.
       const scratch = attScratch(p.T);
-      dispatch((t, base) => {
-        const [b0, b1] = split(p.batch, t, threads, 1);
-        if (b0 >= b1) return false;
-        const args = [
-          ...shapeWords(p),
-          b0 * p.heads,
-          b1 * p.heads,
-          ...[dq, dk, dv, dout, probs, q, k, v].map(ptrOf),
-          scratch + 4 * p.T * t,
-        ];
-        ctrl[base] = OP_ATT_BWD;
-        for (let i = 0; i < args.length; i++) ctrl[base + 1 + i] = args[i]!;
-        return true;
-      });
+      const args = [...shapeWords(p), ...[dq, dk, dv, dout, probs, q, k, v].map(ptrOf), scratch];
+      run(OP_ATT_BWD, args, p.batch, true);
+    },
+    rmsnormForward(out, rinv, x, w, N, D, eps) {
+      if (D % 4 !== 0 || !inMemory(out, rinv, x, w)) return false;
+      const per = rowsPer(N);
+      const units = Math.ceil(N / per);
+      run(OP_RMS_FWD, [N, per, ...[out, rinv, x, w].map(ptrOf), D, eps], units, units > 1, 7);
+      return true;
+    },
+    rmsnormBackward(dx, dw, dout, x, w, rinv, N, D, accumulateDx) {
+      if (D % 4 !== 0 || !inMemory(dx, dout, x, w, rinv)) return false;
+      const per = rowsPer(N);
+      const units = Math.ceil(N / per);
+      if (units * D > dwPartFloats) {
+        dwPartFloats = Math.max(units * D, 2 * dwPartFloats);
+        dwPartPtr = reserve(4 * dwPartFloats);
+      }
+      const ptrs = [dx, dout, x, w, rinv].map(ptrOf);
+      const args = [N, per, ptrs[0]!, dwPartPtr, ...ptrs.slice(1), D, accumulateDx ? 1 : 0];
+      run(OP_RMS_BWD, args, units, units > 1);
+      const part = new Float32Array(memory.buffer, dwPartPtr, units * D);
+      for (let u = 0; u < units; u++) for (let d = 0; d < D; d++) dw[d] = dw[d]! + part[u * D + d]!;
+      return true;
+    },
+    swigluForward(act, gate, up, n) {
+      if (!inMemory(act, gate, up)) return false;
+      elementwise(OP_SWIGLU_FWD, n, [act, gate, up].map(ptrOf));
+      return true;
+    },
+    swigluBackward(dgate, dup, dact, gate, up, n) {
+      if (!inMemory(dgate, dup, dact, gate, up)) return false;
+      elementwise(OP_SWIGLU_BWD, n, [dgate, dup, dact, gate, up].map(ptrOf));
+      return true;
+    },
+    sumSquares(x) {
+      if (!inMemory(x)) return undefined;
+      const units = Math.ceil(x.length / chunkOf(x.length));
+      if (units > sumsqUnits) {
+        sumsqUnits = units;
+        sumsqPtr = reserve(8 * units);
+      }
+      elementwise(OP_SUMSQ, x.length, [ptrOf(x), sumsqPtr]);
+      const parts = new Float64Array(memory.buffer, sumsqPtr, units);
+      let s = 0;
+      for (let i = 0; i < units; i++) s += parts[i]!;
+      return s;
+    },
+    adamw(params, grads, m, v, decay, h) {
+      if (!inMemory(params, grads, m, v, decay)) return false;
+      const ptrs = [params, grads, m, v, decay].map(ptrOf);
+      const floats = [h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, h.clip, 1 / h.bc1, 1 / h.bc2];
+      elementwise(OP_ADAMW, params.length, ptrs, floats);
+      return true;
     },
     close() {
-      Atomics.store(ctrl, 0, -1);
-      Atomics.notify(ctrl, 0);
+      Atomics.store(ctrl, GEN, -1);
+      Atomics.notify(ctrl, GEN);
       for (const w of workers) void w.terminate();
     },
   };
