@@ -496,6 +496,20 @@ def isolate_and_serve(paths, tmpfs_bytes):
     os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
 
 
+def flush_job(sub):
+    """Writes what the (non-blocking) job pipe takes; closes it once the job is through."""
+    try:
+        n = os.write(sub["job_w"], sub["pending"])
+    except BlockingIOError:
+        return
+    except OSError:
+        n = len(sub["pending"])  # the child is gone; its exit is reported as usual
+    sub["pending"] = sub["pending"][n:]
+    if not sub["pending"]:
+        os.close(sub["job_w"])
+        sub["job_w"] = -1
+
+
 def write_all(fd, data):
     while data:
         n = os.write(fd, data)
@@ -517,12 +531,9 @@ def zygote(paths, tmpfs_bytes):
         writers = [s["job_w"] for s in subs.values() if s["pending"]]
         r, w, _ = select.select(readers, writers, [])
         for fd in w:
-            sub = next(s for s in subs.values() if s["job_w"] == fd)
-            n = os.write(fd, sub["pending"])
-            sub["pending"] = sub["pending"][n:]
-            if not sub["pending"]:
-                os.close(fd)
-                sub["job_w"] = -1
+            sub = next((s for s in subs.values() if s["job_w"] == fd), None)
+            if sub is not None:
+                flush_job(sub)
         for fd in r:
             if fd == 0:
                 data = os.read(0, 1 << 20)
@@ -535,9 +546,13 @@ def zygote(paths, tmpfs_bytes):
                     line, inbuf = inbuf.split(b"\n", 1)
                     if job_for is not None:
                         # A job line goes to its submission verbatim: the zygote never
-                        # parses (or re-encodes) a job, whatever its size.
-                        if job_for in subs and subs[job_for]["job_w"] >= 0:
-                            subs[job_for]["pending"] += line + b"\n"
+                        # parses (or re-encodes) a job, whatever its size. It is written
+                        # at once, as far as the pipe takes it, not after whatever else
+                        # this read brought (a spawn's fork would delay it).
+                        sub = subs.get(job_for)
+                        if sub is not None and sub["job_w"] >= 0:
+                            sub["pending"] += line + b"\n"
+                            flush_job(sub)
                         job_for = None
                         continue
                     req = json.loads(line)
@@ -593,6 +608,7 @@ def handle_request(req, subs, fd_to_id, paths, tmpfs_bytes):
             os._exit(70)
         os.close(job_r)
         os.close(msg_w)
+        os.set_blocking(job_w, False)
         subs[sid] = {"pid": pid, "pidfd": os.pidfd_open(pid), "job_w": job_w, "msg_r": msg_r, "buf": b"",
                      "pending": b""}
         fd_to_id[msg_r] = sid
