@@ -273,6 +273,13 @@ def cpu_ticks(pid):
 
 def run_one(spec, lim, stdin_bytes, cwd, scratch, wipe_dirs):
     """Fork, run one program to completion or its limits, and return its result dict."""
+    run = start_one(spec, lim, stdin_bytes, cwd, scratch)
+    wait_one(run, wipe_dirs)
+    return report_one(run)
+
+
+def start_one(spec, lim, stdin_bytes, cwd, scratch):
+    """Forks the program with its stdin and fresh output files; returns its run record."""
     infd = tmpfile(scratch, stdin_bytes)
     outfd = tmpfile(scratch)
     errfd = tmpfile(scratch)
@@ -293,6 +300,13 @@ def run_one(spec, lim, stdin_bytes, cwd, scratch, wipe_dirs):
             except BaseException:
                 pass
         os._exit(127)
+    return {"pid": pid, "lim": lim, "fds": (infd, outfd, errfd), "start": start}
+
+
+def wait_one(run, wipe_dirs):
+    """Waits for the program (enforcing its limits), then kills what it left behind and
+    wipes the writable dirs, so the next test may start."""
+    pid, lim, start = run["pid"], run["lim"], run["start"]
     timed_out = False
     deadline = start + (lim.get("wallMs") or 2 * lim["timeMs"]) / 1000.0
     pidfd = os.pidfd_open(pid)
@@ -316,13 +330,20 @@ def run_one(spec, lim, stdin_bytes, cwd, scratch, wipe_dirs):
         first = False
     _, status, ru = os.wait4(pid, 0)
     os.close(pidfd)
-    wall_ms = (time.monotonic() - start) * 1000.0
+    run["wall_ms"] = (time.monotonic() - start) * 1000.0
+    run["timed_out"], run["status"], run["ru"] = timed_out, status, ru
     kill_others(pid)
+    wipe(wipe_dirs)
+
+
+def report_one(run):
+    """The result of a finished run (reads and closes its output files)."""
+    lim, status, ru, timed_out, wall_ms = run["lim"], run["status"], run["ru"], run["timed_out"], run["wall_ms"]
+    infd, outfd, errfd = run["fds"]
     stdout, out_trunc = read_capped(outfd, lim["stdoutBytes"])
     stderr, err_trunc = read_capped(errfd, lim["stderrBytes"])
     for fd in (infd, outfd, errfd):
         os.close(fd)
-    wipe(wipe_dirs)
     cpu_ms = (ru.ru_utime + ru.ru_stime) * 1000.0
     lim2 = dict(lim)
     lim2["cpuExceeded"] = cpu_ms >= lim["timeMs"]
@@ -393,10 +414,18 @@ def serve(paths, job_file):
                 "stdio": prebuilt_stdio(scratch)}
     else:
         spec = {"kind": "exec", "argv": run["argv"], "env": job["env"]}
-    for i, stdin in enumerate(job["tests"]):
-        res = run_one(spec, job["limits"], stdin.encode("utf-8"), work, scratch,
-                      wipe_dirs if i < len(job["tests"]) - 1 else [])
-        send({"t": "test", "i": i, "result": res})
+    # Test i+1 starts as soon as test i has ended and been cleaned up after; test i's
+    # output is read and reported while test i+1 runs.
+    prev = None
+    tests = job["tests"]
+    for i, stdin in enumerate(tests):
+        run = start_one(spec, job["limits"], stdin.encode("utf-8"), work, scratch)
+        if prev is not None:
+            send({"t": "test", "i": i - 1, "result": report_one(prev)})
+        wait_one(run, wipe_dirs if i < len(tests) - 1 else [])
+        prev = run
+    if prev is not None:
+        send({"t": "test", "i": len(tests) - 1, "result": report_one(prev)})
     files = {}
     for rel in job.get("fetch", []):
         p = os.path.join(work, rel)
