@@ -163,9 +163,7 @@ export class Sandbox {
       for (const b of this.#idle.splice(0)) b.kill();
     }
     const box = this.#idle.shift() ?? this.#newBox();
-    // Replace the warm box only after this submission's job has gone out: a zygote
-    // handles requests in order, and forking the replacement first would delay the job.
-    setImmediate(() => this.#refill());
+    this.#refill();
     return box;
   }
 
