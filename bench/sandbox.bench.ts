@@ -1,7 +1,7 @@
 // Sandbox throughput on a mixed Python workload, side by side in one run with the naive
 // baseline graders use: a fresh bubblewrap + python3 process per test. Both use the same
 // namespaces (bwrapArgs), the same uid and the same concurrency (all cores).
-// Usage: npm run bench:sandbox [-- --submissions N --tests T]
+// Usage: npm run bench:sandbox [-- --submissions N --tests T --concurrency C --mode zygote|fresh --zygotes Z]
 import { spawn } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
@@ -18,6 +18,7 @@ const { values } = parseArgs({
     concurrency: { type: "string" },
     "baseline-concurrency": { type: "string" },
     mode: { type: "string" },
+    zygotes: { type: "string" },
   },
 });
 const SUBMISSIONS = Number(values.submissions);
@@ -162,7 +163,12 @@ process.stderr.write(
 // so both see the same conditions, and add up each side's time.
 const ROUNDS = 4;
 const MODE = values.mode === "fresh" ? "fresh" : values.mode === "zygote" ? "zygote" : undefined;
-const sandbox = new Sandbox({ concurrency: CONCURRENCY, warm: CONCURRENCY, ...(MODE ? { mode: MODE } : {}) });
+const sandbox = new Sandbox({
+  concurrency: CONCURRENCY,
+  warm: CONCURRENCY,
+  ...(MODE ? { mode: MODE } : {}),
+  ...(values.zygotes ? { zygotes: Number(values.zygotes) } : {}),
+});
 await sandbox.runSubmission({ language: "python", code: "print(1)", tests: [{ stdin: "" }] }); // start the pool
 const b: Measured = { seconds: 0, latencies: [], outputs: [] };
 const o: Measured = { seconds: 0, latencies: [], outputs: [] };

@@ -38,6 +38,12 @@ export interface SandboxOptions {
    * namespaced child per submission. `fresh`: a new bubblewrap + interpreter per submission.
    */
   mode?: "zygote" | "fresh";
+  /**
+   * Zygotes to spread submissions over (zygote mode); default: available cores. One
+   * zygote forks, relays and reaps every submission it serves on a single thread, so a
+   * single one caps throughput at one core however many submissions are in flight.
+   */
+  zygotes?: number;
 }
 
 export interface RunOptions {
@@ -70,7 +76,8 @@ export class Sandbox {
   readonly #config: BoxConfig;
   readonly mode: "zygote" | "fresh" | "unsafe";
   readonly #idle: SubmissionBox[] = [];
-  #zygote: Zygote | undefined;
+  readonly #zygotes: (Zygote | undefined)[];
+  readonly #zygoteLoad = new Map<Zygote, number>();
   readonly #waiters: (() => void)[] = [];
   #running = 0;
   #closed = false;
@@ -100,6 +107,9 @@ export class Sandbox {
     }
     this.concurrency = Math.max(1, options.concurrency ?? 2 * availableParallelism());
     this.#warm = Math.max(0, options.warm ?? this.concurrency);
+    this.#zygotes = Array.from<Zygote | undefined>({
+      length: Math.max(1, Math.min(this.concurrency, options.zygotes ?? availableParallelism())),
+    });
     this.#config = {
       isolation: this.isolation,
       bwrapPath: report.bwrap.path ?? "bwrap",
@@ -114,8 +124,31 @@ export class Sandbox {
 
   #newBox(): SubmissionBox {
     if (this.mode !== "zygote") return new SandboxBox(this.#config);
-    if (this.#zygote === undefined || !this.#zygote.alive) this.#zygote = new Zygote(this.#config);
-    return this.#zygote.spawnBox();
+    // The least loaded zygote (boxes started and not yet closed) gets the new box.
+    let best = 0;
+    for (let i = 0; i < this.#zygotes.length; i++) {
+      const z = this.#zygotes[i];
+      if (z === undefined || !z.alive) {
+        if (z !== undefined) this.#zygoteLoad.delete(z);
+        const fresh = new Zygote(this.#config);
+        this.#zygotes[i] = fresh;
+        this.#zygoteLoad.set(fresh, 0);
+      }
+      const load = this.#zygoteLoad.get(this.#zygotes[i] as Zygote) ?? 0;
+      if (load < (this.#zygoteLoad.get(this.#zygotes[best] as Zygote) ?? 0)) best = i;
+    }
+    const zygote = this.#zygotes[best] as Zygote;
+    this.#zygoteLoad.set(zygote, (this.#zygoteLoad.get(zygote) ?? 0) + 1);
+    const box = zygote.spawnBox();
+    void box.closed().then(() => {
+      const load = this.#zygoteLoad.get(zygote);
+      if (load !== undefined) this.#zygoteLoad.set(zygote, load - 1);
+    });
+    return box;
+  }
+
+  #anyZygoteDead(): boolean {
+    return this.#zygotes.some((z) => z !== undefined && !z.alive);
   }
 
   #refill(): void {
@@ -126,7 +159,9 @@ export class Sandbox {
     while (this.#running >= this.concurrency) await new Promise<void>((r) => this.#waiters.push(r));
     this.#running++;
     // Warm children of a zygote that has died would only report its death; start afresh.
-    if (this.#zygote !== undefined && !this.#zygote.alive) this.#idle.splice(0);
+    if (this.#anyZygoteDead()) {
+      for (const b of this.#idle.splice(0)) b.kill();
+    }
     const box = this.#idle.shift() ?? this.#newBox();
     this.#refill();
     return box;
@@ -215,7 +250,7 @@ export class Sandbox {
     const idle = this.#idle.splice(0);
     for (const b of idle) b.kill();
     await Promise.all(idle.map((b) => b.closed()));
-    await this.#zygote?.close();
+    await Promise.all(this.#zygotes.map((z) => z?.close()));
   }
 }
 

@@ -123,7 +123,9 @@ export class Zygote {
 
   /** @internal */
   sendJob(id: number, job: HarnessJob): void {
-    this.#send({ t: "job", id, job });
+    // The job follows its header on a line of its own, which the zygote forwards unparsed.
+    if (this.#dead === undefined)
+      this.#child.stdin?.write(`${JSON.stringify({ t: "job", id })}\n${JSON.stringify(job)}\n`);
   }
 
   /** @internal */
@@ -185,6 +187,13 @@ class ZygoteBox implements SubmissionBox {
     await this.ready;
     let finished = false;
     let stopped = false;
+    // The submission's result is complete at `done`: the caller gets it then, while the
+    // child tears its namespaces down (and the zygote reaps it) in the background, so
+    // the next submission need not wait for that teardown.
+    let sawDone: () => void = () => undefined;
+    const done = new Promise<undefined>((resolve) => {
+      sawDone = () => resolve(undefined);
+    });
     this.#listener = (m) => {
       if (m.t === "ready") return;
       if (m.t === "done") finished = true;
@@ -192,11 +201,17 @@ class ZygoteBox implements SubmissionBox {
         stopped = true;
         this.kill();
       }
+      if (finished) sawDone();
     };
     const timer = setTimeout(() => this.kill(), deadlineMs);
     this.#zygote.sendJob(this.#id, job);
-    const { code, why } = await this.#exited;
+    const exit = await Promise.race([done, this.#exited]);
     clearTimeout(timer);
+    if (exit === undefined) {
+      this.#listener = undefined;
+      return { finished: true };
+    }
+    const { code, why } = exit;
     this.#listener = undefined;
     if (finished || stopped) return { finished: true };
     if (why !== undefined) return { finished: false, failure: { kind: "infrastructure", message: why } };
