@@ -16,10 +16,11 @@
 //   score [1, dim] ← score.weight (transformers' sequence-classification reward head)
 // q/k weights are stored as HF stores them: rows ordered for the "rotate_half" RoPE (pairs
 // (i, i + headDim/2)). A decoder with interleaved RoPE permutes them (see `interleaveRopeRows`).
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { DataScaleError, formatZodError } from "../core/errors.ts";
+import { readJsonFile } from "../io/json-file.ts";
 import { readSafetensors, type StoredDtype, type Tensor, writeSafetensors } from "./safetensors.ts";
 
 export interface CheckpointConfig {
@@ -276,28 +277,15 @@ export function validateTensors(
 
 const ShardIndexSchema = z.object({ weight_map: z.record(z.string(), z.string()) });
 
-async function readJson(path: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (error) {
-    throw new DataScaleError("not_found", `${path}: cannot read (${(error as Error).message})`, {
-      cause: error,
-    });
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new DataScaleError("bad_checkpoint", `${path}: not JSON (${(error as Error).message})`);
-  }
-}
-
 /** Loads config.json and model.safetensors (or the shards of model.safetensors.index.json). */
 export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
-  const config = configFromHf(await readJson(join(dir, "config.json")), join(dir, "config.json"));
+  const config = configFromHf(
+    await readJsonFile(join(dir, "config.json"), "bad_checkpoint"),
+    join(dir, "config.json"),
+  );
   let files = ["model.safetensors"];
   const indexPath = join(dir, "model.safetensors.index.json");
-  const index = await readJson(indexPath).catch((error: unknown) => {
+  const index = await readJsonFile(indexPath, "bad_checkpoint").catch((error: unknown) => {
     if (error instanceof DataScaleError && error.code === "not_found") return undefined;
     throw error;
   });

@@ -4,6 +4,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 import { DataScaleError, formatZodError } from "../../core/errors.ts";
+import { readJsonFile } from "../../io/json-file.ts";
 import { BpeTokenizer } from "./bpe.ts";
 import { ChatTemplate } from "./chat-template.ts";
 import { HfTokenizer } from "./hf.ts";
@@ -44,22 +45,6 @@ async function readOptional(path: string): Promise<string | undefined> {
   }
 }
 
-async function readTokenizerJson(path: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (error) {
-    throw new DataScaleError("not_found", `${path}: cannot read (${(error as Error).message})`, {
-      cause: error,
-    });
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new DataScaleError("bad_tokenizer", `${path}: not JSON (${(error as Error).message})`);
-  }
-}
-
 export async function loadTokenizerDir(dir: string): Promise<LoadedTokenizer> {
   const configPath = join(dir, "tokenizer_config.json");
   const configText = await readOptional(configPath);
@@ -77,7 +62,7 @@ export async function loadTokenizerDir(dir: string): Promise<LoadedTokenizer> {
     config = parsed.data;
   }
   const tokenizerPath = join(dir, "tokenizer.json");
-  const json = await readTokenizerJson(tokenizerPath);
+  const json = await readJsonFile(tokenizerPath, "bad_tokenizer");
   const tokens = { bosToken: config.bos_token, eosToken: config.eos_token, source: tokenizerPath };
   let tokenizer: TextTokenizer;
   let implementation: LoadedTokenizer["implementation"] = "byte-level-bpe";
