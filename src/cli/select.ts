@@ -4,8 +4,8 @@ import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { backendSpec, openBackend } from "../backend/open.ts";
+import { type TaskSampling, taskSampler } from "../backend/task-sampler.ts";
 import { DataScaleError, errorMessage } from "../core/errors.ts";
-import { type PolicySampling, sampleFnFromBackend } from "../select/policy.ts";
 import { loadRewardFn } from "../select/rewards.ts";
 import { DEFAULT_UNFILTERED, selectPrompts } from "../select/select.ts";
 import { NORMALISATIONS, type Normalisation, type SampleFn } from "../select/types.ts";
@@ -61,11 +61,11 @@ interface LoadedPolicy {
 async function loadPolicy(
   spec: string,
   model: string | undefined,
-  sampling: PolicySampling,
+  sampling: TaskSampling,
 ): Promise<LoadedPolicy> {
   if (/^https?:\/\//.test(spec) || (existsSync(spec) && statSync(spec).isDirectory())) {
     const backend = await openBackend(backendSpec(spec, model));
-    return { sample: sampleFnFromBackend(backend, sampling), close: () => backend.close() };
+    return { sample: taskSampler(backend, sampling), close: () => backend.close() };
   }
   return { sample: await loadSampleFn(spec), close: async () => undefined };
 }

@@ -7,22 +7,13 @@ import { errorReward } from "../core/rewards.ts";
 import type { Reward, Rollout } from "../core/schemas.ts";
 import { JudgeCache } from "./cache.ts";
 import { render } from "./genrm.ts";
+import { promptText, referenceText } from "./rollout-text.ts";
 import type { Judge, ReferenceKind } from "./types.ts";
 
 /** How a (prompt, response) pair becomes the text the reward model reads. */
 export const DEFAULT_BT_FORMAT = "{{prompt}}\n{{first}}";
 
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
-
-function promptText(r: Rollout): string {
-  return r.prompt ?? (r.messages ?? []).map((m) => `${m.role}: ${m.content}`).join("\n");
-}
-
-function referenceText(r: Rollout, kind: ReferenceKind): string | undefined {
-  const ref = r.reference;
-  const v = kind === "gt" ? (ref?.answer ?? ref?.response) : ref?.response;
-  return v === undefined ? undefined : String(v);
-}
 
 export class BTJudge implements Judge {
   readonly source = "bt";

@@ -8,6 +8,7 @@ import { ConcurrencyLimit } from "../backend/limit.ts";
 import { errorReward, invalidReward } from "../core/rewards.ts";
 import type { Message, Reward, Rollout } from "../core/schemas.ts";
 import { JudgeCache } from "./cache.ts";
+import { promptText, referenceText } from "./rollout-text.ts";
 import type { Judge, ReferenceKind } from "./types.ts";
 
 export interface TokenLogprob {
@@ -44,20 +45,6 @@ export function defaultTemplate(kind: ReferenceKind): string {
 export function render(template: string, vars: Record<"prompt" | "first" | "second", string>): string {
   // One pass, so text inside a response that looks like a placeholder is left alone.
   return template.replace(/\{\{(prompt|first|second)\}\}/g, (_, k: "prompt" | "first" | "second") => vars[k]);
-}
-
-function promptText(r: Rollout): string {
-  if (r.prompt !== undefined) return r.prompt;
-  return (r.messages ?? []).map((m) => `${m.role}: ${m.content}`).join("\n");
-}
-
-function referenceText(r: Rollout, kind: ReferenceKind): string | undefined {
-  const ref = r.reference;
-  if (kind === "gt") {
-    const a = ref?.answer ?? ref?.response;
-    return a === undefined ? undefined : String(a);
-  }
-  return ref?.response;
 }
 
 const YES = /^(yes|y)$/i;

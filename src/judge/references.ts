@@ -2,14 +2,15 @@
 // responses from the policy, score them with the Bradley–Terry reward model, and keep the
 // best as `reference.response`, with every score kept in `meta.references`. Streams tasks;
 // the output is an append log, so a killed run resumes after its last complete line.
-import { createHash } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
+import { taskSampler } from "../backend/task-sampler.ts";
 import type { Backend } from "../backend/types.ts";
 import { type Task, Task as TaskSchema } from "../core/schemas.ts";
 import { readJsonl } from "../io/jsonl.ts";
 import { Progress } from "../io/progress.ts";
 import { AppendLog, repairAppendLog } from "../io/rundir.ts";
 import type { BTJudge } from "./bt.ts";
+import { promptText } from "./rollout-text.ts";
 
 export interface ReferencesOptions {
   input: string;
@@ -32,10 +33,6 @@ export interface ReferencesSummary {
   badLines: number;
 }
 
-function taskSeed(id: Task["id"], seed: number): number {
-  return createHash("sha256").update(`${seed}:${id}`).digest().readUInt32LE(0) & 0x7fffffff;
-}
-
 async function completeLines(path: string): Promise<number> {
   const kept = await repairAppendLog(path);
   if (kept === 0) return 0;
@@ -49,24 +46,14 @@ export async function buildReferences(o: ReferencesOptions): Promise<ReferencesS
   const out = await AppendLog.open(o.output);
   const progress = new Progress("references");
   const summary: ReferencesSummary = { written: 0, skippedResumed: 0, badLines: 0 };
+  const sample = taskSampler(o.policy, { maxTokens: o.maxTokens, temperature: o.temperature, seed: o.seed });
   let batch: Task[] = [];
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
     const tasks = batch;
     batch = [];
-    const generated = await o.policy.generate(
-      tasks.map((t) => ({
-        ...(t.messages !== undefined ? { messages: t.messages } : { prompt: t.prompt ?? "" }),
-        n: o.n,
-        maxTokens: o.maxTokens,
-        temperature: o.temperature,
-        seed: taskSeed(t.id, o.seed),
-      })),
-    );
-    const samples = generated.map((g) => g.completions.map((c) => c.text));
-    const prompts = tasks.map(
-      (t) => t.prompt ?? (t.messages ?? []).map((m) => `${m.role}: ${m.content}`).join("\n"),
-    );
+    const samples = await sample(tasks, o.n);
+    const prompts = tasks.map(promptText);
     const scores = await o.rm.rewards(
       samples.flatMap((s, i) => s.map((response) => ({ prompt: prompts[i] as string, response }))),
     );

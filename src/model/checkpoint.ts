@@ -21,6 +21,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { DataScaleError, formatZodError } from "../core/errors.ts";
 import { readJsonFile } from "../io/json-file.ts";
+import type { DecoderConfigInput } from "./config.ts";
 import { readSafetensors, type StoredDtype, type Tensor, writeSafetensors } from "./safetensors.ts";
 
 export interface CheckpointConfig {
@@ -448,24 +449,10 @@ export function fromHfNames(tensors: ReadonlyMap<string, Tensor>): Map<string, T
 }
 
 /**
- * The checkpoint's config as the engine decoder's config input (src/model/config.ts on the
- * engine branch: vocabSize … rewardHead). Throws naming what that decoder cannot run:
+ * The checkpoint's config as the engine decoder's config input (src/model/config.ts). Throws naming what that decoder cannot run:
  * q/k/v biases (Qwen2), a head_dim other than dim / heads, RoPE scaling.
  */
-export function engineConfigInput(checkpoint: Checkpoint): {
-  vocabSize: number;
-  dim: number;
-  nLayers: number;
-  nHeads: number;
-  nKvHeads: number;
-  ffnDim: number;
-  maxSeqLen: number;
-  ropeTheta: number;
-  normEps: number;
-  tiedEmbeddings: boolean;
-  valueHead: boolean;
-  rewardHead: boolean;
-} {
+export function engineConfigInput(checkpoint: Checkpoint): DecoderConfigInput {
   const c = checkpoint.config;
   const unsupported = (what: string) => {
     throw new DataScaleError("unsupported_model", `the embedded decoder does not implement ${what}`);

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { EmbeddedBackend } from "../../src/backend/embedded.ts";
-import { sampleFnFromBackend } from "../../src/select/policy.ts";
+import { taskSampler } from "../../src/backend/task-sampler.ts";
 import { type RunningModelServer, startModelServer } from "../../src/serve/model-server.ts";
 import { writeTinyModel } from "../fixtures/tiny-model.ts";
 import { createStepModel } from "../fixtures/zero-layer-llama.ts";
@@ -30,7 +30,7 @@ after(async () => {
 });
 
 test("the policy SampleFn draws K seeded samples per prompt, the same on a re-run", async () => {
-  const sample = sampleFnFromBackend(backend, { maxTokens: 8, temperature: 1, seed: 1 });
+  const sample = taskSampler(backend, { maxTokens: 8, temperature: 1, seed: 1 });
   const tasks = [
     {
       id: "a",
