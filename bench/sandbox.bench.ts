@@ -123,7 +123,7 @@ async function baseline(jobs: Job[]): Promise<Measured> {
     writeFileSync(file, job.code, { mode: 0o644 });
     return job.stdins.map((stdin) => ({ file, stdin }));
   });
-  const base = bwrapArgs({ readOnly: [], tmpfsBytes: 64 << 20 });
+  const base = bwrapArgs({ readOnly: [], tmpfsBytes: 64 << 20, runtime: report.runtime });
   const latencies: number[] = [];
   const outputs: string[] = [];
   const t0 = performance.now();

@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import { errorMessage } from "../core/errors.ts";
 import { probeIsolation } from "../sandbox/isolation.ts";
 import { RUNNERS } from "../sandbox/runners/index.ts";
+import { NODE_PREFIX } from "../sandbox/runtime-node.ts";
 import { Sandbox } from "../sandbox/sandbox.ts";
 
 const HELP = `usage: datascale sandbox doctor [--json]
@@ -67,6 +68,7 @@ async function doctor(json: boolean): Promise<number> {
     `cgroup v2:       ${report.cgroup.v2Mount ?? "not mounted"}; controllers: ${report.cgroup.controllers.join(" ") || "none"}`,
     `                 ${report.cgroup.note}`,
     `rlimits:         ${report.rlimits.join(", ")} (per test)`,
+    `node runtime:    ${report.runtime === NODE_PREFIX ? report.runtime : `${report.runtime} (a staged link or copy of ${process.execPath}, which the sandbox user cannot reach)`}`,
     `file system:     read-only /usr; private tmpfs /tmp, /work, /build; no /etc secrets, /root or /home`,
     "languages:",
     ...RUNNERS.map(

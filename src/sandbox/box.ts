@@ -6,8 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { formatZodError } from "../core/errors.ts";
-import { bwrapArgs, NODE_PREFIX, SANDBOX_DIRS } from "./bwrap.ts";
+import { bwrapArgs, SANDBOX_DIRS } from "./bwrap.ts";
 import { HARNESS_SOURCE } from "./harness-source.ts";
+import { NODE_PREFIX } from "./runtime-node.ts";
 import { type ExecResult, HarnessMessage } from "./types.ts";
 
 const HARNESS_FAILURE_EXIT = 70;
@@ -22,6 +23,8 @@ export interface BoxConfig {
   gid: number | undefined;
   readOnly: readonly string[];
   tmpfsBytes: number;
+  /** Host path of the Node prefix to bind (IsolationReport.runtime). */
+  runtime: string;
 }
 
 /** What the harness needs to know; built by the pool from the submission and its runner. */
@@ -79,7 +82,12 @@ export class SandboxBox implements SubmissionBox {
     if (config.isolation === "bwrap") {
       this.paths = { ...SANDBOX_DIRS };
       const args = [
-        ...bwrapArgs({ readOnly: config.readOnly, tmpfsBytes: config.tmpfsBytes, disableUserns: true }),
+        ...bwrapArgs({
+          readOnly: config.readOnly,
+          tmpfsBytes: config.tmpfsBytes,
+          runtime: config.runtime,
+          disableUserns: true,
+        }),
         config.python,
         ...harnessArgs,
         JSON.stringify(this.paths),

@@ -4,7 +4,6 @@
 // scratch, a read-only root and /dev,
 // a cleared environment, and death with the parent.
 import { lstatSync, readlinkSync } from "node:fs";
-import { dirname } from "node:path";
 
 /**
  * Paths as the sandboxed program sees them. `runtime` is DataScale's own Node installation,
@@ -19,14 +18,13 @@ export const SANDBOX_DIRS = {
   runtime: "/opt/datascale/node",
 } as const;
 
-/** The host's DataScale Node installation (bin/node under it), which the JavaScript runner uses. */
-export const NODE_PREFIX = dirname(dirname(process.execPath));
-
 export interface BwrapOptions {
   /** Host paths bound read-only at the same place (toolchains outside /usr). */
   readOnly: readonly string[];
   /** Size of each private tmpfs, bytes. */
   tmpfsBytes: number;
+  /** Host path of DataScale's Node prefix, bound at SANDBOX_DIRS.runtime (see runtime-node.ts). */
+  runtime: string;
   /** Forbid further user namespaces inside (not for the zygote, which needs them and then forbids them itself). */
   disableUserns?: boolean;
 }
@@ -92,7 +90,7 @@ export function bwrapArgs(options: BwrapOptions): string[] {
     if (p === "/usr" || p.startsWith("/usr/")) continue;
     args.push("--ro-bind", p, p);
   }
-  args.push("--ro-bind", NODE_PREFIX, SANDBOX_DIRS.runtime);
+  args.push("--ro-bind", options.runtime, SANDBOX_DIRS.runtime);
   // bwrap builds the root and /dev on unbounded tmpfs; left writable they would let a
   // program fill host memory (and /dev would be shared state). Only the capped dirs stay writable.
   args.push("--remount-ro", "/dev", "--remount-ro", "/", "--chdir", SANDBOX_DIRS.work);

@@ -4,6 +4,7 @@
 import { spawnSync } from "node:child_process";
 import { accessSync, constants, readFileSync } from "node:fs";
 import { bwrapArgs } from "./bwrap.ts";
+import { sandboxNodePrefix } from "./runtime-node.ts";
 
 export interface CgroupReport {
   /** Mount point of the cgroup v2 hierarchy, if mounted. */
@@ -23,6 +24,8 @@ export interface IsolationReport {
   /** Host uid/gid sandboxes run as. */
   uid: number | undefined;
   gid: number | undefined;
+  /** Host path of the Node prefix sandboxes bind (ours, or a copy the sandbox user can reach). */
+  runtime: string;
   cgroup: CgroupReport;
   rlimits: string[];
 }
@@ -92,6 +95,7 @@ export function probeIsolation(): IsolationReport {
     nestedNamespaces: false,
     uid,
     gid,
+    runtime: sandboxNodePrefix(uid === undefined || gid === undefined ? undefined : { uid, gid }),
     cgroup: probeCgroup(),
     rlimits: ["CPU", "AS", "FSIZE", "NOFILE", "NPROC", "CORE", "MEMLOCK"],
   };
@@ -103,7 +107,12 @@ export function probeIsolation(): IsolationReport {
   report.bwrap.version = v.stdout?.trim() || undefined;
   const probe = spawnSync(
     path,
-    [...bwrapArgs({ readOnly: [], tmpfsBytes: 1 << 20 }), "/bin/sh", "-c", "echo ok"],
+    [
+      ...bwrapArgs({ readOnly: [], tmpfsBytes: 1 << 20, runtime: report.runtime }),
+      "/bin/sh",
+      "-c",
+      "echo ok",
+    ],
     { encoding: "utf8", env: {}, timeout: 10_000, ...(uid === undefined ? {} : { uid, gid }) },
   );
   if (probe.status !== 0 || probe.stdout.trim() !== "ok") {
@@ -115,7 +124,7 @@ export function probeIsolation(): IsolationReport {
   const nested = spawnSync(
     path,
     [
-      ...bwrapArgs({ readOnly: [], tmpfsBytes: 1 << 20 }),
+      ...bwrapArgs({ readOnly: [], tmpfsBytes: 1 << 20, runtime: report.runtime }),
       "/usr/bin/python3",
       "-I",
       "-S",

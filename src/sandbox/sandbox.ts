@@ -118,6 +118,7 @@ export class Sandbox {
       gid: report.gid,
       readOnly: RUNNERS.flatMap((r) => r.hostPaths),
       tmpfsBytes: options.tmpfsBytes ?? 64 << 20,
+      runtime: report.runtime,
     };
     this.#refill();
   }

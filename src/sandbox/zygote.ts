@@ -32,7 +32,7 @@ export class Zygote {
 
   constructor(config: BoxConfig) {
     const args = [
-      ...bwrapArgs({ readOnly: config.readOnly, tmpfsBytes: 1 << 20 }),
+      ...bwrapArgs({ readOnly: config.readOnly, tmpfsBytes: 1 << 20, runtime: config.runtime }),
       config.python,
       "-I",
       "-S",
