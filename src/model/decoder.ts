@@ -118,6 +118,7 @@ export class Decoder implements StepModel<KvCache> {
   readonly maxSeqLen: number;
   readonly #rope: { cos: Float64Array; sin: Float64Array };
   #acts: TrainActs | undefined;
+  readonly #slabs: Arr[] = [];
   #infer: Map<string, Arr> = new Map();
 
   constructor(config: DecoderConfigInput | DecoderConfig, kernel: Kernel, options: DecoderOptions = {}) {
@@ -168,6 +169,14 @@ export class Decoder implements StepModel<KvCache> {
     return p.lmHead ?? p.embed;
   }
 
+  #slab(slot: number, n: number): Arr {
+    const have = this.#slabs[slot];
+    if (have !== undefined && have.length >= n) return have.subarray(0, n);
+    const fresh = this.kernel.alloc(Math.max(n, Math.ceil(1.5 * (have?.length ?? 0))));
+    this.#slabs[slot] = fresh;
+    return fresh.subarray(0, n);
+  }
+
   #trainActs(batch: number, T: number): TrainActs {
     const a = this.#acts;
     if (a !== undefined && a.batch === batch && a.T === T) return a;
@@ -175,7 +184,11 @@ export class Decoder implements StepModel<KvCache> {
     const c = this.config;
     const N = batch * T;
     const { dim: D, headDim: hd, nHeads: H, nKvHeads: KH, ffnDim: F, vocabSize: V } = c;
-    const al = (n: number) => this.kernel.alloc(n);
+    // Kernel memory is a bump allocator that never frees, and batches come in many shapes
+    // (PPO pads to each batch's longest response): each activation takes a view of a
+    // grow-only slab of its own, so memory stays bounded by ≈1.5× the largest shape seen.
+    let slot = 0;
+    const al = (n: number) => this.#slab(slot++, n);
     const layers: LayerActs[] = [];
     for (let l = 0; l < c.nLayers; l++) {
       layers.push({

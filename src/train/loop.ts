@@ -23,6 +23,17 @@ export interface LoopOptions {
   onStep?: ((step: number, metrics: StepMetrics) => void) | undefined;
   /** Other trained models (e.g. a separate PPO critic) checkpointed and restored with the main one. */
   companions?: readonly Companion[] | undefined;
+  /**
+   * An evaluation run after every `every` steps and after the last, before the step's metrics
+   * are written: its figures land in the metrics line under `eval`, so a resumed run has
+   * every finished evaluation and redoes only those of the steps it redoes.
+   */
+  evaluate?: EvalHook | undefined;
+}
+
+export interface EvalHook {
+  every: number;
+  run: (step: number) => Promise<Record<string, unknown>>;
 }
 
 export interface Companion {
@@ -84,7 +95,12 @@ export async function trainLoop(
     const metrics = await step(i, scalars);
     metrics["step_s"] = (performance.now() - t0) / 1000;
     last = metrics;
-    runDir?.appendMetrics({ step: i + 1, ...metrics });
+    const ev = options.evaluate;
+    const evaluation =
+      ev !== undefined && ((ev.every > 0 && (i + 1) % ev.every === 0) || i + 1 === options.steps)
+        ? await ev.run(i + 1)
+        : undefined;
+    runDir?.appendMetrics({ step: i + 1, ...metrics, ...(evaluation === undefined ? {} : { eval: evaluation }) });
     options.onStep?.(i + 1, metrics);
     const done = i + 1 === options.steps;
     if (

@@ -9,7 +9,7 @@ import { Rng } from "../model/rng.ts";
 import { type Generation, generate } from "../model/sample.ts";
 import type { Tokenizer } from "../model/types.ts";
 import { promptIds, taskPrompt } from "./evaluate.ts";
-import { mixSeed, type StepMetrics, trainLoop } from "./loop.ts";
+import { type EvalHook, mixSeed, type StepMetrics, trainLoop } from "./loop.ts";
 import { type OptimizerOptions, scheduledLr, TrainOptimizer } from "./optimizer.ts";
 import {
   adaptiveKlCoef,
@@ -176,6 +176,8 @@ export interface RlRun {
   options: RlOptions;
   runDir?: RunDir | undefined;
   onStep?: ((step: number, metrics: StepMetrics) => void) | undefined;
+  /** Evaluations between steps (see LoopOptions.evaluate). */
+  evaluate?: EvalHook | undefined;
 }
 
 function addTo(map: Record<string, { sum: number; n: number }>, key: string, v: number): void {
@@ -214,6 +216,7 @@ export async function trainRl(run: RlRun): Promise<StepMetrics | undefined> {
       label: o.algorithm,
       scalars: { kl_coef: o.kl.coef },
       onStep: run.onStep,
+      evaluate: run.evaluate,
       companions:
         critic === undefined || criticOpt === undefined
           ? []
