@@ -20,7 +20,7 @@ export const EvalPoint = z.object({
   kl: num,
   /** Mean token entropy of sampled responses (nats). */
   entropy: num,
-  /** Mean over prompts of the maximum pairwise normalised edit distance among samples. */
+  /** Mean over prompts of the maximum pairwise edit distance (characters) among 4 samples (the paper's diversity measure). */
   maxEditDistance: num,
 });
 export type EvalPoint = z.infer<typeof EvalPoint>;
@@ -101,7 +101,7 @@ export const ExperimentResults = z.object({
     sft: GoldScore,
     /** Bradley–Terry held-out pairwise accuracy. */
     btAccuracy: num,
-    /** GenRM held-out agreement with the gold ordering, against ground-truth and Best-of-N references. */
+    /** GenRM held-out balanced accuracy against the gold ordering, with ground-truth and with sample references. */
     genrmGtAccuracy: num,
     genrmBonAccuracy: num,
     /** Gold accuracy of the Best-of-N references vs a random SFT sample. */

@@ -1,0 +1,150 @@
+// One PPO run of the experiment: from the SFT model, with one reward function and one prompt
+// stream, evaluated on the held-out set every `evalEvery` steps (gold accuracy, the run's
+// own proxy score on the same answers, sample diversity). Everything lands in the run's
+// metrics.jsonl through the training loop, so a killed run resumes and keeps its evaluations.
+import { join } from "node:path";
+import type { RewardFn, Task } from "../core/schemas.ts";
+import { pairwiseEditDistances } from "../metrics/diversity.ts";
+import type { Decoder } from "../model/decoder.ts";
+import type { Kernel } from "../model/kernels/types.ts";
+import type { Tokenizer } from "../model/types.ts";
+import { groupByDomain, sampleSchedule } from "../schedule/sampler.ts";
+import { paperSchedule } from "../schedule/schedule.ts";
+import { loadDecoder } from "../train/models.ts";
+import { DEFAULT_RL, trainRl } from "../train/ppo.ts";
+import { RunDir } from "../train/rundir.ts";
+import type { ExperimentConfig } from "./config.ts";
+import { goldByDomain, greedy, MAX_RESPONSE_TOKENS, sampleK, scoreResponses } from "./policy.ts";
+import type { EvalPoint, RunCurve } from "./results.ts";
+
+export interface PpoRunSpec {
+  name: string;
+  description: string;
+  tasks: readonly Task[];
+  reward: RewardFn;
+  /** Math and code first (the paper's curriculum) instead of uniform sampling. */
+  curriculum: boolean;
+}
+
+export interface PpoContext {
+  config: ExperimentConfig;
+  dir: string;
+  sftDir: string;
+  kernel: Kernel;
+  tokenizer: Tokenizer;
+  evalTasks: readonly Task[];
+  diversityTasks: readonly Task[];
+  gold: RewardFn;
+}
+
+interface EvalFigures {
+  gold: EvalPoint["gold"];
+  proxy: number;
+  maxEditDistance: number;
+}
+
+async function evaluate(
+  policy: Decoder,
+  ctx: PpoContext,
+  reward: RewardFn,
+  step: number,
+): Promise<EvalFigures> {
+  const answers = await greedy(policy, ctx.tokenizer, ctx.evalTasks);
+  const gold = await scoreResponses(ctx.gold, ctx.evalTasks, answers);
+  const proxy = await scoreResponses(reward, ctx.evalTasks, answers);
+  const valid = proxy.filter((x) => Number.isFinite(x));
+  const samples = await sampleK(policy, ctx.tokenizer, ctx.diversityTasks, 4, ctx.config.seed + 7 * step);
+  const spread = samples.map((s) => pairwiseEditDistances(s).max);
+  return {
+    gold: goldByDomain(ctx.evalTasks, gold),
+    proxy: valid.reduce((a, b) => a + b, 0) / Math.max(1, valid.length),
+    maxEditDistance: spread.reduce((a, b) => a + b, 0) / Math.max(1, spread.length),
+  };
+}
+
+function curriculumFor(
+  spec: PpoRunSpec,
+  config: ExperimentConfig,
+): ((step: number) => readonly Task[]) | undefined {
+  if (!spec.curriculum) return undefined;
+  const steps = config.ppo.steps;
+  const stage1 = Math.max(1, Math.round(steps * config.stage1Fraction));
+  const batches = [
+    ...sampleSchedule(
+      paperSchedule({
+        batchSize: config.ppo.promptsPerStep,
+        seed: config.seed,
+        stage1Steps: stage1,
+        stage2Steps: Math.max(1, steps - stage1),
+      }),
+      groupByDomain(spec.tasks),
+    ),
+  ];
+  return (step) => batches[Math.min(step, batches.length - 1)]!.tasks;
+}
+
+const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? v : 0);
+
+export async function runPpo(spec: PpoRunSpec, ctx: PpoContext): Promise<RunCurve> {
+  const { config } = ctx;
+  const dir = join(ctx.dir, spec.name);
+  const runDir = new RunDir(dir);
+  const policy = loadDecoder(ctx.sftDir, { valueHead: true }, config.seed, ctx.kernel);
+  const reference = loadDecoder(ctx.sftDir, { valueHead: false }, config.seed, ctx.kernel);
+  const start = await evaluate(policy, ctx, spec.reward, 0);
+  await trainRl({
+    policy,
+    reference,
+    tokenizer: ctx.tokenizer,
+    tasks: spec.tasks,
+    promptsForStep: curriculumFor(spec, config),
+    reward: spec.reward,
+    options: {
+      ...DEFAULT_RL,
+      algorithm: "ppo",
+      steps: config.ppo.steps,
+      promptsPerStep: config.ppo.promptsPerStep,
+      rolloutsPerPrompt: config.ppo.rolloutsPerPrompt,
+      maxResponseTokens: MAX_RESPONSE_TOKENS,
+      lr: config.ppo.lr,
+      kl: { ...DEFAULT_RL.kl, coef: config.ppo.klCoef },
+      seed: config.seed,
+      checkpointEvery: config.ppo.evalEvery,
+    },
+    runDir,
+    evaluate: {
+      every: config.ppo.evalEvery,
+      run: async (step) => ({ ...(await evaluate(policy, ctx, spec.reward, step)) }),
+    },
+  });
+  // The curve is read back from metrics.jsonl: the same whether this process ran every step or resumed.
+  const metrics = runDir.readMetrics();
+  const trainReward = metrics.map((m) => ({
+    step: num(m.step),
+    reward: num(m.reward),
+    entropy: num(m.entropy),
+    kl: num(m.kl),
+  }));
+  const points: EvalPoint[] = [{ step: 0, ...start, kl: 0, entropy: trainReward[0]?.entropy ?? 0 }];
+  let from = 0;
+  for (const m of metrics) {
+    const ev = m.eval as EvalFigures | undefined;
+    if (ev === undefined) continue;
+    const step = num(m.step);
+    const window = trainReward.filter((r) => r.step > from && r.step <= step);
+    const avg = (f: (r: (typeof window)[number]) => number) =>
+      window.reduce((a, r) => a + f(r), 0) / Math.max(1, window.length);
+    points.push({ step, ...ev, kl: avg((r) => r.kl), entropy: avg((r) => r.entropy) });
+    from = step;
+  }
+  const best = points.reduce((a, p) => (p.gold.overall > a.gold.overall ? p : a), points[0]!);
+  const last = points[points.length - 1]!;
+  return {
+    name: spec.name,
+    description: spec.description,
+    points,
+    trainReward,
+    best: { step: best.step, gold: best.gold.overall },
+    final: { step: last.step, gold: last.gold.overall },
+  };
+}

@@ -1,0 +1,93 @@
+// The procedural world the main job trains in: seven task families standing for the paper's
+// prompt categories. Every task has a gold score (its family's verifier), but the reward
+// system sees only what the paper's would: math and code are checked by verifiers (RTV);
+// logic puzzles come with a ground-truth answer a judge compares against (GenRM-GT); the
+// "general" prompts stand for open-ended ones — no verifier and no ground truth, only a
+// judge and a Best-of-N reference from the SFT model (GenRM-BoN).
+import type { Task } from "../core/schemas.ts";
+import { Rng } from "../model/rng.ts";
+import { getFamily } from "../tasks/index.ts";
+import type { ExperimentConfig } from "./config.ts";
+
+export type RewardSource = "rtv" | "genrm-gt" | "genrm-bon" | "bt";
+export const REWARD_SOURCES: readonly RewardSource[] = ["rtv", "genrm-gt", "genrm-bon", "bt"];
+
+export interface WorldFamily {
+  family: string;
+  /** The domain the experiment files the family under (curriculum and selection use it). */
+  domain: "math" | "code" | "logic" | "general";
+  /** The hybrid reward system's source for this domain. */
+  reward: Exclude<RewardSource, "bt">;
+  /**
+   * Difficulty levels tasks are drawn from: where each family has thousands of distinct
+   * prompts (so the held-out set can be disjoint from training) and a small model can learn
+   * some but not all of them.
+   */
+  difficulties: readonly number[];
+}
+
+export const WORLD: readonly WorldFamily[] = [
+  { family: "arithmetic", domain: "math", reward: "rtv", difficulties: [1] },
+  { family: "word_problem", domain: "math", reward: "rtv", difficulties: [0] },
+  { family: "code_output", domain: "code", reward: "rtv", difficulties: [0, 0.5] },
+  { family: "sorting", domain: "logic", reward: "genrm-gt", difficulties: [0, 0.5] },
+  { family: "graph_reachability", domain: "logic", reward: "genrm-gt", difficulties: [0.5] },
+  { family: "string_transform", domain: "general", reward: "genrm-bon", difficulties: [0, 0.5] },
+  { family: "multiple_choice", domain: "general", reward: "genrm-bon", difficulties: [0] },
+];
+
+export const DOMAINS = ["math", "code", "logic", "general"] as const;
+
+/** The hybrid route of a domain (RTV for math/code, GenRM-GT for logic, GenRM-BoN otherwise). */
+export function hybridSource(domain: string): Exclude<RewardSource, "bt"> {
+  return WORLD.find((f) => f.domain === domain)?.reward ?? "genrm-bon";
+}
+
+export type SetName = "demo" | "preference" | "original" | "pool" | "eval";
+const SET_SEEDS: Record<SetName, number> = {
+  demo: 1_000_000,
+  preference: 2_000_000,
+  original: 3_000_000,
+  pool: 4_000_000,
+  eval: 5_000_000,
+};
+
+/** The gold answer of a task (every family puts it in reference.answer). */
+export function goldAnswer(task: Task): string {
+  const answer = (task.reference as { answer?: unknown } | undefined)?.answer;
+  return typeof answer === "string" ? answer : String(answer ?? "");
+}
+
+function makeTask(set: SetName, f: WorldFamily, seed: number, difficulty: number, index: number): Task {
+  const family = getFamily(f.family);
+  if (family === undefined) throw new Error(`unknown task family ${f.family}`);
+  const t = family.generate(seed, difficulty);
+  return { ...t, id: `${set}-${f.family}-${index}`, domain: f.domain, source: f.family };
+}
+
+/**
+ * The task sets, deterministic in the seed. The eval set holds no prompt that appears in any
+ * training set (small difficulty levels repeat prompts), so held-out accuracy is held out.
+ */
+export function buildWorld(config: ExperimentConfig): Record<SetName, Task[]> {
+  const sets = {} as Record<SetName, Task[]>;
+  const seen = new Set<string>();
+  for (const set of ["demo", "preference", "original", "pool", "eval"] as const) {
+    const out: Task[] = [];
+    for (const [fi, f] of WORLD.entries()) {
+      const rng = new Rng(config.seed * 7919 + SET_SEEDS[set] + fi);
+      let made = 0;
+      for (let attempt = 0; made < config.sizes[set] && attempt < config.sizes[set] * 50; attempt++) {
+        const difficulty = f.difficulties[Math.floor(rng.next() * f.difficulties.length)]!;
+        const seed = SET_SEEDS[set] + config.seed * 100_003 + fi * 10_007 + attempt;
+        const task = makeTask(set, f, seed, difficulty, made);
+        if (set === "eval" && seen.has(task.prompt ?? "")) continue;
+        if (set !== "eval") seen.add(task.prompt ?? "");
+        out.push(task);
+        made++;
+      }
+    }
+    sets[set] = out;
+  }
+  return sets;
+}
