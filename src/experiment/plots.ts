@@ -152,10 +152,7 @@ export function ladderGoldSpec(r: ExperimentResults, colours: Colours): TopLevel
         height: HEIGHT,
         transform: [{ filter: "isValid(datum.lift)" }],
         ...merge(
-          lineLayer(
-            { field: "lift", title: "(gold − start) / (peak − start)" },
-            { field: "step", title: "PPO step" },
-          ),
+          lineLayer({ field: "lift", title: "lift / peak lift" }, { field: "step", title: "PPO step" }),
           { color: colour },
         ),
       },
@@ -234,25 +231,34 @@ export function ladderKlSpec(r: ExperimentResults, colours: Colours): TopLevelSp
     title: "Gold (solid) and proxy (dashed) against distance from the SFT policy",
     width: WIDTH * 1.4,
     height: HEIGHT,
-    mark: { type: "line", point: { size: 24 }, strokeWidth: 1.8 },
+    // Points in a layer of their own: on a line mark with points, the dash legend would show dots.
     encoding: {
       x: { field: "d", type: "quantitative", title: "√KL(π‖π_ref) per sequence" },
       y: { field: "value", type: "quantitative", title: "score", scale: { zero: false } },
       color: runColour(names, colours, "run"),
-      strokeDash: {
-        field: "measure",
-        type: "nominal",
-        title: "measure",
-        scale: {
-          domain: ["gold", "proxy"],
-          range: [
-            [1, 0],
-            [5, 3],
-          ],
-        },
-      },
       detail: { field: "measure", type: "nominal" },
     },
+    layer: [
+      {
+        mark: { type: "line", strokeWidth: 1.8 },
+        encoding: {
+          strokeDash: {
+            field: "measure",
+            type: "nominal",
+            title: "measure",
+            scale: {
+              domain: ["gold", "proxy"],
+              range: [
+                [1, 0],
+                [5, 3],
+              ],
+            },
+            legend: { symbolType: "stroke", symbolStrokeColor: "#444444", symbolStrokeWidth: 2 },
+          },
+        },
+      },
+      { mark: { type: "point", filled: true, size: 24 } },
+    ],
   };
 }
 
@@ -316,7 +322,7 @@ export function selectionSpec(r: ExperimentResults): TopLevelSpec {
   const x = {
     field: "domain",
     type: "nominal" as const,
-    title: "domain",
+    title: null,
     sort: labels,
     axis: { labelAngle: -30 },
   };

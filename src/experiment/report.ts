@@ -119,7 +119,7 @@ function plotDefs(r: ExperimentResults): Map<string, PlotDef> {
       name: "ladder-gold",
       title: "Reward ladder: held-out gold accuracy",
       caption:
-        "PPO on the same prompts with one reward source each; gold = the verifier on held-out prompts, greedy decoding. Right: the gain over the run's first evaluation divided by its peak gain (1 = the curve's peak), as the paper plots relative lift; a run that never rose above its start is left out of that panel.",
+        "PPO on the same prompts with one reward source each; gold = the verifier on held-out prompts, greedy decoding. Right: lift = gold minus the run's first evaluation, divided by its largest lift (1 = the curve's peak), as the paper plots relative lift; a run that never rose above its start is left out of that panel.",
       spec: ladderGoldSpec(r, colours),
     });
     defs.push({
@@ -375,30 +375,19 @@ function setupBlocks(r: ExperimentResults): Block[] {
     },
     {
       kind: "table",
-      caption: "Sizes (prompts per set) and steps per stage.",
-      head: ["set", "prompts", "stage", "steps"],
-      numeric: [1, 3],
-      rows: zipRows(
-        Object.entries(r.world.sizes).sort(([a], [b]) => a.localeCompare(b)),
-        Object.entries(r.world.steps).sort(([a], [b]) => a.localeCompare(b)),
-      ),
+      caption: "Prompts per set.",
+      head: ["set", "prompts"],
+      numeric: [1],
+      rows: Object.entries(r.world.sizes).map(([k, v]) => [k, v.toLocaleString("en-US")]),
+    },
+    {
+      kind: "table",
+      caption: "Training steps per stage (evalEvery: PPO steps between held-out evaluations).",
+      head: ["stage", "steps"],
+      numeric: [1],
+      rows: Object.entries(r.world.steps).map(([k, v]) => [k, v.toLocaleString("en-US")]),
     },
   ];
-}
-
-function zipRows(a: [string, number][], b: [string, number][]): string[][] {
-  const rows: string[][] = [];
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    const x = a[i];
-    const y = b[i];
-    rows.push([
-      x?.[0] ?? "",
-      x === undefined ? "" : String(x[1]),
-      y?.[0] ?? "",
-      y === undefined ? "" : String(y[1]),
-    ]);
-  }
-  return rows;
 }
 
 function modelsTable(r: ExperimentResults): Table {
@@ -502,6 +491,7 @@ h2 { font-size: 1.25em; margin-top: 2em; border-bottom: 1px solid #ccc; padding-
 h3 { font-size: 1.05em; margin: 1.2em 0 0.3em; }
 .sub { color: #666; margin-top: 0; }
 .summary { border: 1px solid #bbb; background: #f7f7f7; padding: 0.8em 1.2em; }
+.summary h2 { margin-top: 0.3em; border: none; }
 .summary ul { list-style: none; padding: 0; margin: 0; }
 .summary li { margin: 0.6em 0; }
 .summary .measured { color: #444; font-size: 0.92em; }
@@ -587,7 +577,7 @@ function renderHtml(
 <body>
 <h1>DataScale: reproducing data scaling in RLHF at small scale</h1>
 <p class="sub">Shen et al., 2025 (arXiv 2503.22230) on a procedural world with tiny CPU-trained models. Scale ${escapeHtml(r.scale)}, seed ${r.seed}, finished ${escapeHtml(r.finishedAt)}.</p>
-<div class="summary" id="summary"><h2 style="margin-top:0.3em;border:none">Findings: ${escapeHtml(counts)}</h2>
+<div class="summary" id="summary"><h2>Findings: ${escapeHtml(counts)}</h2>
 <ul>
 ${summary || "<li>No findings were recorded.</li>"}
 </ul></div>
