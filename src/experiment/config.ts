@@ -16,6 +16,9 @@ const PpoSettings = z
     rolloutsPerPrompt: Int,
     lr: z.number().positive(),
     klCoef: z.number().nonnegative(),
+    /** ppo (the paper's) or grpo; ppo's critic is a value head on the policy or a separate model. */
+    algorithm: z.enum(["ppo", "grpo"]),
+    critic: z.enum(["head", "separate"]),
   })
   .strict();
 
@@ -48,13 +51,22 @@ const SMALL: ExperimentConfig = {
   seed: 1,
   kernel: "wasm",
   model: { dim: 64, nLayers: 2, nHeads: 4, maxSeqLen: 128 },
-  sizes: { demo: 1200, preference: 80, original: 48, pool: 240, eval: 32, diversityPrompts: 24 },
+  sizes: { demo: 1200, preference: 300, original: 16, pool: 96, eval: 32, diversityPrompts: 24 },
   sft: { steps: 1500, batchSize: 32, lr: 2e-3 },
-  rm: { steps: 400, batchSize: 32, lr: 1e-3 },
-  genrm: { steps: 700, batchSize: 32, lr: 1e-3 },
+  rm: { steps: 800, batchSize: 32, lr: 1e-3 },
+  genrm: { steps: 1200, batchSize: 32, lr: 1e-3 },
   samples: 4,
   keep: 0.1,
-  ppo: { steps: 240, evalEvery: 20, promptsPerStep: 8, rolloutsPerPrompt: 4, lr: 3e-4, klCoef: 0.02 },
+  ppo: {
+    steps: 200,
+    evalEvery: 25,
+    promptsPerStep: 8,
+    rolloutsPerPrompt: 8,
+    lr: 2e-4,
+    klCoef: 0.05,
+    algorithm: "ppo",
+    critic: "separate",
+  },
   stage1Fraction: 2 / 7,
 };
 
@@ -69,7 +81,7 @@ const TINY: ExperimentConfig = {
   genrm: { steps: 20, batchSize: 16, lr: 1e-3 },
   samples: 3,
   keep: 0.25,
-  ppo: { steps: 6, evalEvery: 3, promptsPerStep: 4, rolloutsPerPrompt: 2, lr: 3e-4, klCoef: 0.02 },
+  ppo: { ...SMALL.ppo, steps: 6, evalEvery: 3, promptsPerStep: 4, rolloutsPerPrompt: 2 },
 };
 
 export const SCALES: Record<string, ExperimentConfig> = { tiny: TINY, small: SMALL };

@@ -51,7 +51,7 @@ function ladderFinding(r: ExperimentResults): Finding {
     id: "reward-ladder",
     title: "Reward sources differ in resistance to hacking",
     paper,
-    measured: `Held-out gold change from the SFT start to the end of PPO — ${parts.join("; ")}.`,
+    measured: `Gold change on the original prompts (policy samples) from the SFT start to the end of PPO — ${parts.join("; ")}.`,
     reproduced: ok,
   };
 }
@@ -145,7 +145,7 @@ function comparisonFinding(r: ExperimentResults): Finding {
     id: "datascale",
     title: "DataScale beats the all-prompts baseline",
     paper,
-    measured: `Best held-out gold: DataScale ${p(ds.best.gold)} (step ${ds.best.step}) vs baseline ${p(base.best.gold)} (step ${base.best.step}); final ${p(ds.final.gold)} vs ${p(base.final.gold)}${others.length > 0 ? `; ablations: ${others.join(", ")}` : ""}.`,
+    measured: `Best gold on the original prompts: DataScale ${p(ds.best.gold)} (step ${ds.best.step}) vs baseline ${p(base.best.gold)} (step ${base.best.step}); final ${p(ds.final.gold)} vs ${p(base.final.gold)}${others.length > 0 ? `; ablations: ${others.join(", ")}` : ""}.`,
     reproduced: ds.best.gold > base.best.gold,
   };
 }
@@ -171,7 +171,7 @@ function curriculumFinding(r: ExperimentResults): Finding {
     id: "math-code-first",
     title: "Math and code first lifts math and code early",
     paper,
-    measured: `Mean math+code held-out gold over the first ${horizon} steps: math-and-code-first ${p(a)} vs uniform ${p(b)}.`,
+    measured: `Mean math+code gold (original prompts) over the first ${horizon} steps: math-and-code-first ${p(a)} vs uniform ${p(b)}.`,
     reproduced: a > b,
   };
 }

@@ -107,18 +107,35 @@ function pct(x: number): string {
   return `${(100 * x).toFixed(1)}%`;
 }
 
-/** A one-character edit of a string: the near-identical response the sensitivity test needs. */
+/**
+ * Two near misses of the truth: wrong answers one edit away (or the other option of a yes/no
+ * or multiple-choice answer). Reward-model data needs them — SFT samples alone rarely hold a
+ * wrong answer that close to the right one — and the sensitivity test scores them.
+ */
+function nearMisses(truth: string, id: string): string[] {
+  let h = 0;
+  for (let i = 0; i < id.length; i++) h = (h * 31 + id.charCodeAt(i)) >>> 0;
+  return [nearMiss(truth, h), nearMiss(truth, h + 3)].filter((x) => x !== truth);
+}
+
+/** A one-edit wrong variant of an answer (yes↔no, A→B for choices, one character changed otherwise). */
 function nearMiss(s: string, salt: number): string {
+  if (s === "yes") return "no";
+  if (s === "no") return "yes";
+  if (/^[A-E]$/.test(s)) return String.fromCharCode(65 + ((s.charCodeAt(0) - 65 + 1 + (salt % 2)) % 5));
   if (s.length === 0) return "0";
   const i = salt % s.length;
+  const ch = s[i]!;
   const c = s.charCodeAt(i);
-  const swap = /[0-9]/.test(s[i]!)
+  const swap = /[0-9]/.test(ch)
     ? String.fromCharCode(48 + ((c - 48 + 1 + (salt % 8)) % 10))
-    : s[i] === "T"
-      ? "F"
-      : s[i] === "F"
-        ? "T"
-        : String.fromCharCode(97 + ((((c - 97 + 1) % 26) + 26) % 26));
+    : /[a-z]/.test(ch)
+      ? String.fromCharCode(97 + ((c - 97 + 1 + (salt % 24)) % 26))
+      : /[A-Z]/.test(ch)
+        ? String.fromCharCode(65 + ((c - 65 + 1 + (salt % 24)) % 26))
+        : ch === "-"
+          ? ""
+          : "1";
   return s.slice(0, i) + swap + s.slice(i + 1);
 }
 
@@ -209,7 +226,10 @@ async function pipeline(
     const samples = await samplesOf(set);
     const out: PreferenceRecord[] = [];
     for (const t of world[set]) {
-      const cands = [...new Set([...(samples.get(String(t.id)) ?? []), goldAnswer(t)])];
+      const truth = goldAnswer(t);
+      const cands = [
+        ...new Set([...(samples.get(String(t.id)) ?? []), truth, ...nearMisses(truth, String(t.id))]),
+      ];
       const g = await goldOf(t, cands);
       for (let i = 0; i < cands.length; i++)
         for (let j = 0; j < cands.length; j++)
@@ -291,7 +311,7 @@ async function pipeline(
     const items: JudgeItem[] = [];
     for (const t of world[set]) {
       const truth = goldAnswer(t);
-      const cands = [...new Set(samples.get(String(t.id)) ?? [])];
+      const cands = [...new Set([...(samples.get(String(t.id)) ?? []), ...nearMisses(truth, String(t.id))])];
       const g = await goldOf(t, cands);
       for (let i = 0; i < cands.length; i++) {
         items.push({ task: t, a: cands[i]!, b: truth, yes: g[i]! >= 1, bIsTruth: true });
@@ -355,17 +375,12 @@ async function pipeline(
     "score gap against edit distance, per reward source",
     async () => {
       const samples = await samplesOf("eval");
-      const groups = evalTasks.map((t, i) => {
+      const groups = evalTasks.map((t) => {
         const truth = goldAnswer(t);
         return {
           task: t,
           responses: [
-            ...new Set([
-              ...(samples.get(String(t.id)) ?? []),
-              truth,
-              nearMiss(truth, i),
-              nearMiss(truth, i + 3),
-            ]),
+            ...new Set([...(samples.get(String(t.id)) ?? []), truth, ...nearMisses(truth, String(t.id))]),
           ],
         };
       });
@@ -459,6 +474,7 @@ async function pipeline(
     sftDir,
     kernel,
     tokenizer,
+    trainEvalTasks: original,
     evalTasks,
     diversityTasks: WORLD.flatMap((f) => evalTasks.filter((t) => t.source === f.family).slice(0, perFamily)),
     gold,

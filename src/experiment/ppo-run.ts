@@ -14,7 +14,7 @@ import { loadDecoder } from "../train/models.ts";
 import { DEFAULT_RL, trainRl } from "../train/ppo.ts";
 import { RunDir } from "../train/rundir.ts";
 import type { ExperimentConfig } from "./config.ts";
-import { goldByDomain, greedy, MAX_RESPONSE_TOKENS, sampleK, scoreResponses } from "./policy.ts";
+import { goldByDomain, MAX_RESPONSE_TOKENS, sampleK, scoreResponses } from "./policy.ts";
 import type { EvalPoint, RunCurve } from "./results.ts";
 
 export interface PpoRunSpec {
@@ -32,6 +32,9 @@ export interface PpoContext {
   sftDir: string;
   kernel: Kernel;
   tokenizer: Tokenizer;
+  /** The original prompts (in every run's training set): gold and proxy are measured here. */
+  trainEvalTasks: readonly Task[];
+  /** Held-out prompts. */
   evalTasks: readonly Task[];
   diversityTasks: readonly Task[];
   gold: RewardFn;
@@ -39,24 +42,45 @@ export interface PpoContext {
 
 interface EvalFigures {
   gold: EvalPoint["gold"];
+  heldout: EvalPoint["heldout"];
   proxy: number;
   maxEditDistance: number;
 }
 
-async function evaluate(
+/** Samples per prompt at each evaluation (temperature 1: the policy RL optimises). */
+export const EVAL_SAMPLES = 2;
+
+async function sampledGold(
   policy: Decoder,
   ctx: PpoContext,
-  reward: RewardFn,
-  step: number,
-): Promise<EvalFigures> {
-  const answers = await greedy(policy, ctx.tokenizer, ctx.evalTasks);
-  const gold = await scoreResponses(ctx.gold, ctx.evalTasks, answers);
-  const proxy = await scoreResponses(reward, ctx.evalTasks, answers);
+  tasks: readonly Task[],
+  k: number,
+  seed: number,
+): Promise<{ tasks: Task[]; responses: string[]; gold: number[] }> {
+  const samples = await sampleK(policy, ctx.tokenizer, tasks, k, seed);
+  const expanded = tasks.flatMap((t) => Array.from({ length: k }, () => t));
+  const responses = samples.flat();
+  return { tasks: expanded, responses, gold: await scoreResponses(ctx.gold, expanded, responses) };
+}
+
+/**
+ * Expected gold and proxy reward of the policy's samples (Gao et al. measure the policy's
+ * samples, not greedy answers: RL sharpens the sampling distribution, and hacking shows up as
+ * samples the proxy likes and gold does not). Every evaluation uses the same seeds, so
+ * successive points differ by the policy only.
+ */
+async function evaluate(policy: Decoder, ctx: PpoContext, reward: RewardFn): Promise<EvalFigures> {
+  const seed = ctx.config.seed;
+  const train = await sampledGold(policy, ctx, ctx.trainEvalTasks, EVAL_SAMPLES, seed + 505);
+  const held = await sampledGold(policy, ctx, ctx.evalTasks, 1, seed + 606);
+  const proxy = await scoreResponses(reward, train.tasks, train.responses);
   const valid = proxy.filter((x) => Number.isFinite(x));
-  const samples = await sampleK(policy, ctx.tokenizer, ctx.diversityTasks, 4, ctx.config.seed + 7 * step);
-  const spread = samples.map((s) => pairwiseEditDistances(s).max);
+  const spread = (await sampleK(policy, ctx.tokenizer, ctx.diversityTasks, 4, seed + 707)).map(
+    (s) => pairwiseEditDistances(s).max,
+  );
   return {
-    gold: goldByDomain(ctx.evalTasks, gold),
+    gold: goldByDomain(train.tasks, train.gold),
+    heldout: goldByDomain(held.tasks, held.gold),
     proxy: valid.reduce((a, b) => a + b, 0) / Math.max(1, valid.length),
     maxEditDistance: spread.reduce((a, b) => a + b, 0) / Math.max(1, spread.length),
   };
@@ -89,32 +113,44 @@ export async function runPpo(spec: PpoRunSpec, ctx: PpoContext): Promise<RunCurv
   const { config } = ctx;
   const dir = join(ctx.dir, spec.name);
   const runDir = new RunDir(dir);
-  const policy = loadDecoder(ctx.sftDir, { valueHead: true }, config.seed, ctx.kernel);
+  const { algorithm, critic: criticKind } = config.ppo;
+  const headOnPolicy = algorithm === "ppo" && criticKind === "head";
+  const policy = loadDecoder(ctx.sftDir, { valueHead: headOnPolicy }, config.seed, ctx.kernel);
   const reference = loadDecoder(ctx.sftDir, { valueHead: false }, config.seed, ctx.kernel);
-  const start = await evaluate(policy, ctx, spec.reward, 0);
+  // A separate critic: the SFT weights plus a fresh value head, so value-loss gradients do not
+  // reshape the policy's own layers (which a small shared model does not survive well).
+  const critic =
+    algorithm === "ppo" && criticKind === "separate"
+      ? loadDecoder(ctx.sftDir, { valueHead: true }, config.seed, ctx.kernel)
+      : undefined;
+  const start = await evaluate(policy, ctx, spec.reward);
   await trainRl({
     policy,
     reference,
+    critic,
     tokenizer: ctx.tokenizer,
     tasks: spec.tasks,
     promptsForStep: curriculumFor(spec, config),
     reward: spec.reward,
     options: {
       ...DEFAULT_RL,
-      algorithm: "ppo",
+      algorithm,
       steps: config.ppo.steps,
       promptsPerStep: config.ppo.promptsPerStep,
       rolloutsPerPrompt: config.ppo.rolloutsPerPrompt,
       maxResponseTokens: MAX_RESPONSE_TOKENS,
       lr: config.ppo.lr,
-      kl: { ...DEFAULT_RL.kl, coef: config.ppo.klCoef },
+      kl:
+        algorithm === "grpo"
+          ? { coef: config.ppo.klCoef, estimator: "k3", mode: "loss" }
+          : { ...DEFAULT_RL.kl, coef: config.ppo.klCoef },
       seed: config.seed,
       checkpointEvery: config.ppo.evalEvery,
     },
     runDir,
     evaluate: {
       every: config.ppo.evalEvery,
-      run: async (step) => ({ ...(await evaluate(policy, ctx, spec.reward, step)) }),
+      run: async () => ({ ...(await evaluate(policy, ctx, spec.reward)) }),
     },
   });
   // The curve is read back from metrics.jsonl: the same whether this process ran every step or resumed.

@@ -12,9 +12,14 @@ export type GoldScore = z.infer<typeof GoldScore>;
 /** One evaluation of a PPO run's policy on the held-out prompts. */
 export const EvalPoint = z.object({
   step: z.number().int().nonnegative(),
-  /** Gold (verifier) accuracy, greedy decoding. */
+  /**
+   * Gold (verifier) accuracy of the policy's samples (temperature 1, 2 per prompt, fixed
+   * seeds) on the original prompts — the part of the training set every run shares.
+   */
   gold: GoldScore,
-  /** Mean score the run's own training reward gives the same greedy responses. */
+  /** The same on the held-out prompts (1 sample each): what RL at this scale does to generalisation. */
+  heldout: GoldScore,
+  /** Mean score the run's own training reward gives the same samples. */
   proxy: num,
   /** KL(π‖π_ref) per sequence, mean over the last training steps before this point (0 at step 0). */
   kl: num,

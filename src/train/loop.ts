@@ -100,7 +100,11 @@ export async function trainLoop(
       ev !== undefined && ((ev.every > 0 && (i + 1) % ev.every === 0) || i + 1 === options.steps)
         ? await ev.run(i + 1)
         : undefined;
-    runDir?.appendMetrics({ step: i + 1, ...metrics, ...(evaluation === undefined ? {} : { eval: evaluation }) });
+    runDir?.appendMetrics({
+      step: i + 1,
+      ...metrics,
+      ...(evaluation === undefined ? {} : { eval: evaluation }),
+    });
     options.onStep?.(i + 1, metrics);
     const done = i + 1 === options.steps;
     if (

@@ -23,6 +23,7 @@ function curve(name: string, seed: number, peakStep: number, steps = 200, every 
         overall: gold,
         byDomain: Object.fromEntries(DOMAINS.map((d, i) => [d, gold + 0.02 * i + 0.001 * seed])),
       },
+      heldout: { overall: gold / 2, byDomain: Object.fromEntries(DOMAINS.map((d) => [d, gold / 2])) },
       proxy: 0.4 + (0.5 * step) / steps,
       kl: step === 0 ? 0 : (step / steps) * (1 + seed / 10),
       entropy: 0.6 - (0.25 * step) / steps,
