@@ -116,7 +116,7 @@ function lineLayer(
   };
 }
 
-/** (1) Ladder: held-out gold vs step, and the same curves as lift normalised to each curve's peak. */
+/** (1) Ladder: gold vs step, and the same curves as lift normalised to each curve's peak. */
 export function ladderGoldSpec(r: ExperimentResults, colours: Colours): TopLevelSpec {
   const names = r.ladder.map((c) => c.name);
   const rows: { run: string; step: number; gold: number; lift: number | null }[] = [];
@@ -139,7 +139,7 @@ export function ladderGoldSpec(r: ExperimentResults, colours: Colours): TopLevel
     data: { values: rows },
     hconcat: [
       {
-        title: "Held-out gold accuracy",
+        title: "Gold accuracy (policy samples)",
         width: WIDTH,
         height: HEIGHT,
         ...merge(lineLayer({ field: "gold", title: "gold accuracy" }, { field: "step", title: "PPO step" }), {
@@ -389,7 +389,7 @@ export function selectionSpec(r: ExperimentResults): TopLevelSpec {
   };
 }
 
-/** (5a) Comparison: held-out gold overall against step, one line per run. */
+/** (5a) Comparison: gold overall against step, one line per run. */
 export function comparisonGoldSpec(r: ExperimentResults, colours: Colours): TopLevelSpec {
   const names = r.comparison.map((c) => c.name);
   const rows = r.comparison.flatMap((c) =>
@@ -398,7 +398,7 @@ export function comparisonGoldSpec(r: ExperimentResults, colours: Colours): TopL
   return {
     config: CONFIG,
     data: { values: rows },
-    title: "Held-out gold accuracy",
+    title: "Gold accuracy (policy samples)",
     width: WIDTH * 1.4,
     height: HEIGHT * 1.2,
     ...merge(lineLayer({ field: "gold", title: "gold accuracy" }, { field: "step", title: "PPO step" }), {
@@ -426,7 +426,7 @@ export function comparisonDomainsSpec(r: ExperimentResults, colours: Colours): T
   return {
     config: CONFIG,
     data: { values: rows },
-    title: "Held-out gold accuracy per domain",
+    title: "Gold accuracy per domain (original prompts)",
     facet: { field: "domain", type: "nominal", title: null, sort: domains },
     columns: Math.min(4, Math.max(1, domains.length)),
     resolve: { scale: { y: "independent" } },

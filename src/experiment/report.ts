@@ -117,9 +117,9 @@ function plotDefs(r: ExperimentResults): Map<string, PlotDef> {
   if (hasPoints(r.ladder)) {
     defs.push({
       name: "ladder-gold",
-      title: "Reward ladder: held-out gold accuracy",
+      title: "Reward ladder: gold accuracy of the policy's samples",
       caption:
-        "PPO on the same prompts with one reward source each; gold = the verifier on held-out prompts, greedy decoding. Right: lift = gold minus the run's first evaluation, divided by its largest lift (1 = the curve's peak), as the paper plots relative lift; a run that never rose above its start is left out of that panel.",
+        "PPO on the same prompts with one reward source each; gold = the verifier on the policy's samples (temperature 1) for the original prompts. Right: lift = gold minus the run's first evaluation, divided by its largest lift (1 = the curve's peak), as the paper plots relative lift; a run that never rose above its start is left out of that panel.",
       spec: ladderGoldSpec(r, colours),
     });
     defs.push({
@@ -159,15 +159,16 @@ function plotDefs(r: ExperimentResults): Map<string, PlotDef> {
   if (hasPoints(r.comparison)) {
     defs.push({
       name: "comparison-gold",
-      title: "Baseline vs DataScale and ablations: held-out gold",
+      title: "Baseline vs DataScale and ablations: gold on the original prompts",
       caption:
-        "Held-out gold accuracy (all domains) over PPO steps for each run; the paper reports the best checkpoint.",
+        "Gold accuracy (all domains) of the policy's samples on the original prompts, which every run trains on; the paper reports the best checkpoint. Held-out figures are in the table.",
       spec: comparisonGoldSpec(r, colours),
     });
     defs.push({
       name: "comparison-domains",
       title: "Baseline vs DataScale and ablations: gold per domain",
-      caption: "The same runs, held-out gold accuracy per domain (y scales differ between panels).",
+      caption:
+        "The same runs, gold accuracy per domain on the original prompts (y scales differ between panels).",
       spec: comparisonDomainsSpec(r, colours),
     });
     defs.push({
@@ -235,8 +236,10 @@ function runTable(caption: string, curves: readonly RunCurve[]): Table {
       "final step",
       "final proxy",
       "final √KL",
+      "held-out start",
+      "held-out final",
     ],
-    numeric: [2, 3, 4, 5, 6, 7, 8],
+    numeric: [2, 3, 4, 5, 6, 7, 8, 9, 10],
     rows: curves.map((c) => {
       const pts = [...c.points].sort((a, b) => a.step - b.step);
       const last = pts.at(-1);
@@ -250,6 +253,8 @@ function runTable(caption: string, curves: readonly RunCurve[]): Table {
         String(c.final.step),
         fixed(last?.proxy),
         fixed(last === undefined ? undefined : Math.sqrt(Math.max(0, last.kl))),
+        pct(pts[0]?.heldout.overall),
+        pct(last?.heldout.overall),
       ];
     }),
   };
@@ -382,7 +387,7 @@ function setupBlocks(r: ExperimentResults): Block[] {
     },
     {
       kind: "table",
-      caption: "Training steps per stage (evalEvery: PPO steps between held-out evaluations).",
+      caption: "Training steps per stage (evalEvery: PPO steps between evaluations).",
       head: ["stage", "steps"],
       numeric: [1],
       rows: Object.entries(r.world.steps).map(([k, v]) => [k, v.toLocaleString("en-US")]),
@@ -398,13 +403,17 @@ function modelsTable(r: ExperimentResults): Table {
     head: ["model", "measure", "value"],
     numeric: [2],
     rows: [
-      ["SFT policy", "gold accuracy, all domains", pct(m.sft.overall)],
+      ["SFT policy", "greedy gold accuracy, all domains", pct(m.sft.overall)],
       ...Object.entries(m.sft.byDomain)
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([d, x]) => ["SFT policy", `gold accuracy, ${d}`, pct(x)]),
       ["Bradley–Terry RM", "pairwise accuracy against the gold ordering", pct(m.btAccuracy)],
-      ["GenRM, ground-truth reference", "agreement with gold", pct(m.genrmGtAccuracy)],
-      ["GenRM, SFT Best-of-N reference", "agreement with gold", pct(m.genrmBonAccuracy)],
+      ["GenRM, ground-truth reference", "balanced accuracy against gold", pct(m.genrmGtAccuracy)],
+      [
+        "GenRM, sample reference (as with Best-of-N)",
+        "balanced accuracy against gold",
+        pct(m.genrmBonAccuracy),
+      ],
       ["Best-of-N references", "gold accuracy of the BT RM's pick among N SFT samples", pct(m.bonGold)],
       ["SFT sample", "gold accuracy of a random SFT sample", pct(m.sampleGold)],
     ],
@@ -418,7 +427,10 @@ function findingContent(id: string, r: ExperimentResults): { plots: string[]; ta
       return {
         plots: ["ladder-gold", "ladder-proxy", "ladder-kl"],
         tables: [
-          runTable("Ladder runs: held-out gold at the start, the best checkpoint, and the end.", r.ladder),
+          runTable(
+            "Ladder runs: gold on the original prompts at the start, the best checkpoint and the end; held-out gold at the start and the end.",
+            r.ladder,
+          ),
         ],
       };
     case "fine-grained":
@@ -430,7 +442,7 @@ function findingContent(id: string, r: ExperimentResults): { plots: string[]; ta
         plots: ["comparison-gold"],
         tables: [
           runTable(
-            "Comparison runs: held-out gold at the start, the best checkpoint, and the end.",
+            "Comparison runs: gold on the original prompts at the start, the best checkpoint and the end; held-out gold at the start and the end.",
             r.comparison,
           ),
         ],
@@ -438,7 +450,9 @@ function findingContent(id: string, r: ExperimentResults): { plots: string[]; ta
     case "math-code-first":
       return {
         plots: ["comparison-domains"],
-        tables: [domainTable("Comparison runs: best and final held-out gold per domain.", r.comparison)],
+        tables: [
+          domainTable("Comparison runs: best and final gold per domain (original prompts).", r.comparison),
+        ],
       };
     case "entropy":
       return {
