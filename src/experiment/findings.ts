@@ -7,6 +7,25 @@ const p = (x: number): string => `${(100 * x).toFixed(1)}%`;
 const signed = (x: number): string => `${x >= 0 ? "+" : "−"}${(100 * Math.abs(x)).toFixed(1)} pt`;
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
+/**
+ * Compares two accuracies measured on n samples each: "above"/"below" only when they differ
+ * by more than twice the standard error of the difference, else "tie". The runs are small,
+ * so a difference of a point or two is noise, and a finding must not be decided by it.
+ */
+export function compare(a: number, b: number, n: number): "above" | "below" | "tie" {
+  const se = Math.sqrt((a * (1 - a) + b * (1 - b)) / Math.max(1, n));
+  if (a - b > 2 * se) return "above";
+  if (b - a > 2 * se) return "below";
+  return "tie";
+}
+
+const TIE_NOTE = "within noise (less than 2 standard errors apart)";
+
+/** Samples behind one gold figure on the original prompts (2 per prompt, see ppo-run.ts). */
+function goldSamples(r: ExperimentResults): number {
+  return (r.world.sizes.original ?? 0) * 2;
+}
+
 function byName(curves: readonly RunCurve[], name: string): RunCurve | undefined {
   return curves.find((c) => c.name === name);
 }
@@ -46,13 +65,23 @@ function ladderFinding(r: ExperimentResults): Finding {
     (c) =>
       `${c.name.replace("ladder-", "")}: gold ${signed(goldGain(c))} (proxy ${signed(proxyGain(c))}, peak at step ${c.best.step})`,
   );
-  const ok = goldGain(rtv) >= goldGain(gt) && goldGain(gt) >= Math.max(goldGain(bon), goldGain(bt));
+  // RTV must end clearly above every judge; GenRM-GT clearly above the BoN judge and BT for
+  // the whole ladder to hold; a GT-vs-weak-judge gap within noise leaves that rung open.
+  const n = goldSamples(r);
+  const rtvBest = [gt, bon, bt].every((c) => compare(rtv.final.gold, c.final.gold, n) === "above");
+  const weakest = bon.final.gold > bt.final.gold ? bon : bt;
+  const gtVsWeak = compare(gt.final.gold, weakest.final.gold, n);
+  const verdict = !rtvBest ? false : gtVsWeak === "above" ? true : gtVsWeak === "below" ? false : null;
+  const notes = [
+    rtvBest ? "RTV ends clearly above every judge" : "RTV does not end clearly above every judge",
+    `GenRM-GT vs the better of GenRM-BoN and BT: ${gtVsWeak === "tie" ? TIE_NOTE : gtVsWeak}`,
+  ];
   return {
     id: "reward-ladder",
     title: "Reward sources differ in resistance to hacking",
     paper,
-    measured: `Gold change on the original prompts (policy samples) from the SFT start to the end of PPO — ${parts.join("; ")}.`,
-    reproduced: ok,
+    measured: `Gold change on the original prompts (policy samples) from the SFT start to the end of PPO — ${parts.join("; ")}. ${notes.join("; ")}.`,
+    reproduced: verdict,
   };
 }
 
@@ -122,8 +151,8 @@ function selectionFinding(r: ExperimentResults): Finding {
     id: "selection",
     title: "Pre-PPO selection keeps hard prompts",
     paper,
-    measured: `${p(above)} of the filtered domains' new prompts scored above 0.5; the selection kept ${kept} of ${poolN}, on which the SFT policy's gold accuracy is ${p(goldKept)} against ${p(goldPool)} on the whole pool.`,
-    reproduced: goldKept < goldPool,
+    measured: `${p(above)} of the filtered domains' new prompts scored above 0.5; the selection kept ${kept} of ${poolN}, on which the SFT policy's gold accuracy is ${p(goldKept)} against ${p(goldPool)} on the whole pool${selTie(goldKept, goldPool, kept * r.selection.samples)}.`,
+    reproduced: verdictOf(compare(goldPool, goldKept, kept * r.selection.samples)),
   };
 }
 
@@ -145,8 +174,8 @@ function comparisonFinding(r: ExperimentResults): Finding {
     id: "datascale",
     title: "DataScale beats the all-prompts baseline",
     paper,
-    measured: `Best gold on the original prompts: DataScale ${p(ds.best.gold)} (step ${ds.best.step}) vs baseline ${p(base.best.gold)} (step ${base.best.step}); final ${p(ds.final.gold)} vs ${p(base.final.gold)}${others.length > 0 ? `; ablations: ${others.join(", ")}` : ""}.`,
-    reproduced: ds.best.gold > base.best.gold,
+    measured: `Best gold on the original prompts: DataScale ${p(ds.best.gold)} (step ${ds.best.step}) vs baseline ${p(base.best.gold)} (step ${base.best.step})${selTie(ds.best.gold, base.best.gold, goldSamples(r))}; final ${p(ds.final.gold)} vs ${p(base.final.gold)}${others.length > 0 ? `; ablations (best): ${others.join(", ")}` : ""}.`,
+    reproduced: verdictOf(compare(ds.best.gold, base.best.gold, goldSamples(r))),
   };
 }
 
@@ -167,12 +196,18 @@ function curriculumFinding(r: ExperimentResults): Finding {
   const horizon = Math.max(stage1, r.world.steps.evalEvery ?? 1);
   const a = domainGold(cur, ["math", "code"], horizon);
   const b = domainGold(base, ["math", "code"], horizon);
+  // Samples behind each mean: the math and code share of the original prompts × 2, per evaluation.
+  const share =
+    r.world.families.filter((f) => f.domain === "math" || f.domain === "code").length /
+    Math.max(1, r.world.families.length);
+  const evals = Math.max(1, Math.floor(horizon / Math.max(1, r.world.steps.evalEvery ?? 1)));
+  const n = Math.round(goldSamples(r) * share * evals);
   return {
     id: "math-code-first",
     title: "Math and code first lifts math and code early",
     paper,
-    measured: `Mean math+code gold (original prompts) over the first ${horizon} steps: math-and-code-first ${p(a)} vs uniform ${p(b)}.`,
-    reproduced: a > b,
+    measured: `Mean math+code gold (original prompts) over the first ${horizon} steps: math-and-code-first ${p(a)} vs uniform ${p(b)}${selTie(a, b, n)}.`,
+    reproduced: verdictOf(compare(a, b, n)),
   };
 }
 
@@ -193,6 +228,14 @@ function entropyFinding(r: ExperimentResults): Finding {
     measured: `Mean token entropy ${first.toFixed(3)} → ${last.toFixed(3)} nats (falling in ${falling} of ${runs.length} runs); max pairwise edit distance among samples ${d0.toFixed(3)} → ${d1.toFixed(3)}.`,
     reproduced: falling * 2 > runs.length,
   };
+}
+
+function verdictOf(c: "above" | "below" | "tie"): boolean | null {
+  return c === "above" ? true : c === "below" ? false : null;
+}
+
+function selTie(a: number, b: number, n: number): string {
+  return compare(a, b, n) === "tie" ? ` — ${TIE_NOTE}` : "";
 }
 
 export function deriveFindings(r: ExperimentResults): Finding[] {
