@@ -4,6 +4,7 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { experimentConfig, readConfigFile, SCALES } from "../experiment/config.ts";
+import { deriveFindings } from "../experiment/findings.ts";
 import { runPipeline } from "../experiment/pipeline.ts";
 import { loadResults, writeReport } from "../experiment/report.ts";
 import type { ExperimentResults } from "../experiment/results.ts";
@@ -23,7 +24,7 @@ baseline vs DataScale (selection + math and code first) with ablations.
                  with the same directory resumes after a kill and skips finished stages
   --kernel K     compute kernel (default wasm; blas needs npm run build:native)
   --seed N       seed of the world, the models and the runs (default 1)
-  --report-only  re-render the report from <run-dir>/results.json
+  --report-only  re-render the report from <run-dir>/results.json (findings re-derived)
 
 Writes <run-dir>/results.json, report.html, report.md and plots/*.svg.
 `;
@@ -80,7 +81,10 @@ export async function run(argv: string[]): Promise<number> {
   const resultsPath = join(runDir, "results.json");
   let results: ExperimentResults;
   if (values["report-only"]) {
+    // Findings are derived from the measurements: re-derive them, so a report re-rendered
+    // by a newer DataScale judges old measurements by its current rules.
     results = await loadResults(resultsPath);
+    results = { ...results, findings: deriveFindings(results) };
   } else {
     process.stderr.write(
       `datascale run: scale ${config.scale}, seed ${config.seed}, run directory ${runDir}\n`,
