@@ -54,7 +54,7 @@ const SMALL: ExperimentConfig = {
   sizes: { demo: 1200, preference: 300, original: 16, pool: 96, eval: 32, diversityPrompts: 24 },
   sft: { steps: 1500, batchSize: 32, lr: 2e-3 },
   rm: { steps: 800, batchSize: 32, lr: 1e-3 },
-  genrm: { steps: 1200, batchSize: 32, lr: 1e-3 },
+  genrm: { steps: 2500, batchSize: 32, lr: 5e-4 },
   samples: 4,
   keep: 0.1,
   ppo: {

@@ -337,7 +337,21 @@ async function pipeline(
     };
   };
   const genrmStats = await stages.stage("genrm", "generative judge (GenRM) on judgements", async () => {
-    const { ex } = await judgeExamples("preference", true);
+    const { ex: judged } = await judgeExamples("preference", true);
+    // Comparison drills from the demonstrations: the truth against itself (YES) and against a
+    // near miss (NO). Plentiful and balanced, they teach the judge to compare a response with
+    // a reference, which a small judge otherwise does not pick up from the judgements alone.
+    const drills = world.demo.flatMap((t) => {
+      const truth = goldAnswer(t);
+      const prompt = t.prompt ?? "";
+      return [
+        { prompt: judgePrompt(prompt, truth, truth), response: "YES" },
+        ...nearMisses(truth, String(t.id))
+          .slice(0, 1)
+          .map((miss) => ({ prompt: judgePrompt(prompt, miss, truth), response: "NO" })),
+      ];
+    });
+    const ex = [...judged, ...drills];
     const { items } = await judgeExamples("eval", false);
     const model = loadDecoder(sftDir, {}, config.seed, kernel);
     await trainSft({
@@ -360,7 +374,7 @@ async function pipeline(
     const gtAcc = agree((x) => x.bIsTruth);
     const bonAcc = agree((x) => !x.bIsTruth);
     log(
-      `  GenRM: ${ex.length} judgements; held-out balanced accuracy against gold: vs ground truth ${pct(gtAcc)}, vs a sample ${pct(bonAcc)}`,
+      `  GenRM: ${judged.length} judgements + ${drills.length} comparison drills; held-out balanced accuracy against gold: vs ground truth ${pct(gtAcc)}, vs a sample ${pct(bonAcc)}`,
     );
     return { gtAccuracy: gtAcc, bonAccuracy: bonAcc };
   });
