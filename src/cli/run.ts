@@ -18,7 +18,7 @@ embedded engine: SFT, a Bradley–Terry RM and a GenRM, Best-of-N references, ju
 sensitivity, Pre-PPO selection, PPO with each reward source (the hacking ladder), and
 baseline vs DataScale (selection + math and code first) with ablations.
 
-  --scale        small (default; ≈10–20 min on 2 cores) or tiny (a smoke run, seconds)
+  --scale        small (default; ≈20–30 min on 2 cores) or tiny (a smoke run, seconds)
   --config FILE  JSON/YAML overrides of the scale's settings (see docs/experiment.md)
   --run-dir DIR  where everything goes (default runs/<scale>-seed<seed>); rerunning
                  with the same directory resumes after a kill and skips finished stages
