@@ -44,6 +44,41 @@ it("reports exit codes, stderr, compile errors and unknown languages", async () 
   );
 });
 
+it("prints an uncaught exception as python3 itself does (C printer, sys.excepthook honoured)", async () => {
+  const r = await sandbox.runSubmission({
+    language: "python",
+    code: [
+      "import sys",
+      "x = int(input())",
+      "if x == 2:",
+      "    sys.excepthook = lambda t, v, tb: print('hooked', t.__name__, file=sys.stderr)",
+      "def f(k): return f(k + 1)",
+      "if x == 1: f(0)",
+      "print(10 // (x % 2))",
+    ].join("\n"),
+    tests: [{ stdin: "0" }, { stdin: "1" }, { stdin: "2" }],
+    limits: SMALL,
+  });
+  const [zero, deep, hooked] = r.tests;
+  assert.equal(zero?.status, "runtime_error");
+  assert.equal(zero?.exitCode, 1);
+  assert.match(
+    zero?.stderr ?? "",
+    /^Traceback \(most recent call last\):\n {2}File "\/build\/main\.py", line 7, in <module>\n/,
+  );
+  assert.match(
+    zero?.stderr ?? "",
+    /print\(10 \/\/ \(x % 2\)\)\n[\s\S]*ZeroDivisionError: integer division or modulo by zero\n$/,
+  );
+  assert.equal(deep?.status, "runtime_error");
+  assert.match(
+    deep?.stderr ?? "",
+    /\[Previous line repeated \d+ more times\]\nRecursionError: maximum recursion depth exceeded\n$/,
+  );
+  assert.equal(hooked?.status, "runtime_error");
+  assert.equal(hooked?.stderr, "hooked ZeroDivisionError\n");
+});
+
 it("unsafe mode runs only when asked for, and still applies limits", async () => {
   const report = probeIsolation();
   const broken = { ...report, bwrap: { ...report.bwrap, works: false, error: "simulated" } };
