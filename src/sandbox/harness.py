@@ -22,6 +22,7 @@ for _d in ("/usr/local/lib/python3.%d/dist-packages" % sys.version_info[1], "/us
     if _d not in sys.path:
         sys.path.append(_d)
 
+import _signal
 import builtins
 import gc
 import io
@@ -43,7 +44,7 @@ import itertools  # noqa: F401
 import math  # noqa: F401
 import re  # noqa: F401
 
-CHANNEL = {"out": os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")}
+CHANNEL = {"fd": os.dup(1)}
 UNSAFE = os.environ.get("DATASCALE_HARNESS_UNSAFE") == "1"
 
 
@@ -69,8 +70,23 @@ def set_dumpable(flag):
 
 
 def send(msg):
-    CHANNEL["out"].write(json.dumps(msg, separators=(",", ":")) + "\n")
-    CHANNEL["out"].flush()
+    write_all(CHANNEL["fd"], json.dumps(msg, separators=(",", ":")).encode() + b"\n")
+
+
+JSON_STR = json.encoder.encode_basestring_ascii
+JSON_BOOL = {True: b"true", False: b"false"}
+TEST_LINE = (b'{"t":"test","i":%d,"result":{"status":"%s","exitCode":%s,"signal":%s,"stdout":%s,"stderr":%s,'
+             b'"stdoutTruncated":%s,"stderrTruncated":%s,"wallMs":%r,"cpuMs":%r,"memoryKb":%d}}\n')
+
+
+def send_test(i, r):
+    """send() of a test result, formatted by hand: json.dumps makes an encoder per call
+    and touches enough objects to cost the harness ~60 page faults per test after a fork."""
+    write_all(CHANNEL["fd"], TEST_LINE % (
+        i, r["status"].encode(), b"null" if r["exitCode"] is None else b"%d" % r["exitCode"],
+        b"null" if r["signal"] is None else b"%d" % r["signal"], JSON_STR(r["stdout"]).encode(),
+        JSON_STR(r["stderr"]).encode(), JSON_BOOL[r["stdoutTruncated"]], JSON_BOOL[r["stderrTruncated"]],
+        r["wallMs"], r["cpuMs"], r["memoryKb"]))
 
 
 def tmpfile(dirpath, data=b""):
@@ -120,39 +136,42 @@ def wipe(dirs):
             pass
 
 
-def apply_limits(lim):
-    def setl(kind, value):
-        if value is None:
-            return
-        try:
-            resource.setrlimit(kind, (value, value))
-        except (ValueError, OSError):
-            pass
+# A forked child writes to as few of the harness's objects as it can: after a fork every
+# page it writes to (a refcount is a write) is copied, at ~4 us a page on this VM. So the
+# child's setup is worked out before forking and made with plain ints and C functions.
 
+RESET_SIGNALS = tuple(int(s) for s in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGTERM))
+
+
+def rlimit_plan(lim):
+    """The (resource, (soft, hard)) pairs a run's child sets."""
     cpu_s = max(1, int((lim["timeMs"] + 999) // 1000))
-    try:
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
-    except (ValueError, OSError):
-        pass
-    if lim.get("memoryMb"):
-        setl(resource.RLIMIT_AS, lim["memoryMb"] * 1024 * 1024)
-    setl(resource.RLIMIT_FSIZE, lim["fileBytes"])
-    setl(resource.RLIMIT_NOFILE, lim["openFiles"])
-    setl(resource.RLIMIT_NPROC, lim["processes"])
-    setl(resource.RLIMIT_CORE, 0)
-    setl(resource.RLIMIT_MEMLOCK, 0)
+    plan = [(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))]
+    for kind, value in ((resource.RLIMIT_AS, lim["memoryMb"] * 1024 * 1024 if lim.get("memoryMb") else None),
+                        (resource.RLIMIT_FSIZE, lim["fileBytes"]), (resource.RLIMIT_NOFILE, lim["openFiles"]),
+                        (resource.RLIMIT_NPROC, lim["processes"]), (resource.RLIMIT_CORE, 0),
+                        (resource.RLIMIT_MEMLOCK, 0)):
+        if value is not None:
+            plan.append((kind, (value, value)))
+    return tuple(plan)
 
 
-def child_setup(lim, infd, outfd, errfd, cwd):
+def child_setup(plan, infd, outfd, errfd, cwd):
     os.setsid()
-    for s in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGTERM):
-        signal.signal(s, signal.SIG_DFL)
+    for s in RESET_SIGNALS:
+        # SIG_DFL through the C function: signal.signal's enum conversions alone cost a
+        # forked child ~90 page faults.
+        _signal.signal(s, 0)
     os.dup2(infd, 0)
     os.dup2(outfd, 1)
     os.dup2(errfd, 2)
     os.closerange(3, 65536)
     os.chdir(cwd)
-    apply_limits(lim)
+    for kind, value in plan:
+        try:
+            resource.setrlimit(kind, value)
+        except (ValueError, OSError):
+            pass
 
 
 def make_stdio():
@@ -162,6 +181,21 @@ def make_stdio():
         io.TextIOWrapper(io.BufferedWriter(io.FileIO(2, "w", closefd=False)), encoding="utf-8",
                          errors="backslashreplace"),
     )
+
+
+def install_python_main(filename, argv, scratch):
+    """Makes this interpreter what `python3 filename *argv` looks like to the program: a
+    fresh __main__, sys.argv, and pristine stdio (see prebuilt_stdio). Done once per
+    submission in the harness, which has read its job and no longer uses any of them, so
+    each forked test starts in this state without writing to it. Returns __main__'s dict."""
+    mod = types.ModuleType("__main__")
+    mod.__file__ = filename
+    mod.__builtins__ = builtins
+    sys.modules["__main__"] = mod
+    sys.argv = [filename] + list(argv)
+    sys.stdin, sys.stdout, sys.stderr = prebuilt_stdio(scratch)
+    sys.__stdin__, sys.__stdout__, sys.__stderr__ = sys.stdin, sys.stdout, sys.stderr
+    return mod.__dict__
 
 
 def prebuilt_stdio(scratch):
@@ -185,20 +219,14 @@ def prebuilt_stdio(scratch):
             os.close(files[k])
 
 
-def run_python_inproc(code_obj, filename, argv, stdio):
+def run_python_inproc(code_obj, main_dict):
+    """Runs the program in this forked interpreter (prepared by install_python_main)."""
     if "random" in sys.modules:
         # Forked from one zygote, every test would otherwise replay the same random stream.
         sys.modules["random"].seed()
-    mod = types.ModuleType("__main__")
-    mod.__file__ = filename
-    mod.__builtins__ = builtins
-    sys.modules["__main__"] = mod
-    sys.argv = [filename] + list(argv)
-    sys.stdin, sys.stdout, sys.stderr = stdio or make_stdio()
-    sys.__stdin__, sys.__stdout__, sys.__stderr__ = sys.stdin, sys.stdout, sys.stderr
     code = 0
     try:
-        exec(code_obj, mod.__dict__)
+        exec(code_obj, main_dict)
     except SystemExit as e:
         if e.code is None:
             code = 0
@@ -281,12 +309,12 @@ def cpu_ticks(pid):
 
 def run_one(spec, lim, stdin_bytes, cwd, scratch, wipe_dirs):
     """Fork, run one program to completion or its limits, and return its result dict."""
-    run = start_one(spec, lim, stdin_bytes, cwd, scratch)
+    run = start_one(spec, lim, rlimit_plan(lim), stdin_bytes, cwd, scratch)
     wait_one(run, wipe_dirs)
     return report_one(run)
 
 
-def start_one(spec, lim, stdin_bytes, cwd, scratch):
+def start_one(spec, lim, plan, stdin_bytes, cwd, scratch):
     """Forks the program with its stdin and fresh output files; returns its run record."""
     infd = tmpfile(scratch, stdin_bytes)
     outfd = tmpfile(scratch)
@@ -295,9 +323,9 @@ def start_one(spec, lim, stdin_bytes, cwd, scratch):
     pid = os.fork()
     if pid == 0:
         try:
-            child_setup(lim, infd, outfd, errfd, cwd)
+            child_setup(plan, infd, outfd, errfd, cwd)
             if spec["kind"] == "python":
-                run_python_inproc(spec["code"], spec["filename"], spec.get("args", []), spec.get("stdio"))
+                run_python_inproc(spec["code"], spec["main"])
             else:
                 os.execve(spec["argv"][0], spec["argv"], spec["env"])
         except BaseException:
@@ -418,22 +446,22 @@ def serve(paths, job_file):
                 "stdoutTruncated": False, "stderrTruncated": False, "wallMs": 0, "cpuMs": 0, "memoryKb": 0}})
             send({"t": "done", "files": {}})
             return
-        spec = {"kind": "python", "code": code_obj, "filename": src_path, "args": run.get("args", []),
-                "stdio": prebuilt_stdio(scratch)}
+        spec = {"kind": "python", "code": code_obj, "main": install_python_main(src_path, run.get("args", []), scratch)}
     else:
         spec = {"kind": "exec", "argv": run["argv"], "env": job["env"]}
+    plan = rlimit_plan(job["limits"])
     # Test i+1 starts as soon as test i has ended and been cleaned up after; test i's
     # output is read and reported while test i+1 runs.
     prev = None
     tests = job["tests"]
     for i, stdin in enumerate(tests):
-        run = start_one(spec, job["limits"], stdin.encode("utf-8"), work, scratch)
+        run = start_one(spec, job["limits"], plan, stdin.encode("utf-8"), work, scratch)
         if prev is not None:
-            send({"t": "test", "i": i - 1, "result": report_one(prev)})
+            send_test(i - 1, report_one(prev))
         wait_one(run, wipe_dirs if i < len(tests) - 1 else [])
         prev = run
     if prev is not None:
-        send({"t": "test", "i": len(tests) - 1, "result": report_one(prev)})
+        send_test(len(tests) - 1, report_one(prev))
     files = {}
     for rel in job.get("fetch", []):
         p = os.path.join(work, rel)
@@ -524,7 +552,7 @@ def isolate_and_serve(paths, tmpfs_bytes):
         drop_capabilities()
         set_dumpable(False)
         os.chdir(paths["work"])
-        CHANNEL["out"] = os.fdopen(1, "w", buffering=1, encoding="utf-8", closefd=False)
+        CHANNEL["fd"] = 1
         serve(paths, os.fdopen(0, "r", encoding="utf-8", closefd=False))
         os._exit(0)
     for fd in (0, 1):
@@ -641,7 +669,7 @@ def handle_request(req, subs, fd_to_id, paths, tmpfs_bytes):
             except BaseException:
                 import traceback
 
-                sys.stderr.write("datascale harness failure:\n" + traceback.format_exc())
+                os.write(2, ("datascale harness failure:\n" + traceback.format_exc()).encode())
             os._exit(70)
         os.close(job_r)
         os.close(msg_w)
@@ -690,5 +718,5 @@ if __name__ == "__main__":
     except BaseException:
         import traceback
 
-        sys.stderr.write("datascale harness failure:\n" + traceback.format_exc())
+        os.write(2, ("datascale harness failure:\n" + traceback.format_exc()).encode())
         sys.exit(70)
