@@ -474,10 +474,10 @@ def serve(paths, job_file):
 
 
 # --- zygote mode -------------------------------------------------------------------
-# One long-lived harness inside one bubblewrap sandbox forks a child per submission. The
-# child enters fresh user, PID, mount, network, IPC and UTS namespaces, mounts fresh
-# size-capped tmpfs over every writable dir and a fresh /proc, drops every capability and
-# sets no_new_privs, then serves exactly one submission as PID 1 of its namespace: when it
+# One long-lived harness inside one bubblewrap sandbox forks a child per submission,
+# straight into fresh user, PID, mount, network, IPC and UTS namespaces (clone). The
+# child mounts fresh size-capped tmpfs over every writable dir and a fresh /proc, drops
+# every capability and sets no_new_privs, then serves exactly one submission as PID 1 of its namespace: when it
 # exits, the kernel kills everything the submission started. Submissions share only the
 # zygote's read-only memory image; they cannot see, signal or trace each other.
 
@@ -526,13 +526,51 @@ def drop_capabilities():
     libc_call("prctl", PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
 
 
-def isolate_and_serve(paths, tmpfs_bytes):
-    """Runs in the zygote's child: fd 0 is the job pipe, fd 1 the message pipe."""
-    uid, gid = os.getuid(), os.getgid()
-    # Writing our own /proc/self/*_map needs a dumpable process; nothing untrusted can see
-    # this one (submissions live in their own PID namespaces). The server child resets it.
-    set_dumpable(True)
-    libc_call("unshare", CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
+NAMESPACES = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
+# clone(2)'s number where its first argument is the flags and the rest may be 0.
+SYS_CLONE = {"x86_64": 56, "aarch64": 220}.get(os.uname().machine)
+
+
+def pyapi():
+    """The interpreter's own symbols (and libc's), called with the GIL held, as os.fork does."""
+    if "py" not in LIBC:
+        import ctypes
+
+        api = ctypes.PyDLL(None, use_errno=True)
+        api.syscall.restype = ctypes.c_long
+        api.syscall.argtypes = [ctypes.c_long, ctypes.c_ulong, ctypes.c_long, ctypes.c_long, ctypes.c_long,
+                                ctypes.c_long]
+        for name in ("PyOS_BeforeFork", "PyOS_AfterFork_Parent", "PyOS_AfterFork_Child"):
+            getattr(api, name).restype = None
+        LIBC["py"] = api
+    return LIBC["py"]
+
+
+def clone_into_namespaces():
+    """fork() straight into fresh namespaces: the child is PID 1 of its PID namespace at
+    once, where unshare(CLONE_NEWPID) would only move the caller's children there and
+    cost a second fork of the interpreter per submission. Python has no os.clone, so this
+    is the raw system call between the hooks os.fork() runs around fork()."""
+    api = pyapi()
+    api.PyOS_BeforeFork()
+    pid = api.syscall(SYS_CLONE, NAMESPACES | signal.SIGCHLD, 0, 0, 0, 0)
+    if pid == 0:
+        api.PyOS_AfterFork_Child()
+        return 0
+    err = 0
+    if pid < 0:
+        import ctypes
+
+        err = ctypes.get_errno()  # before the next call through this handle overwrites it
+    api.PyOS_AfterFork_Parent()
+    if pid < 0:
+        raise OSError(err, "clone: %s" % os.strerror(err))
+    return pid
+
+
+def enter_namespaces(paths, tmpfs_bytes, uid, gid):
+    """In fresh namespaces: map our host uid/gid, make the mounts private and put fresh
+    size-capped tmpfs over every writable dir."""
     write_file("/proc/self/setgroups", "deny")
     write_file("/proc/self/uid_map", "%d %d 1" % (uid, uid))
     write_file("/proc/self/gid_map", "%d %d 1" % (gid, gid))
@@ -541,24 +579,57 @@ def isolate_and_serve(paths, tmpfs_bytes):
         mode = "1777" if d in (paths["tmp"], "/dev/shm") else "0755"
         opts = ("size=%d,mode=%s" % (tmpfs_bytes, mode)).encode()
         libc_call("mount", b"tmpfs", d.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, opts)
-    pid = os.fork()
-    if pid == 0:
-        libc_call("prctl", PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        libc_call("mount", b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
-        # No user namespaces below this one (what bwrap's --disable-userns does): a program
-        # could otherwise regain capabilities in a namespace of its own and, since process
-        # counts are kept per user namespace, fork past RLIMIT_NPROC.
-        write_file("/proc/sys/user/max_user_namespaces", "0")
-        drop_capabilities()
-        set_dumpable(False)
-        os.chdir(paths["work"])
-        CHANNEL["fd"] = 1
-        serve(paths, os.fdopen(0, "r", encoding="utf-8", closefd=False))
-        os._exit(0)
-    for fd in (0, 1):
-        os.close(fd)
-    _, status = os.waitpid(pid, 0)
-    os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+
+
+def serve_as_pid1(paths):
+    """PID 1 of the submission's namespaces: its own /proc, no capabilities, then serve."""
+    libc_call("prctl", PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    libc_call("mount", b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+    # No user namespaces below this one (what bwrap's --disable-userns does): a program
+    # could otherwise regain capabilities in a namespace of its own and, since process
+    # counts are kept per user namespace, fork past RLIMIT_NPROC.
+    write_file("/proc/sys/user/max_user_namespaces", "0")
+    drop_capabilities()
+    set_dumpable(False)
+    os.chdir(paths["work"])
+    CHANNEL["fd"] = 1
+    serve(paths, os.fdopen(0, "r", encoding="utf-8", closefd=False))
+    os._exit(0)
+
+
+def spawn_submission(paths, tmpfs_bytes, job_r, msg_w):
+    """Starts a submission's PID 1 in fresh namespaces (fd 0: its job pipe, fd 1: its
+    message pipe); returns its pid."""
+    uid, gid = os.getuid(), os.getgid()
+    pid = clone_into_namespaces() if SYS_CLONE is not None else os.fork()
+    if pid != 0:
+        return pid
+    try:
+        os.dup2(job_r, 0)
+        os.dup2(msg_w, 1)
+        os.closerange(3, 65536)
+        # Writing our own /proc/self/*_map needs a dumpable process; nothing untrusted can
+        # see this one yet. serve_as_pid1 resets it.
+        set_dumpable(True)
+        if SYS_CLONE is not None:
+            enter_namespaces(paths, tmpfs_bytes, uid, gid)
+            serve_as_pid1(paths)
+        # Elsewhere: unshare, which leaves this process outside the new PID namespace, and
+        # fork the PID 1 there.
+        libc_call("unshare", NAMESPACES)
+        enter_namespaces(paths, tmpfs_bytes, uid, gid)
+        child = os.fork()
+        if child == 0:
+            serve_as_pid1(paths)
+        for fd in (0, 1):
+            os.close(fd)
+        _, status = os.waitpid(child, 0)
+        os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+    except BaseException:
+        import traceback
+
+        os.write(2, ("datascale harness failure:\n" + traceback.format_exc()).encode())
+    os._exit(70)
 
 
 def flush_job(sub):
@@ -659,18 +730,7 @@ def handle_request(req, subs, fd_to_id, paths, tmpfs_bytes):
     if req["t"] == "spawn":
         job_r, job_w = os.pipe()
         msg_r, msg_w = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            try:
-                os.dup2(job_r, 0)
-                os.dup2(msg_w, 1)
-                os.closerange(3, 65536)
-                isolate_and_serve(paths, tmpfs_bytes)
-            except BaseException:
-                import traceback
-
-                os.write(2, ("datascale harness failure:\n" + traceback.format_exc()).encode())
-            os._exit(70)
+        pid = spawn_submission(paths, tmpfs_bytes, job_r, msg_w)
         os.close(job_r)
         os.close(msg_w)
         os.set_blocking(job_w, False)
@@ -706,6 +766,7 @@ def main():
         for name in ("prctl", "unshare", "mount", "capset"):
             getattr(libc(), name)
         capability_types()
+        pyapi()
         gc.freeze()
         zygote(paths, int(sys.argv[3]))
     else:
