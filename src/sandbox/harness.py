@@ -254,6 +254,21 @@ def run_python_inproc(code_obj, main_dict):
             except BaseException:
                 pass
         code = 1
+    # What the interpreter does at exit before flushing: wait for non-daemon threads (the
+    # competitive-programming idiom runs main() in a thread with a big stack), then run
+    # atexit handlers. os._exit alone would kill both.
+    threading = sys.modules.get("threading")
+    if threading is not None:
+        try:
+            threading._shutdown()
+        except BaseException:
+            pass
+    try:
+        import atexit
+
+        atexit._run_exitfuncs()
+    except BaseException:
+        pass
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

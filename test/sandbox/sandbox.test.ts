@@ -79,6 +79,25 @@ it("prints an uncaught exception as python3 itself does (C printer, sys.exceptho
   assert.equal(hooked?.stderr, "hooked ZeroDivisionError\n");
 });
 
+it("finishes like python3: non-daemon threads are waited for, then atexit handlers run", async () => {
+  const r = await sandbox.runSubmission({
+    language: "python",
+    code: [
+      "import atexit, sys, threading",
+      "atexit.register(print, 'atexit ran')",
+      "sys.setrecursionlimit(10 ** 6)",
+      "threading.stack_size(1 << 26)",
+      "def depth(n): return 0 if n == 0 else 1 + depth(n - 1)",
+      "def main(): print('deep', depth(int(input())))",
+      "threading.Thread(target=main).start()",
+    ].join("\n"),
+    tests: [{ stdin: "50000" }],
+    limits: SMALL,
+  });
+  assert.equal(r.tests[0]?.status, "ok", r.tests[0]?.stderr);
+  assert.equal(r.tests[0]?.stdout, "deep 50000\natexit ran\n");
+});
+
 it("unsafe mode runs only when asked for, and still applies limits", async () => {
   const report = probeIsolation();
   const broken = { ...report, bwrap: { ...report.bwrap, works: false, error: "simulated" } };
