@@ -710,7 +710,7 @@ def zygote(paths, tmpfs_bytes):
                     if req["t"] == "job":
                         job_for = req["id"]
                         continue
-                    handle_request(req, subs, fd_to_id, paths, tmpfs_bytes)
+                    handle_request(req, subs, fd_to_id, paths, tmpfs_bytes, host_out)
                 continue
             if fd in pidfd_to_id:
                 sid = pidfd_to_id.pop(fd)
@@ -740,12 +740,21 @@ def zygote(paths, tmpfs_bytes):
             pidfd_to_id[sub["pidfd"]] = sid
 
 
-def handle_request(req, subs, fd_to_id, paths, tmpfs_bytes):
+def handle_request(req, subs, fd_to_id, paths, tmpfs_bytes, host_out):
     sid = req["id"]
     if req["t"] == "spawn":
         job_r, job_w = os.pipe()
         msg_r, msg_w = os.pipe()
-        pid = spawn_submission(paths, tmpfs_bytes, job_r, msg_w)
+        try:
+            pid = spawn_submission(paths, tmpfs_bytes, job_r, msg_w)
+        except OSError as e:
+            # The clone happens here, in the zygote: a refused one (say, too many
+            # namespaces) fails this submission, as a failed unshare in a child would.
+            for fd in (job_r, job_w, msg_r, msg_w):
+                os.close(fd)
+            os.write(2, ("datascale harness failure: cannot start a submission: %s\n" % e).encode())
+            write_all(host_out, b'{"id":%d,"exit":70}\n' % sid)
+            return
         os.close(job_r)
         os.close(msg_w)
         os.set_blocking(job_w, False)
