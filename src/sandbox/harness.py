@@ -492,9 +492,10 @@ def serve(paths, job_file):
 # One long-lived harness inside one bubblewrap sandbox forks a child per submission,
 # straight into fresh user, PID, mount, network, IPC and UTS namespaces (clone). The
 # child mounts fresh size-capped tmpfs over every writable dir and a fresh /proc, drops
-# every capability and sets no_new_privs, then serves exactly one submission as PID 1 of its namespace: when it
-# exits, the kernel kills everything the submission started. Submissions share only the
-# zygote's read-only memory image; they cannot see, signal or trace each other.
+# every capability and sets no_new_privs, then serves exactly one submission as PID 1 of
+# its namespace: when it exits, the kernel kills everything the submission started.
+# Submissions share only the zygote's read-only memory image; they cannot see, signal or
+# trace each other.
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
