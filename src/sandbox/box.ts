@@ -66,6 +66,69 @@ export interface SubmissionBox {
   closed(): Promise<void>;
 }
 
+/** How a box's harness went away: an infrastructure failure, or an exit to describe. */
+export type BoxEnd = { infrastructure: string } | { exit: string };
+
+/** What runJob needs of a box: its transport to and from one harness. */
+export interface BoxLink {
+  ready: Promise<void>;
+  /** Routes the harness's messages (after `ready`) to `l`; undefined stops routing. */
+  listen(l: ((m: HarnessMessage) => void) | undefined): void;
+  send(job: HarnessJob): void;
+  /** Resolves when the harness has gone (exited, or its zygote died). */
+  ended: Promise<BoxEnd>;
+  kill(): void;
+  killedByUs(): boolean;
+}
+
+/**
+ * The run protocol every kind of box shares: send the job, pass events on, stop early
+ * when `onEvent` returns false, kill at the deadline. The result is complete at `done`,
+ * so it returns then, while the harness exits (and, in zygote mode, its namespaces are
+ * torn down) in the background: the next submission need not wait for that.
+ */
+export async function runJob(
+  link: BoxLink,
+  job: HarnessJob,
+  deadlineMs: number,
+  onEvent: (e: BoxEvent) => boolean | undefined,
+): Promise<BoxOutcome> {
+  await link.ready;
+  let finished = false;
+  let stopped = false;
+  let sawDone: () => void = () => undefined;
+  const done = new Promise<undefined>((resolve) => {
+    sawDone = () => resolve(undefined);
+  });
+  link.listen((m) => {
+    if (m.t === "ready") return;
+    if (m.t === "done") finished = true;
+    if (onEvent(m) === false && !finished) {
+      stopped = true;
+      link.kill();
+    }
+    if (finished) sawDone();
+  });
+  const timer = setTimeout(() => link.kill(), deadlineMs);
+  link.send(job);
+  const end = await Promise.race([done, link.ended]);
+  clearTimeout(timer);
+  link.listen(undefined);
+  if (end === undefined || finished || stopped) return { finished: true };
+  if ("infrastructure" in end)
+    return { finished: false, failure: { kind: "infrastructure", message: end.infrastructure } };
+  if (link.killedByUs()) {
+    return {
+      finished: false,
+      failure: { kind: "infrastructure", message: `sandbox deadline of ${deadlineMs} ms exceeded` },
+    };
+  }
+  return {
+    finished: false,
+    failure: { kind: "program", message: `the program ended its sandbox's harness (exit ${end.exit})` },
+  };
+}
+
 export class SandboxBox implements SubmissionBox {
   readonly paths: { work: string; build: string; scratch: string; tmp: string; runtime: string };
   readonly ready: Promise<void>;
@@ -171,48 +234,35 @@ export class SandboxBox implements SubmissionBox {
     });
   }
 
-  /** Runs the job; resolves once the harness is done or gone. `onEvent` returning false stops it early. */
-  async run(
+  /** Runs the job (see runJob); `onEvent` returning false stops it early. */
+  run(
     job: HarnessJob,
     deadlineMs: number,
     onEvent: (e: BoxEvent) => boolean | undefined,
   ): Promise<BoxOutcome> {
-    await this.ready;
-    let finished = false;
-    let stopped = false;
-    this.#listener = (m) => {
-      if (m.t === "ready") return;
-      if (m.t === "done") finished = true;
-      if (onEvent(m) === false && !finished) {
-        stopped = true;
-        this.kill();
-      }
-    };
-    const timer = setTimeout(() => this.kill(), deadlineMs);
-    this.#child.stdin?.end(`${JSON.stringify(job)}\n`);
-    const { code, signal } = await this.#exited;
-    clearTimeout(timer);
-    this.#listener = undefined;
-    if (finished || stopped) return { finished: finished || stopped };
-    if (this.#protocolError !== undefined) {
-      return { finished: false, failure: { kind: "infrastructure", message: this.#protocolError } };
-    }
-    if (this.#killedByUs) {
-      return {
-        finished: false,
-        failure: { kind: "infrastructure", message: `sandbox deadline of ${deadlineMs} ms exceeded` },
-      };
-    }
-    if (code === HARNESS_FAILURE_EXIT || this.#stderr.includes("datascale harness failure")) {
-      return { finished: false, failure: { kind: "infrastructure", message: this.#stderr.trim() } };
-    }
-    return {
-      finished: false,
-      failure: {
-        kind: "program",
-        message: `the program ended its sandbox's harness (exit ${code ?? signal})`,
+    return runJob(
+      {
+        ready: this.ready,
+        listen: (l) => {
+          this.#listener = l;
+        },
+        send: (j) => this.#child.stdin?.end(`${JSON.stringify(j)}\n`),
+        ended: this.#exited.then(({ code, signal }): BoxEnd => {
+          if (this.#protocolError !== undefined) return { infrastructure: this.#protocolError };
+          if (
+            !this.#killedByUs &&
+            (code === HARNESS_FAILURE_EXIT || this.#stderr.includes("datascale harness failure"))
+          )
+            return { infrastructure: this.#stderr.trim() };
+          return { exit: String(code ?? signal) };
+        }),
+        kill: () => this.kill(),
+        killedByUs: () => this.#killedByUs,
       },
-    };
+      job,
+      deadlineMs,
+      onEvent,
+    );
   }
 
   kill(): void {

@@ -22,6 +22,7 @@ for _d in ("/usr/local/lib/python3.%d/dist-packages" % sys.version_info[1], "/us
     if _d not in sys.path:
         sys.path.append(_d)
 
+import _signal
 import builtins
 import gc
 import io
@@ -43,7 +44,7 @@ import itertools  # noqa: F401
 import math  # noqa: F401
 import re  # noqa: F401
 
-CHANNEL = {"out": os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")}
+CHANNEL = {"fd": os.dup(1)}
 UNSAFE = os.environ.get("DATASCALE_HARNESS_UNSAFE") == "1"
 
 
@@ -69,8 +70,23 @@ def set_dumpable(flag):
 
 
 def send(msg):
-    CHANNEL["out"].write(json.dumps(msg, separators=(",", ":")) + "\n")
-    CHANNEL["out"].flush()
+    write_all(CHANNEL["fd"], json.dumps(msg, separators=(",", ":")).encode() + b"\n")
+
+
+JSON_STR = json.encoder.encode_basestring_ascii
+JSON_BOOL = {True: b"true", False: b"false"}
+TEST_LINE = (b'{"t":"test","i":%d,"result":{"status":"%s","exitCode":%s,"signal":%s,"stdout":%s,"stderr":%s,'
+             b'"stdoutTruncated":%s,"stderrTruncated":%s,"wallMs":%r,"cpuMs":%r,"memoryKb":%d}}\n')
+
+
+def send_test(i, r):
+    """send() of a test result, formatted by hand: json.dumps makes an encoder per call
+    and touches enough objects to cost the harness ~60 page faults per test after a fork."""
+    write_all(CHANNEL["fd"], TEST_LINE % (
+        i, r["status"].encode(), b"null" if r["exitCode"] is None else b"%d" % r["exitCode"],
+        b"null" if r["signal"] is None else b"%d" % r["signal"], JSON_STR(r["stdout"]).encode(),
+        JSON_STR(r["stderr"]).encode(), JSON_BOOL[r["stdoutTruncated"]], JSON_BOOL[r["stderrTruncated"]],
+        r["wallMs"], r["cpuMs"], r["memoryKb"]))
 
 
 def tmpfile(dirpath, data=b""):
@@ -120,39 +136,42 @@ def wipe(dirs):
             pass
 
 
-def apply_limits(lim):
-    def setl(kind, value):
-        if value is None:
-            return
-        try:
-            resource.setrlimit(kind, (value, value))
-        except (ValueError, OSError):
-            pass
+# A forked child writes to as few of the harness's objects as it can: after a fork every
+# page it writes to (a refcount is a write) is copied, at ~4 us a page on this VM. So the
+# child's setup is worked out before forking and made with plain ints and C functions.
 
+RESET_SIGNALS = tuple(int(s) for s in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGTERM))
+
+
+def rlimit_plan(lim):
+    """The (resource, (soft, hard)) pairs a run's child sets."""
     cpu_s = max(1, int((lim["timeMs"] + 999) // 1000))
-    try:
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
-    except (ValueError, OSError):
-        pass
-    if lim.get("memoryMb"):
-        setl(resource.RLIMIT_AS, lim["memoryMb"] * 1024 * 1024)
-    setl(resource.RLIMIT_FSIZE, lim["fileBytes"])
-    setl(resource.RLIMIT_NOFILE, lim["openFiles"])
-    setl(resource.RLIMIT_NPROC, lim["processes"])
-    setl(resource.RLIMIT_CORE, 0)
-    setl(resource.RLIMIT_MEMLOCK, 0)
+    plan = [(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))]
+    for kind, value in ((resource.RLIMIT_AS, lim["memoryMb"] * 1024 * 1024 if lim.get("memoryMb") else None),
+                        (resource.RLIMIT_FSIZE, lim["fileBytes"]), (resource.RLIMIT_NOFILE, lim["openFiles"]),
+                        (resource.RLIMIT_NPROC, lim["processes"]), (resource.RLIMIT_CORE, 0),
+                        (resource.RLIMIT_MEMLOCK, 0)):
+        if value is not None:
+            plan.append((kind, (value, value)))
+    return tuple(plan)
 
 
-def child_setup(lim, infd, outfd, errfd, cwd):
+def child_setup(plan, infd, outfd, errfd, cwd):
     os.setsid()
-    for s in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT, signal.SIGTERM):
-        signal.signal(s, signal.SIG_DFL)
+    for s in RESET_SIGNALS:
+        # SIG_DFL through the C function: signal.signal's enum conversions alone cost a
+        # forked child ~90 page faults.
+        _signal.signal(s, 0)
     os.dup2(infd, 0)
     os.dup2(outfd, 1)
     os.dup2(errfd, 2)
     os.closerange(3, 65536)
     os.chdir(cwd)
-    apply_limits(lim)
+    for kind, value in plan:
+        try:
+            resource.setrlimit(kind, value)
+        except (ValueError, OSError):
+            pass
 
 
 def make_stdio():
@@ -162,6 +181,21 @@ def make_stdio():
         io.TextIOWrapper(io.BufferedWriter(io.FileIO(2, "w", closefd=False)), encoding="utf-8",
                          errors="backslashreplace"),
     )
+
+
+def install_python_main(filename, argv, scratch):
+    """Makes this interpreter what `python3 filename *argv` looks like to the program: a
+    fresh __main__, sys.argv, and pristine stdio (see prebuilt_stdio). Done once per
+    submission in the harness, which has read its job and no longer uses any of them, so
+    each forked test starts in this state without writing to it. Returns __main__'s dict."""
+    mod = types.ModuleType("__main__")
+    mod.__file__ = filename
+    mod.__builtins__ = builtins
+    sys.modules["__main__"] = mod
+    sys.argv = [filename] + list(argv)
+    sys.stdin, sys.stdout, sys.stderr = prebuilt_stdio(scratch)
+    sys.__stdin__, sys.__stdout__, sys.__stderr__ = sys.stdin, sys.stdout, sys.stderr
+    return mod.__dict__
 
 
 def prebuilt_stdio(scratch):
@@ -185,20 +219,14 @@ def prebuilt_stdio(scratch):
             os.close(files[k])
 
 
-def run_python_inproc(code_obj, filename, argv, stdio):
+def run_python_inproc(code_obj, main_dict):
+    """Runs the program in this forked interpreter (prepared by install_python_main)."""
     if "random" in sys.modules:
         # Forked from one zygote, every test would otherwise replay the same random stream.
         sys.modules["random"].seed()
-    mod = types.ModuleType("__main__")
-    mod.__file__ = filename
-    mod.__builtins__ = builtins
-    sys.modules["__main__"] = mod
-    sys.argv = [filename] + list(argv)
-    sys.stdin, sys.stdout, sys.stderr = stdio or make_stdio()
-    sys.__stdin__, sys.__stdout__, sys.__stderr__ = sys.stdin, sys.stdout, sys.stderr
     code = 0
     try:
-        exec(code_obj, mod.__dict__)
+        exec(code_obj, main_dict)
     except SystemExit as e:
         if e.code is None:
             code = 0
@@ -211,13 +239,36 @@ def run_python_inproc(code_obj, filename, argv, stdio):
                 pass
             code = 1
     except BaseException:
+        # What `python3 main.py` does with an uncaught exception: sys.excepthook, by
+        # default the interpreter's C printer. The pure-Python `traceback` module costs
+        # a forked test several ms (a RecursionError's thousand frames: ~10 ms).
+        # The traceback starts at the program's own frame, not this function's.
+        etype, value, tb = sys.exc_info()
+        tb = tb.tb_next if tb is not None else None
+        exc = (etype, value.with_traceback(tb), tb)
         try:
-            import traceback
-
-            traceback.print_exc()
+            sys.excepthook(*exc)
+        except BaseException:
+            try:
+                sys.__excepthook__(*exc)
+            except BaseException:
+                pass
+        code = 1
+    # What the interpreter does at exit before flushing: wait for non-daemon threads (the
+    # competitive-programming idiom runs main() in a thread with a big stack), then run
+    # atexit handlers. os._exit alone would kill both.
+    threading = sys.modules.get("threading")
+    if threading is not None:
+        try:
+            threading._shutdown()
         except BaseException:
             pass
-        code = 1
+    try:
+        import atexit
+
+        atexit._run_exitfuncs()
+    except BaseException:
+        pass
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
@@ -273,12 +324,12 @@ def cpu_ticks(pid):
 
 def run_one(spec, lim, stdin_bytes, cwd, scratch, wipe_dirs):
     """Fork, run one program to completion or its limits, and return its result dict."""
-    run = start_one(spec, lim, stdin_bytes, cwd, scratch)
+    run = start_one(spec, lim, rlimit_plan(lim), stdin_bytes, cwd, scratch)
     wait_one(run, wipe_dirs)
     return report_one(run)
 
 
-def start_one(spec, lim, stdin_bytes, cwd, scratch):
+def start_one(spec, lim, plan, stdin_bytes, cwd, scratch):
     """Forks the program with its stdin and fresh output files; returns its run record."""
     infd = tmpfile(scratch, stdin_bytes)
     outfd = tmpfile(scratch)
@@ -287,9 +338,9 @@ def start_one(spec, lim, stdin_bytes, cwd, scratch):
     pid = os.fork()
     if pid == 0:
         try:
-            child_setup(lim, infd, outfd, errfd, cwd)
+            child_setup(plan, infd, outfd, errfd, cwd)
             if spec["kind"] == "python":
-                run_python_inproc(spec["code"], spec["filename"], spec.get("args", []), spec.get("stdio"))
+                run_python_inproc(spec["code"], spec["main"])
             else:
                 os.execve(spec["argv"][0], spec["argv"], spec["env"])
         except BaseException:
@@ -410,22 +461,22 @@ def serve(paths, job_file):
                 "stdoutTruncated": False, "stderrTruncated": False, "wallMs": 0, "cpuMs": 0, "memoryKb": 0}})
             send({"t": "done", "files": {}})
             return
-        spec = {"kind": "python", "code": code_obj, "filename": src_path, "args": run.get("args", []),
-                "stdio": prebuilt_stdio(scratch)}
+        spec = {"kind": "python", "code": code_obj, "main": install_python_main(src_path, run.get("args", []), scratch)}
     else:
         spec = {"kind": "exec", "argv": run["argv"], "env": job["env"]}
+    plan = rlimit_plan(job["limits"])
     # Test i+1 starts as soon as test i has ended and been cleaned up after; test i's
     # output is read and reported while test i+1 runs.
     prev = None
     tests = job["tests"]
     for i, stdin in enumerate(tests):
-        run = start_one(spec, job["limits"], stdin.encode("utf-8"), work, scratch)
+        run = start_one(spec, job["limits"], plan, stdin.encode("utf-8"), work, scratch)
         if prev is not None:
-            send({"t": "test", "i": i - 1, "result": report_one(prev)})
+            send_test(i - 1, report_one(prev))
         wait_one(run, wipe_dirs if i < len(tests) - 1 else [])
         prev = run
     if prev is not None:
-        send({"t": "test", "i": len(tests) - 1, "result": report_one(prev)})
+        send_test(len(tests) - 1, report_one(prev))
     files = {}
     for rel in job.get("fetch", []):
         p = os.path.join(work, rel)
@@ -438,12 +489,13 @@ def serve(paths, job_file):
 
 
 # --- zygote mode -------------------------------------------------------------------
-# One long-lived harness inside one bubblewrap sandbox forks a child per submission. The
-# child enters fresh user, PID, mount, network, IPC and UTS namespaces, mounts fresh
-# size-capped tmpfs over every writable dir and a fresh /proc, drops every capability and
-# sets no_new_privs, then serves exactly one submission as PID 1 of its namespace: when it
-# exits, the kernel kills everything the submission started. Submissions share only the
-# zygote's read-only memory image; they cannot see, signal or trace each other.
+# One long-lived harness inside one bubblewrap sandbox forks a child per submission,
+# straight into fresh user, PID, mount, network, IPC and UTS namespaces (clone). The
+# child mounts fresh size-capped tmpfs over every writable dir and a fresh /proc, drops
+# every capability and sets no_new_privs, then serves exactly one submission as PID 1 of
+# its namespace: when it exits, the kernel kills everything the submission started.
+# Submissions share only the zygote's read-only memory image; they cannot see, signal or
+# trace each other.
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
@@ -490,13 +542,51 @@ def drop_capabilities():
     libc_call("prctl", PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
 
 
-def isolate_and_serve(paths, tmpfs_bytes):
-    """Runs in the zygote's child: fd 0 is the job pipe, fd 1 the message pipe."""
-    uid, gid = os.getuid(), os.getgid()
-    # Writing our own /proc/self/*_map needs a dumpable process; nothing untrusted can see
-    # this one (submissions live in their own PID namespaces). The server child resets it.
-    set_dumpable(True)
-    libc_call("unshare", CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS)
+NAMESPACES = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
+# clone(2)'s number where its first argument is the flags and the rest may be 0.
+SYS_CLONE = {"x86_64": 56, "aarch64": 220}.get(os.uname().machine)
+
+
+def pyapi():
+    """The interpreter's own symbols (and libc's), called with the GIL held, as os.fork does."""
+    if "py" not in LIBC:
+        import ctypes
+
+        api = ctypes.PyDLL(None, use_errno=True)
+        api.syscall.restype = ctypes.c_long
+        api.syscall.argtypes = [ctypes.c_long, ctypes.c_ulong, ctypes.c_long, ctypes.c_long, ctypes.c_long,
+                                ctypes.c_long]
+        for name in ("PyOS_BeforeFork", "PyOS_AfterFork_Parent", "PyOS_AfterFork_Child"):
+            getattr(api, name).restype = None
+        LIBC["py"] = api
+    return LIBC["py"]
+
+
+def clone_into_namespaces():
+    """fork() straight into fresh namespaces: the child is PID 1 of its PID namespace at
+    once, where unshare(CLONE_NEWPID) would only move the caller's children there and
+    cost a second fork of the interpreter per submission. Python has no os.clone, so this
+    is the raw system call between the hooks os.fork() runs around fork()."""
+    api = pyapi()
+    api.PyOS_BeforeFork()
+    pid = api.syscall(SYS_CLONE, NAMESPACES | signal.SIGCHLD, 0, 0, 0, 0)
+    if pid == 0:
+        api.PyOS_AfterFork_Child()
+        return 0
+    err = 0
+    if pid < 0:
+        import ctypes
+
+        err = ctypes.get_errno()  # before the next call through this handle overwrites it
+    api.PyOS_AfterFork_Parent()
+    if pid < 0:
+        raise OSError(err, "clone: %s" % os.strerror(err))
+    return pid
+
+
+def enter_namespaces(paths, tmpfs_bytes, uid, gid):
+    """In fresh namespaces: map our host uid/gid, make the mounts private and put fresh
+    size-capped tmpfs over every writable dir."""
     write_file("/proc/self/setgroups", "deny")
     write_file("/proc/self/uid_map", "%d %d 1" % (uid, uid))
     write_file("/proc/self/gid_map", "%d %d 1" % (gid, gid))
@@ -505,24 +595,57 @@ def isolate_and_serve(paths, tmpfs_bytes):
         mode = "1777" if d in (paths["tmp"], "/dev/shm") else "0755"
         opts = ("size=%d,mode=%s" % (tmpfs_bytes, mode)).encode()
         libc_call("mount", b"tmpfs", d.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, opts)
-    pid = os.fork()
-    if pid == 0:
-        libc_call("prctl", PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        libc_call("mount", b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
-        # No user namespaces below this one (what bwrap's --disable-userns does): a program
-        # could otherwise regain capabilities in a namespace of its own and, since process
-        # counts are kept per user namespace, fork past RLIMIT_NPROC.
-        write_file("/proc/sys/user/max_user_namespaces", "0")
-        drop_capabilities()
-        set_dumpable(False)
-        os.chdir(paths["work"])
-        CHANNEL["out"] = os.fdopen(1, "w", buffering=1, encoding="utf-8", closefd=False)
-        serve(paths, os.fdopen(0, "r", encoding="utf-8", closefd=False))
-        os._exit(0)
-    for fd in (0, 1):
-        os.close(fd)
-    _, status = os.waitpid(pid, 0)
-    os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+
+
+def serve_as_pid1(paths):
+    """PID 1 of the submission's namespaces: its own /proc, no capabilities, then serve."""
+    libc_call("prctl", PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    libc_call("mount", b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+    # No user namespaces below this one (what bwrap's --disable-userns does): a program
+    # could otherwise regain capabilities in a namespace of its own and, since process
+    # counts are kept per user namespace, fork past RLIMIT_NPROC.
+    write_file("/proc/sys/user/max_user_namespaces", "0")
+    drop_capabilities()
+    set_dumpable(False)
+    os.chdir(paths["work"])
+    CHANNEL["fd"] = 1
+    serve(paths, os.fdopen(0, "r", encoding="utf-8", closefd=False))
+    os._exit(0)
+
+
+def spawn_submission(paths, tmpfs_bytes, job_r, msg_w):
+    """Starts a submission's PID 1 in fresh namespaces (fd 0: its job pipe, fd 1: its
+    message pipe); returns its pid."""
+    uid, gid = os.getuid(), os.getgid()
+    pid = clone_into_namespaces() if SYS_CLONE is not None else os.fork()
+    if pid != 0:
+        return pid
+    try:
+        os.dup2(job_r, 0)
+        os.dup2(msg_w, 1)
+        os.closerange(3, 65536)
+        # Writing our own /proc/self/*_map needs a dumpable process; nothing untrusted can
+        # see this one yet. serve_as_pid1 resets it.
+        set_dumpable(True)
+        if SYS_CLONE is not None:
+            enter_namespaces(paths, tmpfs_bytes, uid, gid)
+            serve_as_pid1(paths)
+        # Elsewhere: unshare, which leaves this process outside the new PID namespace, and
+        # fork the PID 1 there.
+        libc_call("unshare", NAMESPACES)
+        enter_namespaces(paths, tmpfs_bytes, uid, gid)
+        child = os.fork()
+        if child == 0:
+            serve_as_pid1(paths)
+        for fd in (0, 1):
+            os.close(fd)
+        _, status = os.waitpid(child, 0)
+        os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+    except BaseException:
+        import traceback
+
+        os.write(2, ("datascale harness failure:\n" + traceback.format_exc()).encode())
+    os._exit(70)
 
 
 def flush_job(sub):
@@ -588,7 +711,7 @@ def zygote(paths, tmpfs_bytes):
                     if req["t"] == "job":
                         job_for = req["id"]
                         continue
-                    handle_request(req, subs, fd_to_id, paths, tmpfs_bytes)
+                    handle_request(req, subs, fd_to_id, paths, tmpfs_bytes, host_out)
                 continue
             if fd in pidfd_to_id:
                 sid = pidfd_to_id.pop(fd)
@@ -618,23 +741,21 @@ def zygote(paths, tmpfs_bytes):
             pidfd_to_id[sub["pidfd"]] = sid
 
 
-def handle_request(req, subs, fd_to_id, paths, tmpfs_bytes):
+def handle_request(req, subs, fd_to_id, paths, tmpfs_bytes, host_out):
     sid = req["id"]
     if req["t"] == "spawn":
         job_r, job_w = os.pipe()
         msg_r, msg_w = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            try:
-                os.dup2(job_r, 0)
-                os.dup2(msg_w, 1)
-                os.closerange(3, 65536)
-                isolate_and_serve(paths, tmpfs_bytes)
-            except BaseException:
-                import traceback
-
-                sys.stderr.write("datascale harness failure:\n" + traceback.format_exc())
-            os._exit(70)
+        try:
+            pid = spawn_submission(paths, tmpfs_bytes, job_r, msg_w)
+        except OSError as e:
+            # The clone happens here, in the zygote: a refused one (say, too many
+            # namespaces) fails this submission, as a failed unshare in a child would.
+            for fd in (job_r, job_w, msg_r, msg_w):
+                os.close(fd)
+            os.write(2, ("datascale harness failure: cannot start a submission: %s\n" % e).encode())
+            write_all(host_out, b'{"id":%d,"exit":70}\n' % sid)
+            return
         os.close(job_r)
         os.close(msg_w)
         os.set_blocking(job_w, False)
@@ -670,6 +791,7 @@ def main():
         for name in ("prctl", "unshare", "mount", "capset"):
             getattr(libc(), name)
         capability_types()
+        pyapi()
         gc.freeze()
         zygote(paths, int(sys.argv[3]))
     else:
@@ -682,5 +804,5 @@ if __name__ == "__main__":
     except BaseException:
         import traceback
 
-        sys.stderr.write("datascale harness failure:\n" + traceback.format_exc())
+        os.write(2, ("datascale harness failure:\n" + traceback.format_exc()).encode())
         sys.exit(70)

@@ -6,7 +6,15 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { z } from "zod";
 import { formatZodError } from "../core/errors.ts";
-import type { BoxConfig, BoxEvent, BoxOutcome, HarnessJob, SubmissionBox } from "./box.ts";
+import {
+  type BoxConfig,
+  type BoxEnd,
+  type BoxEvent,
+  type BoxOutcome,
+  type HarnessJob,
+  runJob,
+  type SubmissionBox,
+} from "./box.ts";
 import { bwrapArgs, SANDBOX_DIRS } from "./bwrap.ts";
 import { HARNESS_SOURCE } from "./harness-source.ts";
 import { HarnessMessage } from "./types.ts";
@@ -179,52 +187,28 @@ class ZygoteBox implements SubmissionBox {
     });
   }
 
-  async run(
+  run(
     job: HarnessJob,
     deadlineMs: number,
     onEvent: (e: BoxEvent) => boolean | undefined,
   ): Promise<BoxOutcome> {
-    await this.ready;
-    let finished = false;
-    let stopped = false;
-    // The submission's result is complete at `done`: the caller gets it then, while the
-    // child tears its namespaces down (and the zygote reaps it) in the background, so
-    // the next submission need not wait for that teardown.
-    let sawDone: () => void = () => undefined;
-    const done = new Promise<undefined>((resolve) => {
-      sawDone = () => resolve(undefined);
-    });
-    this.#listener = (m) => {
-      if (m.t === "ready") return;
-      if (m.t === "done") finished = true;
-      if (onEvent(m) === false && !finished) {
-        stopped = true;
-        this.kill();
-      }
-      if (finished) sawDone();
-    };
-    const timer = setTimeout(() => this.kill(), deadlineMs);
-    this.#zygote.sendJob(this.#id, job);
-    const exit = await Promise.race([done, this.#exited]);
-    clearTimeout(timer);
-    if (exit === undefined) {
-      this.#listener = undefined;
-      return { finished: true };
-    }
-    const { code, why } = exit;
-    this.#listener = undefined;
-    if (finished || stopped) return { finished: true };
-    if (why !== undefined) return { finished: false, failure: { kind: "infrastructure", message: why } };
-    if (this.#killedByUs) {
-      return {
-        finished: false,
-        failure: { kind: "infrastructure", message: `sandbox deadline of ${deadlineMs} ms exceeded` },
-      };
-    }
-    return {
-      finished: false,
-      failure: { kind: "program", message: `the program ended its sandbox's harness (exit ${code})` },
-    };
+    return runJob(
+      {
+        ready: this.ready,
+        listen: (l) => {
+          this.#listener = l;
+        },
+        send: (j) => this.#zygote.sendJob(this.#id, j),
+        ended: this.#exited.then(
+          ({ code, why }): BoxEnd => (why !== undefined ? { infrastructure: why } : { exit: String(code) }),
+        ),
+        kill: () => this.kill(),
+        killedByUs: () => this.#killedByUs,
+      },
+      job,
+      deadlineMs,
+      onEvent,
+    );
   }
 
   kill(): void {

@@ -44,6 +44,60 @@ it("reports exit codes, stderr, compile errors and unknown languages", async () 
   );
 });
 
+it("prints an uncaught exception as python3 itself does (C printer, sys.excepthook honoured)", async () => {
+  const r = await sandbox.runSubmission({
+    language: "python",
+    code: [
+      "import sys",
+      "x = int(input())",
+      "if x == 2:",
+      "    sys.excepthook = lambda t, v, tb: print('hooked', t.__name__, file=sys.stderr)",
+      "def f(k): return f(k + 1)",
+      "if x == 1: f(0)",
+      "print(10 // (x % 2))",
+    ].join("\n"),
+    tests: [{ stdin: "0" }, { stdin: "1" }, { stdin: "2" }],
+    limits: SMALL,
+  });
+  const [zero, deep, hooked] = r.tests;
+  assert.equal(zero?.status, "runtime_error");
+  assert.equal(zero?.exitCode, 1);
+  assert.match(
+    zero?.stderr ?? "",
+    /^Traceback \(most recent call last\):\n {2}File "\/build\/main\.py", line 7, in <module>\n/,
+  );
+  assert.match(
+    zero?.stderr ?? "",
+    /print\(10 \/\/ \(x % 2\)\)\n[\s\S]*ZeroDivisionError: integer division or modulo by zero\n$/,
+  );
+  assert.equal(deep?.status, "runtime_error");
+  assert.match(
+    deep?.stderr ?? "",
+    /\[Previous line repeated \d+ more times\]\nRecursionError: maximum recursion depth exceeded\n$/,
+  );
+  assert.equal(hooked?.status, "runtime_error");
+  assert.equal(hooked?.stderr, "hooked ZeroDivisionError\n");
+});
+
+it("finishes like python3: non-daemon threads are waited for, then atexit handlers run", async () => {
+  const r = await sandbox.runSubmission({
+    language: "python",
+    code: [
+      "import atexit, sys, threading",
+      "atexit.register(print, 'atexit ran')",
+      "sys.setrecursionlimit(10 ** 6)",
+      "threading.stack_size(1 << 26)",
+      "def depth(n): return 0 if n == 0 else 1 + depth(n - 1)",
+      "def main(): print('deep', depth(int(input())))",
+      "threading.Thread(target=main).start()",
+    ].join("\n"),
+    tests: [{ stdin: "50000" }],
+    limits: SMALL,
+  });
+  assert.equal(r.tests[0]?.status, "ok", r.tests[0]?.stderr);
+  assert.equal(r.tests[0]?.stdout, "deep 50000\natexit ran\n");
+});
+
 it("unsafe mode runs only when asked for, and still applies limits", async () => {
   const report = probeIsolation();
   const broken = { ...report, bwrap: { ...report.bwrap, works: false, error: "simulated" } };
