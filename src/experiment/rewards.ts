@@ -42,7 +42,7 @@ export function rewardFns(judges: Judges): Record<RewardSource, RewardFn> {
     (source: "genrm-gt" | "genrm-bon"): RewardFn =>
     async (rollouts) => {
       const refs = rollouts.map((r) => (source === "genrm-gt" ? goldAnswer(r) : bonReference(r)));
-      const ok = rollouts.flatMap((r, i) => (refs[i] === undefined ? [] : [i]));
+      const ok = refs.flatMap((ref, i) => (ref === undefined ? [] : [i]));
       const scores = await genrmScores(
         judges.genrm,
         tokenizer,
