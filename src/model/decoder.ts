@@ -161,6 +161,14 @@ export class Decoder implements StepModel<KvCache> {
     }
   }
 
+  /** RoPE in place through the kernel's fast path when it has one. */
+  #rotate(x: Arr, pos: Int32Array, N: number, heads: number, sign: 1 | -1): void {
+    const { headDim: hd } = this.config;
+    const { cos, sin } = this.#rope;
+    if (!this.kernel.ropeApply?.(x, pos, N, heads, hd, cos, sin, sign))
+      ropeApply(x, pos, N, heads, hd, cos, sin, sign);
+  }
+
   zeroGrad(): void {
     this.grads.fill(0);
   }
@@ -273,18 +281,18 @@ export class Decoder implements StepModel<KvCache> {
         biasForward(L.k, w.bk!, N, KH * hd);
         biasForward(L.v, w.bv!, N, KH * hd);
       }
-      ropeApply(L.q, a.pos, N, H, hd, this.#rope.cos, this.#rope.sin, 1);
-      ropeApply(L.k, a.pos, N, KH, hd, this.#rope.cos, this.#rope.sin, 1);
+      this.#rotate(L.q, a.pos, N, H, 1);
+      this.#rotate(L.k, a.pos, N, KH, 1);
       k.attentionForward(shape, L.att, L.probs, L.q, L.k, L.v);
       linearForward(k, L.ao, L.att, w.wo, N, H * hd, D);
-      residualForward(L.x2, xin, L.ao, N * D);
+      if (!k.add?.(L.x2, xin, L.ao, N * D)) residualForward(L.x2, xin, L.ao, N * D);
       if (!k.rmsnormForward?.(L.h2, L.r2, L.x2, w.mlpNorm, N, D, c.normEps))
         rmsnormForward(L.h2, L.r2, L.x2, w.mlpNorm, N, D, c.normEps);
       linearForward(k, L.gate, L.h2, w.wGate, N, D, F);
       linearForward(k, L.up, L.h2, w.wUp, N, D, F);
       if (!k.swigluForward?.(L.act, L.gate, L.up, N * F)) swigluForward(L.act, L.gate, L.up, N * F);
       linearForward(k, L.mo, L.act, w.wDown, N, F, D);
-      residualForward(a.x[l + 1]!, L.x2, L.mo, N * D);
+      if (!k.add?.(a.x[l + 1]!, L.x2, L.mo, N * D)) residualForward(a.x[l + 1]!, L.x2, L.mo, N * D);
     }
     if (!k.rmsnormForward?.(a.hf, a.rf, a.x[c.nLayers]!, p.finalNorm, N, D, c.normEps))
       rmsnormForward(a.hf, a.rf, a.x[c.nLayers]!, p.finalNorm, N, D, c.normEps);
@@ -346,8 +354,8 @@ export class Decoder implements StepModel<KvCache> {
       // Attention branch: dx is now the gradient at x2.
       linearBackward(k, a.datt, gw.wo, dx, L.att, w.wo, N, H * hd, D);
       k.attentionBackward(shape, a.dq, a.dk, a.dv, a.datt, L.probs, L.q, L.k, L.v);
-      ropeApply(a.dq, a.pos, N, H, hd, this.#rope.cos, this.#rope.sin, -1);
-      ropeApply(a.dk, a.pos, N, KH, hd, this.#rope.cos, this.#rope.sin, -1);
+      this.#rotate(a.dq, a.pos, N, H, -1);
+      this.#rotate(a.dk, a.pos, N, KH, -1);
       if (gw.bq !== undefined) {
         biasBackward(gw.bq, a.dq, N, H * hd);
         biasBackward(gw.bk!, a.dk, N, KH * hd);
@@ -534,8 +542,8 @@ export class Decoder implements StepModel<KvCache> {
         biasForward(kk, w.bk!, N, ks);
         biasForward(vv, w.bv!, N, ks);
       }
-      ropeApply(q, pos, N, H, hd, this.#rope.cos, this.#rope.sin, 1);
-      ropeApply(kk, pos, N, KH, hd, this.#rope.cos, this.#rope.sin, 1);
+      this.#rotate(q, pos, N, H, 1);
+      this.#rotate(kk, pos, N, KH, 1);
       for (let i = 0; i < N; i++) {
         const cache = caches[rowOf[i]!]!;
         cache.k[l]!.set(kk.subarray(i * ks, i * ks + ks), pos[i]! * ks);
@@ -573,14 +581,14 @@ export class Decoder implements StepModel<KvCache> {
         }
       }
       linearForward(k, o, att, w.wo, N, H * hd, D);
-      residualForward(x, x, o, N * D);
+      if (!k.add?.(x, x, o, N * D)) residualForward(x, x, o, N * D);
       if (!k.rmsnormForward?.(h, r1, x, w.mlpNorm, N, D, c.normEps))
         rmsnormForward(h, r1, x, w.mlpNorm, N, D, c.normEps);
       linearForward(k, gate, h, w.wGate, N, D, F);
       linearForward(k, up, h, w.wUp, N, D, F);
       if (!k.swigluForward?.(gate, gate, up, N * F)) swigluForward(gate, gate, up, N * F);
       linearForward(k, o, gate, w.wDown, N, F, D);
-      residualForward(x, x, o, N * D);
+      if (!k.add?.(x, x, o, N * D)) residualForward(x, x, o, N * D);
     }
     for (let r = 0; r < tokens.length; r++) caches[r]!.len += tokens[r]!.length;
     // Only the rows whose logits are wanted go through the final norm and the head.

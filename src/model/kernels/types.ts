@@ -65,6 +65,19 @@ export interface Kernel {
   /** act = silu(gate)·up over n elements. */
   swigluForward?(act: Arr, gate: Arr, up: Arr, n: number): boolean;
   swigluBackward?(dgate: Arr, dup: Arr, dact: Arr, gate: Arr, up: Arr, n: number): boolean;
+  /** RoPE in place (see layers.ts ropeApply): sign +1 rotates forward, −1 back. */
+  ropeApply?(
+    x: Arr,
+    pos: Int32Array,
+    N: number,
+    heads: number,
+    hd: number,
+    cos: Float64Array,
+    sin: Float64Array,
+    sign: 1 | -1,
+  ): boolean;
+  /** out = a + b over n elements (a residual add; out may alias a). */
+  add?(out: Arr, a: Arr, b: Arr, n: number): boolean;
   /** Σ x² over all of x. */
   sumSquares?(x: Arr): number | undefined;
   /** One AdamW update of every element (see optim.ts for the formula). */
