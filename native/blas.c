@@ -140,6 +140,47 @@ static napi_value pool_sgemm(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// poolSgemmMany(pool, parts, ...n groups of (transA, transB, M, N, K, A, B, C, beta)), n ≤ 4:
+// independent products run as one job.
+static napi_value pool_sgemm_many(napi_env env, napi_callback_info info) {
+  args a;
+  a.env = env;
+  a.fn = "poolSgemmMany";
+  a.bad = 0;
+  a.argc = 2 + 9 * OPS_MAX_GEMMS;
+  napi_value argv[2 + 9 * OPS_MAX_GEMMS];
+  napi_get_cb_info(env, info, &a.argc, argv, NULL, NULL);
+  if (a.argc < 2 + 9 || (a.argc - 2) % 9 != 0 || a.argc > 2 + 9 * OPS_MAX_GEMMS) {
+    napi_throw_type_error(env, NULL, "poolSgemmMany: expected pool, parts and 1 to 4 groups of 9 arguments");
+    return NULL;
+  }
+  int n = (int)(a.argc - 2) / 9;
+  ops_gemm gs[OPS_MAX_GEMMS];
+  pool* p = NULL;
+  int parts = 1;
+  for (int i = 0; i < n && !a.bad; i++) {
+    // `args` holds 16 values: parse each group through a window of it.
+    for (int j = 0; j < 9; j++) a.argv[j] = argv[2 + 9 * i + j];
+    ops_gemm* g = &gs[i];
+    g->ta = i32(&a, 0);
+    g->tb = i32(&a, 1);
+    g->M = i32(&a, 2);
+    g->N = i32(&a, 3);
+    g->K = i32(&a, 4);
+    g->A = f32a(&a, 5, (size_t)g->M * g->K);
+    g->B = f32a(&a, 6, (size_t)g->K * g->N);
+    g->C = f32a(&a, 7, (size_t)g->M * g->N);
+    g->beta = (float)f64(&a, 8);
+  }
+  a.argv[0] = argv[0];
+  a.argv[1] = argv[1];
+  p = get_pool(&a, 0);
+  parts = i32(&a, 1);
+  if (a.bad) return NULL;
+  ops_sgemm_many(p, n, gs, parts);
+  return NULL;
+}
+
 // attnFwd(pool, B, T, H, KH, hd, out, probs, q, k, v)
 static napi_value attn_fwd(napi_env env, napi_callback_info info) {
   args a;
@@ -368,6 +409,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"createPool", NULL, create_pool, NULL, NULL, NULL, napi_default, NULL},
       {"closePool", NULL, close_pool, NULL, NULL, NULL, napi_default, NULL},
       {"poolSgemm", NULL, pool_sgemm, NULL, NULL, NULL, napi_default, NULL},
+      {"poolSgemmMany", NULL, pool_sgemm_many, NULL, NULL, NULL, napi_default, NULL},
       {"attnFwd", NULL, attn_fwd, NULL, NULL, NULL, napi_default, NULL},
       {"attnBwd", NULL, attn_bwd, NULL, NULL, NULL, napi_default, NULL},
       {"swigluFwd", NULL, swiglu_fwd, NULL, NULL, NULL, napi_default, NULL},

@@ -61,13 +61,45 @@ static void gemm_unit(void* c, int unit, int thread) {
               1.0f, a, g->ta ? g->M : g->K, g->B, g->tb ? g->K : g->N, g->beta, g->C + (long)i0 * g->N, g->N);
 }
 
+static void gemm_setup(gemm_ctx* g, int parts) {
+  if (parts < 1) parts = 1;
+  int block = (g->M + parts - 1) / parts;
+  g->block = (block + 15) / 16 * 16;
+}
+
+static int gemm_units(const gemm_ctx* g) { return (g->M + g->block - 1) / g->block; }
+
 void ops_sgemm(pool* p, int ta, int tb, int M, int N, int K, const float* A, const float* B, float* C, float beta,
                int parts) {
-  if (parts < 1) parts = 1;
-  int block = (M + parts - 1) / parts;
-  block = (block + 15) / 16 * 16;
-  gemm_ctx g = {ta, tb, M, N, K, block, A, B, C, beta};
-  pool_run(p, gemm_unit, &g, (M + block - 1) / block);
+  gemm_ctx g = {ta, tb, M, N, K, 0, A, B, C, beta};
+  gemm_setup(&g, parts);
+  pool_run(p, gemm_unit, &g, gemm_units(&g));
+}
+
+typedef struct {
+  int n;
+  gemm_ctx g[OPS_MAX_GEMMS];
+  int first[OPS_MAX_GEMMS + 1];
+} gemm_batch;
+
+static void batch_unit(void* c, int unit, int thread) {
+  gemm_batch* b = c;
+  int i = 0;
+  while (unit >= b->first[i + 1]) i++;
+  gemm_unit(&b->g[i], unit - b->first[i], thread);
+}
+
+void ops_sgemm_many(pool* p, int n, const ops_gemm* gs, int parts) {
+  gemm_batch b;
+  b.n = n;
+  b.first[0] = 0;
+  for (int i = 0; i < n; i++) {
+    const ops_gemm* s = &gs[i];
+    b.g[i] = (gemm_ctx){s->ta, s->tb, s->M, s->N, s->K, 0, s->A, s->B, s->C, s->beta};
+    gemm_setup(&b.g[i], parts);
+    b.first[i + 1] = b.first[i] + gemm_units(&b.g[i]);
+  }
+  pool_run(p, batch_unit, &b, b.first[n]);
 }
 
 // ---- attention ----

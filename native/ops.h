@@ -5,6 +5,16 @@
 
 void ops_sgemm(pool* p, int ta, int tb, int M, int N, int K, const float* A, const float* B, float* C, float beta,
                int parts);
+#define OPS_MAX_GEMMS 4
+typedef struct {
+  int ta, tb, M, N, K;
+  const float *A, *B;
+  float* C;
+  float beta;
+} ops_gemm;
+/** Independent products (no output is another's input or output) in one pool job, each cut
+ * into `parts` row blocks: one hand-off instead of n. */
+void ops_sgemm_many(pool* p, int n, const ops_gemm* gs, int parts);
 void ops_attn_fwd(pool* p, int B, int T, int H, int KH, int hd, float* out, float* probs, const float* q,
                   const float* k, const float* v);
 void ops_attn_bwd(pool* p, int B, int T, int H, int KH, int hd, float* dq, float* dk, float* dv, const float* dout,

@@ -11,6 +11,7 @@ import {
   embeddingForward,
   linearBackward,
   linearForward,
+  linearForwardMany,
   logprobsAndEntropy,
   residualBackward,
   residualForward,
@@ -273,9 +274,11 @@ export class Decoder implements StepModel<KvCache> {
       const xin = a.x[l]!;
       if (!k.rmsnormForward?.(L.h1, L.r1, xin, w.attnNorm, N, D, c.normEps))
         rmsnormForward(L.h1, L.r1, xin, w.attnNorm, N, D, c.normEps);
-      linearForward(k, L.q, L.h1, w.wq, N, D, H * hd);
-      linearForward(k, L.k, L.h1, w.wk, N, D, KH * hd);
-      linearForward(k, L.v, L.h1, w.wv, N, D, KH * hd);
+      linearForwardMany(k, L.h1, N, D, [
+        { out: L.q, W: w.wq, outDim: H * hd },
+        { out: L.k, W: w.wk, outDim: KH * hd },
+        { out: L.v, W: w.wv, outDim: KH * hd },
+      ]);
       if (w.bq !== undefined) {
         biasForward(L.q, w.bq, N, H * hd);
         biasForward(L.k, w.bk!, N, KH * hd);
@@ -288,8 +291,10 @@ export class Decoder implements StepModel<KvCache> {
       if (!k.add?.(L.x2, xin, L.ao, N * D)) residualForward(L.x2, xin, L.ao, N * D);
       if (!k.rmsnormForward?.(L.h2, L.r2, L.x2, w.mlpNorm, N, D, c.normEps))
         rmsnormForward(L.h2, L.r2, L.x2, w.mlpNorm, N, D, c.normEps);
-      linearForward(k, L.gate, L.h2, w.wGate, N, D, F);
-      linearForward(k, L.up, L.h2, w.wUp, N, D, F);
+      linearForwardMany(k, L.h2, N, D, [
+        { out: L.gate, W: w.wGate, outDim: F },
+        { out: L.up, W: w.wUp, outDim: F },
+      ]);
       if (!k.swigluForward?.(L.act, L.gate, L.up, N * F)) swigluForward(L.act, L.gate, L.up, N * F);
       linearForward(k, L.mo, L.act, w.wDown, N, F, D);
       if (!k.add?.(a.x[l + 1]!, L.x2, L.mo, N * D)) residualForward(a.x[l + 1]!, L.x2, L.mo, N * D);
@@ -534,9 +539,11 @@ export class Decoder implements StepModel<KvCache> {
       const w = p.layers[l]!;
       if (!k.rmsnormForward?.(h, r1, x, w.attnNorm, N, D, c.normEps))
         rmsnormForward(h, r1, x, w.attnNorm, N, D, c.normEps);
-      linearForward(k, q, h, w.wq, N, D, H * hd);
-      linearForward(k, kk, h, w.wk, N, D, ks);
-      linearForward(k, vv, h, w.wv, N, D, ks);
+      linearForwardMany(k, h, N, D, [
+        { out: q, W: w.wq, outDim: H * hd },
+        { out: kk, W: w.wk, outDim: ks },
+        { out: vv, W: w.wv, outDim: ks },
+      ]);
       if (w.bq !== undefined) {
         biasForward(q, w.bq, N, H * hd);
         biasForward(kk, w.bk!, N, ks);
@@ -584,8 +591,10 @@ export class Decoder implements StepModel<KvCache> {
       if (!k.add?.(x, x, o, N * D)) residualForward(x, x, o, N * D);
       if (!k.rmsnormForward?.(h, r1, x, w.mlpNorm, N, D, c.normEps))
         rmsnormForward(h, r1, x, w.mlpNorm, N, D, c.normEps);
-      linearForward(k, gate, h, w.wGate, N, D, F);
-      linearForward(k, up, h, w.wUp, N, D, F);
+      linearForwardMany(k, h, N, D, [
+        { out: gate, W: w.wGate, outDim: F },
+        { out: up, W: w.wUp, outDim: F },
+      ]);
       if (!k.swigluForward?.(gate, gate, up, N * F)) swigluForward(gate, gate, up, N * F);
       linearForward(k, o, gate, w.wDown, N, F, D);
       if (!k.add?.(x, x, o, N * D)) residualForward(x, x, o, N * D);

@@ -8,6 +8,7 @@ import { availableKernels, createKernel } from "../../src/model/kernels/index.ts
 import { createTsKernel } from "../../src/model/kernels/ts.ts";
 import type { Kernel } from "../../src/model/kernels/types.ts";
 import { createWasmKernel } from "../../src/model/kernels/wasm.ts";
+import { matmulAll } from "../../src/model/layers.ts";
 import { AdamW } from "../../src/model/optim.ts";
 import { Rng } from "../../src/model/rng.ts";
 
@@ -68,6 +69,44 @@ for (const k of kernels) {
         }
       }
     }
+  });
+
+  test(`${k.name} kernel (${k.detail}): several independent products at once match the reference`, () => {
+    const shapes = [
+      ["n", "t", 200, 96, 80, false],
+      ["t", "n", 150, 130, 70, true],
+      ["n", "n", 256, 64, 64, true],
+      ["n", "t", 5, 40, 30, false],
+      ["n", "n", 130, 140, 60, false],
+    ] as const;
+    const jobs = shapes.map(([opA, opB, M, N, K, accumulate]) => ({
+      opA,
+      opB,
+      M,
+      N,
+      K,
+      A: fill(k.alloc(M * K)),
+      B: fill(k.alloc(K * N)),
+      C: fill(k.alloc(M * N)),
+      accumulate,
+    }));
+    const want = jobs.map((j) => {
+      const C = Float64Array.from(j.C);
+      ref.matmul(
+        j.opA,
+        j.opB,
+        j.M,
+        j.N,
+        j.K,
+        Float64Array.from(j.A),
+        Float64Array.from(j.B),
+        C,
+        j.accumulate,
+      );
+      return C;
+    });
+    matmulAll(k, jobs);
+    jobs.forEach((j, i) => close(j.C, want[i]!, 1e-4, `job ${i} ${j.opA}${j.opB} ${j.M}x${j.N}x${j.K}`));
   });
 
   // Head dims 8 (SIMD attention) and 6 (the TypeScript fallback); 64 with T = 40 (dW products of

@@ -6,7 +6,7 @@
 // to WASM.
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
-import type { Arr, Kernel } from "./types.ts";
+import type { Arr, Kernel, MatmulJob } from "./types.ts";
 import { createWasmKernel, SMALL_M, type WasmKernelOptions } from "./wasm.ts";
 
 /** A native thread pool (an N-API external); closed by `closePool`. */
@@ -43,6 +43,8 @@ interface BlasAddon {
     beta: number,
     parts: number,
   ): void;
+  /** pool, parts, then 1–4 groups of (transA, transB, M, N, K, A, B, C, beta). */
+  poolSgemmMany(pool: Pool, parts: number, ...groups: (number | F32)[]): void;
   attnFwd(pool: Pool, B: number, T: number, H: number, KH: number, hd: number, ...arrays: F32[]): void;
   attnBwd(pool: Pool, B: number, T: number, H: number, KH: number, hd: number, ...arrays: F32[]): void;
   swigluFwd(pool: Pool, act: F32, gate: F32, up: F32, n: number): void;
@@ -112,6 +114,9 @@ export function createBlasKernel(options: WasmKernelOptions = {}): Kernel {
   };
   const all32 = (...xs: Arr[]): boolean => xs.every((x) => x instanceof Float32Array);
   const hyper = new Float32Array(8);
+  /** Row blocks for a pooled product: one per thread, of at least 64 rows (each re-packs B). */
+  const partsOf = (M: number, N: number, K: number) =>
+    M * N * K >= POOL_MIN_MACS ? Math.min(threads, Math.floor(M / 64)) : 1;
   return {
     ...base,
     name: "blas",
@@ -131,11 +136,36 @@ export function createBlasKernel(options: WasmKernelOptions = {}): Kernel {
       const tb = opB === "t" ? 1 : 0;
       const [a, b, c] = [f32("A", A), f32("B", B), f32("C", C)];
       const beta = accumulate ? 1 : 0;
-      // Row blocks of at least 64 rows, one per thread: each block re-packs all of B.
-      const parts = Math.min(threads, Math.floor(M / 64));
-      if (parts > 1 && M * N * K >= POOL_MIN_MACS)
-        addon.poolSgemm(pool, ta, tb, M, N, K, a, b, c, beta, parts);
+      const parts = partsOf(M, N, K);
+      if (parts > 1) addon.poolSgemm(pool, ta, tb, M, N, K, a, b, c, beta, parts);
       else addon.sgemm(ta, tb, M, N, K, a, b, c, beta);
+    },
+    matmuls(jobs) {
+      // Products big enough to pool go out together (up to 4 per hand-off); the rest one by one.
+      const pooled: MatmulJob[] = [];
+      for (const j of jobs) {
+        if (j.K > 0 && !(j.M <= SMALL_M && j.opA === "n" && j.opB === "t") && partsOf(j.M, j.N, j.K) > 1)
+          pooled.push(j);
+        else this.matmul(j.opA, j.opB, j.M, j.N, j.K, j.A, j.B, j.C, j.accumulate);
+      }
+      for (let i = 0; i < pooled.length; i += 4) {
+        const args: (number | F32)[] = [];
+        for (const j of pooled.slice(i, i + 4)) {
+          const [a, b, c] = [f32("A", j.A), f32("B", j.B), f32("C", j.C)];
+          args.push(
+            j.opA === "t" ? 1 : 0,
+            j.opB === "t" ? 1 : 0,
+            j.M,
+            j.N,
+            j.K,
+            a,
+            b,
+            c,
+            j.accumulate ? 1 : 0,
+          );
+        }
+        addon.poolSgemmMany(pool, threads, ...args);
+      }
     },
     attentionForward(p, out, probs, q, k, v) {
       if (!all32(out, probs, q, k, v)) return base.attentionForward(p, out, probs, q, k, v);

@@ -31,6 +31,12 @@ export interface Kernel {
     accumulate: boolean,
   ): void;
   /**
+   * Several products at once, none of whose outputs is another's input or output, so the
+   * kernel may run them concurrently (one hand-off to its threads instead of several).
+   * Optional: layers.ts `matmulAll` falls back to one `matmul` each.
+   */
+  matmuls?(jobs: readonly MatmulJob[]): void;
+  /**
    * Causal attention for `batch` sequences of T tokens (training layout; q,k,v rows are
    * [tokens, heads·hd]); writes the output and the softmax probabilities [B,H,T,T].
    */
@@ -84,6 +90,19 @@ export interface Kernel {
   adamw?(params: Arr, grads: Arr, m: Arr, v: Arr, decay: Arr, h: AdamWStep): boolean;
   /** Stops worker threads, if any. The kernel must not be used afterwards. */
   close(): void;
+}
+
+/** The arguments of one `matmul`. */
+export interface MatmulJob {
+  opA: "n" | "t";
+  opB: "n" | "t";
+  M: number;
+  N: number;
+  K: number;
+  A: Arr;
+  B: Arr;
+  C: Arr;
+  accumulate: boolean;
 }
 
 export interface AttentionShape {
