@@ -117,36 +117,37 @@ export function createBlasKernel(options: WasmKernelOptions = {}): Kernel {
   /** Row blocks for a pooled product: one per thread, of at least 64 rows (each re-packs B). */
   const partsOf = (M: number, N: number, K: number) =>
     M * N * K >= POOL_MIN_MACS ? Math.min(threads, Math.floor(M / 64)) : 1;
+  const matmul: Kernel["matmul"] = (opA, opB, M, N, K, A, B, C, accumulate) => {
+    if (M === 0 || N === 0) return;
+    // Few-row x·Wᵀ (KV-cached decoding): the WASM dot-product path, no packing.
+    if (M <= SMALL_M && opA === "n" && opB === "t") {
+      base.matmul(opA, opB, M, N, K, A, B, C, accumulate);
+      return;
+    }
+    if (K === 0) {
+      if (!accumulate) C.fill(0, 0, M * N);
+      return;
+    }
+    const ta = opA === "t" ? 1 : 0;
+    const tb = opB === "t" ? 1 : 0;
+    const [a, b, c] = [f32("A", A), f32("B", B), f32("C", C)];
+    const beta = accumulate ? 1 : 0;
+    const parts = partsOf(M, N, K);
+    if (parts > 1) addon.poolSgemm(pool, ta, tb, M, N, K, a, b, c, beta, parts);
+    else addon.sgemm(ta, tb, M, N, K, a, b, c, beta);
+  };
   return {
     ...base,
     name: "blas",
     detail: `${addon.config().split(" ").slice(0, 2).join(" ")} sgemm and native passes, ${threads} threads`,
-    matmul(opA, opB, M, N, K, A, B, C, accumulate) {
-      if (M === 0 || N === 0) return;
-      // Few-row x·Wᵀ (KV-cached decoding): the WASM dot-product path, no packing.
-      if (M <= SMALL_M && opA === "n" && opB === "t") {
-        base.matmul(opA, opB, M, N, K, A, B, C, accumulate);
-        return;
-      }
-      if (K === 0) {
-        if (!accumulate) C.fill(0, 0, M * N);
-        return;
-      }
-      const ta = opA === "t" ? 1 : 0;
-      const tb = opB === "t" ? 1 : 0;
-      const [a, b, c] = [f32("A", A), f32("B", B), f32("C", C)];
-      const beta = accumulate ? 1 : 0;
-      const parts = partsOf(M, N, K);
-      if (parts > 1) addon.poolSgemm(pool, ta, tb, M, N, K, a, b, c, beta, parts);
-      else addon.sgemm(ta, tb, M, N, K, a, b, c, beta);
-    },
+    matmul,
     matmuls(jobs) {
       // Products big enough to pool go out together (up to 4 per hand-off); the rest one by one.
       const pooled: MatmulJob[] = [];
       for (const j of jobs) {
         if (j.K > 0 && !(j.M <= SMALL_M && j.opA === "n" && j.opB === "t") && partsOf(j.M, j.N, j.K) > 1)
           pooled.push(j);
-        else this.matmul(j.opA, j.opB, j.M, j.N, j.K, j.A, j.B, j.C, j.accumulate);
+        else matmul(j.opA, j.opB, j.M, j.N, j.K, j.A, j.B, j.C, j.accumulate);
       }
       for (let i = 0; i < pooled.length; i += 4) {
         const args: (number | F32)[] = [];
