@@ -72,41 +72,50 @@ for (const k of kernels) {
   });
 
   test(`${k.name} kernel (${k.detail}): several independent products at once match the reference`, () => {
-    const shapes = [
-      ["n", "t", 200, 96, 80, false],
-      ["t", "n", 150, 130, 70, true],
-      ["n", "n", 256, 64, 64, true],
-      ["n", "t", 5, 40, 30, false],
-      ["n", "n", 130, 140, 60, false],
+    // Mixed products (cut into row blocks), then two identical ones (one whole per thread).
+    const sets = [
+      [
+        ["n", "t", 200, 96, 80, false],
+        ["t", "n", 150, 130, 70, true],
+        ["n", "n", 256, 64, 64, true],
+        ["n", "t", 5, 40, 30, false],
+        ["n", "n", 130, 140, 60, false],
+      ],
+      [
+        ["n", "t", 200, 96, 80, false],
+        ["n", "t", 200, 96, 80, true],
+      ],
     ] as const;
-    const jobs = shapes.map(([opA, opB, M, N, K, accumulate]) => ({
-      opA,
-      opB,
-      M,
-      N,
-      K,
-      A: fill(k.alloc(M * K)),
-      B: fill(k.alloc(K * N)),
-      C: fill(k.alloc(M * N)),
-      accumulate,
-    }));
-    const want = jobs.map((j) => {
-      const C = Float64Array.from(j.C);
-      ref.matmul(
-        j.opA,
-        j.opB,
-        j.M,
-        j.N,
-        j.K,
-        Float64Array.from(j.A),
-        Float64Array.from(j.B),
-        C,
-        j.accumulate,
-      );
-      return C;
-    });
-    matmulAll(k, jobs);
-    jobs.forEach((j, i) => close(j.C, want[i]!, 1e-4, `job ${i} ${j.opA}${j.opB} ${j.M}x${j.N}x${j.K}`));
+    for (const shapes of sets) {
+      const jobs = shapes.map(([opA, opB, M, N, K, accumulate]) => ({
+        opA,
+        opB,
+        M,
+        N,
+        K,
+        A: fill(k.alloc(M * K)),
+        B: fill(k.alloc(K * N)),
+        C: fill(k.alloc(M * N)),
+        accumulate,
+      }));
+      const want = jobs.map((j) => {
+        const C = Float64Array.from(j.C);
+        ref.matmul(
+          j.opA,
+          j.opB,
+          j.M,
+          j.N,
+          j.K,
+          Float64Array.from(j.A),
+          Float64Array.from(j.B),
+          C,
+          j.accumulate,
+        );
+        return C;
+      });
+      matmulAll(k, jobs);
+      jobs.forEach((j, i) => close(j.C, want[i]!, 1e-4, `job ${i} ${j.opA}${j.opB} ${j.M}x${j.N}x${j.K}`));
+    }
   });
 
   // Head dims 8 (SIMD attention) and 6 (the TypeScript fallback); 64 with T = 40 (dW products of
