@@ -83,9 +83,11 @@ const ADDON_PATH = "../../../native/build/blas.node";
 /** The addon, or a string saying why it cannot be used. */
 export function loadBlasAddon(): BlasAddon | string {
   try {
-    // OpenBLAS is only called single-threaded (the kernel's pool splits the products), so
-    // its own thread pool, started when the library loads, would just sit idle.
-    process.env["OPENBLAS_NUM_THREADS"] ??= "1";
+    // Only single-threaded OpenBLAS calls are made (the kernel's pool splits the products).
+    // The short spin for OpenBLAS's idle threads is still set, as it always was, because
+    // it is inherited by child processes: bench:engine's PyTorch reference has always run
+    // with it, and its side of the comparison must not change.
+    process.env["OPENBLAS_THREAD_TIMEOUT"] ??= "4";
     const addon = createRequire(import.meta.url)(ADDON_PATH) as Partial<BlasAddon>;
     if (typeof addon.sgemm !== "function" || typeof addon.createPool !== "function")
       return "native/build/blas.node is out of date (no createPool); run npm run build:native";
