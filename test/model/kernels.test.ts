@@ -114,7 +114,8 @@ for (const k of kernels) {
         return C;
       });
       matmulAll(k, jobs);
-      jobs.forEach((j, i) => close(j.C, want[i]!, 1e-4, `job ${i} ${j.opA}${j.opB} ${j.M}x${j.N}x${j.K}`));
+      for (const [i, j] of jobs.entries())
+        close(j.C, want[i]!, 1e-4, `job ${i} ${j.opA}${j.opB} ${j.M}x${j.N}x${j.K}`);
     }
   });
 
