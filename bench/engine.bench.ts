@@ -5,6 +5,7 @@
 //                       ~10× slower; add it explicitly)   --threads N   --steps N
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Decoder } from "../src/model/decoder.ts";
@@ -144,7 +145,12 @@ const round = (x: number) => Math.round(x * 100) / 100;
 
 const names = args.kernels?.split(",") ?? availableKernels().filter((k) => k !== "ts");
 const defaultKernel = availableKernels().at(-1)!;
-process.stdout.write(`shape ${JSON.stringify(shape)}, ${threads} threads, median of ${steps} steps\n`);
+// The machine is shared: the 1-minute load average before and after says how much the
+// figures of this run were contended.
+const loadBefore = round(loadavg()[0]!);
+process.stdout.write(
+  `shape ${JSON.stringify(shape)}, ${threads} threads, median of ${steps} steps, load ${loadBefore}\n`,
+);
 const torch = runTorch();
 if (typeof torch === "string") process.stdout.write(`torch: skipped (${torch})\n`);
 else
@@ -166,11 +172,14 @@ for (const name of names) {
   process.stdout.write(`${line}\n`);
 }
 const def = perKernel[defaultKernel];
+const loadAfter = round(loadavg()[0]!);
+process.stdout.write(`load ${loadBefore} → ${loadAfter}\n`);
 process.stdout.write(
   `${JSON.stringify({
     bench: "engine",
     shape,
     threads,
+    load_avg_1m: [loadBefore, loadAfter],
     default_kernel: defaultKernel,
     train_ratio_vs_torch: def?.train_ratio_vs_torch ?? null,
     sample_ratio_vs_torch: def?.sample_ratio_vs_torch ?? null,

@@ -11,6 +11,7 @@ import {
   embeddingForward,
   linearBackward,
   linearForward,
+  linearForwardMany,
   logprobsAndEntropy,
   residualBackward,
   residualForward,
@@ -161,6 +162,14 @@ export class Decoder implements StepModel<KvCache> {
     }
   }
 
+  /** RoPE in place through the kernel's fast path when it has one. */
+  #rotate(x: Arr, pos: Int32Array, N: number, heads: number, sign: 1 | -1): void {
+    const { headDim: hd } = this.config;
+    const { cos, sin } = this.#rope;
+    if (!this.kernel.ropeApply?.(x, pos, N, heads, hd, cos, sin, sign))
+      ropeApply(x, pos, N, heads, hd, cos, sin, sign);
+  }
+
   zeroGrad(): void {
     this.grads.fill(0);
   }
@@ -265,26 +274,30 @@ export class Decoder implements StepModel<KvCache> {
       const xin = a.x[l]!;
       if (!k.rmsnormForward?.(L.h1, L.r1, xin, w.attnNorm, N, D, c.normEps))
         rmsnormForward(L.h1, L.r1, xin, w.attnNorm, N, D, c.normEps);
-      linearForward(k, L.q, L.h1, w.wq, N, D, H * hd);
-      linearForward(k, L.k, L.h1, w.wk, N, D, KH * hd);
-      linearForward(k, L.v, L.h1, w.wv, N, D, KH * hd);
+      linearForwardMany(k, L.h1, N, D, [
+        { out: L.q, W: w.wq, outDim: H * hd },
+        { out: L.k, W: w.wk, outDim: KH * hd },
+        { out: L.v, W: w.wv, outDim: KH * hd },
+      ]);
       if (w.bq !== undefined) {
         biasForward(L.q, w.bq, N, H * hd);
         biasForward(L.k, w.bk!, N, KH * hd);
         biasForward(L.v, w.bv!, N, KH * hd);
       }
-      ropeApply(L.q, a.pos, N, H, hd, this.#rope.cos, this.#rope.sin, 1);
-      ropeApply(L.k, a.pos, N, KH, hd, this.#rope.cos, this.#rope.sin, 1);
+      this.#rotate(L.q, a.pos, N, H, 1);
+      this.#rotate(L.k, a.pos, N, KH, 1);
       k.attentionForward(shape, L.att, L.probs, L.q, L.k, L.v);
       linearForward(k, L.ao, L.att, w.wo, N, H * hd, D);
-      residualForward(L.x2, xin, L.ao, N * D);
+      if (!k.add?.(L.x2, xin, L.ao, N * D)) residualForward(L.x2, xin, L.ao, N * D);
       if (!k.rmsnormForward?.(L.h2, L.r2, L.x2, w.mlpNorm, N, D, c.normEps))
         rmsnormForward(L.h2, L.r2, L.x2, w.mlpNorm, N, D, c.normEps);
-      linearForward(k, L.gate, L.h2, w.wGate, N, D, F);
-      linearForward(k, L.up, L.h2, w.wUp, N, D, F);
+      linearForwardMany(k, L.h2, N, D, [
+        { out: L.gate, W: w.wGate, outDim: F },
+        { out: L.up, W: w.wUp, outDim: F },
+      ]);
       if (!k.swigluForward?.(L.act, L.gate, L.up, N * F)) swigluForward(L.act, L.gate, L.up, N * F);
       linearForward(k, L.mo, L.act, w.wDown, N, F, D);
-      residualForward(a.x[l + 1]!, L.x2, L.mo, N * D);
+      if (!k.add?.(a.x[l + 1]!, L.x2, L.mo, N * D)) residualForward(a.x[l + 1]!, L.x2, L.mo, N * D);
     }
     if (!k.rmsnormForward?.(a.hf, a.rf, a.x[c.nLayers]!, p.finalNorm, N, D, c.normEps))
       rmsnormForward(a.hf, a.rf, a.x[c.nLayers]!, p.finalNorm, N, D, c.normEps);
@@ -346,8 +359,8 @@ export class Decoder implements StepModel<KvCache> {
       // Attention branch: dx is now the gradient at x2.
       linearBackward(k, a.datt, gw.wo, dx, L.att, w.wo, N, H * hd, D);
       k.attentionBackward(shape, a.dq, a.dk, a.dv, a.datt, L.probs, L.q, L.k, L.v);
-      ropeApply(a.dq, a.pos, N, H, hd, this.#rope.cos, this.#rope.sin, -1);
-      ropeApply(a.dk, a.pos, N, KH, hd, this.#rope.cos, this.#rope.sin, -1);
+      this.#rotate(a.dq, a.pos, N, H, -1);
+      this.#rotate(a.dk, a.pos, N, KH, -1);
       if (gw.bq !== undefined) {
         biasBackward(gw.bq, a.dq, N, H * hd);
         biasBackward(gw.bk!, a.dk, N, KH * hd);
@@ -526,16 +539,18 @@ export class Decoder implements StepModel<KvCache> {
       const w = p.layers[l]!;
       if (!k.rmsnormForward?.(h, r1, x, w.attnNorm, N, D, c.normEps))
         rmsnormForward(h, r1, x, w.attnNorm, N, D, c.normEps);
-      linearForward(k, q, h, w.wq, N, D, H * hd);
-      linearForward(k, kk, h, w.wk, N, D, ks);
-      linearForward(k, vv, h, w.wv, N, D, ks);
+      linearForwardMany(k, h, N, D, [
+        { out: q, W: w.wq, outDim: H * hd },
+        { out: kk, W: w.wk, outDim: ks },
+        { out: vv, W: w.wv, outDim: ks },
+      ]);
       if (w.bq !== undefined) {
         biasForward(q, w.bq, N, H * hd);
         biasForward(kk, w.bk!, N, ks);
         biasForward(vv, w.bv!, N, ks);
       }
-      ropeApply(q, pos, N, H, hd, this.#rope.cos, this.#rope.sin, 1);
-      ropeApply(kk, pos, N, KH, hd, this.#rope.cos, this.#rope.sin, 1);
+      this.#rotate(q, pos, N, H, 1);
+      this.#rotate(kk, pos, N, KH, 1);
       for (let i = 0; i < N; i++) {
         const cache = caches[rowOf[i]!]!;
         cache.k[l]!.set(kk.subarray(i * ks, i * ks + ks), pos[i]! * ks);
@@ -573,14 +588,16 @@ export class Decoder implements StepModel<KvCache> {
         }
       }
       linearForward(k, o, att, w.wo, N, H * hd, D);
-      residualForward(x, x, o, N * D);
+      if (!k.add?.(x, x, o, N * D)) residualForward(x, x, o, N * D);
       if (!k.rmsnormForward?.(h, r1, x, w.mlpNorm, N, D, c.normEps))
         rmsnormForward(h, r1, x, w.mlpNorm, N, D, c.normEps);
-      linearForward(k, gate, h, w.wGate, N, D, F);
-      linearForward(k, up, h, w.wUp, N, D, F);
+      linearForwardMany(k, h, N, D, [
+        { out: gate, W: w.wGate, outDim: F },
+        { out: up, W: w.wUp, outDim: F },
+      ]);
       if (!k.swigluForward?.(gate, gate, up, N * F)) swigluForward(gate, gate, up, N * F);
       linearForward(k, o, gate, w.wDown, N, F, D);
-      residualForward(x, x, o, N * D);
+      if (!k.add?.(x, x, o, N * D)) residualForward(x, x, o, N * D);
     }
     for (let r = 0; r < tokens.length; r++) caches[r]!.len += tokens[r]!.length;
     // Only the rows whose logits are wanted go through the final norm and the head.

@@ -1,7 +1,7 @@
 // Every layer of the decoder as a forward/backward pair, side by side (llm.c style). Shapes
 // are row-major; N is the number of token rows. Backward functions accumulate into
 // parameter gradients (dW, dw) and overwrite input gradients (dx) unless noted.
-import type { Arr, Kernel } from "./kernels/types.ts";
+import type { Arr, Kernel, MatmulJob } from "./kernels/types.ts";
 
 export function embeddingForward(out: Arr, ids: Int32Array, table: Arr, N: number, D: number): void {
   for (let n = 0; n < N; n++) {
@@ -120,6 +120,36 @@ export function linearForward(
   k.matmul("n", "t", N, outDim, inDim, x, W, out, false);
 }
 
+/** Independent products: together when the kernel can, else one by one. */
+export function matmulAll(k: Kernel, jobs: readonly MatmulJob[]): void {
+  if (k.matmuls !== undefined) k.matmuls(jobs);
+  else for (const j of jobs) k.matmul(j.opA, j.opB, j.M, j.N, j.K, j.A, j.B, j.C, j.accumulate);
+}
+
+/** outs[i] = x·W[i]ᵀ for several weights read from the same input (e.g. q, k and v). */
+export function linearForwardMany(
+  k: Kernel,
+  x: Arr,
+  N: number,
+  inDim: number,
+  layers: readonly { out: Arr; W: Arr; outDim: number }[],
+): void {
+  matmulAll(
+    k,
+    layers.map(({ out, W, outDim }) => ({
+      opA: "n",
+      opB: "t",
+      M: N,
+      N: outDim,
+      K: inDim,
+      A: x,
+      B: W,
+      C: out,
+      accumulate: false,
+    })),
+  );
+}
+
 /** dx (= or +=, by `accumulateDx`) dout·W; dW += doutᵀ·x. */
 export function linearBackward(
   k: Kernel,
@@ -133,8 +163,23 @@ export function linearBackward(
   outDim: number,
   accumulateDx = false,
 ): void {
-  if (dx !== undefined) k.matmul("n", "n", N, inDim, outDim, dout, W, dx, accumulateDx);
-  k.matmul("t", "n", outDim, inDim, N, dout, x, dW, true);
+  const dWJob: MatmulJob = {
+    opA: "t",
+    opB: "n",
+    M: outDim,
+    N: inDim,
+    K: N,
+    A: dout,
+    B: x,
+    C: dW,
+    accumulate: true,
+  };
+  if (dx === undefined) matmulAll(k, [dWJob]);
+  else
+    matmulAll(k, [
+      { opA: "n", opB: "n", M: N, N: inDim, K: outDim, A: dout, B: W, C: dx, accumulate: accumulateDx },
+      dWJob,
+    ]);
 }
 
 /** out[n, i] += b[i]: a linear layer's bias, added in place. */

@@ -8,6 +8,8 @@ import { availableKernels, createKernel } from "../../src/model/kernels/index.ts
 import { createTsKernel } from "../../src/model/kernels/ts.ts";
 import type { Kernel } from "../../src/model/kernels/types.ts";
 import { createWasmKernel } from "../../src/model/kernels/wasm.ts";
+import { matmulAll } from "../../src/model/layers.ts";
+import { AdamW } from "../../src/model/optim.ts";
 import { Rng } from "../../src/model/rng.ts";
 
 const ref = createTsKernel("f64");
@@ -43,6 +45,9 @@ for (const k of kernels) {
       [20, 70, 601],
       [3, 250, 190],
       [9, 530, 40],
+      // Enough rows and work for the blas kernel to split the product over its pool, in
+      // uneven row blocks.
+      [200, 96, 80],
     ];
     for (const [M, N, K] of shapes as [number, number, number][]) {
       for (const [opA, opB] of [
@@ -66,15 +71,66 @@ for (const k of kernels) {
     }
   });
 
-  // Head dims 8 (SIMD attention) and 6 (the TypeScript fallback).
-  for (const dim of [32, 24])
+  test(`${k.name} kernel (${k.detail}): several independent products at once match the reference`, () => {
+    // Mixed products (cut into row blocks), then two identical ones (one whole per thread).
+    const sets = [
+      [
+        ["n", "t", 200, 96, 80, false],
+        ["t", "n", 150, 130, 70, true],
+        ["n", "n", 256, 64, 64, true],
+        ["n", "t", 5, 40, 30, false],
+        ["n", "n", 130, 140, 60, false],
+      ],
+      [
+        ["n", "t", 200, 96, 80, false],
+        ["n", "t", 200, 96, 80, true],
+      ],
+    ] as const;
+    for (const shapes of sets) {
+      const jobs = shapes.map(([opA, opB, M, N, K, accumulate]) => ({
+        opA,
+        opB,
+        M,
+        N,
+        K,
+        A: fill(k.alloc(M * K)),
+        B: fill(k.alloc(K * N)),
+        C: fill(k.alloc(M * N)),
+        accumulate,
+      }));
+      const want = jobs.map((j) => {
+        const C = Float64Array.from(j.C);
+        ref.matmul(
+          j.opA,
+          j.opB,
+          j.M,
+          j.N,
+          j.K,
+          Float64Array.from(j.A),
+          Float64Array.from(j.B),
+          C,
+          j.accumulate,
+        );
+        return C;
+      });
+      matmulAll(k, jobs);
+      for (const [i, j] of jobs.entries())
+        close(j.C, want[i]!, 1e-4, `job ${i} ${j.opA}${j.opB} ${j.M}x${j.N}x${j.K}`);
+    }
+  });
+
+  // Head dims 8 (SIMD attention) and 6 (the TypeScript fallback); 64 with T = 40 (dW products of
+  // 352 rows) takes the native kernel's widest attention blocks and pooled GEMMs.
+  for (const [dim, nHeads, nKvHeads, B, T] of [
+    [32, 4, 2, 3, 11],
+    [24, 4, 2, 3, 11],
+    [128, 2, 1, 2, 40],
+  ] as const)
     test(`${k.name} kernel (${k.detail}): decoder (dim ${dim}) forward and backward match the float64 reference`, () => {
-      const config = { vocabSize: 19, dim, nLayers: 2, nHeads: 4, nKvHeads: 2, maxSeqLen: 16 };
+      const config = { vocabSize: 19, dim, nLayers: 2, nHeads, nKvHeads, maxSeqLen: 48 };
       const a = new Decoder(config, k, { seed: 5 });
       const b = new Decoder(config, ref, { seed: 5 });
       b.params.set(a.params);
-      const B = 3;
-      const T = 11;
       const ids = Int32Array.from({ length: B * T }, () => Math.floor(rng.next() * 19));
       const targets = Int32Array.from({ length: B * T }, () => Math.floor(rng.next() * 19));
       a.zeroGrad();
@@ -84,5 +140,15 @@ for (const k of kernels) {
       assert.ok(Math.abs(la - lb) < 1e-5, `loss ${la} vs ${lb}`);
       close(a.forward(ids, B, T).logits, b.forward(ids, B, T).logits, 1e-5, "logits");
       close(a.grads, b.grads, 1e-5, "grads");
+      // One AdamW step (the kernel's fast path, if any) from identical state: the same
+      // float32 gradients on both sides, since Adam's first step is ±lr for any gradient
+      // well above eps and so turns tiny rounding differences in small gradients into lr.
+      b.grads.set(a.grads);
+      const oa = new AdamW(a, { lr: 1e-2, weightDecay: 0.1, gradClip: 0.5 });
+      const ob = new AdamW(b, { lr: 1e-2, weightDecay: 0.1, gradClip: 0.5 });
+      const na = oa.step(a.params, a.grads);
+      const nb = ob.step(b.params, b.grads);
+      assert.ok(Math.abs(na - nb) < 1e-5 * nb, `gradient norm ${na} vs ${nb}`);
+      close(a.params, b.params, 1e-5, "params after AdamW");
     });
 }

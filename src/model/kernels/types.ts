@@ -31,6 +31,12 @@ export interface Kernel {
     accumulate: boolean,
   ): void;
   /**
+   * Several products at once, none of whose outputs is another's input or output, so the
+   * kernel may run them concurrently (one hand-off to its threads instead of several).
+   * Optional: layers.ts `matmulAll` falls back to one `matmul` each.
+   */
+  matmuls?(jobs: readonly MatmulJob[]): void;
+  /**
    * Causal attention for `batch` sequences of T tokens (training layout; q,k,v rows are
    * [tokens, heads·hd]); writes the output and the softmax probabilities [B,H,T,T].
    */
@@ -65,12 +71,38 @@ export interface Kernel {
   /** act = silu(gate)·up over n elements. */
   swigluForward?(act: Arr, gate: Arr, up: Arr, n: number): boolean;
   swigluBackward?(dgate: Arr, dup: Arr, dact: Arr, gate: Arr, up: Arr, n: number): boolean;
+  /** RoPE in place (see layers.ts ropeApply): sign +1 rotates forward, −1 back. */
+  ropeApply?(
+    x: Arr,
+    pos: Int32Array,
+    N: number,
+    heads: number,
+    hd: number,
+    cos: Float64Array,
+    sin: Float64Array,
+    sign: 1 | -1,
+  ): boolean;
+  /** out = a + b over n elements (a residual add; out may alias a). */
+  add?(out: Arr, a: Arr, b: Arr, n: number): boolean;
   /** Σ x² over all of x. */
   sumSquares?(x: Arr): number | undefined;
   /** One AdamW update of every element (see optim.ts for the formula). */
   adamw?(params: Arr, grads: Arr, m: Arr, v: Arr, decay: Arr, h: AdamWStep): boolean;
   /** Stops worker threads, if any. The kernel must not be used afterwards. */
   close(): void;
+}
+
+/** The arguments of one `matmul`. */
+export interface MatmulJob {
+  opA: "n" | "t";
+  opB: "n" | "t";
+  M: number;
+  N: number;
+  K: number;
+  A: Arr;
+  B: Arr;
+  C: Arr;
+  accumulate: boolean;
 }
 
 export interface AttentionShape {
