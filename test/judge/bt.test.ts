@@ -104,7 +104,9 @@ test("BT score is σ(r(response) − r(reference)): parity at 0.5, and it follow
     ],
     "bon",
   );
-  assert.equal(same?.score, 0.5);
+  // Parity with the reference: 0.5 up to rounding (a BLAS kernel may round two identical rows of
+  // one batch differently, by ≈1e-7).
+  assert.ok(Math.abs((same?.score ?? 0) - 0.5) < 1e-5, String(same?.score));
   assert.equal(same?.source, "bt");
   const r = other?.details?.["reward"] as number;
   const ref = other?.details?.["referenceReward"] as number;
@@ -157,7 +159,7 @@ test("a BT judge from a reward config, through the router", async () => {
       },
     ]);
     assert.equal(r?.source, "bt");
-    assert.equal(r?.score, 0.5);
+    assert.ok(Math.abs((r?.score ?? 0) - 0.5) < 1e-5, String(r?.score));
   } finally {
     await system.close();
   }
