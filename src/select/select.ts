@@ -5,9 +5,11 @@
 // Memory is bounded by per-domain summaries, not by the pool; a kill during pass 1 resumes
 // from the scores log, and pass 2 writes to a temporary file renamed at the end.
 
+import { once } from "node:events";
+import { createWriteStream } from "node:fs";
 import { rename, rm, stat } from "node:fs/promises";
 import { Task } from "../core/schemas.ts";
-import { JsonlWriter, parseJsonlLine, readJsonl } from "../io/jsonl.ts";
+import { parseJsonlLine, readJsonl } from "../io/jsonl.ts";
 import { AppendLog, RunDir, writeFileAtomic, writeJsonAtomic } from "../io/rundir.ts";
 import { type CutRule, computeCut, type DomainStats, domainStats, normalise, rawCut } from "./cut.ts";
 import { lineBatches } from "./lines.ts";
@@ -149,6 +151,9 @@ function decide(
   };
 }
 
+/** Characters of output gathered before a write. */
+const OUT_CHUNK = 1 << 20;
+
 async function writeSelection(
   o: SelectOptions,
   cachePath: string,
@@ -156,7 +161,20 @@ async function writeSelection(
   rule: CutRule,
 ): Promise<SelectionReport> {
   const tmp = `${o.out}.partial`;
-  const writer = new JsonlWriter(tmp);
+  // Output lines are gathered into ~1 MB writes: one awaited write per kept line cost a
+  // promise and a stream write each.
+  const stream = createWriteStream(tmp);
+  let text = "";
+  const writeOut = async (): Promise<void> => {
+    const t = text;
+    text = "";
+    if (t !== "" && !stream.write(t)) await once(stream, "drain");
+  };
+  const closeOut = async (): Promise<void> => {
+    const done = once(stream, "finish");
+    stream.end();
+    await done;
+  };
   const report = emptyReport(o);
   report.cut = {
     normalised: Number.isNaN(rule.cut) ? null : rule.cut,
@@ -176,7 +194,8 @@ async function writeSelection(
           report.badLines++;
           continue;
         }
-        await writer.write(withSelection(item.value, { origin: "original" }));
+        text += `${JSON.stringify(withSelection(item.value, { origin: "original" }))}\n`;
+        if (text.length >= OUT_CHUNK) await writeOut();
         report.original++;
       }
     }
@@ -199,9 +218,9 @@ async function writeSelection(
     for await (const chunk of lineBatches(o.pool)) {
       for (let i = 0; i < chunk.texts.length; i++) {
         const line = chunk.first + i;
-        const text = chunk.texts[i]!;
-        if (text === null || text.trim() === "") {
-          if (text === null) report.badLines++;
+        const poolText = chunk.texts[i]!;
+        if (poolText === null || poolText.trim() === "") {
+          if (poolText === null) report.badLines++;
           continue;
         }
         const s = at < buf.length && buf[at + F_LINE] === line ? at : await scoreFor(line);
@@ -212,20 +231,23 @@ async function writeSelection(
         }
         const evidence = decide(o, buf, s, byIndex, rule);
         if (evidence === undefined) continue;
-        const item = parseJsonlLine(text, line, o.pool, PoolRecord);
+        const item = parseJsonlLine(poolText, line, o.pool, PoolRecord);
         if (item === undefined || !item.ok) {
           throw new Error(`${o.pool}:${line}: changed since it was scored; start the selection over`);
         }
         const task = item.value;
         keptByDomain.set(task.domain, (keptByDomain.get(task.domain) ?? 0) + 1);
         report.kept++;
-        await writer.write(withSelection(task, evidence));
+        text += `${JSON.stringify(withSelection(task, evidence))}\n`;
+        if (text.length >= OUT_CHUNK) await writeOut();
       }
     }
-    await writer.close();
+    await writeOut();
+    await closeOut();
     await rename(tmp, o.out);
   } catch (e) {
-    await writer.close().catch(() => undefined);
+    stream.destroy();
+    if (!stream.closed) await once(stream, "close");
     await rm(tmp, { force: true });
     throw e;
   } finally {
