@@ -111,11 +111,85 @@ export async function* scoreBatches(path: string, validate = false): AsyncGenera
 }
 
 /**
- * Per-domain statistics in one pass over the scores log, which also writes its binary copy
- * (`cachePath`, see scorecache.ts) for the later passes; domain indices in the copy follow
- * the returned map's insertion order. `seed` is the tie-break's, so the copy holds each
- * id's tie hash rather than the id.
+ * Per-domain statistics built record by record in log order, writing the log's binary copy
+ * (`cachePath`, see scorecache.ts) for the later passes as it goes; domain indices in the
+ * copy follow the stats map's insertion order. `seed` is the tie-break's, so the copy holds
+ * each id's tie hash rather than the id. Fed either by pass 1 as it appends to the log (a
+ * fresh run: the log is not parsed again) or by a pass over the log (a resumed run).
  */
+export class DomainStatsBuilder {
+  readonly stats = new Map<string, DomainStats>();
+  readonly #index = new Map<string, number>();
+  readonly #writer: ScoreCacheWriter;
+  readonly #minVariance: number | undefined;
+  readonly #exactCapacity: number | undefined;
+  readonly #seed: number;
+
+  private constructor(
+    writer: ScoreCacheWriter,
+    minVariance: number | undefined,
+    exactCapacity: number | undefined,
+    seed: number,
+  ) {
+    this.#writer = writer;
+    this.#minVariance = minVariance;
+    this.#exactCapacity = exactCapacity;
+    this.#seed = seed;
+  }
+
+  static async create(
+    cache: { path: string; seed: number },
+    minVariance: number | undefined,
+    exactCapacity: number | undefined,
+  ): Promise<DomainStatsBuilder> {
+    const writer = await ScoreCacheWriter.create(cache.path);
+    return new DomainStatsBuilder(writer, minVariance, exactCapacity, cache.seed);
+  }
+
+  /** Takes the next record of the log; the promise, when there is one, must be awaited. */
+  add(r: ScoreRecord): Promise<void> | undefined {
+    let d = -1;
+    if (r.domain !== undefined) {
+      d = this.#index.get(r.domain) ?? -1;
+      if (d === -1) {
+        d = this.#index.size;
+        this.#index.set(r.domain, d);
+        this.stats.set(r.domain, newStats(r.domain, this.#exactCapacity));
+      }
+      this.#count(this.stats.get(r.domain)!, r);
+    }
+    return this.#writer.add(r, d, r.id === undefined ? -1 : tieHash(this.#seed, r.id));
+  }
+
+  #count(s: DomainStats, r: ScoreRecord): void {
+    if (r.status === "passthrough") s.passthrough++;
+    else if (r.status === "error") s.errors++;
+    if (r.status !== "scored" || r.mean === undefined) return;
+    s.scored++;
+    const bin = Math.min(HISTOGRAM_BINS - 1, Math.max(0, Math.floor(r.mean * HISTOGRAM_BINS)));
+    s.histogram[bin]!++;
+    if (!isCandidate(r, this.#minVariance)) {
+      s.lowVariance++;
+      return;
+    }
+    s.candidates++;
+    s.min = Math.min(s.min, r.mean);
+    s.max = Math.max(s.max, r.mean);
+    const delta = r.mean - s.mean;
+    s.mean += delta / s.candidates;
+    s.m2 += delta * (r.mean - s.mean);
+    s.quantiles.add(r.mean);
+  }
+
+  /** Closes the cache; the stats are complete once the whole log has been added. */
+  async finish(): Promise<Map<string, DomainStats>> {
+    await this.#writer.close();
+    for (const s of this.stats.values()) s.std = s.candidates > 0 ? Math.sqrt(s.m2 / s.candidates) : 0;
+    return this.stats;
+  }
+}
+
+/** Per-domain statistics (and the binary cache) in one pass over the scores log. */
 export async function domainStats(
   scoresPath: string,
   minVariance: number | undefined,
@@ -123,48 +197,17 @@ export async function domainStats(
   validate: boolean,
   cache: { path: string; seed: number },
 ): Promise<Map<string, DomainStats>> {
-  const stats = new Map<string, DomainStats>();
-  const index = new Map<string, number>();
-  const writer = await ScoreCacheWriter.create(cache.path);
+  const builder = await DomainStatsBuilder.create(cache, minVariance, exactCapacity);
   try {
     for await (const rs of scoreBatches(scoresPath, validate))
       for (const r of rs) {
-        let d = -1;
-        if (r.domain !== undefined) {
-          d = index.get(r.domain) ?? -1;
-          if (d === -1) {
-            d = index.size;
-            index.set(r.domain, d);
-            stats.set(r.domain, newStats(r.domain, exactCapacity));
-          }
-        }
-        const pending = writer.add(r, d, r.id === undefined ? -1 : tieHash(cache.seed, r.id));
+        const pending = builder.add(r);
         if (pending !== undefined) await pending;
-        if (r.domain === undefined) continue;
-        const s = stats.get(r.domain)!;
-        if (r.status === "passthrough") s.passthrough++;
-        else if (r.status === "error") s.errors++;
-        if (r.status !== "scored" || r.mean === undefined) continue;
-        s.scored++;
-        const bin = Math.min(HISTOGRAM_BINS - 1, Math.max(0, Math.floor(r.mean * HISTOGRAM_BINS)));
-        s.histogram[bin]!++;
-        if (!isCandidate(r, minVariance)) {
-          s.lowVariance++;
-          continue;
-        }
-        s.candidates++;
-        s.min = Math.min(s.min, r.mean);
-        s.max = Math.max(s.max, r.mean);
-        const delta = r.mean - s.mean;
-        s.mean += delta / s.candidates;
-        s.m2 += delta * (r.mean - s.mean);
-        s.quantiles.add(r.mean);
       }
   } finally {
-    await writer.close();
+    await builder.finish();
   }
-  for (const s of stats.values()) s.std = s.candidates > 0 ? Math.sqrt(s.m2 / s.candidates) : 0;
-  return stats;
+  return builder.stats;
 }
 
 /**

@@ -11,7 +11,15 @@ import { rename, rm, stat } from "node:fs/promises";
 import { Task } from "../core/schemas.ts";
 import { parseJsonlLine, readJsonl } from "../io/jsonl.ts";
 import { AppendLog, RunDir, writeFileAtomic, writeJsonAtomic } from "../io/rundir.ts";
-import { type CutRule, computeCut, type DomainStats, domainStats, normalise, rawCut } from "./cut.ts";
+import {
+  type CutRule,
+  computeCut,
+  type DomainStats,
+  DomainStatsBuilder,
+  domainStats,
+  normalise,
+  rawCut,
+} from "./cut.ts";
 import { lineBatches } from "./lines.ts";
 import { formatReport, type SelectionReport } from "./report.ts";
 import { lastScoredLine, type ScoreSummary, scorePool } from "./score.ts";
@@ -65,22 +73,29 @@ export async function selectPrompts(o: SelectOptions): Promise<SelectResult> {
   const scoresPath = dir.file("scores.jsonl");
   const startAfter = resumed ? await lastScoredLine(scoresPath) : 0;
   if (startAfter > 0) o.log?.(`select: resuming after pool line ${startAfter}`);
+  const seed = o.seed ?? 0;
+  const cache = { path: dir.file("scores.bin"), seed };
+  // With an empty log, pass 1 sees every record, so it builds the statistics as it goes;
+  // after a resume, the records written before the kill are read back from the log.
+  const builder =
+    startAfter === 0 ? await DomainStatsBuilder.create(cache, o.minVariance, o.exactCapacity) : undefined;
   const log = await AppendLog.open(scoresPath);
   let score: ScoreSummary;
   try {
-    score = await scorePool(o, log, startAfter);
+    score = await scorePool(o, log, startAfter, builder === undefined ? undefined : (r) => builder.add(r));
   } finally {
     await log.close();
+    await builder?.finish();
   }
   await writeJsonAtomic(dir.file("progress.json"), { pass1: score.stopped ? "stopped" : "done", ...score });
-  if (score.stopped) return { report: emptyReport(o), score, resumed, complete: false };
+  if (score.stopped) {
+    await rm(cache.path, { force: true });
+    return { report: emptyReport(o), score, resumed, complete: false };
+  }
 
-  const seed = o.seed ?? 0;
-  const cachePath = dir.file("scores.bin");
-  const stats = await domainStats(scoresPath, o.minVariance, o.exactCapacity, resumed, {
-    path: cachePath,
-    seed,
-  });
+  const cachePath = cache.path;
+  const stats =
+    builder?.stats ?? (await domainStats(scoresPath, o.minVariance, o.exactCapacity, resumed, cache));
   const rule = await computeCut(cachePath, stats, {
     normalisation: o.normalisation,
     keep: o.keep,
