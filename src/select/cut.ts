@@ -5,6 +5,17 @@
 import { parseJsonlLine } from "../io/jsonl.ts";
 import { lineBatches } from "./lines.ts";
 import { QuantileSummary } from "./quantiles.ts";
+import {
+  F_DOMAIN,
+  F_HASH,
+  F_MEAN,
+  F_STATUS,
+  F_VAR,
+  FIELDS,
+  SCORED,
+  ScoreCacheWriter,
+  scoreCacheBlocks,
+} from "./scorecache.ts";
 import { type Normalisation, ScoreRecord } from "./types.ts";
 
 export const HISTOGRAM_BINS = 20;
@@ -99,45 +110,131 @@ export async function* scoreBatches(path: string, validate = false): AsyncGenera
   }
 }
 
+/**
+ * Per-domain statistics built record by record in log order, writing the log's binary copy
+ * (`cachePath`, see scorecache.ts) for the later passes as it goes; domain indices in the
+ * copy follow the stats map's insertion order. `seed` is the tie-break's, so the copy holds
+ * each id's tie hash rather than the id. Fed either by pass 1 as it appends to the log (a
+ * fresh run: the log is not parsed again) or by a pass over the log (a resumed run).
+ */
+export class DomainStatsBuilder {
+  readonly stats = new Map<string, DomainStats>();
+  readonly #index = new Map<string, number>();
+  readonly #writer: ScoreCacheWriter;
+  readonly #minVariance: number | undefined;
+  readonly #exactCapacity: number | undefined;
+  readonly #seed: number;
+
+  private constructor(
+    writer: ScoreCacheWriter,
+    minVariance: number | undefined,
+    exactCapacity: number | undefined,
+    seed: number,
+  ) {
+    this.#writer = writer;
+    this.#minVariance = minVariance;
+    this.#exactCapacity = exactCapacity;
+    this.#seed = seed;
+  }
+
+  static async create(
+    cache: { path: string; seed: number },
+    minVariance: number | undefined,
+    exactCapacity: number | undefined,
+  ): Promise<DomainStatsBuilder> {
+    const writer = await ScoreCacheWriter.create(cache.path);
+    return new DomainStatsBuilder(writer, minVariance, exactCapacity, cache.seed);
+  }
+
+  /** Takes the next record of the log; the promise, when there is one, must be awaited. */
+  add(r: ScoreRecord): Promise<void> | undefined {
+    let d = -1;
+    if (r.domain !== undefined) {
+      d = this.#index.get(r.domain) ?? -1;
+      if (d === -1) {
+        d = this.#index.size;
+        this.#index.set(r.domain, d);
+        this.stats.set(r.domain, newStats(r.domain, this.#exactCapacity));
+      }
+      this.#count(this.stats.get(r.domain)!, r);
+    }
+    return this.#writer.add(r, d, r.id === undefined ? -1 : tieHash(this.#seed, r.id));
+  }
+
+  #count(s: DomainStats, r: ScoreRecord): void {
+    if (r.status === "passthrough") s.passthrough++;
+    else if (r.status === "error") s.errors++;
+    if (r.status !== "scored" || r.mean === undefined) return;
+    s.scored++;
+    const bin = Math.min(HISTOGRAM_BINS - 1, Math.max(0, Math.floor(r.mean * HISTOGRAM_BINS)));
+    s.histogram[bin]!++;
+    if (!isCandidate(r, this.#minVariance)) {
+      s.lowVariance++;
+      return;
+    }
+    s.candidates++;
+    s.min = Math.min(s.min, r.mean);
+    s.max = Math.max(s.max, r.mean);
+    const delta = r.mean - s.mean;
+    s.mean += delta / s.candidates;
+    s.m2 += delta * (r.mean - s.mean);
+    s.quantiles.add(r.mean);
+  }
+
+  /** Closes the cache; the stats are complete once the whole log has been added. */
+  async finish(): Promise<Map<string, DomainStats>> {
+    await this.#writer.close();
+    for (const s of this.stats.values()) s.std = s.candidates > 0 ? Math.sqrt(s.m2 / s.candidates) : 0;
+    return this.stats;
+  }
+}
+
+/** Per-domain statistics (and the binary cache) in one pass over the scores log. */
 export async function domainStats(
   scoresPath: string,
   minVariance: number | undefined,
-  exactCapacity?: number,
-  validate = true,
+  exactCapacity: number | undefined,
+  validate: boolean,
+  cache: { path: string; seed: number },
 ): Promise<Map<string, DomainStats>> {
-  const stats = new Map<string, DomainStats>();
-  const of = (d: string): DomainStats => {
-    let s = stats.get(d);
-    if (s === undefined) {
-      s = newStats(d, exactCapacity);
-      stats.set(d, s);
-    }
-    return s;
-  };
-  for await (const rs of scoreBatches(scoresPath, validate))
-    for (const r of rs) {
-      if (r.domain === undefined) continue;
-      const s = of(r.domain);
-      if (r.status === "passthrough") s.passthrough++;
-      else if (r.status === "error") s.errors++;
-      if (r.status !== "scored" || r.mean === undefined) continue;
-      s.scored++;
-      const bin = Math.min(HISTOGRAM_BINS - 1, Math.max(0, Math.floor(r.mean * HISTOGRAM_BINS)));
-      s.histogram[bin]!++;
-      if (!isCandidate(r, minVariance)) {
-        s.lowVariance++;
-        continue;
+  const builder = await DomainStatsBuilder.create(cache, minVariance, exactCapacity);
+  try {
+    for await (const rs of scoreBatches(scoresPath, validate))
+      for (const r of rs) {
+        const pending = builder.add(r);
+        if (pending !== undefined) await pending;
       }
-      s.candidates++;
-      s.min = Math.min(s.min, r.mean);
-      s.max = Math.max(s.max, r.mean);
-      const delta = r.mean - s.mean;
-      s.mean += delta / s.candidates;
-      s.m2 += delta * (r.mean - s.mean);
-      s.quantiles.add(r.mean);
+  } finally {
+    await builder.finish();
+  }
+  return builder.stats;
+}
+
+/**
+ * The normalised score of every candidate in the score cache, with its tie hash, in log
+ * order (the same candidates, in the same order, as `isCandidate` over the log).
+ */
+async function forEachCandidate(
+  cachePath: string,
+  stats: Map<string, DomainStats>,
+  o: { normalisation: Normalisation; minVariance?: number },
+  visit: (normalised: number, hash: number) => boolean | undefined,
+): Promise<void> {
+  const byIndex = [...stats.values()];
+  const minVariance = o.minVariance;
+  for await (const b of scoreCacheBlocks(cachePath))
+    for (let at = 0; at < b.length; at += FIELDS) {
+      if (b[at + F_STATUS] !== SCORED) continue;
+      const d = b[at + F_DOMAIN]!;
+      const mean = b[at + F_MEAN]!;
+      if (d < 0 || Number.isNaN(mean)) continue;
+      // isCandidate: a missing variance counts as 0.
+      if (minVariance !== undefined) {
+        const v = b[at + F_VAR]!;
+        if ((Number.isNaN(v) ? 0 : v) < minVariance) continue;
+      }
+      if (visit(normalise(o.normalisation, byIndex[d]!, mean), b[at + F_HASH]!) === false) return;
     }
-  for (const s of stats.values()) s.std = s.candidates > 0 ? Math.sqrt(s.m2 / s.candidates) : 0;
-  return stats;
 }
 
 /** A prompt's score made comparable across domains. */
@@ -165,7 +262,7 @@ export function keeps(rule: CutRule, normalised: number, id: string | number): b
 }
 
 export async function computeCut(
-  scoresPath: string,
+  cachePath: string,
   stats: Map<string, DomainStats>,
   o: {
     normalisation: Normalisation;
@@ -176,11 +273,10 @@ export async function computeCut(
   },
 ): Promise<CutRule> {
   const all = summary(o.exactCapacity);
-  for await (const rs of scoreBatches(scoresPath))
-    for (const r of rs) {
-      if (!isCandidate(r, o.minVariance) || r.domain === undefined) continue;
-      all.add(normalise(o.normalisation, stats.get(r.domain)!, r.mean!));
-    }
+  await forEachCandidate(cachePath, stats, o, (v) => {
+    all.add(v);
+    return undefined;
+  });
   const candidates = all.count;
   const target = Math.round(o.keep * candidates);
   const rule: CutRule = {
@@ -197,21 +293,19 @@ export async function computeCut(
   };
   if (target === 0) return rule;
   rule.cut = all.orderStatistic(target);
-  if (!all.exact) rule.cut = await snapCut(scoresPath, stats, o, rule.cut, target);
+  if (!all.exact) rule.cut = await snapCut(cachePath, stats, o, rule.cut, target);
   // Count exactly around the cut (the quantile may be sketched) so that ties at the cut are
   // shared out to hit the target: discrete rewards (e.g. 0/1 over K samples) tie a lot.
   // The ties kept are those with the smallest hashes, so the count is exact when they fit.
   const ties = summary(o.exactCapacity);
-  for await (const rs of scoreBatches(scoresPath))
-    for (const r of rs) {
-      if (!isCandidate(r, o.minVariance) || r.domain === undefined) continue;
-      const v = normalise(o.normalisation, stats.get(r.domain)!, r.mean!);
-      if (v < rule.cut) rule.below++;
-      else if (v === rule.cut) {
-        rule.atCut++;
-        ties.add(tieHash(o.seed, r.id!));
-      }
+  await forEachCandidate(cachePath, stats, o, (v, hash) => {
+    if (v < rule.cut) rule.below++;
+    else if (v === rule.cut) {
+      rule.atCut++;
+      ties.add(hash);
     }
+    return undefined;
+  });
   const need = target - rule.below;
   rule.tieHashCut = need <= 0 ? -1 : ties.orderStatistic(need);
   return rule;
@@ -228,7 +322,7 @@ const SNAP_CAPACITY = 1_000_000;
  * sketched value if the window misses it or holds too many distinct values.
  */
 async function snapCut(
-  scoresPath: string,
+  cachePath: string,
   stats: Map<string, DomainStats>,
   o: { normalisation: Normalisation; minVariance?: number },
   approx: number,
@@ -239,16 +333,19 @@ async function snapCut(
   const hi = approx + half;
   let below = 0;
   const inside = new Map<number, number>();
-  for await (const rs of scoreBatches(scoresPath))
-    for (const r of rs) {
-      if (!isCandidate(r, o.minVariance) || r.domain === undefined) continue;
-      const v = normalise(o.normalisation, stats.get(r.domain)!, r.mean!);
-      if (v < lo) below++;
-      else if (v <= hi) {
-        inside.set(v, (inside.get(v) ?? 0) + 1);
-        if (inside.size > SNAP_CAPACITY) return approx;
+  let overflow = false;
+  await forEachCandidate(cachePath, stats, o, (v) => {
+    if (v < lo) below++;
+    else if (v <= hi) {
+      inside.set(v, (inside.get(v) ?? 0) + 1);
+      if (inside.size > SNAP_CAPACITY) {
+        overflow = true;
+        return false;
       }
     }
+    return undefined;
+  });
+  if (overflow) return approx;
   if (below >= target) return approx;
   let seen = below;
   for (const v of [...inside.keys()].sort((a, b) => a - b)) {

@@ -156,8 +156,16 @@ async function scoreBatch(all: readonly Pending[], o: SelectOptions): Promise<Sc
   );
 }
 
-/** Runs pass 1, appending to `log` every pool line after `startAfter`. */
-export async function scorePool(o: SelectOptions, log: AppendLog, startAfter: number): Promise<ScoreSummary> {
+/**
+ * Runs pass 1, appending to `log` every pool line after `startAfter`; `onRecord` sees each
+ * record appended, in log order.
+ */
+export async function scorePool(
+  o: SelectOptions,
+  log: AppendLog,
+  startAfter: number,
+  onRecord?: (r: ScoreRecord) => Promise<void> | undefined,
+): Promise<ScoreSummary> {
   const batchSize = o.batchPrompts ?? 32;
   const maxInFlight = o.concurrency ?? 4;
   const unfiltered = new Set(o.unfiltered);
@@ -191,6 +199,8 @@ export async function scorePool(o: SelectOptions, log: AppendLog, startAfter: nu
         o.log?.(`select: line ${r.line} (${String(r.id)}): ${r.message}`);
       }
       await log.append(r);
+      const pending = onRecord?.(r);
+      if (pending !== undefined) await pending;
     }
     progress.add(records.length);
   };

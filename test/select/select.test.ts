@@ -289,6 +289,39 @@ test("a failing reward call stops the run; --resume scores from that batch on an
   assert.equal(resumed, await readFile(clean.out, "utf8"));
 });
 
+test("stopped, then resumed (statistics re-read from the log) gives the bytes of a fresh run (statistics built in pass 1), sketched cut and bad lines included", async () => {
+  const dir = fresh();
+  const { mkdir } = await import("node:fs/promises");
+  await mkdir(dir, { recursive: true });
+  const pool = join(dir, "pool.jsonl");
+  const recs = shiftedPool(150).recs.map((r, i) => (i % 3 === 0 ? { ...r, meta: { i } } : r));
+  const lines = recs.map((r) => JSON.stringify(r));
+  lines.splice(17, 0, "{not json");
+  lines.splice(60, 0, JSON.stringify({ id: "no-prompt", domain: "chat" }));
+  await writeFile(pool, `${lines.join("\n")}\n`);
+  for (const normalisation of ["rank", "zscore"] as const) {
+    const extra = { normalisation, exactCapacity: 16, minVariance: 0.001, seed: 3, batchPrompts: 8 };
+    const stopped = options(dir, pool, { ...extra, runDir: join(dir, `s-${normalisation}`), stopAfter: 70 });
+    const partial = await selectPrompts(stopped);
+    assert.equal(partial.complete, false);
+    const { stopAfter: _, ...rest } = stopped;
+    const res = await selectPrompts({ ...rest, resume: true });
+    assert.ok(res.resumed && res.complete);
+    assert.equal(res.report.cut!.exact, false);
+    assert.equal(res.report.badLines, 2);
+    const resumed = await readFile(stopped.out, "utf8");
+    const clean = options(dir, pool, {
+      ...extra,
+      out: join(dir, "clean.jsonl"),
+      runDir: join(dir, `c-${normalisation}`),
+    });
+    const cleanRes = await selectPrompts(clean);
+    assert.equal(resumed, await readFile(clean.out, "utf8"));
+    assert.deepEqual(res.report, { ...cleanRes.report, out: stopped.out });
+    assert.ok(res.report.kept > 0);
+  }
+});
+
 test("a resumed run refuses a run directory that holds a different job", async () => {
   const dir = fresh();
   const { mkdir } = await import("node:fs/promises");
