@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { DataScaleError, formatZodError } from "../core/errors.ts";
+import { deepMerge } from "../core/merge.ts";
 
 const Int = z.number().int().positive();
 
@@ -85,14 +86,6 @@ const TINY: ExperimentConfig = {
 };
 
 export const SCALES: Record<string, ExperimentConfig> = { tiny: TINY, small: SMALL };
-
-function deepMerge(a: unknown, b: unknown): unknown {
-  if (typeof a !== "object" || a === null || Array.isArray(a)) return b;
-  if (typeof b !== "object" || b === null || Array.isArray(b)) return b;
-  const out: Record<string, unknown> = { ...(a as Record<string, unknown>) };
-  for (const [k, v] of Object.entries(b as Record<string, unknown>)) out[k] = deepMerge(out[k], v);
-  return out;
-}
 
 /** A preset plus overrides (from a file and flags), validated; errors name the source and field. */
 export function experimentConfig(

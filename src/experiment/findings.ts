@@ -4,8 +4,8 @@
 import type { ExperimentResults, Finding, RunCurve } from "./results.ts";
 
 const p = (x: number): string => `${(100 * x).toFixed(1)}%`;
-const signed = (x: number): string => `${x >= 0 ? "+" : "−"}${(100 * Math.abs(x)).toFixed(1)} pt`;
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+const signed = (x: number): string => `${x >= 0 ? "+" : "−"}${(100 * Math.abs(x)).toFixed(1)} pt`;
 
 /**
  * Compares two accuracies measured on n samples each: "above"/"below" only when they differ

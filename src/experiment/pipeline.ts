@@ -101,6 +101,7 @@ class Stages {
   }
 }
 
+/** Mean of a list; 0 for an empty one (a domain with nothing to average reports 0, not NaN). */
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
 function pct(x: number): string {
@@ -204,7 +205,10 @@ async function pipeline(
     }
     return {};
   });
-  const samplesOf = async (set: SetName): Promise<Map<string, string[]>> => {
+  // Each set's samples are read once: several stages (reward-model data, Best-of-N, the judge,
+  // sensitivity, selection) use the same ones.
+  const samplesRead = new Map<SetName, Promise<Map<string, string[]>>>();
+  const readSamples = async (set: SetName): Promise<Map<string, string[]>> => {
     const m = new Map<string, string[]>();
     for await (const line of readJsonl(samplesPath(set))) {
       if (!line.ok) throw new DataScaleError("bad_record", `${samplesPath(set)}:${line.line}: ${line.error}`);
@@ -212,6 +216,14 @@ async function pipeline(
       m.set(v.id, v.samples);
     }
     return m;
+  };
+  const samplesOf = (set: SetName): Promise<Map<string, string[]>> => {
+    let read = samplesRead.get(set);
+    if (read === undefined) {
+      read = readSamples(set);
+      samplesRead.set(set, read);
+    }
+    return read;
   };
   const goldOf = async (task: Task, responses: readonly string[]) =>
     scoreResponses(

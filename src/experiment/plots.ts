@@ -334,32 +334,21 @@ export function selectionSpec(r: ExperimentResults): TopLevelSpec {
     sort: ["pool", "kept"],
   };
   const w = 150;
+  // A grey bar per domain of one pool-wide figure in [0, 1].
+  const poolPanel = (title: string, field: string, yTitle: string) => ({
+    title,
+    width: w,
+    height: HEIGHT,
+    transform: [{ filter: "datum.which === 'pool'" }],
+    mark: { type: "bar" as const, color: "#7A7A7A" },
+    encoding: { x, y: { field, type: "quantitative" as const, title: yTitle, scale: { domain: [0, 1] } } },
+  });
   return {
     config: CONFIG,
     data: { values: rows },
     hconcat: [
-      {
-        title: "Mean score of the new pool",
-        width: w,
-        height: HEIGHT,
-        transform: [{ filter: "datum.which === 'pool'" }],
-        mark: { type: "bar", color: "#7A7A7A" },
-        encoding: {
-          x,
-          y: { field: "meanScore", type: "quantitative", title: "mean reward", scale: { domain: [0, 1] } },
-        },
-      },
-      {
-        title: "Share of the pool above 0.5",
-        width: w,
-        height: HEIGHT,
-        transform: [{ filter: "datum.which === 'pool'" }],
-        mark: { type: "bar", color: "#7A7A7A" },
-        encoding: {
-          x,
-          y: { field: "aboveHalf", type: "quantitative", title: "share > 0.5", scale: { domain: [0, 1] } },
-        },
-      },
+      poolPanel("Mean score of the new pool", "meanScore", "mean reward"),
+      poolPanel("Share of the pool above 0.5", "aboveHalf", "share > 0.5"),
       {
         title: "Prompts kept vs pool",
         width: w,

@@ -8,8 +8,8 @@ import { pairwiseEditDistances } from "../metrics/diversity.ts";
 import type { Decoder } from "../model/decoder.ts";
 import type { Kernel } from "../model/kernels/types.ts";
 import type { Tokenizer } from "../model/types.ts";
-import { groupByDomain, sampleSchedule } from "../schedule/sampler.ts";
-import { paperSchedule } from "../schedule/schedule.ts";
+import { promptsByStep } from "../schedule/sampler.ts";
+import { paperScheduleFor } from "../schedule/schedule.ts";
 import { loadDecoder } from "../train/models.ts";
 import { DEFAULT_RL, trainRl } from "../train/ppo.ts";
 import { RunDir } from "../train/rundir.ts";
@@ -91,20 +91,15 @@ function curriculumFor(
   config: ExperimentConfig,
 ): ((step: number) => readonly Task[]) | undefined {
   if (!spec.curriculum) return undefined;
-  const steps = config.ppo.steps;
-  const stage1 = Math.max(1, Math.round(steps * config.stage1Fraction));
-  const batches = [
-    ...sampleSchedule(
-      paperSchedule({
-        batchSize: config.ppo.promptsPerStep,
-        seed: config.seed,
-        stage1Steps: stage1,
-        stage2Steps: Math.max(1, steps - stage1),
-      }),
-      groupByDomain(spec.tasks),
-    ),
-  ];
-  return (step) => batches[Math.min(step, batches.length - 1)]!.tasks;
+  return promptsByStep(
+    paperScheduleFor({
+      steps: config.ppo.steps,
+      stage1Fraction: config.stage1Fraction,
+      batchSize: config.ppo.promptsPerStep,
+      seed: config.seed,
+    }),
+    spec.tasks,
+  );
 }
 
 const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? v : 0);

@@ -129,6 +129,17 @@ export function* sampleSchedule(
   }
 }
 
+/**
+ * The prompts of each step of a schedule over `tasks`, laid out up front (deterministic per
+ * seed, so a resumed run sees the same prompts at the same steps); past the schedule's end
+ * the last batch's stage continues. Throws when the schedule has no batches.
+ */
+export function promptsByStep(schedule: Schedule, tasks: readonly Task[]): (step: number) => readonly Task[] {
+  const batches = [...sampleSchedule(schedule, groupByDomain(tasks))];
+  if (batches.length === 0) throw new DataScaleError("bad_config", "the schedule has no batches");
+  return (step) => batches[Math.min(step, batches.length - 1)]!.tasks;
+}
+
 function hash(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);

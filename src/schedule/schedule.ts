@@ -51,6 +51,22 @@ export function paperSchedule(
   };
 }
 
+/** The paper's curriculum for a run of `steps` steps, `stage1Fraction` of them math and code only. */
+export function paperScheduleFor(o: {
+  steps: number;
+  stage1Fraction: number;
+  batchSize: number;
+  seed: number;
+}): Schedule {
+  const stage1 = Math.round(o.steps * o.stage1Fraction);
+  return paperSchedule({
+    batchSize: o.batchSize,
+    seed: o.seed,
+    stage1Steps: Math.max(1, stage1),
+    stage2Steps: Math.max(1, o.steps - stage1),
+  });
+}
+
 export function parseSchedule(raw: unknown, name: string): Schedule {
   const parsed = Schedule.safeParse(raw);
   if (!parsed.success) throw new DataScaleError("bad_schedule", `${name}: ${formatZodError(parsed.error)}`);

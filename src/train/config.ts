@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { DataScaleError, formatZodError } from "../core/errors.ts";
+import { deepMerge } from "../core/merge.ts";
 
 export const STAGES = ["sft", "rm", "genrm", "ppo", "grpo"] as const;
 export type Stage = (typeof STAGES)[number];
@@ -157,17 +158,4 @@ export function parseTrainConfig(
   const parsed = TrainConfig.safeParse(merged);
   if (!parsed.success) throw new DataScaleError("bad_config", `${name}: ${formatZodError(parsed.error)}`);
   return parsed.data;
-}
-
-function deepMerge(a: unknown, b: Record<string, unknown>): unknown {
-  if (typeof a !== "object" || a === null || Array.isArray(a)) return b;
-  const out: Record<string, unknown> = { ...(a as Record<string, unknown>) };
-  for (const [k, v] of Object.entries(b)) {
-    const cur = out[k];
-    out[k] =
-      typeof v === "object" && v !== null && !Array.isArray(v) && typeof cur === "object" && cur !== null
-        ? deepMerge(cur, v as Record<string, unknown>)
-        : v;
-  }
-  return out;
 }

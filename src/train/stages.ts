@@ -9,8 +9,8 @@ import { DecoderConfigSchema } from "../model/config.ts";
 import type { Decoder } from "../model/decoder.ts";
 import { createKernel, selectKernel } from "../model/kernels/index.ts";
 import type { Kernel } from "../model/kernels/types.ts";
-import { groupByDomain, sampleSchedule } from "../schedule/sampler.ts";
-import { paperSchedule, parseSchedule } from "../schedule/schedule.ts";
+import { promptsByStep } from "../schedule/sampler.ts";
+import { paperScheduleFor, parseSchedule } from "../schedule/schedule.ts";
 import { generateTasks } from "../tasks/generate.ts";
 import { VerifierRegistry } from "../verify/registry.ts";
 import type { Stage, TrainConfig } from "./config.ts";
@@ -49,18 +49,18 @@ async function curriculum(
   if (spec === undefined) return undefined;
   const schedule =
     spec === "paper"
-      ? paperSchedule({
+      ? paperScheduleFor({
+          steps,
+          stage1Fraction: config.data.stage1Fraction,
           batchSize: promptsPerStep,
           seed: config.seed,
-          stage1Steps: Math.max(1, Math.round(steps * config.data.stage1Fraction)),
-          stage2Steps: Math.max(1, steps - Math.round(steps * config.data.stage1Fraction)),
         })
       : { ...parseSchedule(JSON.parse(await readFile(spec, "utf8")), spec), batchSize: promptsPerStep };
-  const batches = [...sampleSchedule(schedule, groupByDomain(tasks))];
-  if (batches.length === 0)
-    throw new DataScaleError("bad_config", "data.schedule: the schedule has no batches");
-  // Past the schedule's end, the last stage continues.
-  return (step) => (batches[Math.min(step, batches.length - 1)] as (typeof batches)[number]).tasks;
+  try {
+    return promptsByStep(schedule, tasks);
+  } catch (e) {
+    throw new DataScaleError("bad_config", `data.schedule: ${(e as Error).message}`);
+  }
 }
 
 async function loadTasks(config: TrainConfig): Promise<Task[]> {
