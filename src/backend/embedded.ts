@@ -128,6 +128,15 @@ export class EmbeddedBackend implements Backend {
     });
   }
 
+  /**
+   * The token ids this backend feeds the model for a prompt or chat messages (rendered by the
+   * model's chat template): what a trainer uses so that a model is trained on exactly the
+   * inputs it is later served.
+   */
+  encodeInput(input: PromptInput): number[] {
+    return this.#promptIds(input, "input");
+  }
+
   #promptIds(input: PromptInput, where: string): number[] {
     if ((input.prompt === undefined) === (input.messages === undefined)) {
       throw new DataScaleError("bad_request", `${where}: give exactly one of prompt and messages`);

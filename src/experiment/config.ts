@@ -26,7 +26,10 @@ const PpoSettings = z
 export const ExperimentConfig = z
   .object({
     scale: z.string().min(1),
+    /** The first seed; seed k of the run is `seed + k`. */
     seed: z.number().int().nonnegative(),
+    /** Seeds: each its own world, models and PPO runs; findings pool them (docs/experiment.md). */
+    seeds: Int,
     kernel: z.enum(["ts", "wasm", "blas", "auto"]),
     model: z.object({ dim: Int, nLayers: Int, nHeads: Int, maxSeqLen: Int }).strict(),
     /** Tasks per family in each set. */
@@ -47,9 +50,23 @@ export const ExperimentConfig = z
   .strict();
 export type ExperimentConfig = z.infer<typeof ExperimentConfig>;
 
+/** One seed's settings: everything but the seed count (adding seeds later reuses the ones done). */
+export type SeedConfig = Omit<ExperimentConfig, "seeds">;
+
+/** The seeds a run has, in order. */
+export function seedList(config: ExperimentConfig): number[] {
+  return Array.from({ length: config.seeds }, (_, k) => config.seed + k);
+}
+
+export function seedConfig(config: ExperimentConfig, seed: number): SeedConfig {
+  const { seeds: _n, ...rest } = config;
+  return { ...rest, seed };
+}
+
 const SMALL: ExperimentConfig = {
   scale: "small",
   seed: 1,
+  seeds: 3,
   kernel: "wasm",
   model: { dim: 64, nLayers: 2, nHeads: 4, maxSeqLen: 128 },
   sizes: { demo: 1200, preference: 300, original: 16, pool: 96, eval: 32, diversityPrompts: 24 },

@@ -1,250 +1,371 @@
-// The paper's claims, each checked against what this run measured. A finding is "reproduced"
-// only when the measurement points the paper's way; the sentence always carries the numbers,
-// so a reader can judge margins that a boolean cannot show.
-import type { ExperimentResults, Finding, RunCurve } from "./results.ts";
+// The paper's claims, each decided by the rule in docs/experiment.md from paired per-seed
+// differences: an effect per seed (in the paper's direction) with its within-seed error,
+// pooled into a 95 % interval, and a verdict against the smallest effect of interest δ.
+// The sentence always carries the numbers and intervals, so a reader can judge margins.
+import type {
+  Comparison,
+  EvalPoint,
+  Finding,
+  GaoFit,
+  PooledResults,
+  Precondition,
+  RunCurve,
+  SeedResults,
+} from "./results.ts";
+import {
+  binomialSe,
+  combineVerdicts,
+  differenceSe,
+  fitGao,
+  MIN_SEEDS,
+  pooledEstimate,
+  verdictOf,
+} from "./stats.ts";
 
-const p = (x: number): string => `${(100 * x).toFixed(1)}%`;
+type Figure = { value: number; se: number } | undefined;
+type PerSeed = (r: SeedResults) => Figure;
+
+interface ComparisonDef {
+  id: string;
+  label: string;
+  unit: Comparison["unit"];
+  delta: number;
+  perSeed: PerSeed;
+}
+
+interface FindingDef {
+  id: string;
+  title: string;
+  paper: string;
+  comparisons: ComparisonDef[];
+  preconditions: string[];
+}
+
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
-const signed = (x: number): string => `${x >= 0 ? "+" : "−"}${(100 * Math.abs(x)).toFixed(1)} pt`;
+const sd = (xs: readonly number[]): number => {
+  const m = mean(xs);
+  return xs.length > 1 ? Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1)) : 0;
+};
 
-/**
- * Compares two accuracies measured on n samples each: "above"/"below" only when they differ
- * by more than twice the standard error of the difference, else "tie". The runs are small,
- * so a difference of a point or two is noise, and a finding must not be decided by it.
- */
-export function compare(a: number, b: number, n: number): "above" | "below" | "tie" {
-  const se = Math.sqrt((a * (1 - a) + b * (1 - b)) / Math.max(1, n));
-  if (a - b > 2 * se) return "above";
-  if (b - a > 2 * se) return "below";
-  return "tie";
+const GOLD_DELTA = 0.05;
+
+function run(r: SeedResults, name: string): RunCurve | undefined {
+  return [...r.ladder, ...r.comparison].find((c) => c.name === name);
 }
 
-const TIE_NOTE = "within noise (less than 2 standard errors apart)";
-
-/** Samples behind one gold figure on the original prompts (2 per prompt, see ppo-run.ts). */
-function goldSamples(r: ExperimentResults): number {
-  return (r.world.sizes.original ?? 0) * 2;
+/** Held-out gold at a point, with its sampling error. */
+function heldout(p: EvalPoint | undefined): Figure {
+  return p === undefined
+    ? undefined
+    : { value: p.heldout.overall, se: binomialSe(p.heldout.overall, p.heldout.n) };
 }
 
-function byName(curves: readonly RunCurve[], name: string): RunCurve | undefined {
-  return curves.find((c) => c.name === name);
+function finalPoint(c: RunCurve | undefined): EvalPoint | undefined {
+  return c?.points.at(-1);
 }
 
-/** Gold gain of a run from its start to its last evaluation. */
-function goldGain(c: RunCurve): number {
-  return c.final.gold - (c.points[0]?.gold.overall ?? 0);
+function bestPoint(c: RunCurve | undefined): EvalPoint | undefined {
+  return c?.points.find((p) => p.step === c.best.step);
 }
 
-function proxyGain(c: RunCurve): number {
-  return (c.points.at(-1)?.proxy ?? 0) - (c.points[0]?.proxy ?? 0);
+function minus(a: Figure, b: Figure): Figure {
+  return a === undefined || b === undefined
+    ? undefined
+    : { value: a.value - b.value, se: differenceSe(a.se, b.se) };
 }
 
-/** Mean gold over the given domains across a run's evaluations with step ≤ maxStep (excluding step 0). */
-function domainGold(c: RunCurve, domains: readonly string[], maxStep: number): number {
-  const pts = c.points.filter((pt) => pt.step > 0 && pt.step <= maxStep);
-  return mean(pts.map((pt) => mean(domains.map((d) => pt.gold.byDomain[d] ?? 0))));
-}
+const finalGold = (name: string) => (r: SeedResults) => heldout(finalPoint(run(r, name)));
 
-function ladderFinding(r: ExperimentResults): Finding {
-  const get = (s: string) => byName(r.ladder, `ladder-${s}`);
-  const rtv = get("rtv");
-  const gt = get("genrm-gt");
-  const bon = get("genrm-bon");
-  const bt = get("bt");
-  const paper =
-    "Resistance to reward hacking: RTV > GenRM with ground truth > GenRM with SFT Best-of-N ≈ BT RM (gold keeps rising under RTV, peaks earlier and falls under the weaker judges).";
-  if (!rtv || !gt || !bon || !bt || rtv.points.length < 2)
-    return {
-      id: "reward-ladder",
-      title: "Reward sources differ in resistance to hacking",
-      paper,
-      measured: "the ladder runs are missing",
-      reproduced: null,
-    };
-  const parts = [rtv, gt, bon, bt].map(
-    (c) =>
-      `${c.name.replace("ladder-", "")}: gold ${signed(goldGain(c))} (proxy ${signed(proxyGain(c))}, peak at step ${c.best.step})`,
-  );
-  // RTV must end clearly above every judge; GenRM-GT clearly above the BoN judge and BT for
-  // the whole ladder to hold; a GT-vs-weak-judge gap within noise leaves that rung open.
-  const n = goldSamples(r);
-  const rtvBest = [gt, bon, bt].every((c) => compare(rtv.final.gold, c.final.gold, n) === "above");
-  const weakest = bon.final.gold > bt.final.gold ? bon : bt;
-  const gtVsWeak = compare(gt.final.gold, weakest.final.gold, n);
-  const verdict = !rtvBest ? false : gtVsWeak === "above" ? true : gtVsWeak === "below" ? false : null;
-  const notes = [
-    rtvBest ? "RTV ends clearly above every judge" : "RTV does not end clearly above every judge",
-    `GenRM-GT vs the better of GenRM-BoN and BT: ${gtVsWeak === "tie" ? TIE_NOTE : gtVsWeak}`,
-  ];
+function ladderDiff(a: string, b: string, label: string): ComparisonDef {
   return {
-    id: "reward-ladder",
-    title: "Reward sources differ in resistance to hacking",
-    paper,
-    measured: `Gold change on the original prompts (policy samples) from the SFT start to the end of PPO — ${parts.join("; ")}. ${notes.join("; ")}.`,
-    reproduced: verdict,
+    id: `final-gold ${a} − ${b}`,
+    label,
+    unit: "gold",
+    delta: GOLD_DELTA,
+    perSeed: (r) => minus(finalGold(`ladder-${a}`)(r), finalGold(`ladder-${b}`)(r)),
   };
 }
 
-function sensitivityFinding(r: ExperimentResults): Finding {
-  const paper =
-    "RTV and GenRM with ground truth separate near-identical responses; judges without ground truth only separate responses that differ a lot.";
-  const near = (source: string): number | null => {
-    const c = r.sensitivity.find((s) => s.source === source);
-    if (c === undefined) return null;
-    const bins = c.bins.filter((b) => b.hi <= 0.2 + 1e-9 && b.pairs > 0 && b.meanGap !== null);
-    const pairs = bins.reduce((a, b) => a + b.pairs, 0);
-    return pairs === 0 ? null : bins.reduce((a, b) => a + b.pairs * (b.meanGap ?? 0), 0) / pairs;
-  };
-  const g = { rtv: near("rtv"), gt: near("genrm-gt"), bon: near("genrm-bon"), bt: near("bt") };
-  if (Object.values(g).some((x) => x === null))
-    return {
-      id: "fine-grained",
-      title: "Verifiers and ground-truth judges see small differences",
-      paper,
-      measured: "no near-identical pairs were scored",
-      reproduced: null,
-    };
-  const [rtv, gt, bon, bt] = [g.rtv!, g.gt!, g.bon!, g.bt!];
-  return {
-    id: "fine-grained",
-    title: "Verifiers and ground-truth judges see small differences",
-    paper,
-    measured: `Mean score gap between responses within normalised edit distance 0.2: RTV ${rtv.toFixed(3)}, GenRM-GT ${gt.toFixed(3)}, GenRM-BoN ${bon.toFixed(3)}, BT ${bt.toFixed(3)}.`,
-    reproduced: Math.min(rtv, gt) > Math.max(bon, bt),
-  };
+function nearGap(r: SeedResults, source: string): Figure {
+  const near = r.sensitivity.find((s) => s.source === source)?.near;
+  if (near === undefined || near.pairs === 0) return undefined;
+  return { value: near.meanGap, se: near.sdGap / Math.sqrt(near.pairs) };
 }
 
-function selectionFinding(r: ExperimentResults): Finding {
-  const filtered = r.selection.domains.filter((d) => d.filtered && d.pool > 0);
-  const paper =
-    "Most new prompts score above 0.5 against the reference; keeping the lowest-scoring ≈10% after per-domain normalisation picks prompts that are hard for the policy.";
-  const kept = filtered.reduce((a, d) => a + d.kept, 0);
-  const poolN = filtered.reduce((a, d) => a + d.pool, 0);
-  const w = (
-    f: (d: (typeof filtered)[number]) => number | null,
-    by: (d: (typeof filtered)[number]) => number,
-  ) => {
-    const total = filtered.reduce((a, d) => a + by(d), 0);
-    return total === 0 ? null : filtered.reduce((a, d) => a + (f(d) ?? 0) * by(d), 0) / total;
+/** SFT gold on the whole pool − on the kept prompts, filtered domains, weighted by prompts. */
+function selectionEffect(r: SeedResults): Figure {
+  const ds = r.selection.domains.filter((d) => d.filtered && d.pool > 0);
+  const weighted = (f: (d: (typeof ds)[number]) => number | null, w: (d: (typeof ds)[number]) => number) => {
+    const total = ds.reduce((a, d) => a + (f(d) === null ? 0 : w(d)), 0);
+    return total === 0 ? undefined : { p: ds.reduce((a, d) => a + (f(d) ?? 0) * w(d), 0) / total, n: total };
   };
-  const goldKept = w(
-    (d) => d.goldKept,
-    (d) => d.kept,
-  );
-  const goldPool = w(
+  const pool = weighted(
     (d) => d.goldPool,
     (d) => d.pool,
   );
-  const above = w(
-    (d) => d.aboveHalf,
-    (d) => d.pool,
+  const kept = weighted(
+    (d) => d.goldKept,
+    (d) => d.kept,
   );
-  if (goldKept === null || goldPool === null || above === null)
-    return {
-      id: "selection",
-      title: "Pre-PPO selection keeps hard prompts",
-      paper,
-      measured: "nothing was selected",
-      reproduced: null,
-    };
-  return {
+  if (pool === undefined || kept === undefined) return undefined;
+  const k = r.selection.samples;
+  return minus(
+    { value: pool.p, se: binomialSe(pool.p, pool.n * k) },
+    { value: kept.p, se: binomialSe(kept.p, kept.n * k) },
+  );
+}
+
+/** Mean math+code held-out gold over the evaluations of stage 1 (0 < step ≤ stage-1 end). */
+function earlyMathCode(r: SeedResults, name: string): Figure {
+  const c = run(r, name);
+  if (c === undefined) return undefined;
+  const stage1 = r.world.steps.stage1 ?? 0;
+  let pts = c.points.filter((p) => p.step > 0 && p.step <= stage1);
+  if (pts.length === 0) pts = c.points.filter((p) => p.step > 0).slice(0, 1);
+  if (pts.length === 0) return undefined;
+  const per = pts.map((p) => {
+    const n = ["math", "code"].reduce((a, d) => a + (p.heldout.nByDomain[d] ?? 0), 0);
+    const s = ["math", "code"].reduce(
+      (a, d) => a + (p.heldout.byDomain[d] ?? 0) * (p.heldout.nByDomain[d] ?? 0),
+      0,
+    );
+    return { p: n === 0 ? 0 : s / n, n };
+  });
+  const value = mean(per.map((x) => x.p));
+  // Successive evaluations of one run are correlated: the error is that of one evaluation.
+  return { value, se: binomialSe(value, mean(per.map((x) => x.n))) };
+}
+
+function entropyFall(r: SeedResults): Figure {
+  const falls = [...r.ladder, ...r.comparison]
+    .filter((c) => c.points.length >= 2)
+    .map((c) => c.points[0]!.entropy - c.points.at(-1)!.entropy);
+  return falls.length === 0 ? undefined : { value: mean(falls), se: sd(falls) / Math.sqrt(falls.length) };
+}
+
+export const FINDINGS: readonly FindingDef[] = [
+  {
+    id: "reward-ladder",
+    title: "Reward sources differ in resistance to hacking",
+    paper:
+      "Resistance to reward hacking: RTV > GenRM with ground truth > GenRM with SFT Best-of-N ≈ BT RM (gold keeps rising under RTV, peaks earlier and falls under the weaker judges).",
+    comparisons: [
+      ladderDiff("rtv", "genrm-gt", "final held-out gold, RTV − GenRM-GT"),
+      ladderDiff("genrm-gt", "genrm-bon", "final held-out gold, GenRM-GT − GenRM-BoN"),
+      ladderDiff("genrm-gt", "bt", "final held-out gold, GenRM-GT − BT"),
+    ],
+    preconditions: ["genrm-gt-accuracy", "bt-accuracy", "bon-lift", "rl-generalises"],
+  },
+  {
+    id: "fine-grained",
+    title: "Ground-truth judges see small differences",
+    paper:
+      "RTV and GenRM with ground truth separate near-identical responses; judges without ground truth only separate responses that differ a lot.",
+    comparisons: (["genrm-bon", "bt"] as const).map((other) => ({
+      id: `near-gap genrm-gt − ${other}`,
+      label: `mean score gap at edit distance < 0.2, GenRM-GT − ${other === "bt" ? "BT" : "GenRM-BoN"}`,
+      unit: "score" as const,
+      delta: 0.05,
+      perSeed: (r: SeedResults) => minus(nearGap(r, "genrm-gt"), nearGap(r, other)),
+    })),
+    preconditions: ["genrm-gt-accuracy"],
+  },
+  {
     id: "selection",
     title: "Pre-PPO selection keeps hard prompts",
-    paper,
-    measured: `${p(above)} of the filtered domains' new prompts scored above 0.5; the selection kept ${kept} of ${poolN}, on which the SFT policy's gold accuracy is ${p(goldKept)} against ${p(goldPool)} on the whole pool${selTie(goldKept, goldPool, kept * r.selection.samples)}.`,
-    reproduced: verdictOf(compare(goldPool, goldKept, kept * r.selection.samples)),
-  };
-}
-
-function comparisonFinding(r: ExperimentResults): Finding {
-  const base = byName(r.comparison, "baseline");
-  const ds = byName(r.comparison, "datascale");
-  const paper =
-    "DataScale (Pre-PPO selection + math and code first) beats the baseline that trains on all new prompts (best checkpoint, held-out).";
-  if (!base || !ds)
-    return {
-      id: "datascale",
-      title: "DataScale beats the all-prompts baseline",
-      paper,
-      measured: "runs missing",
-      reproduced: null,
-    };
-  const others = r.comparison.filter((c) => c !== base && c !== ds).map((c) => `${c.name} ${p(c.best.gold)}`);
-  return {
+    paper:
+      "Most new prompts score above 0.5 against the reference; keeping the lowest-scoring ≈10% after per-domain normalisation picks prompts that are hard for the policy.",
+    comparisons: [
+      {
+        id: "selection pool − kept",
+        label: "SFT gold on the filtered pool − on the kept prompts",
+        unit: "gold",
+        delta: GOLD_DELTA,
+        perSeed: selectionEffect,
+      },
+    ],
+    preconditions: ["genrm-gt-accuracy", "bon-lift"],
+  },
+  {
     id: "datascale",
     title: "DataScale beats the all-prompts baseline",
-    paper,
-    measured: `Best gold on the original prompts: DataScale ${p(ds.best.gold)} (step ${ds.best.step}) vs baseline ${p(base.best.gold)} (step ${base.best.step})${selTie(ds.best.gold, base.best.gold, goldSamples(r))}; final ${p(ds.final.gold)} vs ${p(base.final.gold)}${others.length > 0 ? `; ablations (best): ${others.join(", ")}` : ""}.`,
-    reproduced: verdictOf(compare(ds.best.gold, base.best.gold, goldSamples(r))),
-  };
-}
-
-function curriculumFinding(r: ExperimentResults): Finding {
-  const base = byName(r.comparison, "baseline");
-  const cur = byName(r.comparison, "curriculum-only");
-  const paper =
-    "Training on math and code first lifts those abilities early (coding surpasses the baseline within the first ≈1,000 of 3,500 steps).";
-  if (!base || !cur)
-    return {
-      id: "math-code-first",
-      title: "Math and code first lifts math and code early",
-      paper,
-      measured: "runs missing",
-      reproduced: null,
-    };
-  const stage1 = r.world.steps.stage1 ?? Math.round((r.world.steps.ppo ?? 0) * (2 / 7));
-  const horizon = Math.max(stage1, r.world.steps.evalEvery ?? 1);
-  const a = domainGold(cur, ["math", "code"], horizon);
-  const b = domainGold(base, ["math", "code"], horizon);
-  // Samples behind each mean: the math and code share of the original prompts × 2, per evaluation.
-  const share =
-    r.world.families.filter((f) => f.domain === "math" || f.domain === "code").length /
-    Math.max(1, r.world.families.length);
-  const evals = Math.max(1, Math.floor(horizon / Math.max(1, r.world.steps.evalEvery ?? 1)));
-  const n = Math.round(goldSamples(r) * share * evals);
-  return {
+    paper:
+      "DataScale (Pre-PPO selection + math and code first) beats the baseline that trains on all new prompts (best checkpoint, held-out).",
+    comparisons: [
+      {
+        id: "best-gold datascale − baseline",
+        label: "best held-out gold, DataScale − baseline",
+        unit: "gold",
+        delta: GOLD_DELTA,
+        perSeed: (r) =>
+          minus(heldout(bestPoint(run(r, "datascale"))), heldout(bestPoint(run(r, "baseline")))),
+      },
+    ],
+    preconditions: ["rl-generalises", "genrm-gt-accuracy", "bon-lift"],
+  },
+  {
     id: "math-code-first",
     title: "Math and code first lifts math and code early",
-    paper,
-    measured: `Mean math+code gold (original prompts) over the first ${horizon} steps: math-and-code-first ${p(a)} vs uniform ${p(b)}${selTie(a, b, n)}.`,
-    reproduced: verdictOf(compare(a, b, n)),
-  };
-}
-
-function entropyFinding(r: ExperimentResults): Finding {
-  const runs = [...r.ladder, ...r.comparison].filter((c) => c.points.length >= 2);
-  const paper = "Response diversity falls during PPO: mean token entropy ≈0.60 → 0.35 within ≈1,000 steps.";
-  if (runs.length === 0)
-    return { id: "entropy", title: "Entropy falls during PPO", paper, measured: "no runs", reproduced: null };
-  const first = mean(runs.map((c) => c.points[0]!.entropy));
-  const last = mean(runs.map((c) => c.points.at(-1)!.entropy));
-  const falling = runs.filter((c) => c.points.at(-1)!.entropy < c.points[0]!.entropy).length;
-  const d0 = mean(runs.map((c) => c.points[0]!.maxEditDistance));
-  const d1 = mean(runs.map((c) => c.points.at(-1)!.maxEditDistance));
-  return {
+    paper:
+      "Training on math and code first lifts those abilities early (coding surpasses the baseline within the first ≈1,000 of 3,500 steps).",
+    comparisons: [
+      {
+        id: "early math+code curriculum-only − baseline",
+        label: "math+code held-out gold during stage 1, curriculum-only − baseline",
+        unit: "gold",
+        delta: GOLD_DELTA,
+        perSeed: (r) => minus(earlyMathCode(r, "curriculum-only"), earlyMathCode(r, "baseline")),
+      },
+    ],
+    preconditions: ["rl-generalises"],
+  },
+  {
     id: "entropy",
     title: "Entropy falls during PPO",
-    paper,
-    measured: `Mean token entropy ${first.toFixed(3)} → ${last.toFixed(3)} nats (falling in ${falling} of ${runs.length} runs); max pairwise edit distance among samples ${d0.toFixed(3)} → ${d1.toFixed(3)}.`,
-    reproduced: falling * 2 > runs.length,
-  };
+    paper: "Response diversity falls during PPO: mean token entropy ≈0.60 → 0.35 within ≈1,000 steps.",
+    comparisons: [
+      {
+        id: "entropy first − last",
+        label: "token entropy, first − last evaluation, mean over the PPO runs",
+        unit: "nats",
+        delta: 0.05,
+        perSeed: entropyFall,
+      },
+    ],
+    preconditions: [],
+  },
+];
+
+function decide(def: ComparisonDef, seeds: readonly SeedResults[]): Comparison {
+  const per = seeds.flatMap((r) => {
+    const x = def.perSeed(r);
+    return x === undefined || !Number.isFinite(x.value) ? [] : [{ seed: r.seed, value: x.value, se: x.se }];
+  });
+  const effect = pooledEstimate(per);
+  const { verdict, why } =
+    per.length === 0
+      ? { verdict: "inconclusive" as const, why: "not measured" }
+      : verdictOf(effect, def.delta);
+  return { id: def.id, label: def.label, unit: def.unit, delta: def.delta, effect, verdict, why };
 }
 
-function verdictOf(c: "above" | "below" | "tie"): boolean | null {
-  return c === "above" ? true : c === "below" ? false : null;
+/** An effect as text: points for gold, plain numbers otherwise. */
+export function formatEffect(c: Pick<Comparison, "unit">, x: number): string {
+  const sign = x >= 0 ? "+" : "−";
+  return c.unit === "gold"
+    ? `${sign}${(100 * Math.abs(x)).toFixed(1)} pt`
+    : `${sign}${Math.abs(x).toFixed(3)}`;
 }
 
-function selTie(a: number, b: number, n: number): string {
-  return compare(a, b, n) === "tie" ? ` — ${TIE_NOTE}` : "";
+export function describe(c: Comparison): string {
+  const e = c.effect;
+  return `${c.label}: ${formatEffect(c, e.mean)} [${formatEffect(c, e.lo)}, ${formatEffect(c, e.hi)}] — ${c.verdict} (${c.why})`;
 }
 
-export function deriveFindings(r: ExperimentResults): Finding[] {
-  return [
-    ladderFinding(r),
-    sensitivityFinding(r),
-    selectionFinding(r),
-    comparisonFinding(r),
-    curriculumFinding(r),
-    entropyFinding(r),
+const PRECONDITIONS: { id: string; label: string; threshold: number; perSeed: PerSeed; byInterval?: true }[] =
+  [
+    {
+      id: "genrm-gt-accuracy",
+      label: "GenRM with ground truth: held-out balanced accuracy ≥ 0.90",
+      threshold: 0.9,
+      perSeed: (r) => ({
+        value: r.models.genrm.gtAccuracy,
+        se: binomialSe(r.models.genrm.gtAccuracy, r.models.genrm.gtItems),
+      }),
+    },
+    {
+      id: "bt-accuracy",
+      label: "BT RM: held-out pairwise accuracy ≥ 0.75",
+      threshold: 0.75,
+      perSeed: (r) => ({
+        value: r.models.bt.accuracy,
+        se: binomialSe(r.models.bt.accuracy, r.models.bt.pairs),
+      }),
+    },
+    {
+      id: "bon-lift",
+      label: "BT Best-of-N reference − one SFT sample ≥ +5 gold points",
+      threshold: 0.05,
+      perSeed: (r) => {
+        const b = r.models.bon;
+        return minus(
+          { value: b.bonGold, se: binomialSe(b.bonGold, b.prompts) },
+          { value: b.sampleGold, se: binomialSe(b.sampleGold, b.prompts) },
+        );
+      },
+    },
+    {
+      id: "rl-generalises",
+      label: "RL generalises: held-out gold under RTV, final − start, interval above 0",
+      threshold: 0,
+      byInterval: true,
+      perSeed: (r) => {
+        const c = run(r, "ladder-rtv");
+        return minus(heldout(finalPoint(c)), heldout(c?.points[0]));
+      },
+    },
   ];
+
+export function preconditions(seeds: readonly SeedResults[]): Precondition[] {
+  return PRECONDITIONS.map((p) => {
+    const per = seeds.flatMap((r) => {
+      const x = p.perSeed(r);
+      return x === undefined ? [] : [{ seed: r.seed, ...x }];
+    });
+    const estimate = pooledEstimate(per);
+    const met = per.length > 0 && (p.byInterval ? estimate.lo > 0 : estimate.mean >= p.threshold);
+    return { id: p.id, label: p.label, threshold: p.threshold, estimate, met };
+  });
+}
+
+export function deriveFindings(seeds: readonly SeedResults[], pre = preconditions(seeds)): Finding[] {
+  return FINDINGS.map((def) => {
+    const comparisons = def.comparisons.map((c) => decide(c, seeds));
+    const verdict = combineVerdicts(comparisons.map((c) => c.verdict));
+    const few =
+      seeds.length < MIN_SEEDS
+        ? ` With ${seeds.length} seed(s) nothing is decided (the rule needs ${MIN_SEEDS}).`
+        : "";
+    return {
+      id: def.id,
+      title: def.title,
+      paper: def.paper,
+      measured: `${comparisons.map(describe).join("; ")}.${few}`,
+      verdict,
+      reproduced: verdict === "reproduced" ? true : verdict === "not reproduced" ? false : null,
+      comparisons,
+      unmet: def.preconditions.filter((id) => pre.find((p) => p.id === id)?.met === false),
+    };
+  });
+}
+
+/** Gao et al.'s fit per reward source: held-out gold lift over the start against √KL, every seed's ladder run. */
+export function gaoFits(seeds: readonly SeedResults[]): GaoFit[] {
+  const sources = [...new Set(seeds.flatMap((r) => r.ladder.map((c) => c.name.replace(/^ladder-/, ""))))];
+  return sources.map((source) => {
+    const points = seeds.flatMap((r) => {
+      const c = run(r, `ladder-${source}`);
+      const start = c?.points[0]?.heldout.overall ?? 0;
+      return (c?.points ?? []).map((p) => ({
+        d: Math.sqrt(Math.max(0, p.kl)),
+        lift: p.heldout.overall - start,
+      }));
+    });
+    return { source, ...fitGao(points) };
+  });
+}
+
+export function poolSeeds(seeds: readonly SeedResults[], wallSeconds: number): PooledResults {
+  const pre = preconditions(seeds);
+  return {
+    version: 2,
+    kind: "pooled",
+    scale: seeds[0]?.scale ?? "",
+    seeds: seeds.map((r) => r.seed),
+    wallSeconds,
+    finishedAt: new Date().toISOString(),
+    findings: deriveFindings(seeds, pre),
+    preconditions: pre,
+    gao: gaoFits(seeds),
+  };
 }

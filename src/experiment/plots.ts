@@ -1,9 +1,12 @@
-// Vega-Lite specs for the report's plots: one function per plot, each taking the results and
-// the colour table and returning a self-contained spec (data inlined as values). Data is
-// flattened to plain keys here because Vega-Lite reads dots and brackets in field names as
-// nested access, and run or domain names come from data.
+// Vega-Lite specs for the report's plots: one function per plot, each taking the seeds'
+// aggregated curves (aggregate.ts) or the pooled results and the colour table, returning a
+// self-contained spec (data inlined as values). Curves are the mean over seeds with a band
+// from the lowest to the highest seed. Data is flattened to plain keys because Vega-Lite
+// reads dots and brackets in field names as nested access, and names come from data.
 import type { TopLevelSpec } from "vega-lite";
-import type { ExperimentResults, RunCurve } from "./results.ts";
+import type { AggCurve, Band } from "./aggregate.ts";
+import type { GaoFit, PooledResults, SeedResults } from "./results.ts";
+import { gaoCurve } from "./stats.ts";
 
 /** Fixed colours for the names the pipeline uses (Okabe–Ito based, distinguishable by most readers). */
 const KNOWN_COLOURS: Readonly<Record<string, string>> = {
@@ -36,21 +39,18 @@ export function colourKey(name: string): string {
  * One colour per run or source name across every plot: the pipeline's names get fixed
  * colours, any other name the next spare colour in order of first appearance.
  */
-export function colourTable(r: ExperimentResults): Map<string, string> {
-  const keys = [
+export function colourTable(seeds: readonly SeedResults[]): Map<string, string> {
+  const keys = seeds.flatMap((r) => [
     ...r.ladder.map((c) => colourKey(c.name)),
     ...r.sensitivity.map((s) => colourKey(s.source)),
     ...r.comparison.map((c) => colourKey(c.name)),
-  ];
+  ]);
   const table = new Map<string, string>();
-  const used = new Set<string>();
   for (const k of keys) {
     const fixed = KNOWN_COLOURS[k];
-    if (fixed !== undefined && !table.has(k)) {
-      table.set(k, fixed);
-      used.add(fixed);
-    }
+    if (fixed !== undefined) table.set(k, fixed);
   }
+  const used = new Set(table.values());
   const spare = SPARE_COLOURS.filter((c) => !used.has(c));
   let next = 0;
   for (const k of keys) {
@@ -79,227 +79,226 @@ const CONFIG = {
   concat: { spacing: 30 },
 };
 
-function colourScale(names: readonly string[], colours: Colours) {
-  return { domain: [...names], range: names.map((n) => colours.get(colourKey(n)) ?? "#000000") };
-}
-
 function runColour(names: readonly string[], colours: Colours, title: string) {
   return {
     field: "run",
     type: "nominal" as const,
     title,
-    scale: colourScale(names, colours),
+    scale: { domain: [...names], range: names.map((n) => colours.get(colourKey(n)) ?? "#000000") },
     sort: [...names],
   };
 }
 
-function byStep(c: RunCurve): RunCurve["points"] {
-  return [...c.points].sort((a, b) => a.step - b.step);
+/** A band row: the mean and the range over seeds (NaN figures are dropped by the caller). */
+function bandRow(b: Band): { mean: number; lo: number; hi: number } {
+  return { mean: b.mean, lo: b.lo, hi: b.hi };
 }
 
-/** Points-and-lines of `y` against `x`, one line per run. */
-function lineLayer(
-  y: { field: string; title: string; domain?: [number, number] },
+/** Mean line with points over a band from the lowest to the highest seed, one per run. */
+function bandLayers(
   x: { field: string; title: string },
+  y: { title: string; domain?: [number, number] },
+  colour: ReturnType<typeof runColour>,
 ) {
-  return {
-    mark: { type: "line" as const, point: { size: 24 }, strokeWidth: 1.8 },
-    encoding: {
-      x: { field: x.field, type: "quantitative" as const, title: x.title },
-      y: {
-        field: y.field,
-        type: "quantitative" as const,
-        title: y.title,
-        ...(y.domain ? { scale: { domain: y.domain } } : { scale: { zero: false } }),
+  const xe = { field: x.field, type: "quantitative" as const, title: x.title };
+  const scale = y.domain ? { domain: y.domain } : { zero: false };
+  return [
+    {
+      mark: { type: "area" as const, opacity: 0.15 },
+      encoding: {
+        x: xe,
+        y: { field: "lo", type: "quantitative" as const, title: y.title, scale },
+        y2: { field: "hi" },
+        color: colour,
       },
     },
+    {
+      mark: { type: "line" as const, point: { size: 24 }, strokeWidth: 1.8 },
+      encoding: {
+        x: xe,
+        y: { field: "mean", type: "quantitative" as const, title: y.title, scale },
+        color: colour,
+      },
+    },
+  ];
+}
+
+const finite = (r: { mean: number }) => Number.isFinite(r.mean);
+
+/** A band plot of one figure of the evaluation points against step. */
+function stepBands(
+  curves: readonly AggCurve[],
+  colours: Colours,
+  figure: (p: AggCurve["points"][number]) => Band,
+  o: { title: string; yTitle: string; width?: number; domain?: [number, number] },
+) {
+  const names = curves.map((c) => c.name);
+  const rows = curves.flatMap((c) =>
+    c.points.map((p) => ({ run: c.name, step: p.step, ...bandRow(figure(p)) })),
+  );
+  return {
+    title: o.title,
+    width: o.width ?? WIDTH,
+    height: HEIGHT,
+    data: { values: rows.filter(finite) },
+    layer: bandLayers(
+      { field: "step", title: "PPO step" },
+      { title: o.yTitle, ...(o.domain ? { domain: o.domain } : {}) },
+      runColour(names, colours, "run"),
+    ),
   };
 }
 
-/** (1) Ladder: gold vs step, and the same curves as lift normalised to each curve's peak. */
-export function ladderGoldSpec(r: ExperimentResults, colours: Colours): TopLevelSpec {
-  const names = r.ladder.map((c) => c.name);
-  const rows: { run: string; step: number; gold: number; lift: number | null }[] = [];
-  for (const c of r.ladder) {
-    const pts = byStep(c);
-    const start = pts[0]?.gold.overall ?? 0;
-    const peak = Math.max(...pts.map((p) => p.gold.overall));
-    // A run that never rose above its start has no lift to normalise; it is left out of panel 2.
-    for (const p of pts)
-      rows.push({
-        run: c.name,
-        step: p.step,
-        gold: p.gold.overall,
-        lift: peak > start ? (p.gold.overall - start) / (peak - start) : null,
-      });
-  }
-  const colour = runColour(names, colours, "run");
+/** (1) Ladder: held-out gold against step. */
+export function ladderGoldSpec(ladder: readonly AggCurve[], colours: Colours): TopLevelSpec {
   return {
     config: CONFIG,
-    data: { values: rows },
-    hconcat: [
-      {
-        title: "Gold accuracy (policy samples)",
-        width: WIDTH,
-        height: HEIGHT,
-        ...merge(lineLayer({ field: "gold", title: "gold accuracy" }, { field: "step", title: "PPO step" }), {
-          color: colour,
-        }),
-      },
-      {
-        title: "Gold lift, normalised to each curve's peak",
-        width: WIDTH,
-        height: HEIGHT,
-        transform: [{ filter: "isValid(datum.lift)" }],
-        ...merge(
-          lineLayer({ field: "lift", title: "lift / peak lift" }, { field: "step", title: "PPO step" }),
-          { color: colour },
-        ),
-      },
-    ],
-  };
+    ...stepBands(ladder, colours, (p) => p.heldout, {
+      title: "Held-out gold of the policy's samples (band: lowest to highest seed)",
+      yTitle: "held-out gold",
+      width: WIDTH * 1.4,
+    }),
+  } as TopLevelSpec;
 }
 
-/** Adds encodings to a single-layer spec. */
-function merge<T extends { mark: unknown; encoding: Record<string, unknown> }>(
-  layer: T,
-  extra: Record<string, unknown>,
-): T {
-  return { ...layer, encoding: { ...layer.encoding, ...extra } };
-}
-
-/** Moving average over the previous `w` values: per-step training reward is too noisy to read raw. */
-function movingAverage(xs: readonly number[], w: number): number[] {
-  const out: number[] = [];
-  let sum = 0;
-  for (let i = 0; i < xs.length; i++) {
-    sum += xs[i]!;
-    if (i >= w) sum -= xs[i - w]!;
-    out.push(sum / Math.min(i + 1, w));
-  }
-  return out;
-}
-
-/** The smoothing window the proxy plot uses for a run with `n` training steps. */
-export function smoothingWindow(n: number): number {
-  return Math.max(1, Math.round(n / 25));
-}
-
-/** (2a) Ladder: the proxy (training reward) each run optimises, against step. */
-export function ladderProxySpec(r: ExperimentResults, colours: Colours): TopLevelSpec {
-  const names = r.ladder.map((c) => c.name);
-  const rows: { run: string; step: number; reward: number }[] = [];
-  for (const c of r.ladder) {
-    const tr = [...c.trainReward].sort((a, b) => a.step - b.step);
-    const smooth = movingAverage(
-      tr.map((t) => t.reward),
-      smoothingWindow(tr.length),
-    );
-    tr.forEach((t, i) => {
-      rows.push({ run: c.name, step: t.step, reward: smooth[i]! });
-    });
-  }
+/** (2) Ladder: the proxy (training reward) each run optimises, against step. */
+export function ladderProxySpec(ladder: readonly AggCurve[], colours: Colours): TopLevelSpec {
+  const names = ladder.map((c) => c.name);
+  const rows = ladder.flatMap((c) =>
+    c.trainReward.map((t) => ({ run: c.name, step: t.step, ...bandRow(t.reward) })),
+  );
   return {
     config: CONFIG,
-    data: { values: rows },
     title: "Training reward (proxy), moving average",
     width: WIDTH * 1.4,
     height: HEIGHT,
-    mark: { type: "line", strokeWidth: 1.8 },
-    encoding: {
-      x: { field: "step", type: "quantitative", title: "PPO step" },
-      y: { field: "reward", type: "quantitative", title: "mean training reward", scale: { zero: false } },
-      color: runColour(names, colours, "run"),
-    },
-  };
+    data: { values: rows.filter(finite) },
+    layer: bandLayers(
+      { field: "step", title: "PPO step" },
+      { title: "mean training reward" },
+      runColour(names, colours, "run"),
+    ).map((l) => (l.mark.type === "line" ? { ...l, mark: { type: "line" as const, strokeWidth: 1.8 } } : l)),
+  } as TopLevelSpec;
 }
 
-/** (2b) Ladder, Gao et al.'s view: gold and proxy at each evaluation against sqrt(KL). */
-export function ladderKlSpec(r: ExperimentResults, colours: Colours): TopLevelSpec {
-  const names = r.ladder.map((c) => c.name);
-  const rows: { run: string; d: number; value: number; measure: string }[] = [];
-  for (const c of r.ladder)
-    for (const p of byStep(c)) {
-      // Sampled KL estimates can dip just below 0; the distance is clamped at 0.
-      const d = Math.sqrt(Math.max(0, p.kl));
-      rows.push({ run: c.name, d, value: p.gold.overall, measure: "gold" });
-      rows.push({ run: c.name, d, value: p.proxy, measure: "proxy" });
-    }
+/**
+ * (3) Gao et al.'s view: every seed's evaluations as points (held-out gold lift over the
+ * start, and proxy lift) against √KL, with the fitted d(α − β log d) per source.
+ */
+export function gaoSpec(
+  seeds: readonly SeedResults[],
+  fits: readonly GaoFit[],
+  colours: Colours,
+): TopLevelSpec {
+  const names = [...new Set(seeds.flatMap((r) => r.ladder.map((c) => c.name)))];
+  const points = seeds.flatMap((r) =>
+    r.ladder.flatMap((c) => {
+      const g0 = c.points[0]?.heldout.overall ?? 0;
+      const p0 = c.points[0]?.proxy ?? 0;
+      return c.points.map((p) => ({
+        run: c.name,
+        d: Math.sqrt(Math.max(0, p.kl)),
+        gold: p.heldout.overall - g0,
+        proxy: p.proxy - p0,
+      }));
+    }),
+  );
+  const dMax = Math.max(1e-3, ...points.map((p) => p.d));
+  const fitted = fits.flatMap((f) =>
+    Array.from({ length: 41 }, (_, i) => {
+      const d = (dMax * i) / 40;
+      return { run: `ladder-${f.source}`, d, fit: gaoCurve(f.alpha, f.beta, d) };
+    }),
+  );
+  const colour = runColour(names, colours, "run");
+  const x = { field: "d", type: "quantitative" as const, title: "√KL(π‖π_ref) per sequence" };
   return {
     config: CONFIG,
-    data: { values: rows },
-    title: "Gold (solid) and proxy (dashed) against distance from the SFT policy",
-    width: WIDTH * 1.4,
-    height: HEIGHT,
-    // Points in a layer of their own: on a line mark with points, the dash legend would show dots.
-    encoding: {
-      x: { field: "d", type: "quantitative", title: "√KL(π‖π_ref) per sequence" },
-      y: { field: "value", type: "quantitative", title: "score", scale: { zero: false } },
-      color: runColour(names, colours, "run"),
-      detail: { field: "measure", type: "nominal" },
-    },
-    layer: [
+    hconcat: [
       {
-        mark: { type: "line", strokeWidth: 1.8 },
-        encoding: {
-          strokeDash: {
-            field: "measure",
-            type: "nominal",
-            title: "measure",
-            scale: {
-              domain: ["gold", "proxy"],
-              range: [
-                [1, 0],
-                [5, 3],
-              ],
+        title: "Held-out gold lift: every seed's evaluations and the fit d(α − β log d)",
+        width: WIDTH,
+        height: HEIGHT,
+        layer: [
+          {
+            data: { values: points },
+            mark: { type: "point", filled: true, size: 28, opacity: 0.7 },
+            encoding: {
+              x,
+              y: { field: "gold", type: "quantitative", title: "gold − gold at start" },
+              color: colour,
             },
-            legend: { symbolType: "stroke", symbolStrokeColor: "#444444", symbolStrokeWidth: 2 },
           },
+          {
+            data: { values: fitted },
+            mark: { type: "line", strokeWidth: 1.8 },
+            encoding: { x, y: { field: "fit", type: "quantitative" }, color: colour },
+          },
+        ],
+      },
+      {
+        title: "Proxy lift (the run's own reward) at the same evaluations",
+        width: WIDTH,
+        height: HEIGHT,
+        data: { values: points },
+        mark: { type: "point", filled: true, size: 28, opacity: 0.7 },
+        encoding: {
+          x,
+          y: { field: "proxy", type: "quantitative", title: "proxy − proxy at start" },
+          color: colour,
         },
       },
-      { mark: { type: "point", filled: true, size: 24 } },
     ],
-  };
+  } as TopLevelSpec;
 }
 
-/** (3) Judge sensitivity: mean score gap and share of pairs separated, per edit-distance bin. */
-export function sensitivitySpec(r: ExperimentResults, colours: Colours): TopLevelSpec {
-  const names = r.sensitivity.map((s) => s.source);
-  const rows: { run: string; mid: number; gap: number | null; separated: number | null; pairs: number }[] =
-    [];
-  for (const s of r.sensitivity)
-    for (const b of s.bins)
-      if (b.pairs > 0)
-        rows.push({
-          run: s.source,
-          mid: (b.lo + b.hi) / 2,
-          gap: b.meanGap,
-          separated: b.separated,
-          pairs: b.pairs,
-        });
+/** (4) Judge sensitivity: mean score gap and share of pairs separated per edit-distance bin, over seeds. */
+export function sensitivitySpec(seeds: readonly SeedResults[], colours: Colours): TopLevelSpec {
+  const names = [...new Set(seeds.flatMap((r) => r.sensitivity.map((s) => s.source)))];
+  const cells = new Map<string, { run: string; mid: number; gap: number[]; sep: number[] }>();
+  for (const r of seeds)
+    for (const s of r.sensitivity)
+      for (const b of s.bins) {
+        if (b.pairs === 0) continue;
+        const key = `${s.source}|${b.lo}`;
+        const c = cells.get(key) ?? { run: s.source, mid: (b.lo + b.hi) / 2, gap: [], sep: [] };
+        if (b.meanGap !== null) c.gap.push(b.meanGap);
+        if (b.separated !== null) c.sep.push(b.separated);
+        cells.set(key, c);
+      }
+  const rows = (f: "gap" | "sep") =>
+    [...cells.values()].flatMap((c) =>
+      c[f].length === 0 ? [] : [{ run: c.run, mid: c.mid, ...bandRow(bandOf(c[f])) }],
+    );
   const colour = runColour(names, colours, "reward source");
   const x = { field: "mid", title: "normalised edit distance (bin centre)" };
   return {
     config: CONFIG,
-    data: { values: rows },
     hconcat: [
       {
         title: "Mean score gap between two responses",
         width: WIDTH,
         height: HEIGHT,
-        transform: [{ filter: "isValid(datum.gap)" }],
-        ...merge(lineLayer({ field: "gap", title: "mean |score(a) − score(b)|" }, x), { color: colour }),
+        data: { values: rows("gap") },
+        layer: bandLayers(x, { title: "mean |score(a) − score(b)|" }, colour),
       },
       {
         title: "Share of pairs the source separates",
         width: WIDTH,
         height: HEIGHT,
-        transform: [{ filter: "isValid(datum.separated)" }],
-        ...merge(lineLayer({ field: "separated", title: "share separated", domain: [0, 1] }, x), {
-          color: colour,
-        }),
+        data: { values: rows("sep") },
+        layer: bandLayers(x, { title: "share separated", domain: [0, 1] }, colour),
       },
     ],
+  } as TopLevelSpec;
+}
+
+function bandOf(xs: readonly number[]): Band {
+  return {
+    mean: xs.reduce((a, b) => a + b, 0) / xs.length,
+    lo: Math.min(...xs),
+    hi: Math.max(...xs),
+    n: xs.length,
   };
 }
 
@@ -307,16 +306,40 @@ function domainLabel(d: { domain: string; filtered: boolean }): string {
   return d.filtered ? d.domain : `${d.domain} (kept whole)`;
 }
 
-/** (4) Pre-PPO selection per domain: scores on the new pool, how much was kept, and how hard it is. */
-export function selectionSpec(r: ExperimentResults): TopLevelSpec {
-  const domains = r.selection.domains;
+/** (5) Pre-PPO selection per domain: scores of the new pool and how hard the kept prompts are (mean over seeds, range as a rule). */
+export function selectionSpec(seeds: readonly SeedResults[]): TopLevelSpec {
+  const domains = seeds[0]?.selection.domains ?? [];
   const labels = domains.map(domainLabel);
   const rows = domains.flatMap((d) => {
+    const per = seeds.map((r) => r.selection.domains.find((x) => x.domain === d.domain));
+    const b = (f: (x: NonNullable<(typeof per)[number]>) => number | null) =>
+      bandOf(per.flatMap((x) => (x === undefined || f(x) === null ? [] : [f(x)!])));
     const domain = domainLabel(d);
-    const base = { domain, meanScore: d.meanScore, aboveHalf: d.aboveHalf };
+    const row = (which: string, gold: Band, count: Band) => ({
+      domain,
+      which,
+      ...bandRow(gold),
+      count: count.mean,
+    });
     return [
-      { ...base, which: "pool", count: d.pool, gold: d.goldPool },
-      { ...base, which: "kept", count: d.kept, gold: d.goldKept },
+      {
+        ...row(
+          "pool",
+          b((x) => x.goldPool),
+          b((x) => x.pool),
+        ),
+        score: b((x) => x.meanScore).mean,
+        above: b((x) => x.aboveHalf).mean,
+      },
+      {
+        ...row(
+          "kept",
+          b((x) => x.goldKept),
+          b((x) => x.kept),
+        ),
+        score: null,
+        above: null,
+      },
     ];
   });
   const x = {
@@ -334,8 +357,7 @@ export function selectionSpec(r: ExperimentResults): TopLevelSpec {
     sort: ["pool", "kept"],
   };
   const w = 150;
-  // A grey bar per domain of one pool-wide figure in [0, 1].
-  const poolPanel = (title: string, field: string, yTitle: string) => ({
+  const poolBar = (title: string, field: string, yTitle: string) => ({
     title,
     width: w,
     height: HEIGHT,
@@ -347,8 +369,8 @@ export function selectionSpec(r: ExperimentResults): TopLevelSpec {
     config: CONFIG,
     data: { values: rows },
     hconcat: [
-      poolPanel("Mean score of the new pool", "meanScore", "mean reward"),
-      poolPanel("Share of the pool above 0.5", "aboveHalf", "share > 0.5"),
+      poolBar("Mean score of the new pool", "score", "mean reward"),
+      poolBar("Share of the pool above 0.5", "above", "share > 0.5"),
       {
         title: "Prompts kept vs pool",
         width: w,
@@ -357,102 +379,159 @@ export function selectionSpec(r: ExperimentResults): TopLevelSpec {
         encoding: {
           x,
           xOffset: { field: "which", sort: ["pool", "kept"] },
-          y: { field: "count", type: "quantitative", title: "prompts" },
+          y: { field: "count", type: "quantitative", title: "prompts (mean over seeds)" },
           color: which,
         },
       },
       {
-        title: "SFT gold accuracy, kept vs pool",
+        title: "SFT gold, kept vs pool (rule: seed range)",
         width: w,
         height: HEIGHT,
-        transform: [{ filter: "isValid(datum.gold)" }],
-        mark: "bar",
-        encoding: {
-          x,
-          xOffset: { field: "which", sort: ["pool", "kept"] },
-          y: { field: "gold", type: "quantitative", title: "gold accuracy", scale: { domain: [0, 1] } },
-          color: which,
-        },
+        transform: [{ filter: "isValid(datum.mean)" }],
+        layer: [
+          {
+            mark: "bar",
+            encoding: {
+              x,
+              xOffset: { field: "which", sort: ["pool", "kept"] },
+              y: { field: "mean", type: "quantitative", title: "gold", scale: { domain: [0, 1] } },
+              color: which,
+            },
+          },
+          {
+            mark: { type: "rule", color: "#222222" },
+            encoding: {
+              x,
+              xOffset: { field: "which", sort: ["pool", "kept"] },
+              y: { field: "lo", type: "quantitative" },
+              y2: { field: "hi" },
+            },
+          },
+        ],
       },
     ],
-  };
+  } as TopLevelSpec;
 }
 
-/** (5a) Comparison: gold overall against step, one line per run. */
-export function comparisonGoldSpec(r: ExperimentResults, colours: Colours): TopLevelSpec {
-  const names = r.comparison.map((c) => c.name);
-  const rows = r.comparison.flatMap((c) =>
-    byStep(c).map((p) => ({ run: c.name, step: p.step, gold: p.gold.overall })),
-  );
+/** (6) Comparison: held-out gold against step. */
+export function comparisonGoldSpec(comparison: readonly AggCurve[], colours: Colours): TopLevelSpec {
   return {
     config: CONFIG,
-    data: { values: rows },
-    title: "Gold accuracy (policy samples)",
-    width: WIDTH * 1.4,
-    height: HEIGHT * 1.2,
-    ...merge(lineLayer({ field: "gold", title: "gold accuracy" }, { field: "step", title: "PPO step" }), {
-      color: runColour(names, colours, "run"),
+    ...stepBands(comparison, colours, (p) => p.heldout, {
+      title: "Held-out gold of the policy's samples (band: lowest to highest seed)",
+      yTitle: "held-out gold",
+      width: WIDTH * 1.4,
     }),
-  };
+  } as TopLevelSpec;
 }
 
-/** The domains a set of runs was evaluated on, in order of first appearance. */
-export function evalDomains(curves: readonly RunCurve[]): string[] {
-  const seen = new Set<string>();
-  for (const c of curves) for (const p of c.points) for (const d of Object.keys(p.gold.byDomain)) seen.add(d);
-  return [...seen];
+/** The domains a set of curves was evaluated on, in order of first appearance. */
+export function evalDomains(curves: readonly AggCurve[]): string[] {
+  return [...new Set(curves.flatMap((c) => c.points.flatMap((p) => Object.keys(p.domains))))];
 }
 
-/** (5b) Comparison per domain: small multiples of gold against step. */
-export function comparisonDomainsSpec(r: ExperimentResults, colours: Colours): TopLevelSpec {
-  const names = r.comparison.map((c) => c.name);
-  const domains = evalDomains(r.comparison);
-  const rows = r.comparison.flatMap((c) =>
-    byStep(c).flatMap((p) =>
-      Object.entries(p.gold.byDomain).map(([domain, gold]) => ({ run: c.name, domain, step: p.step, gold })),
-    ),
-  );
+/** (7) Comparison per domain: held-out gold against step, one panel per domain. */
+export function comparisonDomainsSpec(comparison: readonly AggCurve[], colours: Colours): TopLevelSpec {
+  const domains = evalDomains(comparison);
   return {
     config: CONFIG,
-    data: { values: rows },
-    title: "Gold accuracy per domain (original prompts)",
-    facet: { field: "domain", type: "nominal", title: null, sort: domains },
-    columns: Math.min(4, Math.max(1, domains.length)),
-    resolve: { scale: { y: "independent" } },
-    spec: {
-      width: 200,
-      height: 150,
-      ...merge(lineLayer({ field: "gold", title: "gold accuracy" }, { field: "step", title: "PPO step" }), {
-        color: runColour(names, colours, "run"),
+    hconcat: domains.map((d) => ({
+      ...stepBands(comparison, colours, (p) => p.domains[d] ?? bandOf([Number.NaN]), {
+        title: `${d}`,
+        yTitle: "held-out gold",
+        width: 190,
       }),
+      height: 150,
+    })),
+  } as TopLevelSpec;
+}
+
+/** (8) Diversity: mean token entropy and max pairwise edit distance against step. */
+export function diversitySpec(curves: readonly AggCurve[], colours: Colours): TopLevelSpec {
+  return {
+    config: CONFIG,
+    hconcat: [
+      stepBands(curves, colours, (p) => p.entropy, {
+        title: "Mean token entropy of samples",
+        yTitle: "entropy (nats)",
+      }),
+      stepBands(curves, colours, (p) => p.edit, {
+        title: "Max pairwise edit distance among samples",
+        yTitle: "normalised edit distance",
+      }),
+    ],
+  } as TopLevelSpec;
+}
+
+/**
+ * (9) Every comparison of every finding: the pooled effect (dot), its 95 % interval (bar)
+ * and each seed (small circles), against 0 and δ (dashed).
+ */
+export function effectsSpec(pooled: PooledResults): TopLevelSpec {
+  const comparisons = pooled.findings.flatMap((f) => f.comparisons);
+  const labels = comparisons.map((c) => c.label);
+  const rows = comparisons.map((c) => ({
+    label: c.label,
+    mean: c.effect.mean,
+    lo: c.effect.lo,
+    hi: c.effect.hi,
+    verdict: c.verdict,
+    delta: c.delta,
+  }));
+  const seeds = comparisons.flatMap((c) => c.effect.perSeed.map((s) => ({ label: c.label, value: s.value })));
+  const y = {
+    field: "label",
+    type: "nominal" as const,
+    title: null,
+    sort: labels,
+    axis: { labelLimit: 420 },
+  };
+  const colour = {
+    field: "verdict",
+    type: "nominal" as const,
+    title: "verdict",
+    scale: {
+      domain: ["reproduced", "not reproduced", "inconclusive"],
+      range: ["#14632b", "#8a1c1c", "#777777"],
     },
   };
-}
-
-/** (6) Diversity of sampled responses: mean token entropy and max pairwise edit distance against step. */
-export function diversitySpec(curves: readonly RunCurve[], colours: Colours): TopLevelSpec {
-  const names = curves.map((c) => c.name);
-  const rows = curves.flatMap((c) =>
-    byStep(c).map((p) => ({ run: c.name, step: p.step, entropy: p.entropy, edit: p.maxEditDistance })),
-  );
-  const colour = runColour(names, colours, "run");
-  const x = { field: "step", title: "PPO step" };
+  const delta = comparisons[0]?.delta ?? 0.05;
   return {
     config: CONFIG,
-    data: { values: rows },
-    hconcat: [
+    title: "Effects in the paper's direction: pooled mean, 95 % interval, each seed (gold as a fraction)",
+    width: 360,
+    height: Math.max(60, 22 * comparisons.length),
+    layer: [
       {
-        title: "Mean token entropy of samples",
-        width: WIDTH,
-        height: HEIGHT,
-        ...merge(lineLayer({ field: "entropy", title: "entropy (nats)" }, x), { color: colour }),
+        data: { values: [{ x: 0 }] },
+        mark: { type: "rule", color: "#444444" },
+        encoding: { x: { field: "x", type: "quantitative" } },
       },
       {
-        title: "Max pairwise edit distance among samples",
-        width: WIDTH,
-        height: HEIGHT,
-        ...merge(lineLayer({ field: "edit", title: "normalised edit distance" }, x), { color: colour }),
+        data: { values: [{ x: delta }] },
+        mark: { type: "rule", color: "#999999", strokeDash: [4, 3] },
+        encoding: { x: { field: "x", type: "quantitative" } },
+      },
+      {
+        data: { values: rows },
+        mark: { type: "rule", strokeWidth: 2 },
+        encoding: {
+          y,
+          x: { field: "lo", type: "quantitative", title: "effect" },
+          x2: { field: "hi" },
+          color: colour,
+        },
+      },
+      {
+        data: { values: seeds },
+        mark: { type: "point", size: 20, color: "#555555" },
+        encoding: { y, x: { field: "value", type: "quantitative" } },
+      },
+      {
+        data: { values: rows },
+        mark: { type: "point", filled: true, size: 60 },
+        encoding: { y, x: { field: "mean", type: "quantitative" }, color: colour },
       },
     ],
-  };
+  } as TopLevelSpec;
 }

@@ -6,6 +6,7 @@ import { generate } from "../model/sample.ts";
 import type { Tokenizer } from "../model/types.ts";
 import { promptIds, taskPrompt } from "../train/evaluate.ts";
 import { mixSeed } from "../train/loop.ts";
+import type { GoldScore } from "./results.ts";
 
 /** Response length cap: the world's answers are at most ≈12 characters at its difficulties. */
 export const MAX_RESPONSE_TOKENS = 16;
@@ -84,24 +85,35 @@ export async function scoreResponses(
   return rewards.map((r) => (r.verdict === "error" ? Number.NaN : r.score));
 }
 
-/** Mean accuracy overall and per domain from per-task gold scores. */
-export function goldByDomain(
-  tasks: readonly Task[],
-  scores: readonly number[],
-): { overall: number; byDomain: Record<string, number> } {
+/**
+ * Mean gold overall and per domain from per-response scores, with the samples behind each
+ * figure. A NaN score is an `error` reward (see scoreResponses): neither correct nor
+ * incorrect, so it is left out of every mean and counted in `errors`.
+ */
+export function goldByDomain(tasks: readonly Task[], scores: readonly number[]): GoldScore {
   const sums = new Map<string, { s: number; n: number }>();
   let total = 0;
+  let n = 0;
+  let errors = 0;
   tasks.forEach((t, i) => {
+    const score = scores[i] ?? Number.NaN;
+    if (!Number.isFinite(score)) {
+      errors++;
+      return;
+    }
     const e = sums.get(t.domain) ?? { s: 0, n: 0 };
-    e.s += scores[i] ?? 0;
+    e.s += score;
     e.n++;
     sums.set(t.domain, e);
-    total += scores[i] ?? 0;
+    total += score;
+    n++;
   });
+  const domains = [...sums].sort(([a], [b]) => a.localeCompare(b));
   return {
-    overall: total / Math.max(1, tasks.length),
-    byDomain: Object.fromEntries(
-      [...sums].sort(([a], [b]) => a.localeCompare(b)).map(([d, e]) => [d, e.s / e.n]),
-    ),
+    overall: total / Math.max(1, n),
+    byDomain: Object.fromEntries(domains.map(([d, e]) => [d, e.s / e.n])),
+    n,
+    nByDomain: Object.fromEntries(domains.map(([d, e]) => [d, e.n])),
+    errors,
   };
 }

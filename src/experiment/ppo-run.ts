@@ -3,6 +3,7 @@
 // own proxy score on the same answers, sample diversity). Everything lands in the run's
 // metrics.jsonl through the training loop, so a killed run resumes and keeps its evaluations.
 import { join } from "node:path";
+import type { z } from "zod";
 import type { RewardFn, Task } from "../core/schemas.ts";
 import { pairwiseEditDistances } from "../metrics/diversity.ts";
 import type { Decoder } from "../model/decoder.ts";
@@ -13,9 +14,9 @@ import { paperScheduleFor } from "../schedule/schedule.ts";
 import { loadDecoder } from "../train/models.ts";
 import { DEFAULT_RL, trainRl } from "../train/ppo.ts";
 import { RunDir } from "../train/rundir.ts";
-import type { ExperimentConfig } from "./config.ts";
+import type { SeedConfig } from "./config.ts";
 import { goldByDomain, MAX_RESPONSE_TOKENS, sampleK, scoreResponses } from "./policy.ts";
-import type { EvalPoint, RunCurve } from "./results.ts";
+import { EvalPoint, type RunCurve } from "./results.ts";
 
 export interface PpoRunSpec {
   name: string;
@@ -27,7 +28,7 @@ export interface PpoRunSpec {
 }
 
 export interface PpoContext {
-  config: ExperimentConfig;
+  config: SeedConfig;
   dir: string;
   sftDir: string;
   kernel: Kernel;
@@ -40,12 +41,15 @@ export interface PpoContext {
   gold: RewardFn;
 }
 
-interface EvalFigures {
-  gold: EvalPoint["gold"];
-  heldout: EvalPoint["heldout"];
-  proxy: number;
-  maxEditDistance: number;
-}
+/** What an evaluation records under `eval` in metrics.jsonl (read back through this schema). */
+const EvalFigures = EvalPoint.pick({
+  gold: true,
+  heldout: true,
+  proxy: true,
+  proxyErrors: true,
+  maxEditDistance: true,
+});
+type EvalFigures = z.infer<typeof EvalFigures>;
 
 /** Samples per prompt at each evaluation (temperature 1: the policy RL optimises). */
 export const EVAL_SAMPLES = 2;
@@ -75,6 +79,7 @@ async function evaluate(policy: Decoder, ctx: PpoContext, reward: RewardFn): Pro
   const held = await sampledGold(policy, ctx, ctx.evalTasks, 1, seed + 606);
   const proxy = await scoreResponses(reward, train.tasks, train.responses);
   const valid = proxy.filter((x) => Number.isFinite(x));
+  const proxyErrors = proxy.length - valid.length;
   const spread = (await sampleK(policy, ctx.tokenizer, ctx.diversityTasks, 4, seed + 707)).map(
     (s) => pairwiseEditDistances(s).max,
   );
@@ -82,13 +87,14 @@ async function evaluate(policy: Decoder, ctx: PpoContext, reward: RewardFn): Pro
     gold: goldByDomain(train.tasks, train.gold),
     heldout: goldByDomain(held.tasks, held.gold),
     proxy: valid.reduce((a, b) => a + b, 0) / Math.max(1, valid.length),
+    proxyErrors,
     maxEditDistance: spread.reduce((a, b) => a + b, 0) / Math.max(1, spread.length),
   };
 }
 
 function curriculumFor(
   spec: PpoRunSpec,
-  config: ExperimentConfig,
+  config: SeedConfig,
 ): ((step: number) => readonly Task[]) | undefined {
   if (!spec.curriculum) return undefined;
   return promptsByStep(
@@ -159,8 +165,8 @@ export async function runPpo(spec: PpoRunSpec, ctx: PpoContext): Promise<RunCurv
   const points: EvalPoint[] = [{ step: 0, ...start, kl: 0, entropy: trainReward[0]?.entropy ?? 0 }];
   let from = 0;
   for (const m of metrics) {
-    const ev = m.eval as EvalFigures | undefined;
-    if (ev === undefined) continue;
+    if (m.eval === undefined) continue;
+    const ev = EvalFigures.parse(m.eval);
     const step = num(m.step);
     const window = trainReward.filter((r) => r.step > from && r.step <= step);
     const avg = (f: (r: (typeof window)[number]) => number) =>
@@ -168,14 +174,17 @@ export async function runPpo(spec: PpoRunSpec, ctx: PpoContext): Promise<RunCurv
     points.push({ step, ...ev, kl: avg((r) => r.kl), entropy: avg((r) => r.entropy) });
     from = step;
   }
-  const best = points.reduce((a, p) => (p.gold.overall > a.gold.overall ? p : a), points[0]!);
+  return { name: spec.name, description: spec.description, points, trainReward, ...bestAndFinal(points) };
+}
+
+/** The best evaluation after step 0 and the last one, by held-out gold (the findings' gold). */
+export function bestAndFinal(points: readonly EvalPoint[]): Pick<RunCurve, "best" | "final"> {
+  const later = points.filter((p) => p.step > 0);
+  const pool = later.length > 0 ? later : points;
+  const best = pool.reduce((a, p) => (p.heldout.overall > a.heldout.overall ? p : a), pool[0]!);
   const last = points[points.length - 1]!;
   return {
-    name: spec.name,
-    description: spec.description,
-    points,
-    trainReward,
-    best: { step: best.step, gold: best.gold.overall },
-    final: { step: last.step, gold: last.gold.overall },
+    best: { step: best.step, gold: best.heldout.overall },
+    final: { step: last.step, gold: last.heldout.overall },
   };
 }

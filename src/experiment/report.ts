@@ -6,23 +6,24 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
-import { DataScaleError, formatZodError } from "../core/errors.ts";
-import { readJsonFile } from "../io/json-file.ts";
 import { writeFileAtomic } from "../io/rundir.ts";
+import { type AggCurve, aggregate, smoothingWindow } from "./aggregate.ts";
+import { formatEffect } from "./findings.ts";
 import {
   colourTable,
   comparisonDomainsSpec,
   comparisonGoldSpec,
   diversitySpec,
+  effectsSpec,
   evalDomains,
+  gaoSpec,
   ladderGoldSpec,
-  ladderKlSpec,
   ladderProxySpec,
   selectionSpec,
   sensitivitySpec,
-  smoothingWindow,
 } from "./plots.ts";
-import { ExperimentResults, type Finding, type RunCurve } from "./results.ts";
+import type { Comparison, Estimate, Finding, PooledResults, SeedResults } from "./results.ts";
+import { binomialSe, pooledEstimate } from "./stats.ts";
 
 // ---------------------------------------------------------------- document model
 
@@ -105,86 +106,98 @@ function anchorOf(id: string, taken: Set<string>): string {
 
 // ---------------------------------------------------------------- plots
 
-function stepsOf(curves: readonly RunCurve[]): number[] {
-  return curves.map((c) => c.trainReward.length);
+interface Curves {
+  ladder: AggCurve[];
+  comparison: AggCurve[];
 }
 
 /** Every plot the results have data for, keyed by the file name it is written under. */
-function plotDefs(r: ExperimentResults): Map<string, PlotDef> {
-  const colours = colourTable(r);
+function plotDefs(
+  pooled: PooledResults,
+  seeds: readonly SeedResults[],
+  curves: Curves,
+): Map<string, PlotDef> {
+  const colours = colourTable(seeds);
   const defs: PlotDef[] = [];
-  const hasPoints = (cs: readonly RunCurve[]) => cs.some((c) => c.points.length > 0);
-  if (hasPoints(r.ladder)) {
+  const hasPoints = (cs: readonly AggCurve[]) => cs.some((c) => c.points.length > 0);
+  const band = `mean over ${seeds.length} seed(s); the band runs from the lowest to the highest seed`;
+  if (pooled.findings.some((f) => f.comparisons.length > 0)) {
     defs.push({
-      name: "ladder-gold",
-      title: "Reward ladder: gold accuracy of the policy's samples",
+      name: "effects",
+      title: "Every comparison: effect, 95 % interval and each seed",
       caption:
-        "PPO on the same prompts with one reward source each; gold = the verifier on the policy's samples (temperature 1) for the original prompts. Right: lift = gold minus the run's first evaluation, divided by its largest lift (1 = the curve's peak), as the paper plots relative lift; a run that never rose above its start is left out of that panel.",
-      spec: ladderGoldSpec(r, colours),
-    });
-    defs.push({
-      name: "ladder-kl",
-      title: "Reward ladder: gold and proxy against √KL",
-      caption:
-        "Gao et al.'s view of over-optimisation: the proxy a run optimises (dashed) and the gold score (solid) at each evaluation, against the square root of the per-sequence KL from the reference policy. Hacking shows as the proxy rising while gold flattens or falls.",
-      spec: ladderKlSpec(r, colours),
+        "Each finding's effects in the paper's direction (positive = as the paper says). Bar: the pooled 95 % interval (docs/experiment.md); large dot: the mean over seeds; small circles: the seeds. Solid line: 0; dashed line: δ, the smallest effect of interest. Reproduced when the bar lies right of 0; not reproduced when it ends left of δ.",
+      spec: effectsSpec(pooled),
     });
   }
-  if (r.ladder.some((c) => c.trainReward.length > 0)) {
-    const windows = [...new Set(stepsOf(r.ladder).map(smoothingWindow))].join(", ");
+  if (hasPoints(curves.ladder)) {
+    defs.push({
+      name: "ladder-gold",
+      title: "Reward ladder: held-out gold of the policy's samples",
+      caption: `PPO on the same prompts with one reward source each; gold = the verifier on the policy's samples (temperature 1) for the held-out prompts; ${band}.`,
+      spec: ladderGoldSpec(curves.ladder, colours),
+    });
+    defs.push({
+      name: "ladder-gao",
+      title: "Reward ladder: Gao et al.'s gold against √KL, with the fit",
+      caption:
+        "Over-optimisation after Gao et al.: every evaluation of every seed's ladder run, gold lift over the run's start against the square root of the per-sequence KL from the SFT policy, and the least-squares fit gold = d(α − β log d) per source (table below). Right: the proxy each run optimises at the same evaluations; hacking shows as the proxy rising while gold flattens or falls.",
+      spec: gaoSpec(seeds, pooled.gao, colours),
+    });
+  }
+  if (curves.ladder.some((c) => c.trainReward.length > 0)) {
     defs.push({
       name: "ladder-proxy",
       title: "Reward ladder: training reward (proxy) against step",
-      caption: `Mean training reward per PPO step under each run's own reward source, moving average over ${windows} step(s).`,
-      spec: ladderProxySpec(r, colours),
+      caption: `Mean training reward per PPO step under each run's own reward source, each seed smoothed by a moving average over ${smoothingWindow(seeds[0]?.ladder[0]?.trainReward.length ?? 0)} step(s); ${band}.`,
+      spec: ladderProxySpec(curves.ladder, colours),
     });
   }
-  if (r.sensitivity.some((s) => s.bins.some((b) => b.pairs > 0))) {
+  if (seeds.some((r) => r.sensitivity.some((s) => s.bins.some((b) => b.pairs > 0)))) {
     defs.push({
       name: "sensitivity",
       title: "Judge sensitivity: score gap against edit distance",
-      caption:
-        "Pairs of responses to the same prompt, binned by normalised edit distance; left: the mean absolute score gap each reward source gives a pair, right: the share of pairs it scores apart. A source that sees fine-grained differences has a large gap already at small distances.",
-      spec: sensitivitySpec(r, colours),
+      caption: `Pairs of responses to the same held-out prompt, binned by normalised edit distance; left: the mean absolute score gap each reward source gives a pair, right: the share of pairs it scores apart; ${band}. A source that sees fine-grained differences has a large gap already at small distances.`,
+      spec: sensitivitySpec(seeds, colours),
     });
   }
-  if (r.selection.domains.length > 0) {
+  if ((seeds[0]?.selection.domains.length ?? 0) > 0) {
+    const sel = seeds[0]!.selection;
     defs.push({
       name: "selection",
       title: "Pre-PPO selection per domain",
-      caption: `Scores of the new prompt pool under the hybrid reward (${r.selection.samples} samples per prompt, ${r.selection.normalisation} normalisation per domain, keep ${pct(r.selection.keep)} of the filtered domains). Gold = the SFT policy's verifier accuracy on the kept prompts vs the whole pool: the selection should keep hard prompts.`,
-      spec: selectionSpec(r),
+      caption: `Scores of the new prompt pool under the hybrid reward (${sel.samples} samples per prompt, ${sel.normalisation} normalisation per domain, keep ${pct(sel.keep)} of the filtered domains), mean over seeds. Gold = the SFT policy's verifier score on the kept prompts vs the whole pool (rule: seed range): the selection should keep hard prompts.`,
+      spec: selectionSpec(seeds),
     });
   }
-  if (hasPoints(r.comparison)) {
-    defs.push({
-      name: "comparison-gold",
-      title: "Baseline vs DataScale and ablations: gold on the original prompts",
-      caption:
-        "Gold accuracy (all domains) of the policy's samples on the original prompts, which every run trains on; the paper reports the best checkpoint. Held-out figures are in the table.",
-      spec: comparisonGoldSpec(r, colours),
-    });
-    defs.push({
-      name: "comparison-domains",
-      title: "Baseline vs DataScale and ablations: gold per domain",
-      caption:
-        "The same runs, gold accuracy per domain on the original prompts (y scales differ between panels).",
-      spec: comparisonDomainsSpec(r, colours),
-    });
-    defs.push({
-      name: "diversity-comparison",
-      title: "Response diversity: comparison runs",
-      caption:
-        "Mean token entropy of sampled responses and the mean over prompts of the maximum pairwise normalised edit distance among the samples.",
-      spec: diversitySpec(r.comparison, colours),
-    });
+  if (hasPoints(curves.comparison)) {
+    defs.push(
+      {
+        name: "comparison-gold",
+        title: "Baseline vs DataScale and ablations: held-out gold",
+        caption: `Held-out gold (all domains) of the policy's samples; the paper reports the best checkpoint; ${band}.`,
+        spec: comparisonGoldSpec(curves.comparison, colours),
+      },
+      {
+        name: "comparison-domains",
+        title: "Baseline vs DataScale and ablations: held-out gold per domain",
+        caption: `The same runs, held-out gold per domain (y scales differ between panels); ${band}.`,
+        spec: comparisonDomainsSpec(curves.comparison, colours),
+      },
+      {
+        name: "diversity-comparison",
+        title: "Response diversity: comparison runs",
+        caption: `Mean token entropy of sampled responses and the mean over prompts of the maximum pairwise normalised edit distance among the samples; ${band}.`,
+        spec: diversitySpec(curves.comparison, colours),
+      },
+    );
   }
-  if (hasPoints(r.ladder)) {
+  if (hasPoints(curves.ladder)) {
     defs.push({
       name: "diversity-ladder",
       title: "Response diversity: ladder runs",
-      caption: "The same diversity measures for the reward ladder.",
-      spec: diversitySpec(r.ladder, colours),
+      caption: `The same diversity measures for the reward ladder; ${band}.`,
+      spec: diversitySpec(curves.ladder, colours),
     });
   }
   return new Map(defs.map((d) => [d.name, d]));
@@ -222,108 +235,133 @@ function inlineSvg(svg: string): string {
 
 // ---------------------------------------------------------------- tables
 
-function runTable(caption: string, curves: readonly RunCurve[]): Table {
+const seedCols = (seeds: readonly SeedResults[]) => seeds.map((r) => `seed ${r.seed}`);
+
+/** A pooled figure as "mean [lo, hi]". */
+function interval(e: Estimate, f: (x: number) => string): string {
+  return `${f(e.mean)} [${f(e.lo)}, ${f(e.hi)}]`;
+}
+
+function comparisonTable(f: Finding, seeds: readonly SeedResults[]): Table {
+  const fmt = (c: Comparison) => (x: number) => formatEffect(c, x);
+  return {
+    kind: "table",
+    caption:
+      "The finding's comparisons: each seed's effect in the paper's direction, the mean over seeds with its 95 % interval, δ and the verdict (docs/experiment.md, the decision rule).",
+    head: ["comparison", ...seedCols(seeds), "mean [95 % interval]", "δ", "verdict"],
+    numeric: seeds.map((_, i) => i + 1),
+    rows: f.comparisons.map((c) => [
+      c.label,
+      ...seeds.map((r) => {
+        const v = c.effect.perSeed.find((p) => p.seed === r.seed);
+        return v === undefined ? DASH : `${fmt(c)(v.value)} ± ${fmt(c)(1.96 * v.se).replace(/^\+/, "")}`;
+      }),
+      interval(c.effect, fmt(c)),
+      formatEffect(c, c.delta).replace(/^\+/, ""),
+      `${c.verdict} (${c.why})`,
+    ]),
+  };
+}
+
+function runTable(caption: string, curves: readonly AggCurve[]): Table {
+  const m = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
   return {
     kind: "table",
     caption,
     head: [
       "run",
       "what it trains on",
-      "start gold",
-      "best gold",
-      "peak step",
-      "final gold",
-      "final step",
+      "start",
+      "best",
+      "peak steps",
+      "final",
       "final proxy",
       "final √KL",
-      "held-out start",
-      "held-out final",
+      "train-prompt gold, final",
     ],
-    numeric: [2, 3, 4, 5, 6, 7, 8, 9, 10],
+    numeric: [2, 3, 5, 6, 7, 8],
     rows: curves.map((c) => {
-      const pts = [...c.points].sort((a, b) => a.step - b.step);
-      const last = pts.at(-1);
+      const last = c.points.at(-1);
       return [
         c.name,
         c.description,
-        pct(pts[0]?.gold.overall),
-        pct(c.best.gold),
-        String(c.best.step),
-        pct(c.final.gold),
-        String(c.final.step),
-        fixed(last?.proxy),
-        fixed(last === undefined ? undefined : Math.sqrt(Math.max(0, last.kl))),
-        pct(pts[0]?.heldout.overall),
-        pct(last?.heldout.overall),
+        pct(m(c.perSeed.map((p) => p.start))),
+        pct(m(c.perSeed.map((p) => p.best))),
+        c.perSeed.map((p) => String(p.bestStep)).join(", "),
+        pct(m(c.perSeed.map((p) => p.final))),
+        fixed(last?.proxy.mean),
+        fixed(last?.kl.mean),
+        pct(last?.gold.mean),
       ];
     }),
   };
 }
 
-function domainTable(caption: string, curves: readonly RunCurve[]): Table {
+function domainTable(caption: string, curves: readonly AggCurve[]): Table {
   const domains = evalDomains(curves);
   return {
     kind: "table",
     caption,
     head: ["run", ...domains.flatMap((d) => [`${d} best`, `${d} final`])],
     numeric: domains.flatMap((_, i) => [1 + 2 * i, 2 + 2 * i]),
-    rows: curves.map((c) => {
-      const pts = [...c.points].sort((a, b) => a.step - b.step);
-      return [
-        c.name,
-        ...domains.flatMap((d) => {
-          const xs = pts.flatMap((p) => (p.gold.byDomain[d] === undefined ? [] : [p.gold.byDomain[d]]));
-          return [xs.length === 0 ? DASH : pct(Math.max(...xs)), pct(pts.at(-1)?.gold.byDomain[d])];
-        }),
-      ];
-    }),
+    rows: curves.map((c) => [
+      c.name,
+      ...domains.flatMap((d) => {
+        const xs = c.points.flatMap((p) =>
+          p.step > 0 && Number.isFinite(p.domains[d]?.mean) ? [p.domains[d]!.mean] : [],
+        );
+        return [xs.length === 0 ? DASH : pct(Math.max(...xs)), pct(c.points.at(-1)?.domains[d]?.mean)];
+      }),
+    ]),
   };
 }
 
-function diversityTable(caption: string, curves: readonly RunCurve[]): Table {
+function diversityTable(caption: string, curves: readonly AggCurve[]): Table {
   return {
     kind: "table",
     caption,
     head: ["run", "entropy start", "entropy final", "max edit distance start", "max edit distance final"],
     numeric: [1, 2, 3, 4],
     rows: curves.map((c) => {
-      const pts = [...c.points].sort((a, b) => a.step - b.step);
-      const [first, last] = [pts[0], pts.at(-1)];
+      const [first, last] = [c.points[0], c.points.at(-1)];
       return [
         c.name,
-        fixed(first?.entropy),
-        fixed(last?.entropy),
-        fixed(first?.maxEditDistance),
-        fixed(last?.maxEditDistance),
+        fixed(first?.entropy.mean),
+        fixed(last?.entropy.mean),
+        fixed(first?.edit.mean),
+        fixed(last?.edit.mean),
       ];
     }),
   };
 }
 
-function sensitivityTable(r: ExperimentResults): Table {
-  // Columns are the union of the sources' bins, ordered by their lower edge.
-  const bins = new Map<string, { lo: number; hi: number }>();
-  for (const s of r.sensitivity) for (const b of s.bins) bins.set(`${b.lo}|${b.hi}`, { lo: b.lo, hi: b.hi });
-  const cols = [...bins.entries()].sort((a, b) => a[1].lo - b[1].lo || a[1].hi - b[1].hi);
+function sensitivityTable(seeds: readonly SeedResults[]): Table {
+  const sources = [...new Set(seeds.flatMap((r) => r.sensitivity.map((s) => s.source)))];
   return {
     kind: "table",
-    caption: "Mean score gap per edit-distance bin (pairs in the bin in brackets).",
-    head: ["source", ...cols.map(([, b]) => `${fixed(b.lo, 2)}–${fixed(b.hi, 2)}`)],
-    numeric: cols.map((_, i) => i + 1),
-    rows: r.sensitivity.map((s) => [
-      s.source,
-      ...cols.map(([key]) => {
-        const b = s.bins.find((x) => `${x.lo}|${x.hi}` === key);
-        return b === undefined || b.pairs === 0 ? DASH : `${fixed(b.meanGap)} (${b.pairs})`;
+    caption:
+      "Near-identical responses (normalised edit distance < 0.2): mean score gap per seed (pairs in brackets) — the figure the fine-grained finding compares.",
+    head: ["source", ...seedCols(seeds)],
+    numeric: seeds.map((_, i) => i + 1),
+    rows: sources.map((source) => [
+      source,
+      ...seeds.map((r) => {
+        const near = r.sensitivity.find((s) => s.source === source)?.near;
+        return near === undefined || near.pairs === 0 ? DASH : `${fixed(near.meanGap)} (${near.pairs})`;
       }),
     ]),
   };
 }
 
-function selectionTable(r: ExperimentResults): Table {
+function selectionTable(seeds: readonly SeedResults[]): Table {
+  const first = seeds[0]!.selection;
+  const m = (f: (r: SeedResults) => number | null) => {
+    const xs = seeds.flatMap((r) => (f(r) === null ? [] : [f(r)!]));
+    return xs.length === 0 ? null : xs.reduce((a, b) => a + b, 0) / xs.length;
+  };
   return {
     kind: "table",
-    caption: `Pre-PPO selection: keep ${pct(r.selection.keep)}, ${r.selection.samples} samples per prompt, ${r.selection.normalisation} normalisation within each domain.`,
+    caption: `Pre-PPO selection (mean over seeds): keep ${pct(first.keep)}, ${first.samples} samples per prompt, ${first.normalisation} normalisation within each domain.`,
     head: [
       "domain",
       "filtered",
@@ -335,20 +373,48 @@ function selectionTable(r: ExperimentResults): Table {
       "SFT gold, pool",
     ],
     numeric: [2, 3, 4, 5, 6, 7],
-    rows: r.selection.domains.map((d) => [
-      d.domain,
-      d.filtered ? "yes" : "no (kept whole)",
-      String(d.pool),
-      String(d.kept),
-      fixed(d.meanScore),
-      pct(d.aboveHalf),
-      pct(d.goldKept),
-      pct(d.goldPool),
+    rows: first.domains.map((d) => {
+      const of = (r: SeedResults) => r.selection.domains.find((x) => x.domain === d.domain);
+      return [
+        d.domain,
+        d.filtered ? "yes" : "no (kept whole)",
+        fixed(
+          m((r) => of(r)?.pool ?? null),
+          0,
+        ),
+        fixed(
+          m((r) => of(r)?.kept ?? null),
+          1,
+        ),
+        fixed(m((r) => of(r)?.meanScore ?? null)),
+        pct(m((r) => of(r)?.aboveHalf ?? null)),
+        pct(m((r) => of(r)?.goldKept ?? null)),
+        pct(m((r) => of(r)?.goldPool ?? null)),
+      ];
+    }),
+  };
+}
+
+function gaoTable(pooled: PooledResults): Table {
+  return {
+    kind: "table",
+    caption:
+      "Gao et al.'s fit per reward source, held-out gold lift = d(α − β log d), d = √KL, least squares over every seed's evaluations (d > 0); d* = exp(α/β − 1) is where the fitted gold peaks (only when β > 0).",
+    head: ["source", "α", "β", "R²", "points", "peak d*"],
+    numeric: [1, 2, 3, 4, 5],
+    rows: pooled.gao.map((g) => [
+      g.source,
+      fixed(g.alpha),
+      fixed(g.beta),
+      fixed(g.r2, 2),
+      String(g.points),
+      fixed(g.peak, 2),
     ]),
   };
 }
 
-function setupBlocks(r: ExperimentResults): Block[] {
+function setupBlocks(pooled: PooledResults, seeds: readonly SeedResults[]): Block[] {
+  const r = seeds[0]!;
   const kv = (caption: string, entries: [string, string][]): Table => ({
     kind: "table",
     caption,
@@ -358,11 +424,11 @@ function setupBlocks(r: ExperimentResults): Block[] {
   });
   return [
     kv("Run", [
-      ["scale", r.scale],
-      ["seed", String(r.seed)],
-      ["started", r.startedAt],
-      ["finished", r.finishedAt],
-      ["wall time", duration(r.wallSeconds)],
+      ["scale", pooled.scale],
+      ["seeds", pooled.seeds.join(", ")],
+      ["finished", pooled.finishedAt],
+      ["wall time (this invocation)", duration(pooled.wallSeconds)],
+      ["wall time per seed", seeds.map((x) => `${x.seed}: ${duration(x.wallSeconds)}`).join("; ")],
       ["kernel", r.kernel],
       ["machine", `${r.machine.cpus} CPUs, Node ${r.machine.node}, ${r.machine.platform}`],
       [
@@ -380,7 +446,7 @@ function setupBlocks(r: ExperimentResults): Block[] {
     },
     {
       kind: "table",
-      caption: "Prompts per set.",
+      caption: "Prompts per set (seed 1 of the run; every seed has the same sizes but its own prompts).",
       head: ["set", "prompts"],
       numeric: [1],
       rows: Object.entries(r.world.sizes).map(([k, v]) => [k, v.toLocaleString("en-US")]),
@@ -395,71 +461,82 @@ function setupBlocks(r: ExperimentResults): Block[] {
   ];
 }
 
-function modelsTable(r: ExperimentResults): Table {
-  const m = r.models;
+/** The judges' quality and the other preconditions: per seed, pooled with its interval, against the bar. */
+function modelsTable(pooled: PooledResults, seeds: readonly SeedResults[]): Table {
+  const pre = pooled.preconditions.map((p) => [
+    p.label,
+    ...seeds.map((r) => pct(p.estimate.perSeed.find((x) => x.seed === r.seed)?.value)),
+    interval(p.estimate, pct),
+    p.met ? "met" : "NOT met",
+  ]);
+  const sft = [
+    "SFT policy: greedy held-out gold, all domains",
+    ...seeds.map((r) => pct(r.models.sft.overall)),
+    interval(
+      pooledEstimate(
+        seeds.map((r) => ({
+          seed: r.seed,
+          value: r.models.sft.overall,
+          se: binomialSe(r.models.sft.overall, r.models.sft.n),
+        })),
+      ),
+      pct,
+    ),
+    "",
+  ];
   return {
     kind: "table",
-    caption: "Quality of the policy at the start of PPO and of the reward models, on held-out data.",
-    head: ["model", "measure", "value"],
-    numeric: [2],
-    rows: [
-      ["SFT policy", "greedy gold accuracy, all domains", pct(m.sft.overall)],
-      ...Object.entries(m.sft.byDomain)
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([d, x]) => ["SFT policy", `gold accuracy, ${d}`, pct(x)]),
-      ["Bradley–Terry RM", "pairwise accuracy against the gold ordering", pct(m.btAccuracy)],
-      ["GenRM, ground-truth reference", "balanced accuracy against gold", pct(m.genrmGtAccuracy)],
-      [
-        "GenRM, sample reference (as with Best-of-N)",
-        "balanced accuracy against gold",
-        pct(m.genrmBonAccuracy),
-      ],
-      ["Best-of-N references", "gold accuracy of the BT RM's pick among N SFT samples", pct(m.bonGold)],
-      ["SFT sample", "gold accuracy of a random SFT sample", pct(m.sampleGold)],
-    ],
+    caption:
+      "The judges and the policy on held-out data, per seed and pooled (95 % interval), against the preconditions of the findings: a finding whose precondition is not met keeps its verdict, marked.",
+    head: ["measure", ...seedCols(seeds), "mean [95 % interval]", "precondition"],
+    numeric: seeds.map((_, i) => i + 1),
+    rows: [...pre, sft],
   };
 }
 
-/** The plots and tables that belong to each finding the pipeline derives (src/experiment/findings.ts). */
-function findingContent(id: string, r: ExperimentResults): { plots: string[]; tables: Table[] } | undefined {
+/** The plots and tables that belong to each finding (src/experiment/findings.ts). */
+function findingContent(
+  id: string,
+  pooled: PooledResults,
+  seeds: readonly SeedResults[],
+  curves: Curves,
+): { plots: string[]; tables: Table[] } | undefined {
+  const runs =
+    "Runs, mean over seeds: held-out gold at the start, the best evaluation after step 0 (with each seed's step) and the end; the proxy, √KL and the training prompts' gold at the end.";
   switch (id) {
     case "reward-ladder":
       return {
-        plots: ["ladder-gold", "ladder-proxy", "ladder-kl"],
-        tables: [
-          runTable(
-            "Ladder runs: gold on the original prompts at the start, the best checkpoint and the end; held-out gold at the start and the end.",
-            r.ladder,
-          ),
-        ],
+        plots: ["ladder-gold", "ladder-gao", "ladder-proxy"],
+        tables: [runTable(`Ladder. ${runs}`, curves.ladder), gaoTable(pooled)],
       };
     case "fine-grained":
-      return { plots: ["sensitivity"], tables: [sensitivityTable(r)] };
+      return { plots: ["sensitivity"], tables: [sensitivityTable(seeds)] };
     case "selection":
-      return { plots: ["selection"], tables: [selectionTable(r)] };
+      return { plots: ["selection"], tables: [selectionTable(seeds)] };
     case "datascale":
-      return {
-        plots: ["comparison-gold"],
-        tables: [
-          runTable(
-            "Comparison runs: gold on the original prompts at the start, the best checkpoint and the end; held-out gold at the start and the end.",
-            r.comparison,
-          ),
-        ],
-      };
+      return { plots: ["comparison-gold"], tables: [runTable(`Comparison. ${runs}`, curves.comparison)] };
     case "math-code-first":
       return {
         plots: ["comparison-domains"],
         tables: [
-          domainTable("Comparison runs: best and final gold per domain (original prompts).", r.comparison),
+          domainTable(
+            "Comparison runs: best and final held-out gold per domain (mean over seeds).",
+            curves.comparison,
+          ),
         ],
       };
     case "entropy":
       return {
         plots: ["diversity-comparison", "diversity-ladder"],
         tables: [
-          diversityTable("Comparison runs: diversity at the first and last evaluation.", r.comparison),
-          diversityTable("Ladder runs: diversity at the first and last evaluation.", r.ladder),
+          diversityTable(
+            "Comparison runs: diversity at the first and last evaluation (mean over seeds).",
+            curves.comparison,
+          ),
+          diversityTable(
+            "Ladder runs: diversity at the first and last evaluation (mean over seeds).",
+            curves.ladder,
+          ),
         ],
       };
     default:
@@ -467,21 +544,33 @@ function findingContent(id: string, r: ExperimentResults): { plots: string[]; ta
   }
 }
 
-function buildSections(r: ExperimentResults, plots: Map<string, PlotDef>): Section[] {
-  const taken = new Set<string>(["summary", "setup", "models", "other"]);
-  const placed = new Set<string>();
+function buildSections(
+  pooled: PooledResults,
+  seeds: readonly SeedResults[],
+  curves: Curves,
+  plots: Map<string, PlotDef>,
+): Section[] {
+  const taken = new Set<string>(["summary", "reading", "setup", "models", "other"]);
+  const placed = new Set<string>(["effects"]);
   const plotBlock = (name: string): Block[] => {
     const def = plots.get(name);
     if (def === undefined || placed.has(name)) return [];
     placed.add(name);
     return [{ kind: "plot", name, title: def.title, caption: def.caption }];
   };
-  const sections: Section[] = r.findings.map((f) => {
-    const content = findingContent(f.id, r);
+  const sections: Section[] = pooled.findings.map((f) => {
+    const content = findingContent(f.id, pooled, seeds, curves);
     const blocks: Block[] = [
       { kind: "p", label: "Paper", text: f.paper },
       { kind: "p", label: "Measured", text: f.measured },
     ];
+    if (f.unmet.length > 0)
+      blocks.push({
+        kind: "p",
+        label: "Precondition not met",
+        text: f.unmet.map((id) => pooled.preconditions.find((p) => p.id === id)?.label ?? id).join("; "),
+      });
+    if (f.comparisons.length > 0) blocks.push(comparisonTable(f, seeds));
     if (content !== undefined) {
       const shown = content.plots.flatMap(plotBlock);
       if (shown.length === 0)
@@ -509,6 +598,7 @@ h3 { font-size: 1.05em; margin: 1.2em 0 0.3em; }
 .summary ul { list-style: none; padding: 0; margin: 0; }
 .summary li { margin: 0.6em 0; }
 .summary .measured { color: #444; font-size: 0.92em; }
+.unmet { color: #8a1c1c; font-size: 0.9em; }
 .badge { display: inline-block; min-width: 8.5em; padding: 0.05em 0.5em; border-radius: 3px; font-size: 0.85em; font-weight: bold; margin-right: 0.5em; }
 .badge.yes { background: #dcefe0; color: #14632b; border: 1px solid #8fc39d; }
 .badge.no { background: #f6dcdc; color: #8a1c1c; border: 1px solid #d99a9a; }
@@ -556,22 +646,30 @@ function htmlBlock(b: Block, svgs: Record<string, string>): string {
   }
 }
 
-function renderHtml(
-  r: ExperimentResults,
-  setup: Block[],
-  models: Table,
-  sections: Section[],
-  svgs: Record<string, string>,
-): string {
-  const summary = sections
+/** What both renderings show, in order. */
+interface Doc {
+  sub: string;
+  counts: string;
+  reading: string;
+  effects: Block[];
+  setup: Block[];
+  models: Table;
+  sections: Section[];
+}
+
+const READING =
+  "Each finding is decided by the rule written in docs/experiment.md before the results: an effect per seed in the paper's direction (positive = as the paper says), pooled over seeds into a 95 % interval that holds both seed-to-seed variation and each seed's sampling error. Reproduced: the interval lies above 0. Not reproduced: its upper end is below δ, the smallest effect of interest (5 gold points for gold). Inconclusive otherwise, and always with fewer than 3 seeds. Plots draw the mean over seeds with a band from the lowest to the highest seed; gold is the verifier's score of the policy's samples on held-out prompts.";
+
+function renderHtml(doc: Doc, svgs: Record<string, string>): string {
+  const summary = doc.sections
     .filter((s) => s.finding !== undefined)
     .map((s) => {
       const f = s.finding!;
-      return `<li>${htmlBadge(f.reproduced)}<a href="#${s.anchor}">${escapeHtml(f.title)}</a><br><span class="measured">${escapeHtml(f.measured)}</span></li>`;
+      const unmet = f.unmet.length > 0 ? ` <span class="unmet">(precondition not met)</span>` : "";
+      return `<li>${htmlBadge(f.reproduced)}<a href="#${s.anchor}">${escapeHtml(f.title)}</a>${unmet}<br><span class="measured">${escapeHtml(f.measured)}</span></li>`;
     })
     .join("\n");
-  const counts = tally(r.findings);
-  const body = sections
+  const body = doc.sections
     .map((s) => {
       const head =
         s.finding === undefined
@@ -585,21 +683,25 @@ function renderHtml(
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>DataScale reproduction report — ${escapeHtml(r.scale)}, seed ${r.seed}</title>
+<title>DataScale reproduction report — ${escapeHtml(doc.sub)}</title>
 <style>${CSS}</style>
 </head>
 <body>
 <h1>DataScale: reproducing data scaling in RLHF at small scale</h1>
-<p class="sub">Shen et al., 2025 (arXiv 2503.22230) on a procedural world with tiny CPU-trained models. Scale ${escapeHtml(r.scale)}, seed ${r.seed}, finished ${escapeHtml(r.finishedAt)}.</p>
-<div class="summary" id="summary"><h2>Findings: ${escapeHtml(counts)}</h2>
+<p class="sub">Shen et al., 2025 (arXiv 2503.22230) on a procedural world with tiny CPU-trained models. ${escapeHtml(doc.sub)}.</p>
+<div class="summary" id="summary"><h2>Findings: ${escapeHtml(doc.counts)}</h2>
 <ul>
 ${summary || "<li>No findings were recorded.</li>"}
 </ul></div>
-<section id="setup"><h2>Setup</h2>
-${setup.map((b) => htmlBlock(b, svgs)).join("\n")}
+<section id="reading"><h2>How to read this report</h2>
+<p>${escapeHtml(doc.reading)}</p>
+${doc.effects.map((b) => htmlBlock(b, svgs)).join("\n")}
 </section>
-<section id="models"><h2>Reward models</h2>
-${htmlTable(models)}
+<section id="setup"><h2>Setup</h2>
+${doc.setup.map((b) => htmlBlock(b, svgs)).join("\n")}
+</section>
+<section id="models"><h2>Reward models and preconditions</h2>
+${htmlTable(doc.models)}
 </section>
 ${body}
 </body>
@@ -638,22 +740,34 @@ function mdBadge(reproduced: boolean | null): string {
   return `${b.symbol} ${b.text}`;
 }
 
-function renderMarkdown(r: ExperimentResults, setup: Block[], models: Table, sections: Section[]): string {
+function renderMarkdown(doc: Doc): string {
   const out: string[] = [
     "# DataScale: reproducing data scaling in RLHF at small scale\n",
-    `Shen et al., 2025 (arXiv 2503.22230) on a procedural world with tiny CPU-trained models. Scale ${escapeMarkdown(r.scale)}, seed ${r.seed}, finished ${escapeMarkdown(r.finishedAt)}.\n`,
-    `## Findings: ${tally(r.findings)}\n`,
+    `Shen et al., 2025 (arXiv 2503.22230) on a procedural world with tiny CPU-trained models. ${escapeMarkdown(doc.sub)}.\n`,
+    `## Findings: ${doc.counts}\n`,
   ];
-  const summary = sections.filter((s) => s.finding !== undefined);
+  const summary = doc.sections.filter((s) => s.finding !== undefined);
   if (summary.length === 0) out.push("No findings were recorded.\n");
   for (const s of summary) {
     const f = s.finding!;
+    const unmet = f.unmet.length > 0 ? " (precondition not met)" : "";
     out.push(
-      `- **${mdBadge(f.reproduced)}**: [${escapeMarkdown(f.title)}](#${s.anchor}) — ${escapeMarkdown(f.measured)}`,
+      `- **${mdBadge(f.reproduced)}**: [${escapeMarkdown(f.title)}](#${s.anchor})${unmet} — ${escapeMarkdown(f.measured)}`,
     );
   }
-  out.push("", "## Setup\n", ...setup.map(mdBlock), "## Reward models\n", mdTable(models));
-  for (const s of sections) {
+  out.push(
+    "",
+    "## How to read this report\n",
+    `${escapeMarkdown(doc.reading)}\n`,
+    ...doc.effects.map(mdBlock),
+  );
+  out.push(
+    "## Setup\n",
+    ...doc.setup.map(mdBlock),
+    "## Reward models and preconditions\n",
+    mdTable(doc.models),
+  );
+  for (const s of doc.sections) {
     const head = s.finding === undefined ? "" : `${mdBadge(s.finding.reproduced)}: `;
     out.push(`<a id="${s.anchor}"></a>\n\n## ${head}${escapeMarkdown(s.title)}\n`, ...s.blocks.map(mdBlock));
   }
@@ -663,28 +777,44 @@ function renderMarkdown(r: ExperimentResults, setup: Block[], models: Table, sec
 // ---------------------------------------------------------------- API
 
 /**
- * Renders the report. `svgs` holds each plot as a standalone SVG file's text, keyed by plot
- * name; the HTML inlines the same SVGs, the markdown links them as `plots/<name>.svg`.
+ * Renders the report of a run: the pooled results and each seed's. `svgs` holds each plot as
+ * a standalone SVG file's text, keyed by plot name; the HTML inlines the same SVGs, the
+ * markdown links them as `plots/<name>.svg`.
  */
 export async function renderReport(
-  results: ExperimentResults,
+  pooled: PooledResults,
+  seeds: readonly SeedResults[],
 ): Promise<{ html: string; markdown: string; svgs: Record<string, string> }> {
-  const plots = plotDefs(results);
+  const curves = {
+    ladder: aggregate(seeds, (r) => r.ladder),
+    comparison: aggregate(seeds, (r) => r.comparison),
+  };
+  const plots = plotDefs(pooled, seeds, curves);
   const svgs: Record<string, string> = {};
   for (const [name, def] of plots) svgs[name] = await renderSvg(name, def.spec);
-  const setup = setupBlocks(results);
-  const models = modelsTable(results);
-  const sections = buildSections(results, plots);
-  return {
-    html: renderHtml(results, setup, models, sections, svgs),
-    markdown: renderMarkdown(results, setup, models, sections),
-    svgs,
+  const effects = plots.get("effects");
+  const doc: Doc = {
+    sub: `Scale ${pooled.scale}, seeds ${pooled.seeds.join(", ")}, finished ${pooled.finishedAt}`,
+    counts: tally(pooled.findings),
+    reading: READING,
+    effects:
+      effects === undefined
+        ? []
+        : [{ kind: "plot", name: effects.name, title: effects.title, caption: effects.caption }],
+    setup: seeds.length === 0 ? [] : setupBlocks(pooled, seeds),
+    models: modelsTable(pooled, seeds),
+    sections: buildSections(pooled, seeds, curves, plots),
   };
+  return { html: renderHtml(doc, svgs), markdown: renderMarkdown(doc), svgs };
 }
 
 /** Writes report.html, report.md and plots/<name>.svg into `dir`; returns the paths written. */
-export async function writeReport(dir: string, results: ExperimentResults): Promise<string[]> {
-  const { html, markdown, svgs } = await renderReport(results);
+export async function writeReport(
+  dir: string,
+  pooled: PooledResults,
+  seeds: readonly SeedResults[],
+): Promise<string[]> {
+  const { html, markdown, svgs } = await renderReport(pooled, seeds);
   await mkdir(join(dir, "plots"), { recursive: true });
   const written: string[] = [];
   const put = async (path: string, text: string) => {
@@ -695,12 +825,4 @@ export async function writeReport(dir: string, results: ExperimentResults): Prom
   await put(join(dir, "report.md"), markdown);
   for (const [name, svg] of Object.entries(svgs)) await put(join(dir, "plots", `${name}.svg`), svg);
   return written;
-}
-
-/** Reads and validates a results.json; errors name the file and the bad field. */
-export async function loadResults(path: string): Promise<ExperimentResults> {
-  const raw = await readJsonFile(path, "bad_results");
-  const parsed = ExperimentResults.safeParse(raw);
-  if (!parsed.success) throw new DataScaleError("bad_results", `${path}: ${formatZodError(parsed.error)}`);
-  return parsed.data;
 }

@@ -4,9 +4,10 @@
 // logic puzzles come with a ground-truth answer a judge compares against (GenRM-GT); the
 // "general" prompts stand for open-ended ones — no verifier and no ground truth, only a
 // judge and a Best-of-N reference from the SFT model (GenRM-BoN).
-import type { Task } from "../core/schemas.ts";
+import type { Reward, RewardFn, Task } from "../core/schemas.ts";
 import { Rng } from "../model/rng.ts";
 import { getFamily } from "../tasks/index.ts";
+import { createLogicVerifier } from "../verify/logic/index.ts";
 import type { ExperimentConfig } from "./config.ts";
 
 export type RewardSource = "rtv" | "genrm-gt" | "genrm-bon" | "bt";
@@ -38,11 +39,6 @@ export const WORLD: readonly WorldFamily[] = [
 
 export const DOMAINS = ["math", "code", "logic", "general"] as const;
 
-/** The hybrid route of a domain (RTV for math/code, GenRM-GT for logic, GenRM-BoN otherwise). */
-export function hybridSource(domain: string): Exclude<RewardSource, "bt"> {
-  return WORLD.find((f) => f.domain === domain)?.reward ?? "genrm-bon";
-}
-
 export type SetName = "demo" | "preference" | "original" | "pool" | "eval";
 const SET_SEEDS: Record<SetName, number> = {
   demo: 1_000_000,
@@ -69,7 +65,7 @@ function makeTask(set: SetName, f: WorldFamily, seed: number, difficulty: number
  * The task sets, deterministic in the seed. The eval set holds no prompt that appears in any
  * training set (small difficulty levels repeat prompts), so held-out accuracy is held out.
  */
-export function buildWorld(config: ExperimentConfig): Record<SetName, Task[]> {
+export function buildWorld(config: Pick<ExperimentConfig, "seed" | "sizes">): Record<SetName, Task[]> {
   const sets = {} as Record<SetName, Task[]>;
   const seen = new Set<string>();
   for (const set of ["demo", "preference", "original", "pool", "eval"] as const) {
@@ -90,4 +86,42 @@ export function buildWorld(config: ExperimentConfig): Record<SetName, Task[]> {
     sets[set] = out;
   }
   return sets;
+}
+
+/** The gold score of any response: its family's verifier, in-process (what the findings measure). */
+export function goldRewardFn(): RewardFn {
+  const verifier = createLogicVerifier();
+  return async (rollouts) => rollouts.map((r) => verifier.verify(r) as Reward);
+}
+
+/**
+ * Two near misses of the truth: wrong answers one edit away (or the other option of a yes/no
+ * or multiple-choice answer). Reward-model data needs them — SFT samples alone rarely hold a
+ * wrong answer that close to the right one — and the sensitivity test scores them.
+ */
+export function nearMisses(truth: string, id: string): string[] {
+  let h = 0;
+  for (let i = 0; i < id.length; i++) h = (h * 31 + id.charCodeAt(i)) >>> 0;
+  return [nearMiss(truth, h), nearMiss(truth, h + 3)].filter((x) => x !== truth);
+}
+
+/** A one-edit wrong variant of an answer (yes↔no, A→B for choices, one character changed otherwise). */
+function nearMiss(s: string, salt: number): string {
+  if (s === "yes") return "no";
+  if (s === "no") return "yes";
+  if (/^[A-E]$/.test(s)) return String.fromCharCode(65 + ((s.charCodeAt(0) - 65 + 1 + (salt % 2)) % 5));
+  if (s.length === 0) return "0";
+  const i = salt % s.length;
+  const ch = s[i]!;
+  const c = s.charCodeAt(i);
+  const swap = /[0-9]/.test(ch)
+    ? String.fromCharCode(48 + ((c - 48 + 1 + (salt % 8)) % 10))
+    : /[a-z]/.test(ch)
+      ? String.fromCharCode(97 + ((c - 97 + 1 + (salt % 24)) % 26))
+      : /[A-Z]/.test(ch)
+        ? String.fromCharCode(65 + ((c - 65 + 1 + (salt % 24)) % 26))
+        : ch === "-"
+          ? ""
+          : "1";
+  return s.slice(0, i) + swap + s.slice(i + 1);
 }

@@ -6,7 +6,7 @@ import { once } from "node:events";
 import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
 import type { Readable } from "node:stream";
 import type { z } from "zod";
-import { formatZodError } from "../core/errors.ts";
+import { DataScaleError, formatZodError } from "../core/errors.ts";
 
 export interface JsonlOk<T> {
   ok: true;
@@ -140,6 +140,20 @@ export async function* readJsonl<T = unknown>(
     const item = parseJsonlLine(text, line, name, options.schema);
     if (item !== undefined) yield item;
   }
+}
+
+/**
+ * Every record of a file a program wrote itself and reads back, validated by `schema`: such
+ * a file has no bad lines unless it was damaged, so the first one is an error naming the
+ * file, the line and the field (DataScaleError `bad_record`).
+ */
+export async function readJsonlAll<T>(path: string, schema: z.ZodType<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of readJsonl(path, { schema })) {
+    if (!item.ok) throw new DataScaleError("bad_record", item.error);
+    out.push(item.value);
+  }
+  return out;
 }
 
 /** Writes JSON lines with backpressure: `write` resolves once the stream can take more. */

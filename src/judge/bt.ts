@@ -15,6 +15,14 @@ export const DEFAULT_BT_FORMAT = "{{prompt}}\n{{first}}";
 
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
+/**
+ * The one rendering of a (prompt, response) pair as the reward model's input text: what the
+ * judge classifies, and what the main job trains its Bradley–Terry RM on.
+ */
+export function btInput(format: string, prompt: string, response: string): string {
+  return render(format, { prompt, first: response, second: "" });
+}
+
 export class BTJudge implements Judge {
   readonly source = "bt";
   readonly #backend: Backend;
@@ -31,7 +39,7 @@ export class BTJudge implements Judge {
 
   /** Raw reward-model scores of responses to prompts; cached texts cost no backend call. */
   async rewards(pairs: readonly { prompt: string; response: string }[]): Promise<number[]> {
-    const texts = pairs.map((p) => render(this.#format, { prompt: p.prompt, first: p.response, second: "" }));
+    const texts = pairs.map((p) => btInput(this.#format, p.prompt, p.response));
     const cache = this.#cache;
     const keys = texts.map((t) => JudgeCache.key(["bt", this.#backend.model, t]));
     const out = keys.map((k) => cache?.get(k));

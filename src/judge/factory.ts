@@ -1,6 +1,8 @@
 // Builds the judges a reward config names: their backends, caches and options.
 import { readFile } from "node:fs/promises";
-import { openBackend } from "../backend/open.ts";
+import { EmbeddedBackend } from "../backend/embedded.ts";
+import { type BackendConfig, openBackend } from "../backend/open.ts";
+import type { Backend } from "../backend/types.ts";
 import { DataScaleError } from "../core/errors.ts";
 import type { JudgeConfig } from "../reward/config.ts";
 import { verdictsFrom } from "./backend-verdicts.ts";
@@ -9,8 +11,20 @@ import { JudgeCache } from "./cache.ts";
 import { GenRM } from "./genrm.ts";
 import type { Judge } from "./types.ts";
 
-export async function makeJudge(name: string, config: JudgeConfig): Promise<Judge> {
-  const backend = await openBackend(config.backend);
+export interface MakeJudgeOptions {
+  /**
+   * Opens a judge's backend (default `openBackend`); the main job passes one that runs the
+   * same model directory on its own compute kernel.
+   */
+  openBackend?: (config: BackendConfig) => Promise<Backend>;
+}
+
+export async function makeJudge(
+  name: string,
+  config: JudgeConfig,
+  options: MakeJudgeOptions = {},
+): Promise<Judge> {
+  const backend = await (options.openBackend ?? openBackend)(config.backend);
   if (config.kind === "genrm") {
     const templates: { gt?: string; bon?: string } = {};
     for (const kind of ["gt", "bon"] as const) {
@@ -27,9 +41,10 @@ export async function makeJudge(name: string, config: JudgeConfig): Promise<Judg
     }
     const cache = config.cache === undefined ? undefined : new JudgeCache(config.cache);
     const genrm = new GenRM({
-      backend: verdictsFrom(backend),
+      backend: verdictsFrom(backend, { batched: backend instanceof EmbeddedBackend }),
       bothOrders: config.bothOrders,
       samples: config.samples,
+      ...(config.topK === undefined ? {} : { topK: config.topK }),
       cache,
       templates,
     });

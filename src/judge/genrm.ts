@@ -24,12 +24,22 @@ export interface VerdictBackend {
   firstTokenLogprobs(messages: Message[], topK: number): Promise<TokenLogprob[]>;
   /** `n` sampled completions of at most `maxTokens` tokens. */
   sample(messages: Message[], n: number, maxTokens: number): Promise<string[]>;
+  /**
+   * Optional: `firstTokenLogprobs` for many questions in one call (an in-process engine steps
+   * them as one batch); per question the candidates, or the Error that question met.
+   */
+  firstTokenLogprobsMany?(questions: readonly Message[][], topK: number): Promise<(TokenLogprob[] | Error)[]>;
 }
+
+type Vars = Record<"prompt" | "first" | "second", string>;
+
+/** The kinds of reference GenRM compares against (it has no use for `none`). */
+export type GenRMReference = Exclude<ReferenceKind, "none">;
 
 export interface GenRMOptions {
   backend: VerdictBackend;
   /** Template texts with {{prompt}}, {{first}}, {{second}}; defaults ship in templates/. */
-  templates?: Partial<Record<ReferenceKind, string>>;
+  templates?: Partial<Record<GenRMReference, string>>;
   bothOrders?: boolean;
   /** 0: read p(YES) from logprobs; k > 0: sample k verdicts per order. */
   samples?: number;
@@ -38,13 +48,22 @@ export interface GenRMOptions {
   cache?: JudgeCache;
 }
 
-export function defaultTemplate(kind: ReferenceKind): string {
+export function defaultTemplate(kind: GenRMReference): string {
   return readFileSync(new URL(`./templates/genrm-${kind}.md`, import.meta.url), "utf8");
 }
 
-export function render(template: string, vars: Record<"prompt" | "first" | "second", string>): string {
+export function render(template: string, vars: Vars): string {
   // One pass, so text inside a response that looks like a placeholder is left alone.
   return template.replace(/\{\{(prompt|first|second)\}\}/g, (_, k: "prompt" | "first" | "second") => vars[k]);
+}
+
+/**
+ * The one rendering of a GenRM question "is `first` at least as good as `second`?": what the
+ * judge sends its backend, and what a GenRM is trained on (the main job trains on exactly
+ * these messages, tokenized by the backend that later serves them), so the two cannot drift.
+ */
+export function genrmMessages(template: string, vars: Vars): Message[] {
+  return [{ role: "user", content: render(template, vars) }];
 }
 
 const YES = /^(yes|y)$/i;
@@ -80,10 +99,17 @@ export function pYesFromSamples(texts: readonly string[]): number | undefined {
 
 class NoVerdict extends Error {}
 
+const noVerdict = (samples: number, topK: number): NoVerdict =>
+  new NoVerdict(
+    samples > 0
+      ? `none of ${samples} sampled verdicts said YES or NO`
+      : `neither YES nor NO among the top ${topK} first tokens`,
+  );
+
 export class GenRM implements Judge {
   readonly source = "genrm";
   readonly #o: Required<Omit<GenRMOptions, "cache" | "templates">> & { cache: JudgeCache | undefined };
-  readonly #templates: Record<ReferenceKind, string>;
+  readonly #templates: Record<GenRMReference, string>;
   readonly #limit: ConcurrencyLimit;
 
   constructor(options: GenRMOptions) {
@@ -102,13 +128,19 @@ export class GenRM implements Judge {
     this.#limit = new ConcurrencyLimit(this.#o.concurrency);
   }
 
-  /** p(first ≥ second) for one ordering. */
-  async #pYes(kind: ReferenceKind, prompt: string, first: string, second: string): Promise<number> {
-    const messages: Message[] = [
-      { role: "user", content: render(this.#templates[kind], { prompt, first, second }) },
-    ];
+  #messages(kind: GenRMReference, prompt: string, first: string, second: string): Message[] {
+    return genrmMessages(this.#templates[kind], { prompt, first, second });
+  }
+
+  #cacheKey(messages: Message[]): string | undefined {
     const { backend, samples, topK, cache } = this.#o;
-    const key = cache && JudgeCache.key(["genrm", backend.model, messages, samples, topK]);
+    return cache && JudgeCache.key(["genrm", backend.model, messages, samples, topK]);
+  }
+
+  /** p(first ≥ second) for one ordering. */
+  async #pYes(messages: Message[]): Promise<number> {
+    const { backend, samples, topK, cache } = this.#o;
+    const key = this.#cacheKey(messages);
     const hit = key === undefined ? undefined : cache?.get(key);
     if (typeof hit === "number") return hit;
     const p = await this.#limit.run(async () =>
@@ -116,19 +148,15 @@ export class GenRM implements Judge {
         ? pYesFromSamples(await backend.sample(messages, samples, 4))
         : pYesFromLogprobs(await backend.firstTokenLogprobs(messages, topK)),
     );
-    if (p === undefined) {
-      throw new NoVerdict(
-        samples > 0
-          ? `none of ${samples} sampled verdicts said YES or NO`
-          : `neither YES nor NO among the top ${topK} first tokens`,
-      );
-    }
+    if (p === undefined) throw noVerdict(samples, topK);
     if (key !== undefined) cache?.set(key, p);
     return p;
   }
 
-  async judgeOne(r: Rollout, kind: ReferenceKind): Promise<Reward> {
+  /** The questions a rollout needs (response vs reference, and the reverse when both orders), or why none. */
+  #questions(r: Rollout, kind: ReferenceKind): Message[][] | Reward {
     const source = `genrm:${kind}`;
+    if (kind === "none") return invalidReward(r.id, source, "GenRM needs a reference (gt or bon)");
     const ref = referenceText(r, kind);
     if (ref === undefined) {
       return invalidReward(
@@ -140,32 +168,99 @@ export class GenRM implements Judge {
       );
     }
     const prompt = promptText(r);
+    const forward = this.#messages(kind, prompt, r.response, ref);
+    return this.#o.bothOrders ? [forward, this.#messages(kind, prompt, ref, r.response)] : [forward];
+  }
+
+  #reward(r: Rollout, kind: ReferenceKind, p1: number, p2: number | undefined): Reward {
+    const score = p2 === undefined ? p1 : (p1 + (1 - p2)) / 2;
+    return {
+      id: r.id,
+      score,
+      verdict: score >= 0.5 ? "correct" : "incorrect",
+      source: `genrm:${kind}`,
+      details: {
+        pResponseFirst: p1,
+        ...(p2 !== undefined ? { pReferenceFirst: p2 } : {}),
+        mode: this.#o.samples > 0 ? `sample:${this.#o.samples}` : "logprobs",
+        model: this.#o.backend.model,
+      },
+    };
+  }
+
+  #failed(r: Rollout, kind: ReferenceKind, e: unknown): Reward {
+    const code = e instanceof NoVerdict ? "no_verdict" : "judge_backend";
+    return errorReward(r.id, `genrm:${kind}`, code, e instanceof Error ? e.message : String(e));
+  }
+
+  async judgeOne(r: Rollout, kind: ReferenceKind): Promise<Reward> {
+    const questions = this.#questions(r, kind);
+    if (!Array.isArray(questions)) return questions;
     try {
-      const [p1, p2] = await Promise.all([
-        this.#pYes(kind, prompt, r.response, ref),
-        this.#o.bothOrders ? this.#pYes(kind, prompt, ref, r.response) : undefined,
-      ]);
-      const score = p2 === undefined ? p1 : (p1 + (1 - p2)) / 2;
-      return {
-        id: r.id,
-        score,
-        verdict: score >= 0.5 ? "correct" : "incorrect",
-        source,
-        details: {
-          pResponseFirst: p1,
-          ...(p2 !== undefined ? { pReferenceFirst: p2 } : {}),
-          mode: this.#o.samples > 0 ? `sample:${this.#o.samples}` : "logprobs",
-          model: this.#o.backend.model,
-        },
-      };
+      const [p1, p2] = await Promise.all(questions.map((m) => this.#pYes(m)));
+      return this.#reward(r, kind, p1 as number, p2);
     } catch (e) {
-      const code = e instanceof NoVerdict ? "no_verdict" : "judge_backend";
-      return errorReward(r.id, source, code, e instanceof Error ? e.message : String(e));
+      return this.#failed(r, kind, e);
     }
   }
 
   judge(rollouts: readonly Rollout[], kind: ReferenceKind): Promise<Reward[]> {
+    if (this.#o.samples === 0 && this.#o.backend.firstTokenLogprobsMany !== undefined)
+      return this.#judgeBatched(rollouts, kind);
     return Promise.all(rollouts.map((r) => this.judgeOne(r, kind)));
+  }
+
+  /**
+   * Every distinct question of the batch in one backend call: PPO's rollouts repeat (several
+   * samples of one prompt often agree), and an in-process engine steps one big batch faster
+   * than many small ones.
+   */
+  async #judgeBatched(rollouts: readonly Rollout[], kind: ReferenceKind): Promise<Reward[]> {
+    const { backend, topK, cache } = this.#o;
+    const asked = rollouts.map((r) => this.#questions(r, kind));
+    const answers = new Map<string, { messages: Message[]; p?: number; error?: Error }>();
+    for (const q of asked) {
+      if (!Array.isArray(q)) continue;
+      for (const messages of q) {
+        const text = JSON.stringify(messages);
+        if (answers.has(text)) continue;
+        const key = this.#cacheKey(messages);
+        const hit = key === undefined ? undefined : cache?.get(key);
+        answers.set(text, typeof hit === "number" ? { messages, p: hit } : { messages });
+      }
+    }
+    const missing = [...answers.values()].filter((a) => a.p === undefined);
+    if (missing.length > 0) {
+      let tops: (TokenLogprob[] | Error)[];
+      try {
+        tops = await (
+          backend.firstTokenLogprobsMany as NonNullable<VerdictBackend["firstTokenLogprobsMany"]>
+        )(
+          missing.map((a) => a.messages),
+          topK,
+        );
+      } catch (e) {
+        tops = missing.map(() => (e instanceof Error ? e : new Error(String(e))));
+      }
+      missing.forEach((a, i) => {
+        const top = tops[i];
+        const p = top instanceof Error || top === undefined ? undefined : pYesFromLogprobs(top);
+        if (p === undefined) a.error = top instanceof Error ? top : noVerdict(0, topK);
+        else {
+          a.p = p;
+          const key = this.#cacheKey(a.messages);
+          if (key !== undefined) cache?.set(key, p);
+        }
+      });
+    }
+    return rollouts.map((r, i) => {
+      const q = asked[i] as Message[][] | Reward;
+      if (!Array.isArray(q)) return q;
+      const [a1, a2] = q.map((m) => answers.get(JSON.stringify(m)) as { p?: number; error?: Error });
+      const error = a1?.error ?? a2?.error;
+      if (error !== undefined) return this.#failed(r, kind, error);
+      return this.#reward(r, kind, a1?.p as number, a2?.p);
+    });
   }
 
   async close(): Promise<void> {

@@ -3,7 +3,7 @@
 // best as `reference.response`, with every score kept in `meta.references`. Streams tasks;
 // the output is an append log, so a killed run resumes after its last complete line.
 import { readFile, writeFile } from "node:fs/promises";
-import { taskSampler } from "../backend/task-sampler.ts";
+import { type TaskSampler, taskSampler } from "../backend/task-sampler.ts";
 import type { Backend } from "../backend/types.ts";
 import { type Task, Task as TaskSchema } from "../core/schemas.ts";
 import { readJsonl } from "../io/jsonl.ts";
@@ -12,10 +12,17 @@ import { AppendLog, repairAppendLog } from "../io/rundir.ts";
 import type { BTJudge } from "./bt.ts";
 import { promptText } from "./rollout-text.ts";
 
+/** Samples already drawn elsewhere (the main job draws one set per prompt for every use). */
+export interface GivenSamples {
+  name: string;
+  sample: TaskSampler;
+}
+
 export interface ReferencesOptions {
   input: string;
   output: string;
-  policy: Backend;
+  /** The policy to sample from, or a sampler with the samples to pick among. */
+  policy: Backend | GivenSamples;
   rm: BTJudge;
   n: number;
   maxTokens: number;
@@ -46,7 +53,11 @@ export async function buildReferences(o: ReferencesOptions): Promise<ReferencesS
   const out = await AppendLog.open(o.output);
   const progress = new Progress("references");
   const summary: ReferencesSummary = { written: 0, skippedResumed: 0, badLines: 0 };
-  const sample = taskSampler(o.policy, { maxTokens: o.maxTokens, temperature: o.temperature, seed: o.seed });
+  const given = "sample" in o.policy ? o.policy : undefined;
+  const sample =
+    given?.sample ??
+    taskSampler(o.policy as Backend, { maxTokens: o.maxTokens, temperature: o.temperature, seed: o.seed });
+  const policyName = given?.name ?? (o.policy as Backend).model;
   let batch: Task[] = [];
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
@@ -67,7 +78,7 @@ export async function buildReferences(o: ReferencesOptions): Promise<ReferencesS
         reference: { ...task.reference, response: texts[best] },
         meta: {
           ...task.meta,
-          references: { n: texts.length, best, scores: s, samples: texts, policy: o.policy.model },
+          references: { n: texts.length, best, scores: s, samples: texts, policy: policyName },
         },
       });
       summary.written++;

@@ -3,8 +3,11 @@
 // report infrastructure failures as `error` rewards.
 import type { Reward, Rollout } from "../core/schemas.ts";
 
-/** Which reference a generative judge compares against. */
-export type ReferenceKind = "gt" | "bon";
+/**
+ * Which reference a judge compares against: the ground truth, the Best-of-N response, or
+ * none (a Bradley–Terry RM's plain σ(r); GenRM always needs a reference).
+ */
+export type ReferenceKind = "gt" | "bon" | "none";
 
 export interface Judge {
   /** Written into Reward.source, e.g. `genrm:gt`, `genrm:bon`, `bt`. */

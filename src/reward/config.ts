@@ -19,6 +19,8 @@ export const JudgeConfig = z.discriminatedUnion("kind", [
     bothOrders: z.boolean().default(true),
     /** 0: read p(YES) from top_logprobs; k > 0: sample k verdicts and average (servers without logprobs). */
     samples: z.number().int().nonnegative().default(0),
+    /** First-token candidates read for p(YES) (default 20; servers cap it, OpenAI's API at 20). */
+    topK: z.number().int().positive().optional(),
     cache: z.string().optional(),
   }),
   z.object({
@@ -34,11 +36,14 @@ export type JudgeConfig = z.infer<typeof JudgeConfig>;
 const RewardLeaf = z.discriminatedUnion("type", [
   /** A reasoning-task verifier; `family` defaults to the rollout's domain. */
   z.object({ type: z.literal("rtv"), family: z.string().optional() }),
-  /** A named judge from `judges`, against the ground truth (`gt`) or a Best-of-N reference (`bon`). */
+  /**
+   * A named judge from `judges`, against the ground truth (`gt`), a Best-of-N reference
+   * (`bon`), or no reference (`none`: a Bradley–Terry RM's σ(r) of the response alone).
+   */
   z.object({
     type: z.literal("judge"),
     judge: z.string().min(1),
-    reference: z.enum(["gt", "bon"]).default("gt"),
+    reference: z.enum(["gt", "bon", "none"]).default("gt"),
   }),
 ]);
 export type RewardLeaf = z.infer<typeof RewardLeaf>;

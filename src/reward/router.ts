@@ -97,9 +97,14 @@ export function createRouter(config: RewardConfig, deps: RouterDeps): RewardFn {
     }
     const judge = deps.judges.get(leaf.judge);
     if (judge === undefined) {
+      const against = {
+        gt: "GenRM against the ground truth",
+        bon: "GenRM against a Best-of-N reference",
+        none: "a judge without a reference",
+      }[leaf.reference];
       const message =
-        `no judge '${leaf.judge}' is configured; this rollout's route needs GenRM ` +
-        `(${leaf.reference === "gt" ? "against the ground truth" : "against a Best-of-N reference"}) — add judges.${leaf.judge} to the reward config`;
+        `no judge '${leaf.judge}' is configured; this rollout's route needs ${against} ` +
+        `— add judges.${leaf.judge} to the reward config`;
       return rollouts.map((r) => errorReward(r.id, `genrm:${leaf.reference}`, "no_judge", message));
     }
     try {

@@ -26,6 +26,11 @@ export type PreferenceRecord = z.infer<typeof PreferenceRecord>;
 export interface PromptResponse {
   prompt: string;
   response: string;
+  /**
+   * The prompt's exact token ids, when the caller has them (e.g. a judge's question as its
+   * serving backend tokenizes it); otherwise BOS + the tokenized `prompt`.
+   */
+  promptIds?: readonly number[] | undefined;
 }
 
 /**
@@ -68,7 +73,7 @@ export interface Encoded {
 }
 
 export function encodeExample(tokenizer: Tokenizer, ex: PromptResponse, maxLen: number): Encoded {
-  const prompt = [
+  const prompt = ex.promptIds ?? [
     ...(tokenizer.bosId === undefined ? [] : [tokenizer.bosId]),
     ...tokenizer.encode(ex.prompt),
   ];

@@ -87,6 +87,11 @@ export interface RmRun {
   options: RmOptions;
   runDir?: RunDir | undefined;
   onStep?: ((step: number, metrics: StepMetrics) => void) | undefined;
+  /**
+   * A (prompt, response) pair's token ids as the serving judge will see them (default BOS +
+   * prompt + response + EOS); the head reads the last one.
+   */
+  encode?: ((prompt: string, response: string) => number[]) | undefined;
 }
 
 export async function trainRewardModel(run: RmRun): Promise<{ evalAccuracy: number | undefined }> {
@@ -112,9 +117,14 @@ export async function trainRewardModel(run: RmRun): Promise<{ evalAccuracy: numb
         () => run.train[Math.floor(rng.next() * run.train.length)]!,
       );
       // Rows 0..B−1 chosen, B..2B−1 rejected.
+      const encode = (prompt: string, response: string): number[] => {
+        if (run.encode === undefined) return sequenceIds(tokenizer, prompt, response, model.maxSeqLen);
+        const all = run.encode(prompt, response);
+        return all.length > model.maxSeqLen ? all.slice(all.length - model.maxSeqLen) : all;
+      };
       const seqs = [
-        ...pairs.map((p) => sequenceIds(tokenizer, p.prompt, p.chosen, model.maxSeqLen)),
-        ...pairs.map((p) => sequenceIds(tokenizer, p.prompt, p.rejected, model.maxSeqLen)),
+        ...pairs.map((p) => encode(p.prompt, p.chosen)),
+        ...pairs.map((p) => encode(p.prompt, p.rejected)),
       ];
       const T = Math.max(...seqs.map((q) => q.length));
       const ids = new Int32Array(seqs.length * T).fill(pad);

@@ -1,22 +1,37 @@
-// Synthetic but schema-valid results for the report and findings tests.
-import { ExperimentResults, type Finding, type RunCurve } from "../../src/experiment/results.ts";
+// Synthetic but schema-valid seed results for the report and findings tests.
+import { poolSeeds } from "../../src/experiment/findings.ts";
+import { bestAndFinal } from "../../src/experiment/ppo-run.ts";
+import { type PooledResults, type RunCurve, SeedResults } from "../../src/experiment/results.ts";
 
 export const DOMAINS = ["math", "code", "logic", "general"];
 export const EVIL = "<img onerror=x>";
 
-/** A run whose gold rises to `peak` at `peakStep` and then drifts, while the proxy keeps rising. */
-export function curve(name: string, seed: number, peakStep: number, steps = 200, every = 50): RunCurve {
+/** A run whose held-out gold rises to `peak` at `peakStep` and then drifts, while the proxy keeps rising. */
+export function curve(
+  name: string,
+  seed: number,
+  peakStep: number,
+  steps = 200,
+  every = 50,
+  lift = 0.2,
+): RunCurve {
   const points = [];
   for (let step = 0; step <= steps; step += every) {
     const gold =
-      0.3 + (0.2 * Math.min(step, peakStep)) / steps - (0.1 * Math.max(0, step - peakStep)) / steps;
+      0.3 +
+      (lift * Math.min(step, peakStep)) / steps -
+      (0.1 * Math.max(0, step - peakStep)) / steps +
+      0.003 * seed;
+    const score = (x: number) => ({
+      overall: x,
+      byDomain: Object.fromEntries(DOMAINS.map((d, i) => [d, x + 0.02 * i])),
+      n: 400,
+      nByDomain: Object.fromEntries(DOMAINS.map((d) => [d, 100])),
+    });
     points.push({
       step,
-      gold: {
-        overall: gold,
-        byDomain: Object.fromEntries(DOMAINS.map((d, i) => [d, gold + 0.02 * i + 0.001 * seed])),
-      },
-      heldout: { overall: gold / 2, byDomain: Object.fromEntries(DOMAINS.map((d) => [d, gold / 2])) },
+      gold: score(gold + 0.1),
+      heldout: score(gold),
       proxy: 0.4 + (0.5 * step) / steps,
       kl: step === 0 ? 0 : (step / steps) * (1 + seed / 10),
       entropy: 0.6 - (0.25 * step) / steps,
@@ -29,34 +44,32 @@ export function curve(name: string, seed: number, peakStep: number, steps = 200,
     entropy: 0.6 - (0.25 * i) / steps,
     kl: i / steps,
   }));
-  const best = points.reduce((a, b) => (b.gold.overall > a.gold.overall ? b : a));
-  const last = points.at(-1)!;
-  return {
-    name,
-    description: `run ${name}`,
-    points,
-    trainReward,
-    best: { step: best.step, gold: best.gold.overall },
-    final: { step: last.step, gold: last.gold.overall },
-  };
+  return { name, description: `run ${name}`, points, trainReward, ...bestAndFinal(points) };
 }
 
-export const finding = (id: string, title: string, reproduced: boolean | null): Finding => ({
-  id,
-  title,
-  paper: `the paper says ${title}`,
-  measured: `we measured ${id}: 12.5% vs 10.0%`,
-  reproduced,
-});
+const SOURCES = ["rtv", "genrm-gt", "genrm-bon", "bt"];
 
-export function synthetic(
-  comparisonNames = ["baseline", "datascale", "selection-only", "curriculum-only"],
-): ExperimentResults {
-  const sources = ["rtv", "genrm-gt", "genrm-bon", "bt"];
-  return ExperimentResults.parse({
-    version: 1,
+/** One seed's results; `lifts` sets each ladder source's gold lift (RTV strongest by default). */
+export function seedResults(
+  seed: number,
+  o: { lifts?: number[]; comparisonNames?: string[] } = {},
+): SeedResults {
+  const lifts = o.lifts ?? [0.4, 0.25, 0.05, 0.04];
+  const names = o.comparisonNames ?? ["baseline", "datascale", "selection-only", "curriculum-only"];
+  const domain = (d: string, filtered: boolean, goldKept: number | null, goldPool: number) => ({
+    domain: d,
+    pool: 200,
+    kept: filtered ? 20 : 200,
+    filtered,
+    meanScore: 0.5 + 0.05 * DOMAINS.indexOf(d),
+    aboveHalf: 0.85,
+    goldKept,
+    goldPool,
+  });
+  return SeedResults.parse({
+    version: 2,
     scale: "tiny",
-    seed: 7,
+    seed,
     startedAt: "2026-11-23T10:00:00.000Z",
     finishedAt: "2026-11-23T10:42:13.000Z",
     wallSeconds: 2533.4,
@@ -69,84 +82,51 @@ export function synthetic(
         { family: "sorting", domain: "logic", reward: "genrm-gt" },
         { family: "string_transform", domain: "general", reward: "genrm-bon" },
       ],
-      sizes: { demo: 400, original: 200, pool: 800, eval: 160, selected: 60 },
+      sizes: { demo: 400, original: 200, pool: 800, eval: 160, selected: 440 },
       model: { dim: 64, nLayers: 2, nHeads: 4, params: 123456 },
-      steps: { sft: 300, rm: 200, genrm: 200, ppo: 200, evalEvery: 50 },
+      steps: { sft: 300, rm: 200, genrm: 200, ppo: 200, evalEvery: 50, stage1: 57 },
     },
     models: {
-      sft: { overall: 0.31, byDomain: { math: 0.4, code: 0.3, logic: 0.25, general: 0.29 } },
-      btAccuracy: 0.71,
-      genrmGtAccuracy: 0.88,
-      genrmBonAccuracy: 0.63,
-      bonGold: 0.45,
-      sampleGold: 0.31,
+      sft: { overall: 0.31, byDomain: { math: 0.4, code: 0.3, logic: 0.25, general: 0.29 }, n: 160 },
+      bt: { accuracy: 0.78 + 0.01 * seed, pairs: 1000 },
+      genrm: { gtAccuracy: 0.92, gtItems: 2000, bonAccuracy: 0.63, bonItems: 4000 },
+      bon: { bonGold: 0.45, sampleGold: 0.31, prompts: 500 },
     },
-    sensitivity: sources.map((source, k) => ({
-      source,
-      bins: [0, 0.1, 0.2, 0.4].map((lo, i, a) => ({
-        lo,
-        hi: a[i + 1] ?? 1,
-        pairs: i === 3 && source === "bt" ? 0 : 10 + i,
-        meanGap: i === 3 && source === "bt" ? null : (k < 2 ? 0.5 : 0.05) + 0.1 * i,
-        separated: i === 3 && source === "bt" ? null : Math.min(1, 0.2 * (i + 1)),
-      })),
-    })),
-    ladder: sources.map((s, i) => curve(`ladder-${s}`, i, [200, 150, 100, 100][i]!)),
+    sensitivity: SOURCES.map((source, k) => {
+      const gap = (k < 2 ? 0.5 : 0.05) + 0.01 * seed;
+      return {
+        source,
+        bins: [0, 0.1, 0.2, 0.4].map((lo, i, a) => ({
+          lo,
+          hi: a[i + 1] ?? 1,
+          pairs: i === 3 && source === "bt" ? 0 : 10 + i,
+          meanGap: i === 3 && source === "bt" ? null : gap + 0.1 * i,
+          separated: i === 3 && source === "bt" ? null : Math.min(1, 0.2 * (i + 1)),
+        })),
+        near: { pairs: 400, meanGap: gap, sdGap: 0.2 },
+      };
+    }),
+    ladder: SOURCES.map((s, i) => curve(`ladder-${s}`, seed, [200, 150, 100, 100][i]!, 200, 50, lifts[i])),
     selection: {
       keep: 0.1,
       samples: 4,
       normalisation: "zscore",
       domains: [
-        {
-          domain: "math",
-          pool: 200,
-          kept: 200,
-          filtered: false,
-          meanScore: 0.4,
-          aboveHalf: 0.35,
-          goldKept: 0.4,
-          goldPool: 0.4,
-        },
-        {
-          domain: "code",
-          pool: 200,
-          kept: 200,
-          filtered: false,
-          meanScore: 0.3,
-          aboveHalf: 0.25,
-          goldKept: 0.3,
-          goldPool: 0.3,
-        },
-        {
-          domain: "logic",
-          pool: 200,
-          kept: 20,
-          filtered: true,
-          meanScore: 0.7,
-          aboveHalf: 0.85,
-          goldKept: 0.1,
-          goldPool: 0.25,
-        },
-        {
-          domain: "general",
-          pool: 200,
-          kept: 20,
-          filtered: true,
-          meanScore: 0.8,
-          aboveHalf: 0.92,
-          goldKept: null,
-          goldPool: 0.3,
-        },
+        domain("math", false, 0.4, 0.4),
+        domain("code", false, 0.3, 0.3),
+        domain("logic", true, 0.1, 0.25),
+        domain("general", true, null, 0.3),
       ],
     },
-    comparison: comparisonNames.map((n, i) => curve(n, i + 5, 100 + 25 * i)),
-    findings: [
-      finding("reward-ladder", "Reward sources differ in resistance to hacking", true),
-      finding("fine-grained", "Verifiers see small differences", true),
-      finding("selection", "Pre-PPO selection keeps hard prompts", false),
-      finding("datascale", "DataScale beats the all-prompts baseline", null),
-      finding("math-code-first", "Math and code first", false),
-      finding("entropy", "Entropy falls during PPO", true),
-    ],
+    comparison: names.map((n, i) => curve(n, seed + i, 100 + 25 * i)),
   });
+}
+
+/** A run of `n` seeds, pooled. */
+export function syntheticRun(
+  n = 3,
+  o: Parameters<typeof seedResults>[1] = {},
+): { pooled: PooledResults; seeds: SeedResults[] } {
+  const seeds = Array.from({ length: n }, (_, k) => seedResults(k + 1, o));
+  return { pooled: { ...poolSeeds(seeds, 2533.4), finishedAt: "2026-11-23T10:42:13.000Z" }, seeds };
 }

@@ -1,86 +1,226 @@
-// The main job end to end at the tiny scale, through the CLI: every stage runs, the results
-// file is valid, the report is written, and a run killed mid-way resumes to the same results
-// as an uninterrupted one.
+// The main job end to end at the tiny scale, through the CLI, on one shared run of two seeds
+// in parallel processes: every stage runs through the shared reward system, each seed and
+// the pool write valid results, the report renders in a real browser, a run killed mid-way
+// resumes to the same results as an uninterrupted one, and `serve-reward --config
+// <seed>/reward.yaml` gives exactly the rewards the experiment used.
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, it } from "node:test";
+import { after, before, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { ExperimentResults } from "../../src/experiment/results.ts";
+import { checkReport, chromiumPath } from "../../scripts/check-report.ts";
+import { type Reward, Task } from "../../src/core/schemas.ts";
+import { PooledResults, SeedResults } from "../../src/experiment/results.ts";
+import { openSeedRewards } from "../../src/experiment/reward-config.ts";
+import { SampleRecord } from "../../src/experiment/stages/context.ts";
+import { readJsonlAll } from "../../src/io/jsonl.ts";
+import { createKernel } from "../../src/model/kernels/index.ts";
 
 const CLI = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 const work = mkdtempSync(join(tmpdir(), "datascale-main-job-"));
 after(() => rmSync(work, { recursive: true, force: true }));
 
 function runCli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, "run", ...args], { encoding: "utf8", timeout: 120_000 });
+  const r = spawnSync(process.execPath, [CLI, "run", ...args], { encoding: "utf8", timeout: 240_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** The results without the figures that depend on the clock. */
+/** A seed's results without the figures that depend on the clock. */
 function comparable(path: string): unknown {
-  const r = ExperimentResults.parse(JSON.parse(readFileSync(path, "utf8")));
+  const r = SeedResults.parse(JSON.parse(readFileSync(path, "utf8")));
   const { startedAt: _s, finishedAt: _f, wallSeconds: _w, ...rest } = r;
   return rest;
 }
 
 const straight = join(work, "straight");
+let straightRun: ReturnType<typeof runCli>;
+before(() => {
+  straightRun = runCli(["--scale", "tiny", "--seeds", "2", "--parallel", "2", "--run-dir", straight]);
+});
 
-it("runs every stage at the tiny scale and writes results and the report", { timeout: 150_000 }, () => {
-  const r = runCli(["--scale", "tiny", "--run-dir", straight]);
-  assert.equal(r.status, 0, r.stderr);
-  const results = ExperimentResults.parse(JSON.parse(readFileSync(join(straight, "results.json"), "utf8")));
+it("runs every stage of two seeds and writes per-seed and pooled results and the report", () => {
+  assert.equal(straightRun.status, 0, straightRun.stderr);
+  const pooled = PooledResults.parse(JSON.parse(readFileSync(join(straight, "results.json"), "utf8")));
+  assert.deepEqual(pooled.seeds, [1, 2]);
+  assert.equal(pooled.findings.length, 6);
+  // Two seeds decide nothing (the rule needs three), but every comparison has both seeds' effects.
+  for (const f of pooled.findings) {
+    assert.equal(f.verdict, "inconclusive", f.id);
+    for (const c of f.comparisons)
+      assert.deepEqual(
+        c.effect.perSeed.map((p) => p.seed),
+        [1, 2],
+        c.id,
+      );
+  }
   assert.deepEqual(
-    results.ladder.map((c) => c.name),
-    ["ladder-rtv", "ladder-genrm-gt", "ladder-genrm-bon", "ladder-bt"],
+    pooled.gao.map((g) => g.source),
+    ["rtv", "genrm-gt", "genrm-bon", "bt"],
   );
-  assert.deepEqual(
-    results.comparison.map((c) => c.name),
-    ["baseline", "datascale", "selection-only", "curriculum-only"],
-  );
-  for (const c of [...results.ladder, ...results.comparison]) {
-    // Step 0 (the SFT policy) plus one evaluation every 3 of 6 steps.
+  for (const seed of [1, 2]) {
+    const dir = join(straight, `seed-${seed}`);
+    const r = SeedResults.parse(JSON.parse(readFileSync(join(dir, "results.json"), "utf8")));
+    assert.equal(r.seed, seed);
     assert.deepEqual(
-      c.points.map((p) => p.step),
-      [0, 3, 6],
-      c.name,
+      r.ladder.map((c) => c.name),
+      ["ladder-rtv", "ladder-genrm-gt", "ladder-genrm-bon", "ladder-bt"],
     );
-    assert.equal(c.trainReward.length, 6, c.name);
-    for (const p of c.points) {
-      assert.ok(p.gold.overall >= 0 && p.gold.overall <= 1);
-      assert.deepEqual(Object.keys(p.gold.byDomain), ["code", "general", "logic", "math"]);
+    assert.deepEqual(
+      r.comparison.map((c) => c.name),
+      ["baseline", "datascale", "selection-only", "curriculum-only"],
+    );
+    for (const c of [...r.ladder, ...r.comparison]) {
+      assert.deepEqual(
+        c.points.map((p) => p.step),
+        [0, 3, 6],
+        c.name,
+      );
+      assert.equal(c.trainReward.length, 6, c.name);
+      for (const p of c.points) {
+        assert.deepEqual(Object.keys(p.heldout.byDomain), ["code", "general", "logic", "math"]);
+        assert.ok(p.heldout.n > 0);
+        // Proxy errors (e.g. a tiny policy's garbage too long for the judge) are counted, not scored 0.
+        assert.ok(p.proxyErrors !== undefined && p.proxyErrors < p.gold.n, `${c.name} step ${p.step}`);
+      }
     }
+    // Every run starts from the same SFT policy, so the step-0 gold is the same everywhere.
+    const start = r.ladder[0]!.points[0]!.heldout.overall;
+    for (const c of [...r.ladder, ...r.comparison]) assert.equal(c.points[0]!.heldout.overall, start);
+    for (const d of r.selection.domains) {
+      if (d.filtered) assert.ok(d.kept < d.pool, `${d.domain} was filtered`);
+      else assert.equal(d.kept, d.pool, `${d.domain} is kept whole`);
+    }
+    // RTV scores are 0/1 and separate a one-character edit of the truth.
+    const rtv = r.sensitivity.find((s) => s.source === "rtv")!;
+    assert.ok(rtv.near.pairs > 0 && rtv.near.meanGap > 0);
+    // The run directory holds the reward configs it used and HF-layout judges they name.
+    for (const f of [
+      "reward.yaml",
+      "reward-rtv.yaml",
+      "reward-genrm-gt.yaml",
+      "reward-genrm-bon.yaml",
+      "reward-bt.yaml",
+    ])
+      assert.ok(existsSync(join(dir, f)), f);
+    for (const m of ["genrm", "bt"]) assert.ok(existsSync(join(dir, "models", m, "hf", "model.safetensors")));
   }
-  // Every run starts from the same SFT policy, so the step-0 gold is the same everywhere.
-  const start = results.ladder[0]!.points[0]!.gold.overall;
-  for (const c of [...results.ladder, ...results.comparison]) assert.equal(c.points[0]!.gold.overall, start);
-  // Selection keeps math and code whole and filters the rest.
-  for (const d of results.selection.domains) {
-    if (d.filtered) assert.ok(d.kept < d.pool, `${d.domain} was filtered`);
-    else assert.equal(d.kept, d.pool, `${d.domain} is kept whole`);
-  }
-  // RTV scores are 0/1 and separate a one-character edit of the truth: the nearest bin has gaps.
-  const rtv = results.sensitivity.find((s) => s.source === "rtv")!;
-  assert.ok(rtv.bins.some((b) => b.pairs > 0 && (b.meanGap ?? 0) > 0));
-  assert.equal(results.findings.length, 6);
   const html = readFileSync(join(straight, "report.html"), "utf8");
-  for (const f of results.findings) assert.ok(html.includes(f.title.replace(/&/g, "&amp;")), f.title);
+  for (const f of pooled.findings) assert.ok(html.includes(f.title.replace(/&/g, "&amp;")), f.title);
   assert.ok(existsSync(join(straight, "report.md")));
-  assert.match(r.stdout, /findings \(\d of 6 reproduced\)/);
-  // --report-only re-renders from results.json without training.
+  assert.match(straightRun.stdout, /findings over 2 seed\(s\) \(0 of 6 reproduced\)/);
+  assert.match(straightRun.stderr, /\[seed 2\] \[17\/17\] ppo-curriculum-only: finished/);
+  // --report-only re-renders from the seeds' results.json without training.
   rmSync(join(straight, "report.html"));
-  const again = runCli(["--scale", "tiny", "--run-dir", straight, "--report-only"]);
+  const again = runCli(["--scale", "tiny", "--seeds", "2", "--run-dir", straight, "--report-only"]);
   assert.equal(again.status, 0, again.stderr);
   assert.ok(existsSync(join(straight, "report.html")));
 });
 
+it("Best-of-N references are each task's reference.response, picked among its SFT samples", async () => {
+  const dir = join(straight, "seed-1");
+  const tasks = await readJsonlAll(join(dir, "data", "eval-refs.jsonl"), Task);
+  const samples = new Map(
+    (await readJsonlAll(join(dir, "data", "samples-eval.jsonl"), SampleRecord)).map((s) => [
+      String(s.id),
+      s.samples,
+    ]),
+  );
+  assert.ok(tasks.length > 0);
+  for (const t of tasks)
+    assert.ok(samples.get(String(t.id))!.includes(String(t.reference?.response)), String(t.id));
+});
+
+it("the report renders in headless Chromium: no console errors, every plot drawn", {
+  skip: chromiumPath() === undefined ? "no Chromium on this machine (Debian package chromium)" : false,
+}, async () => {
+  const r = await checkReport(join(straight, "report.html"), { screenshot: join(work, "top.png") });
+  assert.deepEqual(r.problems, []);
+  assert.equal(r.plots.length, 10);
+  for (const p of r.plots) assert.ok(p.marks > 0, p.id);
+  assert.ok(readFileSync(join(work, "top.png")).subarray(1, 4).toString() === "PNG");
+});
+
+it("serve-reward --config <seed>/reward.yaml gives exactly the experiment's in-process rewards", async () => {
+  const dir = join(straight, "seed-1");
+  const tasks = await readJsonlAll(join(dir, "data", "eval-refs.jsonl"), Task);
+  const samples = new Map(
+    (await readJsonlAll(join(dir, "data", "samples-eval.jsonl"), SampleRecord)).map((s) => [
+      String(s.id),
+      s.samples,
+    ]),
+  );
+  const rollouts = tasks.flatMap((t) =>
+    (samples.get(String(t.id)) ?? []).map((response, i) => ({ ...t, id: `${t.id}#${i}`, response })),
+  );
+  const kernel = createKernel("wasm");
+  const local = await openSeedRewards(dir, kernel);
+  let expected: Reward[];
+  try {
+    expected = await local.hybrid(rollouts);
+  } finally {
+    await local.close();
+    kernel.close();
+  }
+  const child = spawn(
+    process.execPath,
+    [
+      CLI,
+      "serve-reward",
+      "--config",
+      join(dir, "reward.yaml"),
+      "--port",
+      "0",
+      "--no-run-code",
+      "--workers",
+      "1",
+    ],
+    {
+      stdio: ["ignore", "ignore", "pipe"],
+      env: { ...process.env, DATASCALE_KERNEL: "wasm" },
+    },
+  );
+  try {
+    const url = await new Promise<string>((ok, fail) => {
+      let err = "";
+      child.stderr.setEncoding("utf8");
+      child.stderr.on("data", (s: string) => {
+        err += s;
+        const m = /reward server on (http:\/\/\S+)/.exec(err);
+        if (m) ok(m[1]!);
+      });
+      child.on("close", (code) => fail(new Error(`serve-reward exited ${code}: ${err}`)));
+    });
+    const res = await fetch(`${url}/v1/rewards`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ rollouts }),
+    });
+    assert.equal(res.status, 200);
+    const { rewards } = (await res.json()) as {
+      rewards: { id: string; score: number; verdict: string; source: string }[];
+    };
+    assert.equal(rewards.length, expected.length);
+    const sources = new Set(expected.map((r) => r.source));
+    assert.ok(sources.has("genrm:gt") && sources.has("genrm:bon"), [...sources].join(", "));
+    for (const [i, r] of rewards.entries()) {
+      const e = expected[i]!;
+      assert.equal(r.source, e.source);
+      assert.equal(r.verdict, e.verdict, `${r.id}`);
+      assert.ok(Math.abs(r.score - e.score) < 1e-9, `${r.id}: served ${r.score}, in-process ${e.score}`);
+    }
+  } finally {
+    child.kill("SIGTERM");
+  }
+});
+
 it("resumes after a kill and ends with the same results as an uninterrupted run", {
-  timeout: 150_000,
+  timeout: 240_000,
 }, async () => {
   const dir = join(work, "killed");
-  const child = spawn(process.execPath, [CLI, "run", "--scale", "tiny", "--run-dir", dir], {
+  // One seed, in this process: its results equal the parallel run's seed 1.
+  const child = spawn(process.execPath, [CLI, "run", "--scale", "tiny", "--seeds", "1", "--run-dir", dir], {
     stdio: ["ignore", "ignore", "pipe"],
   });
   let stderr = "";
@@ -89,17 +229,20 @@ it("resumes after a kill and ends with the same results as an uninterrupted run"
     child.stderr.on("data", (s: string) => {
       stderr += s;
       // Kill inside the ladder: some stages are finished, one PPO run is under way.
-      if (/ppo-genrm-gt: PPO/.test(stderr)) child.kill("SIGKILL");
+      if (/ppo-ladder-genrm-gt: every prompt/.test(stderr)) child.kill("SIGKILL");
     });
     child.on("close", () => resolve());
   });
-  assert.match(stderr, /ppo-genrm-gt/);
+  assert.match(stderr, /ppo-ladder-genrm-gt/);
   assert.ok(!existsSync(join(dir, "results.json")), "the killed run had not finished");
-  const r = runCli(["--scale", "tiny", "--run-dir", dir]);
+  const r = runCli(["--scale", "tiny", "--seeds", "1", "--run-dir", dir]);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /sft: done earlier \(resumed\)/);
-  assert.match(r.stderr, /ppo-rtv: done earlier \(resumed\)/);
-  assert.deepEqual(comparable(join(dir, "results.json")), comparable(join(straight, "results.json")));
+  assert.match(r.stderr, /ppo-ladder-rtv: done earlier \(resumed\)/);
+  assert.deepEqual(
+    comparable(join(dir, "seed-1", "results.json")),
+    comparable(join(straight, "seed-1", "results.json")),
+  );
 });
 
 it("refuses a run directory started with another configuration, and bad configs name the field", () => {
@@ -108,10 +251,15 @@ it("refuses a run directory started with another configuration, and bad configs 
   const r = runCli(["--scale", "tiny", "--run-dir", join(work, "x"), "--config", bad]);
   assert.equal(r.status, 1);
   assert.match(r.stderr, /bad\.json: ppo\.steps/);
-  const other = runCli(["--scale", "tiny", "--run-dir", straight, "--seed", "2"]);
-  assert.equal(other.status, 1);
-  assert.match(other.stderr, /different configuration/);
+  const other = join(work, "other.json");
+  writeFileSync(other, JSON.stringify({ keep: 0.5 }));
+  const refused = runCli(["--scale", "tiny", "--run-dir", straight, "--config", other]);
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /different configuration/);
   const scale = runCli(["--scale", "huge"]);
   assert.equal(scale.status, 2);
   assert.match(scale.stderr, /unknown --scale 'huge'/);
+  const seeds = runCli(["--scale", "tiny", "--seeds", "0"]);
+  assert.equal(seeds.status, 2);
+  assert.match(seeds.stderr, /--seeds must be an integer ≥ 1/);
 });
