@@ -84,6 +84,7 @@ export class EmbeddedBackend implements Backend {
   #busy: Promise<void> = Promise.resolve();
   #pumping = false;
   #closed = false;
+  readonly #tokenText: ({ token: string; bytes: number[] | undefined } | undefined)[] = [];
 
   constructor(options: EmbeddedBackendOptions) {
     this.model = options.name;
@@ -152,12 +153,16 @@ export class EmbeddedBackend implements Backend {
   }
 
   #info(id: number, logprob: number): TokenLogprobInfo {
-    return {
-      token: this.#tokenizer.decode([id]),
-      logprob,
-      bytes: hasTokenBytes(this.#tokenizer) ? [...this.#tokenizer.tokenBytes(id)] : undefined,
-      id,
-    };
+    // Each id's text and bytes are decoded once: top-logprob lists name the same ids again and again.
+    let known = this.#tokenText[id];
+    if (known === undefined) {
+      known = {
+        token: this.#tokenizer.decode([id]),
+        bytes: hasTokenBytes(this.#tokenizer) ? [...this.#tokenizer.tokenBytes(id)] : undefined,
+      };
+      this.#tokenText[id] = known;
+    }
+    return { token: known.token, logprob, bytes: known.bytes === undefined ? undefined : [...known.bytes], id };
   }
 
   #tokens(g: Pick<Generation, "tokens" | "logprobs" | "topLogprobs">): GeneratedToken[] | undefined {

@@ -2,13 +2,14 @@
 // embedded engine for several seeds (src/experiment/pipeline.ts) and writes each seed's
 // results, the pooled results with the findings' verdicts, and an HTML and a markdown report
 // with plots into the run directory. Rerunning the same command resumes.
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { experimentConfig, readConfigFile, SCALES } from "../experiment/config.ts";
 import { poolSeeds } from "../experiment/findings.ts";
 import { loadRun, runExperiment, runSeedDir } from "../experiment/pipeline.ts";
 import { writeReport } from "../experiment/report.ts";
-import type { PooledResults } from "../experiment/results.ts";
+import { PooledResults } from "../experiment/results.ts";
 import { writeJsonAtomic } from "../io/rundir.ts";
 
 const HELP = `usage: datascale run [--scale small|tiny] [--config FILE] [--run-dir DIR] [--seeds N]
@@ -72,6 +73,15 @@ function intFlag(name: string, value: string | undefined, min: number): number |
 
 class UsageError extends Error {}
 
+/** The wall time an earlier pooling recorded (a re-render keeps it), else 0. */
+async function previousWall(path: string): Promise<number> {
+  try {
+    return PooledResults.parse(JSON.parse(await readFile(path, "utf8"))).wallSeconds;
+  } catch {
+    return 0;
+  }
+}
+
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: OPTIONS });
   if (values.help) {
@@ -112,7 +122,7 @@ export async function run(argv: string[]): Promise<number> {
     // Findings are derived from the measurements: re-derive them, so a report re-rendered
     // by a newer DataScale judges old measurements by its current rules.
     seeds = await loadRun(runDir, config);
-    pooled = poolSeeds(seeds, 0);
+    pooled = poolSeeds(seeds, await previousWall(join(runDir, "results.json")));
     await writeJsonAtomic(join(runDir, "results.json"), pooled);
   } else {
     log(

@@ -11,6 +11,7 @@ import type { RewardFn } from "../core/schemas.ts";
 import { makeJudge } from "../judge/factory.ts";
 import type { Judge } from "../judge/types.ts";
 import type { Kernel } from "../model/kernels/types.ts";
+import { ByteTokenizer } from "../model/tokenizer/byte.ts";
 import { loadRewardConfig, type RewardConfig, type RewardLeaf } from "../reward/config.ts";
 import { createRouter } from "../reward/router.ts";
 import { createRewardSystem, type RewardSystem } from "../reward/system.ts";
@@ -38,6 +39,9 @@ export function rewardConfigPath(seedDir: string, which: "hybrid" | RewardSource
   return join(seedDir, which === "hybrid" ? "reward.yaml" : `reward-${which}.yaml`);
 }
 
+/** The world's byte tokenizer's vocabulary: 256 bytes and 3 specials. */
+const WORLD_VOCAB = new ByteTokenizer().vocabSize;
+
 const LEAF: Record<RewardSource, RewardLeaf> = {
   rtv: { type: "rtv" },
   "genrm-gt": { type: "judge", judge: "genrm", reference: "gt" },
@@ -56,6 +60,9 @@ export function rewardConfigObject(paths: RewardPaths, which: "hybrid" | RewardS
       // The world's GenRM is trained on one order (response, reference); see stages/genrm.ts.
       bothOrders: false,
       samples: 0,
+      // The whole first-token distribution (an in-process engine is not capped at 20): p(YES)
+      // is then defined for any judge, however little trained, as with the logits it replaced.
+      topK: WORLD_VOCAB,
     },
     bt: { kind: "bt", backend: { type: "embedded", model: paths.btModel }, format: WORLD_BT_FORMAT },
   };

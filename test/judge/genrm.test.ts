@@ -149,3 +149,51 @@ test("the persistent cache makes a re-run cost no backend calls", async () => {
   assert.equal(a[0]?.score, b[0]?.score);
   await g2.close();
 });
+
+test("a batching backend gets each distinct question once, in one call, with the per-question results", async () => {
+  const one = lengthJudge(0.3);
+  const calls: number[] = [];
+  const many: VerdictBackend = {
+    ...one,
+    firstTokenLogprobs: (m, k) => one.firstTokenLogprobs(m, k),
+    sample: (m, n) => one.sample(m, n),
+    async firstTokenLogprobsMany(questions, topK) {
+      calls.push(questions.length);
+      return Promise.all(questions.map((q) => one.firstTokenLogprobs(q, topK)));
+    },
+  };
+  const rollout = (id: number, response: string) => ({
+    id,
+    domain: "general",
+    prompt: "q",
+    response,
+    reference: { response: "ref" },
+  });
+  // Four rollouts, two distinct responses: 2 questions × 2 orders = 4 distinct questions.
+  const batch = [rollout(1, "a"), rollout(2, "bbbb"), rollout(3, "a"), rollout(4, "bbbb")];
+  const batched = await new GenRM({ backend: many }).judge(batch, "bon");
+  assert.deepEqual(calls, [4]);
+  const single = await new GenRM({ backend: lengthJudge(0.3) }).judge(batch, "bon");
+  assert.deepEqual(
+    batched.map((r) => r.score),
+    single.map((r) => r.score),
+  );
+  // A question the backend could not answer is that rollout's error, not the batch's.
+  const failing: VerdictBackend = {
+    ...many,
+    async firstTokenLogprobsMany(questions) {
+      return questions.map((q) =>
+        (q[0]?.content ?? "").includes("bbbb") ? new Error("too long") : [{ token: "YES", logprob: 0 }],
+      );
+    },
+  };
+  const mixed = await new GenRM({ backend: failing }).judge(batch, "bon");
+  assert.deepEqual(
+    mixed.map((r) => r.verdict),
+    ["correct", "error", "correct", "error"],
+  );
+  assert.equal(mixed[1]?.error?.code, "judge_backend");
+  // GenRM needs a reference: `none` is an invalid rollout, never a score.
+  const [none] = await new GenRM({ backend: many }).judge([rollout(5, "a")], "none");
+  assert.equal(none?.verdict, "invalid");
+});
