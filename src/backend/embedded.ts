@@ -162,7 +162,12 @@ export class EmbeddedBackend implements Backend {
       };
       this.#tokenText[id] = known;
     }
-    return { token: known.token, logprob, bytes: known.bytes === undefined ? undefined : [...known.bytes], id };
+    return {
+      token: known.token,
+      logprob,
+      bytes: known.bytes === undefined ? undefined : [...known.bytes],
+      id,
+    };
   }
 
   #tokens(g: Pick<Generation, "tokens" | "logprobs" | "topLogprobs">): GeneratedToken[] | undefined {

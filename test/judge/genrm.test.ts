@@ -156,7 +156,7 @@ test("a batching backend gets each distinct question once, in one call, with the
   const many: VerdictBackend = {
     ...one,
     firstTokenLogprobs: (m, k) => one.firstTokenLogprobs(m, k),
-    sample: (m, n) => one.sample(m, n),
+    sample: (m, n, t) => one.sample(m, n, t),
     async firstTokenLogprobsMany(questions, topK) {
       calls.push(questions.length);
       return Promise.all(questions.map((q) => one.firstTokenLogprobs(q, topK)));
