@@ -380,7 +380,10 @@ export class EmbeddedBackend implements Backend {
         }
         return Int32Array.from(ids);
       });
-      const out = await heads(seqs);
+      // At most maxBatchSequences texts per forward: a reward model's batch holds every position's activations.
+      const out: Awaited<ReturnType<typeof heads>> = [];
+      for (let i = 0; i < seqs.length; i += this.#maxBatch)
+        out.push(...(await heads(seqs.slice(i, i + this.#maxBatch))));
       return out.map((h, i) => {
         const r = h.rewards;
         if (r === undefined)

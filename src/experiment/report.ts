@@ -111,58 +111,85 @@ interface Curves {
   comparison: AggCurve[];
 }
 
-/** Every plot the results have data for, keyed by the file name it is written under. */
-function plotDefs(
+type Colours = ReturnType<typeof colourTable>;
+
+const bandNote = (seeds: readonly SeedResults[]) =>
+  `mean over ${seeds.length} seed(s); the band runs from the lowest to the highest seed`;
+
+function ladderPlots(
   pooled: PooledResults,
   seeds: readonly SeedResults[],
-  curves: Curves,
-): Map<string, PlotDef> {
-  const colours = colourTable(seeds);
-  const defs: PlotDef[] = [];
-  const hasPoints = (cs: readonly AggCurve[]) => cs.some((c) => c.points.length > 0);
-  const band = `mean over ${seeds.length} seed(s); the band runs from the lowest to the highest seed`;
-  if (pooled.findings.some((f) => f.comparisons.length > 0)) {
-    defs.push({
-      name: "effects",
-      title: "Every comparison: effect, 95 % interval and each seed",
-      caption:
-        "Each finding's effects in the paper's direction (positive = as the paper says). Bar: the pooled 95 % interval (docs/experiment.md); large dot: the mean over seeds; small circles: the seeds. Solid line: 0; dashed line: δ, the smallest effect of interest. Reproduced when the bar lies right of 0; not reproduced when it ends left of δ.",
-      spec: effectsSpec(pooled),
-    });
-  }
-  if (hasPoints(curves.ladder)) {
-    defs.push({
+  ladder: AggCurve[],
+  colours: Colours,
+): PlotDef[] {
+  if (!ladder.some((c) => c.points.length > 0)) return [];
+  const band = bandNote(seeds);
+  return [
+    {
       name: "ladder-gold",
       title: "Reward ladder: held-out gold of the policy's samples",
       caption: `PPO on the same prompts with one reward source each; gold = the verifier on the policy's samples (temperature 1) for the held-out prompts; ${band}.`,
-      spec: ladderGoldSpec(curves.ladder, colours),
-    });
-    defs.push({
+      spec: ladderGoldSpec(ladder, colours),
+    },
+    {
       name: "ladder-gao",
       title: "Reward ladder: Gao et al.'s gold against √KL, with the fit",
       caption:
         "Over-optimisation after Gao et al.: every evaluation of every seed's ladder run, gold lift over the run's start against the square root of the per-sequence KL from the SFT policy, and the least-squares fit gold = d(α − β log d) per source (table below). Right: the proxy each run optimises at the same evaluations; hacking shows as the proxy rising while gold flattens or falls.",
       spec: gaoSpec(seeds, pooled.gao, colours),
-    });
-  }
-  if (curves.ladder.some((c) => c.trainReward.length > 0)) {
-    defs.push({
+    },
+    {
       name: "ladder-proxy",
       title: "Reward ladder: training reward (proxy) against step",
       caption: `Mean training reward per PPO step under each run's own reward source, each seed smoothed by a moving average over ${smoothingWindow(seeds[0]?.ladder[0]?.trainReward.length ?? 0)} step(s); ${band}.`,
-      spec: ladderProxySpec(curves.ladder, colours),
-    });
-  }
+      spec: ladderProxySpec(ladder, colours),
+    },
+    {
+      name: "diversity-ladder",
+      title: "Response diversity: ladder runs",
+      caption: `Mean token entropy of sampled responses and the mean over prompts of the maximum pairwise normalised edit distance among the samples; ${band}.`,
+      spec: diversitySpec(ladder, colours),
+    },
+  ];
+}
+
+function comparisonPlots(seeds: readonly SeedResults[], comparison: AggCurve[], colours: Colours): PlotDef[] {
+  if (!comparison.some((c) => c.points.length > 0)) return [];
+  const band = bandNote(seeds);
+  return [
+    {
+      name: "comparison-gold",
+      title: "Baseline vs DataScale and ablations: held-out gold",
+      caption: `Held-out gold (all domains) of the policy's samples; the paper reports the best checkpoint; ${band}.`,
+      spec: comparisonGoldSpec(comparison, colours),
+    },
+    {
+      name: "comparison-domains",
+      title: "Baseline vs DataScale and ablations: held-out gold per domain",
+      caption: `The same runs, held-out gold per domain (y scales differ between panels); ${band}.`,
+      spec: comparisonDomainsSpec(comparison, colours),
+    },
+    {
+      name: "diversity-comparison",
+      title: "Response diversity: comparison runs",
+      caption: `Mean token entropy of sampled responses and the mean over prompts of the maximum pairwise normalised edit distance among the samples; ${band}.`,
+      spec: diversitySpec(comparison, colours),
+    },
+  ];
+}
+
+function dataPlots(seeds: readonly SeedResults[], colours: Colours): PlotDef[] {
+  const defs: PlotDef[] = [];
   if (seeds.some((r) => r.sensitivity.some((s) => s.bins.some((b) => b.pairs > 0)))) {
     defs.push({
       name: "sensitivity",
       title: "Judge sensitivity: score gap against edit distance",
-      caption: `Pairs of responses to the same held-out prompt, binned by normalised edit distance; left: the mean absolute score gap each reward source gives a pair, right: the share of pairs it scores apart; ${band}. A source that sees fine-grained differences has a large gap already at small distances.`,
+      caption: `Pairs of responses to the same held-out prompt, binned by normalised edit distance; left: the mean absolute score gap each reward source gives a pair, right: the share of pairs it scores apart; ${bandNote(seeds)}. A source that sees fine-grained differences has a large gap already at small distances.`,
       spec: sensitivitySpec(seeds, colours),
     });
   }
-  if ((seeds[0]?.selection.domains.length ?? 0) > 0) {
-    const sel = seeds[0]!.selection;
+  const sel = seeds[0]?.selection;
+  if (sel !== undefined && sel.domains.length > 0) {
     defs.push({
       name: "selection",
       title: "Pre-PPO selection per domain",
@@ -170,36 +197,33 @@ function plotDefs(
       spec: selectionSpec(seeds),
     });
   }
-  if (hasPoints(curves.comparison)) {
-    defs.push(
-      {
-        name: "comparison-gold",
-        title: "Baseline vs DataScale and ablations: held-out gold",
-        caption: `Held-out gold (all domains) of the policy's samples; the paper reports the best checkpoint; ${band}.`,
-        spec: comparisonGoldSpec(curves.comparison, colours),
-      },
-      {
-        name: "comparison-domains",
-        title: "Baseline vs DataScale and ablations: held-out gold per domain",
-        caption: `The same runs, held-out gold per domain (y scales differ between panels); ${band}.`,
-        spec: comparisonDomainsSpec(curves.comparison, colours),
-      },
-      {
-        name: "diversity-comparison",
-        title: "Response diversity: comparison runs",
-        caption: `Mean token entropy of sampled responses and the mean over prompts of the maximum pairwise normalised edit distance among the samples; ${band}.`,
-        spec: diversitySpec(curves.comparison, colours),
-      },
-    );
-  }
-  if (hasPoints(curves.ladder)) {
-    defs.push({
-      name: "diversity-ladder",
-      title: "Response diversity: ladder runs",
-      caption: `The same diversity measures for the reward ladder; ${band}.`,
-      spec: diversitySpec(curves.ladder, colours),
-    });
-  }
+  return defs;
+}
+
+/** Every plot the results have data for, keyed by the file name it is written under. */
+function plotDefs(
+  pooled: PooledResults,
+  seeds: readonly SeedResults[],
+  curves: Curves,
+): Map<string, PlotDef> {
+  const colours = colourTable(seeds);
+  const effects: PlotDef[] = pooled.findings.some((f) => f.comparisons.length > 0)
+    ? [
+        {
+          name: "effects",
+          title: "Every comparison: effect, 95 % interval and each seed",
+          caption:
+            "Each finding's effects in the paper's direction (positive = as the paper says). Bar: the pooled 95 % interval (docs/experiment.md); large dot: the mean over seeds; small circles: the seeds. Solid line: 0; dashed line: δ, the smallest effect of interest. Reproduced when the bar lies right of 0; not reproduced when it ends left of δ.",
+          spec: effectsSpec(pooled),
+        },
+      ]
+    : [];
+  const defs = [
+    ...effects,
+    ...ladderPlots(pooled, seeds, curves.ladder, colours),
+    ...dataPlots(seeds, colours),
+    ...comparisonPlots(seeds, curves.comparison, colours),
+  ];
   return new Map(defs.map((d) => [d.name, d]));
 }
 

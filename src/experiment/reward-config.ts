@@ -116,7 +116,7 @@ export interface SeedRewards {
  * functions are routers of the per-source configs over the same judges and verifier pool,
  * so every reward the experiment gives comes from one set of judge models.
  */
-export async function openSeedRewards(seedDir: string, kernel: Kernel, workers = 1): Promise<SeedRewards> {
+export async function openSeedRewards(seedDir: string, kernel: Kernel, workers = 2): Promise<SeedRewards> {
   // Read back from the files written: what is served is what was used.
   const configs = new Map<"hybrid" | RewardSource, RewardConfig>();
   for (const which of ["hybrid", ...REWARD_SOURCES] as const)

@@ -2,7 +2,7 @@
 // state (<run>/seed-<k>/state.json), so seeds can run one after another or in parallel
 // processes. Each stage's result is recorded when it finishes and parsed by the stage's
 // schema when a rerun skips it; the trainers resume from their newest checkpoints.
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, platform } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
@@ -80,8 +80,50 @@ async function runStages(ctx: SeedContext, state: State, statePath: string): Pro
   return results;
 }
 
+/**
+ * One process per seed directory: a parallel run's children outlive a killed parent, and a
+ * rerun must not race them. The lock names its pid; a dead owner's lock is taken over.
+ */
+function lockSeedDir(dir: string): () => void {
+  const path = join(dir, "lock");
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(path, String(process.pid), { flag: "wx" });
+      return () => rmSync(path, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      const pid = Number(readFileSync(path, "utf8"));
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid))
+        throw new DataScaleError(
+          "busy",
+          `${dir}: seed is being run by process ${pid} (remove ${path} if it is gone)`,
+        );
+      rmSync(path, { force: true });
+    }
+  }
+  throw new DataScaleError("busy", `${path}: cannot take the lock`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 export async function runSeed(o: SeedRunOptions): Promise<SeedResults> {
   mkdirSync(o.dir, { recursive: true });
+  const unlock = lockSeedDir(o.dir);
+  try {
+    return await runSeedLocked(o);
+  } finally {
+    unlock();
+  }
+}
+
+async function runSeedLocked(o: SeedRunOptions): Promise<SeedResults> {
   const statePath = join(o.dir, "state.json");
   const state = loadState(statePath, o.config);
   await writeJsonAtomic(join(o.dir, "config.json"), o.config);

@@ -14,6 +14,9 @@ function firstToken(model: string, result: GenerateResult | undefined): TokenLog
     : [...top, { token: first.token, logprob: first.logprob }];
 }
 
+/** Questions per backend call when batching. */
+const MANY_CHUNK = 256;
+
 const toError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
 
 export function verdictsFrom(backend: Backend, options: { batched?: boolean } = {}): VerdictBackend {
@@ -34,6 +37,13 @@ export function verdictsFrom(backend: Backend, options: { batched?: boolean } = 
   // backend keeps per-question calls under GenRM's concurrency limit.
   if (options.batched === true) {
     verdicts.firstTokenLogprobsMany = async (questions, topK) => {
+      const out: (TokenLogprob[] | Error)[] = [];
+      // Bounded calls: one call is one batch, and a batch holds every sequence's KV cache.
+      for (let i = 0; i < questions.length; i += MANY_CHUNK)
+        out.push(...(await firstTokens(questions.slice(i, i + MANY_CHUNK), topK)));
+      return out;
+    };
+    const firstTokens = async (questions: readonly Message[][], topK: number) => {
       let results: GenerateResult[];
       try {
         results = await backend.generate(

@@ -23,7 +23,7 @@ const work = mkdtempSync(join(tmpdir(), "datascale-main-job-"));
 after(() => rmSync(work, { recursive: true, force: true }));
 
 function runCli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, "run", ...args], { encoding: "utf8", timeout: 240_000 });
+  const r = spawnSync(process.execPath, [CLI, "run", ...args], { encoding: "utf8", timeout: 900_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -243,6 +243,14 @@ it("resumes after a kill and ends with the same results as an uninterrupted run"
     comparable(join(dir, "seed-1", "results.json")),
     comparable(join(straight, "seed-1", "results.json")),
   );
+  // A recorded stage result is parsed by the stage's schema on resume: damage names the stage and field.
+  const statePath = join(dir, "seed-1", "state.json");
+  const state = JSON.parse(readFileSync(statePath, "utf8"));
+  state.done.bt.accuracy = "high";
+  writeFileSync(statePath, JSON.stringify(state));
+  const damaged = runCli(["--scale", "tiny", "--seeds", "1", "--run-dir", dir]);
+  assert.equal(damaged.status, 1);
+  assert.match(damaged.stderr, /state\.json: done\.bt: accuracy/);
 });
 
 it("refuses a run directory started with another configuration, and bad configs name the field", () => {
