@@ -84,7 +84,7 @@ export async function saveWorldModel(dir: string, decoder: Decoder): Promise<voi
  * `openBackend`, only the compute kernel is the experiment's (so a run is deterministic in
  * its own settings) and the engine steps up to `maxBatch` sequences at once.
  */
-export function worldBackendOpener(kernel: Kernel, maxBatch = 512): (c: BackendConfig) => Promise<Backend> {
+export function worldBackendOpener(kernel: Kernel, maxBatch = 64): (c: BackendConfig) => Promise<Backend> {
   return async (c) => {
     if (c.type !== "embedded")
       throw new DataScaleError("bad_config", `the main job runs its judges in-process, not over ${c.type}`);

@@ -39,6 +39,12 @@ export interface PpoContext {
   evalTasks: readonly Task[];
   diversityTasks: readonly Task[];
   gold: RewardFn;
+  /**
+   * The decoder of a role, loaded from the SFT model as it was saved (default: a new one per
+   * run). A seed's runs share one per role (stages/ppo.ts): the WASM kernel's memory only
+   * grows, and eight runs × three fresh decoders with their training buffers outgrow it.
+   */
+  load?: ((role: "policy" | "reference" | "critic", heads: { valueHead: boolean }) => Decoder) | undefined;
 }
 
 /** What an evaluation records under `eval` in metrics.jsonl (read back through this schema). */
@@ -116,14 +122,16 @@ export async function runPpo(spec: PpoRunSpec, ctx: PpoContext): Promise<RunCurv
   const runDir = new RunDir(dir);
   const { algorithm, critic: criticKind } = config.ppo;
   const headOnPolicy = algorithm === "ppo" && criticKind === "head";
-  const policy = loadDecoder(ctx.sftDir, { valueHead: headOnPolicy }, config.seed, ctx.kernel);
-  const reference = loadDecoder(ctx.sftDir, { valueHead: false }, config.seed, ctx.kernel);
+  const load =
+    ctx.load ??
+    ((_role: string, heads: { valueHead: boolean }) =>
+      loadDecoder(ctx.sftDir, heads, config.seed, ctx.kernel));
+  const policy = load("policy", { valueHead: headOnPolicy });
+  const reference = load("reference", { valueHead: false });
   // A separate critic: the SFT weights plus a fresh value head, so value-loss gradients do not
   // reshape the policy's own layers (which a small shared model does not survive well).
   const critic =
-    algorithm === "ppo" && criticKind === "separate"
-      ? loadDecoder(ctx.sftDir, { valueHead: true }, config.seed, ctx.kernel)
-      : undefined;
+    algorithm === "ppo" && criticKind === "separate" ? load("critic", { valueHead: true }) : undefined;
   const start = await evaluate(policy, ctx, spec.reward);
   await trainRl({
     policy,

@@ -15,7 +15,7 @@ function firstToken(model: string, result: GenerateResult | undefined): TokenLog
 }
 
 /** Questions per backend call when batching. */
-const MANY_CHUNK = 256;
+const MANY_CHUNK = 64;
 
 const toError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
 

@@ -44,6 +44,7 @@ export class SeedContext {
   #rewards: Promise<SeedRewards> | undefined;
   #sft: Decoder | undefined;
   #encoder: Promise<EmbeddedBackend> | undefined;
+  readonly #ppo = new Map<string, { decoder: Decoder; initial: Float32Array }>();
 
   constructor(o: { config: SeedConfig; dir: string; kernel: Kernel; log: (line: string) => void }) {
     this.config = o.config;
@@ -108,6 +109,23 @@ export class SeedContext {
       (b) => b as EmbeddedBackend,
     );
     return (await this.#encoder).encodeInput(input);
+  }
+
+  /**
+   * A PPO role's decoder, reset to the SFT model as saved: created once per role and reused
+   * by every run of the seed, since the kernel's memory is never given back. Its parameters
+   * are all a run reads from it (gradients are zeroed each step, buffers are overwritten).
+   */
+  ppoDecoder(role: string, heads: { valueHead: boolean }): Decoder {
+    const key = `${role}:${heads.valueHead}`;
+    let entry = this.#ppo.get(key);
+    if (entry === undefined) {
+      const decoder = loadDecoder(this.model("sft").engine, heads, this.config.seed, this.kernel);
+      entry = { decoder, initial: Float32Array.from(decoder.params) };
+      this.#ppo.set(key, entry);
+    }
+    entry.decoder.params.set(entry.initial);
+    return entry.decoder;
   }
 
   /** The seed's reward system, opened from its reward.yaml once both judges exist. */

@@ -23,6 +23,7 @@ async function ppoContext(ctx: SeedContext): Promise<PpoContext> {
     evalTasks,
     diversityTasks: WORLD.flatMap((f) => evalTasks.filter((t) => t.source === f.family).slice(0, perFamily)),
     gold: ctx.gold,
+    load: (role, heads) => ctx.ppoDecoder(role, heads),
   };
 }
 
