@@ -146,10 +146,31 @@ export class Admission {
     if (held.pool !== undefined) held.pool.inflight -= held.units;
   }
 
-  /** Throws unless a request of `units` fits its route's pool now (413 if it never can). */
+  /** Bytes per unit seen on each route (a running mean), to estimate a request's units from its Content-Length. */
+  readonly #bytesPerUnit = new WeakMap<RouteAdmission, number>();
+
+  /** The units a request of `length` bytes probably holds, before its body is read. */
+  #estimate(cfg: RouteAdmission, length: number): number {
+    if (typeof cfg.units === "number") return cfg.units;
+    const perUnit = this.#bytesPerUnit.get(cfg);
+    return perUnit === undefined ? 1 : Math.max(1, Math.floor(length / perUnit));
+  }
+
+  #learn(cfg: RouteAdmission, length: number, units: number): void {
+    if (typeof cfg.units === "number" || units === 0 || length === 0) return;
+    const seen = this.#bytesPerUnit.get(cfg);
+    const now = length / units;
+    this.#bytesPerUnit.set(cfg, seen === undefined ? now : seen * 0.9 + now * 0.1);
+  }
+
+  /**
+   * Makes the request's reservation `units` (it held an estimate until now), or throws:
+   * 413 if it can never fit, the route's overload status if it does not fit now.
+   */
   checkUnits(req: FastifyRequest, units: number): void {
     const cfg = req.routeOptions.config.admission;
-    if (cfg === undefined) return;
+    const held = this.#held.get(req);
+    if (cfg === undefined || held === undefined) return;
     const pool = this.#pool(cfg);
     if (units > pool.limit) {
       throw new HttpError(
@@ -158,12 +179,15 @@ export class Admission {
         `${units} ${cfg.pool} in one request exceed the whole queue (${pool.flag} ${pool.limit}); split the request`,
       );
     }
-    if (pool.inflight + units > pool.limit) {
+    const others = pool.inflight - held.units;
+    if (others + units > pool.limit) {
       throw this.#overload(
         cfg,
-        `queue full (${pool.inflight} ${cfg.pool} in flight + ${units} > limit ${pool.limit})`,
+        `queue full (${others} ${cfg.pool} in flight + ${units} > limit ${pool.limit})`,
       );
     }
+    pool.inflight = others + units;
+    held.units = units;
   }
 
   /** Installs the hooks; routes without `config.admission` (health, metrics) are never refused. */
@@ -187,8 +211,11 @@ export class Admission {
           `the request body (${length} bytes) is larger than the whole queue (--max-queue-bytes ${maxQueueBytes}); split the request`,
         );
       }
+      // Bodies being read hold their estimated units, so a burst of requests cannot all be
+      // parsed only to be refused; the estimate becomes the count in preValidation.
       const pool = this.#pool(cfg);
-      if (pool.inflight >= pool.limit) {
+      const est = Math.min(this.#estimate(cfg, length), pool.limit);
+      if (pool.inflight + est > pool.limit) {
         throw this.#overload(cfg, `queue full (${pool.inflight} ${cfg.pool} in flight, limit ${pool.limit})`);
       }
       if (this.bytesInFlight > 0 && this.bytesInFlight + length > maxQueueBytes) {
@@ -197,11 +224,12 @@ export class Admission {
           `queue full (${this.bytesInFlight} bytes of requests in flight, limit ${maxQueueBytes})`,
         );
       }
-      const held: Held = { bytes: length, units: 0, pool: undefined, working: false, released: false };
+      const held: Held = { bytes: length, units: est, pool, working: false, released: false };
+      pool.inflight += est;
       this.bytesInFlight += length;
       this.#held.set(req, held);
-      // A request that dies before its handler runs frees its bytes here; one whose handler
-      // runs keeps its units until the handler has answered (onSend), however the client left.
+      // A request that dies before its handler runs frees its reservation here; one whose
+      // handler runs keeps it until the handler has answered (onSend), however the client left.
       reply.raw.once("close", () => {
         if (!held.working) this.#release(held);
       });
@@ -212,10 +240,7 @@ export class Admission {
       if (cfg === undefined || held === undefined) return;
       const units = typeof cfg.units === "number" ? cfg.units : arrayLength(req.body, cfg.units);
       this.checkUnits(req, units);
-      const pool = this.#pool(cfg);
-      pool.inflight += units;
-      held.units = units;
-      held.pool = pool;
+      this.#learn(cfg, held.bytes, units);
     });
     app.addHook("preHandler", async (req) => {
       const held = this.#held.get(req);
