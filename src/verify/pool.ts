@@ -111,7 +111,10 @@ export class VerifyPool {
       const request: Request = { results: new Array(rollouts.length), remaining: rollouts.length, resolve };
       // Big units for big calls: fewer round trips through the main thread, which under load
       // is the bottleneck (docs/benchmarks.md, bench:serve-overload).
-      const size = Math.max(this.#opts.batchSize, Math.min(512, Math.ceil(rollouts.length / (2 * this.size))));
+      const size = Math.max(
+        this.#opts.batchSize,
+        Math.min(512, Math.ceil(rollouts.length / (2 * this.size))),
+      );
       for (let start = 0; start < rollouts.length; start += size) {
         const end = Math.min(rollouts.length, start + size);
         const positions: number[] = [];
