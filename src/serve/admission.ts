@@ -58,37 +58,38 @@ export function arrayLength(body: unknown, field: string): number {
   return Array.isArray(v) ? v.length : 0;
 }
 
-/** End of the JSON string opening at `i` (the index of its closing quote), or -1. */
-function stringEnd(text: string, i: number): number {
+/** End of the JSON string opening at byte `i` (the index of its closing quote), or -1. */
+function stringEnd(bytes: Buffer, i: number): number {
   let j = i + 1;
   for (;;) {
-    j = text.indexOf('"', j);
+    j = bytes.indexOf(34, j);
     if (j === -1) return -1;
     let k = j - 1;
-    while (text.charCodeAt(k) === 92) k--;
+    while (bytes[k] === 92) k--;
     if ((j - 1 - k) % 2 === 0) return j;
     j++;
   }
 }
 
 /**
- * Items of the top-level array `field` of a JSON object's text, without parsing it: a scan
- * that jumps over strings with indexOf (bodies are mostly response text). Undefined when the
- * text is not an object holding that array (the parser then says why).
+ * Items of the top-level array `field` of a JSON object's UTF-8 bytes, without parsing it: a
+ * scan that jumps over strings with indexOf (bodies are mostly response text; UTF-8
+ * continuation bytes never look like JSON punctuation). Undefined when the body is not an
+ * object holding that array (the parser then says why).
  */
-export function countArrayItems(text: string, field: string): number | undefined {
+export function countArrayItems(bytes: Buffer, field: string): number | undefined {
   let depth = 0;
   let key = "";
   let inside = false;
   let commas = 0;
   let seen = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i] as number;
     if (c === 34) {
-      const end = stringEnd(text, i);
+      const end = stringEnd(bytes, i);
       if (end === -1) return undefined;
       if (inside && depth === 2) seen = true;
-      else if (depth === 1 && !inside && end - i <= 64) key = text.slice(i + 1, end);
+      else if (depth === 1 && !inside && end - i <= 64) key = bytes.toString("utf8", i + 1, end);
       i = end;
     } else if (c === 123 || c === 91) {
       if (inside && depth === 2) seen = true;
