@@ -82,12 +82,7 @@ function compileSer(schema: z.ZodType): Ser | undefined {
     case "array": {
       const el = compileSer(def.element as z.ZodType);
       if (el === undefined) return undefined;
-      return (value) => {
-        const arr = value as unknown[];
-        let out = "[";
-        for (let i = 0; i < arr.length; i++) out += (i === 0 ? "" : ",") + el(arr[i]);
-        return `${out}]`;
-      };
+      return (value) => `[${(value as unknown[]).map(el).join(",")}]`;
     }
     case "record": {
       const val = compileSer(def.valueType as z.ZodType);
