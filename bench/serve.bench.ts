@@ -173,6 +173,8 @@ async function runMode(
         })),
       }),
     );
+    // Warm up: every process's verifier threads load their families lazily on first use.
+    await load(server.url, "/v1/rewards", batchBodies, 8, 1);
     const b = await load(server.url, "/v1/rewards", batchBodies, 8, seconds);
     const batch = { ...b, rewardsPerS: b.requestsPerS * B };
     const sampleBodies = rollouts.map((r) =>
