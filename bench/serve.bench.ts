@@ -6,7 +6,7 @@
 //   batch:      /v1/rewards, 64 math rollouts per request, 8 connections
 //   code:       one code rollout (2 stdin tests) per request, for every language the sandbox
 //               registry reports (a language without a program here is listed as skipped)
-//   npm run bench:serve [-- --seconds 5 --code-seconds 3 --balance reuseport]
+//   npm run bench:serve [-- --seconds 5 --code-seconds 3 --balance reuseport|rr --no-code]
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg } from "node:os";
@@ -27,6 +27,7 @@ const { values } = parseArgs({
     "code-seconds": { type: "string", default: "3" },
     balance: { type: "string", default: "reuseport" },
     processes: { type: "string" },
+    "no-code": { type: "boolean" },
   },
 });
 const seconds = Number(values.seconds);
@@ -190,7 +191,8 @@ async function runMode(
     const code: ModeResult["code"] = {};
     for (const runner of RUNNERS) {
       const program = SUM_PROGRAMS[runner.language];
-      if (sandboxOk) code[runner.language] = { skipped: sandboxOk };
+      if (values["no-code"]) code[runner.language] = { skipped: "--no-code" };
+      else if (sandboxOk) code[runner.language] = { skipped: sandboxOk };
       else if (program === undefined)
         code[runner.language] = { skipped: "no bench program for this language" };
       else {
