@@ -105,6 +105,14 @@ test("server processes killed mid-request: the client's retry is answered in ful
     const after = children(primary.pid as number);
     assert.equal(after.length, 2);
     assert.ok(after.every((p) => !before.includes(p)));
+    // /metrics from whichever process answers is the sum over both.
+    const pids = new Set<number>();
+    for (let i = 0; i < 12; i++)
+      pids.add(((await (await fetch(`${url}/health`)).json()) as { pid: number }).pid);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    assert.match(metrics, /datascale_requests_total\{route="\/health",status="200"\} 12\n/);
+    assert.match(metrics, /datascale_queue_units\{pool="rollouts"\} 0\n/);
+    assert.ok([...pids].every((p) => after.includes(p)));
   } finally {
     primary.kill("SIGTERM");
     await new Promise((r) => primary.once("exit", r));
