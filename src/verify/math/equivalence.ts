@@ -110,9 +110,26 @@ const isScalar = (n: Node): boolean =>
   n.k === "pct" ||
   n.k === "pm";
 
-const isSymbolLike = (n: Node): boolean =>
-  n.k === "sym" ||
-  (n.k === "bin" && n.op === "*" && n.a.k === "sym" && (n.b.k === "sym" || n.b.k === "tuple"));
+/**
+ * The left side of an assignment: a name made of symbols only — `x`, `AB`, `f(x)`, `(p,q)`,
+ * `|AB|`, `\frac{NO}{BO}`, the ratio `A:B` — with no number and no sum in it. `a+3z = 0` is
+ * an equation, not an assignment, so its right side alone does not answer it.
+ */
+function isSymbolLike(n: Node, depth = 0): boolean {
+  if (depth > 8) return false;
+  switch (n.k) {
+    case "sym":
+      return true;
+    case "bin":
+      return (n.op === "*" || n.op === "/") && isSymbolLike(n.a, depth + 1) && isSymbolLike(n.b, depth + 1);
+    case "tuple":
+      return n.open === "(" && n.close === ")" && n.items.every((m) => isSymbolLike(m, depth + 1));
+    case "fn":
+      return n.name === "abs" && n.args.length === 1 && isSymbolLike(n.args[0]!, depth + 1);
+    default:
+      return false;
+  }
+}
 
 const flip: Readonly<Record<RelOp, RelOp>> = {
   "<": ">",
@@ -132,11 +149,11 @@ function relationToInterval(n: Node): Node | undefined {
   if (n.items.length === 2) {
     let [a, b] = n.items as [Node, Node];
     let op = n.ops[0]!;
-    if (a.k !== "sym" && b.k === "sym") {
+    if (!isSymbolLike(a) && isSymbolLike(b)) {
       [a, b] = [b, a];
       op = flip[op];
     }
-    if (a.k !== "sym" || freeSymbols(b).size > 0) return undefined;
+    if (!isSymbolLike(a) || freeSymbols(b).size > 0) return undefined;
     if (op === "<" || op === "<=")
       return { k: "tuple", open: "(", close: upper(op), items: [{ k: "neg", a: INF }, b] };
     if (op === ">" || op === ">=")
@@ -146,12 +163,25 @@ function relationToInterval(n: Node): Node | undefined {
   if (n.items.length === 3) {
     let [lo, x, hi] = n.items as [Node, Node, Node];
     let [o1, o2] = n.ops as [RelOp, RelOp];
-    if (x.k !== "sym") return undefined;
+    if (!isSymbolLike(x) || freeSymbols(lo).size > 0 || freeSymbols(hi).size > 0) return undefined;
     if ((o1 === ">" || o1 === ">=") && (o2 === ">" || o2 === ">=")) {
       [lo, hi] = [hi, lo];
       [o1, o2] = [flip[o2], flip[o1]];
     }
     if ((o1 === "<" || o1 === "<=") && (o2 === "<" || o2 === "<=")) {
+      if (x.k === "fn" && x.name === "abs") {
+        // a ≤ |z| ≤ b with 0 ≤ a: z ∈ [-b, -a] ∪ [a, b].
+        if (lo.k !== "num" && !(lo.k === "bin" && lo.a.k === "num" && lo.b.k === "num"))
+          return undefined;
+        const neg = (m: Node): Node => ({ k: "neg", a: m });
+        return {
+          k: "union",
+          items: [
+            { k: "tuple", open: lower(o2), close: upper(o1), items: [neg(hi), neg(lo)] },
+            { k: "tuple", open: lower(o1), close: upper(o2), items: [lo, hi] },
+          ],
+        };
+      }
       return { k: "tuple", open: lower(o1), close: upper(o2), items: [lo, hi] };
     }
   }
@@ -197,11 +227,20 @@ function same(g: Node, p: Node, ctx: Ctx): boolean {
     ctx.strategy = "text";
     return g.k === "text" && p.k === "text" && g.s === p.s;
   }
+  if (hasMatrix(g) || hasMatrix(p)) return sameMatrix(g, p, ctx);
   if (isScalar(g) && isScalar(p)) return sameScalar(g, p, ctx);
   // Collections.
   const gColl = g.k === "set" || g.k === "list";
   const pColl = p.k === "set" || p.k === "list";
-  if (gColl && pColl) return sameCollection(g.items, p.items, g.k === "set" || p.k === "set", ctx);
+  // Bare lists are sets of answers as well: "(3,17,3,7)" written twice is one solution.
+  if (gColl && pColl) {
+    if (sameCollection(g.items, p.items, true, ctx)) return true;
+    // Solutions as groups of assignments on one side, one flat list on the other:
+    // "p = 5, q = 2 and p = 7, q = 2" against "p=5,q=2; p=7,q=2".
+    const gf = flatAssignments(g.items);
+    const pf = flatAssignments(p.items);
+    return (gf !== g.items || pf !== p.items) && sameCollection(gf, pf, true, ctx);
+  }
   if (gColl && g.items.length === 1) return same(g.items[0]!, p, ctx);
   if (pColl && p.items.length === 1) return same(g, p.items[0]!, ctx);
   if (g.k === "tuple" && p.k === "tuple") {
@@ -214,9 +253,61 @@ function same(g: Node, p: Node, ctx: Ctx): boolean {
     const pi = p.k === "union" ? p.items : [p];
     return sameCollection(gi, pi, true, ctx);
   }
-  if (g.k === "matrix" || p.k === "matrix") {
-    const gr = matrixRows(g);
-    const pr = matrixRows(p);
+  // A bare list given for an ordered tuple (or the reverse) is compared in order.
+  if (g.k === "tuple" && p.k === "list" && g.open === "(" && g.close === ")")
+    return sameSequence(g.items, p.items, ctx);
+  if (p.k === "tuple" && g.k === "list" && p.open === "(" && p.close === ")")
+    return sameSequence(g.items, p.items, ctx);
+  return false;
+}
+
+function hasMatrix(n: Node): boolean {
+  if (n.k === "matrix") return true;
+  if (n.k === "bin") return hasMatrix(n.a) || hasMatrix(n.b);
+  if (n.k === "neg") return hasMatrix(n.a);
+  return n.k === "tuple" && n.items.length === 1 && n.open === "(" && hasMatrix(n.items[0]!);
+}
+
+/**
+ * The entries of a matrix expression: sums, differences and products of matrices and scalar
+ * multiples are computed entry by entry as expressions ("A + B" for the sum of two matrices).
+ */
+function matrixValue(n: Node, ctx: Ctx, depth = 0): Node[][] | undefined {
+  ctx.budget.tick();
+  if (depth > 16) return undefined;
+  if (n.k === "matrix") return n.rows;
+  if (n.k === "tuple" && n.open === "(" && n.close === ")" && n.items.length === 1 && hasMatrix(n.items[0]!))
+    return matrixValue(n.items[0]!, ctx, depth + 1);
+  if (n.k === "neg") return matrixValue(n.a, ctx, depth + 1)?.map((r) => r.map((a): Node => ({ k: "neg", a })));
+  if (n.k !== "bin") return undefined;
+  const a = hasMatrix(n.a) ? matrixValue(n.a, ctx, depth + 1) : undefined;
+  const b = hasMatrix(n.b) ? matrixValue(n.b, ctx, depth + 1) : undefined;
+  if ((hasMatrix(n.a) && a === undefined) || (hasMatrix(n.b) && b === undefined)) return undefined;
+  if (n.op === "+" || n.op === "-") {
+    if (a === undefined || b === undefined || a.length !== b.length || a[0]!.length !== b[0]!.length) return undefined;
+    return a.map((r, i) => r.map((x, j): Node => ({ k: "bin", op: n.op, a: x, b: b[i]![j]! })));
+  }
+  if (n.op !== "*") return undefined;
+  if (a !== undefined && b !== undefined) {
+    if (a[0]!.length !== b.length || a.length * b[0]!.length * b.length > 4096) return undefined;
+    return a.map((r) =>
+      b[0]!.map((_, j) =>
+        r
+          .map((x, k): Node => ({ k: "bin", op: "*", a: x, b: b[k]![j]! }))
+          .reduce((s, t): Node => ({ k: "bin", op: "+", a: s, b: t })),
+      ),
+    );
+  }
+  const m = a ?? b!;
+  const c = a === undefined ? n.a : n.b;
+  return m.map((r) => r.map((x): Node => ({ k: "bin", op: "*", a: c, b: x })));
+}
+
+function sameMatrix(g: Node, p: Node, ctx: Ctx): boolean {
+  ctx.strategy = "structure";
+  {
+    const gr = hasMatrix(g) ? matrixValue(g, ctx) : matrixRows(g);
+    const pr = hasMatrix(p) ? matrixValue(p, ctx) : matrixRows(p);
     if (gr === undefined || pr === undefined) return false;
     if (gr.length !== pr.length) {
       // A vector written as a column or a row is the same vector.
@@ -229,12 +320,11 @@ function same(g: Node, p: Node, ctx: Ctx): boolean {
     for (let i = 0; i < gr.length; i++) if (!sameSequence(gr[i]!, pr[i]!, ctx)) return false;
     return true;
   }
-  // A bare list given for an ordered tuple (or the reverse) is compared in order.
-  if (g.k === "tuple" && p.k === "list" && g.open === "(" && g.close === ")")
-    return sameSequence(g.items, p.items, ctx);
-  if (p.k === "tuple" && g.k === "list" && p.open === "(" && p.close === ")")
-    return sameSequence(g.items, p.items, ctx);
-  return false;
+}
+
+function flatAssignments(items: Node[]): Node[] {
+  const grouped = items.some((m) => m.k === "tuple" && m.items.every((x) => x.k === "rel"));
+  return grouped ? items.flatMap((m) => (m.k === "tuple" ? m.items : [m])) : items;
 }
 
 function matrixRows(n: Node): Node[][] | undefined {
@@ -276,8 +366,10 @@ function sameRelation(g: Node, p: Node, ctx: Ctx): boolean {
   if (g.k === "rel" && p.k === "rel") {
     if (gEq && pEq) {
       if (isSymbolLike(g.items[0]!) && isSymbolLike(p.items[0]!)) {
-        // x = 11 vs x = 5+5+1 = 11: same variable, same final value.
-        if (same(g.items[0]!, p.items[0]!, ctx) && same(lastItem(g), lastItem(p), ctx)) return true;
+        // x = 11 vs x = 5+5+1 = 11: same variable, same final value. Two assignments of the
+        // same constant name the value the same way ("W(n) = 1" vs "W(x) = 1").
+        const constant = freeSymbols(lastItem(g)).size === 0 && freeSymbols(lastItem(p)).size === 0;
+        if ((constant || same(g.items[0]!, p.items[0]!, ctx)) && same(lastItem(g), lastItem(p), ctx)) return true;
       }
       return sameEquation(g, p, ctx);
     }

@@ -101,9 +101,11 @@ const UNIT_WORDS = [
 const UNIT_ALT = UNIT_WORDS.join("|");
 // A unit after a number, closing parenthesis or brace, optionally squared/cubed.
 const TRAILING_UNIT = new RegExp(
-  `(?:(?<=[\\d)}])\\s*(?:${UNIT_ALT})|(?<=\\d)\\s+(?:m|s|g|h|l|in))(?:\\^\\{?[23]\\}?)?\\.?$`,
+  `(?:(?<=[\\d)}])\\s*(?:${UNIT_ALT})|(?<=\\d)\\s+(?:m|s|g|h|l|in)|(?<=\\d)\\s*(?:m|in)(?=\\^\\{?[23]))(?:\\^\\{?[23]\\}?)?\\.?$`,
   "i",
 );
+/** A unit inside a list or set: "{35 cm, 4}". */
+const INNER_UNIT = new RegExp(`(?<=\\d)\\s+(?:${UNIT_ALT})(?:\\^\\{?[23]\\}?)?(?=\\s*[,;)}\\]])`, "gi");
 const TEXT_UNIT = new RegExp(`\\\\text\\{\\s*(?:${UNIT_ALT})\\s*\\}(?:\\^\\{?[23]\\}?)?`, "gi");
 
 /** Normalises an extracted answer; returns the cleaned string and whether it carried a degree sign. */
@@ -115,7 +117,8 @@ export function normalizeAnswer(raw: string): string {
   s = s
     .replace(/(\d)\\,(?=\d{3}(?!\d))/g, "$1")
     .replace(/(\d),\s*\\[!,]\s*(?=\d{3}(?!\d))/g, "$1")
-    .replace(/^([^=]*?)\\approx/, "$1=")
+    // "x \approx 11" is the value 11; "\frac{9.5}{\pi} \approx 3.01" is its exact left side.
+    .replace(/^(\s*[A-Za-z](?:_\{?\w+\}?)?\s*)\\approx/, "$1=")
     .replace(/\\approx[^=]*$/, "")
     .replace(/\\(?:d|t|c)frac/g, "\\frac")
     .replace(/\\(?:displaystyle|textstyle|limits|nolimits|left|right|big|Big|bigg|Bigg)(?![a-zA-Z])/g, "")
@@ -135,10 +138,15 @@ export function normalizeAnswer(raw: string): string {
     .replace(/\^\s*\{?\s*\\circ\s*\}?/g, "")
     .replace(/\\degree(?![a-zA-Z])/g, "")
     .replace(/\\%|%/g, " \\% ")
-    .replace(TEXT_UNIT, " ");
+    .replace(TEXT_UNIT, " ")
+    // Any other unit word written in \text after a number: "0.06 \text{ yuan}".
+    .replace(/(?<=[\d}]\s*)\\text\{\s*(?!(?:and|or)\s*\})[A-Za-z]+(?:\s+[A-Za-z]+)?\s*\}/g, " ")
+    // "(11,7)or(7,11)": a connective written between brackets without spaces.
+    .replace(/(?<=[)\]}])\s*(?:and|or)\s*(?=[([{\\])/g, ", ");
   // \text{e} etc. written for constants.
   s = s.replace(/\\text\{\s*(e|i|pi)\s*\}/g, (_m, c: string) => (c === "pi" ? "\\pi " : ` ${c} `));
   s = s.replace(/\\text\{\s*(?:and|or)\s*\}/g, ",").replace(/\s+(?:and|or)\s+/g, ", ");
+  s = s.replace(INNER_UNIT, "");
   s = s.trim().replace(/[.;,\s]+$/, "");
   // Repeated unit stripping: "5 square units", "12 cm^2".
   for (let i = 0; i < 2; i++) {

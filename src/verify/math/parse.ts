@@ -253,6 +253,15 @@ export function lex(src: string, budget: Budget): Tok[] {
   return out;
 }
 
+function baseNumeral(digits: string, base: string): Node {
+  const b = Number(base);
+  if (!/^\d{1,2}$/.test(base) || b < 2 || b > 10 || [...digits].some((d) => Number(d) >= b))
+    throw new ParseError(`${digits}_${base} is not a base-${base} numeral`);
+  let v = 0n;
+  for (const d of digits) v = v * BigInt(b) + BigInt(d);
+  return { k: "num", v: q(v), sig: undefined };
+}
+
 function decimalLiteral(s: string): Node {
   const m = /^(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(s);
   if (m === null) throw new ParseError(`bad number ${s}`);
@@ -328,20 +337,25 @@ class Parser {
     return false;
   }
 
-  /** Comma/semicolon separated answers. */
+  /**
+   * Comma/semicolon separated answers. When semicolons separate groups of several
+   * comma-separated parts ("p=5,q=2;p=7,q=2"), each group is one solution, an ordered tuple.
+   */
   parseSeq(): Node[] {
-    const items: Node[] = [];
+    const groups: Node[][] = [[]];
     for (;;) {
       this.#budget.tick();
-      if (this.#atEnd() && items.length > 0) break;
-      items.push(this.parseRelation());
+      if (this.#atEnd() && groups.some((g) => g.length > 0)) break;
+      groups[groups.length - 1]!.push(this.parseRelation());
       if (this.#isOp(",") || this.#isOp(";")) {
-        this.#next();
+        if (this.#next().s === ";") groups.push([]);
         continue;
       }
       break;
     }
-    return items;
+    const parts = groups.filter((g) => g.length > 0);
+    if (parts.length < 2 || parts.every((g) => g.length === 1)) return parts.flat();
+    return parts.map((g) => (g.length === 1 ? g[0]! : { k: "tuple", open: "(", close: ")", items: g }));
   }
 
   parseTop(): Node {
@@ -421,12 +435,15 @@ class Parser {
       this.#budget.tick();
       const k = this.peek();
       if (k === undefined) break;
+      // A ratio "7:32" is the quotient 7/32 ("A:B = 1"); ":=" is an assignment, not a ratio.
+      const ratio = k.t === "op" && k.s === ":" && this.peek(1)?.s !== "=";
       if (
         (k.t === "op" && (k.s === "*" || k.s === "/")) ||
+        ratio ||
         (k.t === "cmd" && (MUL_CMDS.has(k.s) || k.s === "div"))
       ) {
         this.#next();
-        const op: BinOp = k.s === "/" || k.s === "div" ? "/" : "*";
+        const op: BinOp = k.s === "/" || k.s === "div" || ratio ? "/" : "*";
         left = { k: "bin", op, a: left, b: this.parseUnary() };
         continue;
       }
@@ -670,6 +687,8 @@ class Parser {
     const k = this.#next();
     switch (k.t) {
       case "num":
+        // 204_5: a numeral in base 5 (digits below the base), i.e. 54.
+        if (this.#isOp("_") && /^\d+$/.test(k.s)) return baseNumeral(k.s, this.#subscriptText());
         return decimalLiteral(k.s);
       case "id": {
         if (k.s === "e" && !this.#isOp("_")) return { k: "const", name: "e" };
