@@ -7,7 +7,7 @@
 import type { Node, RelOp } from "./ast.ts";
 import type { Budget } from "./budget.ts";
 import { evalExact, evalNum, freeSymbols, minDecimalDigits, type Num, UndefinedValue } from "./evaluate.ts";
-import { type CQ, cEq, cq, q, qToNumber } from "./rational.ts";
+import { type CQ, cEq, cq, type Q, q, qAbs, qAdd, qCmp, qIsZero, qMul, qSub, qToNumber } from "./rational.ts";
 
 export interface EquivalenceOptions {
   /** A decimal literal is treated as an approximation only with at least this many significant digits. */
@@ -171,8 +171,7 @@ function relationToInterval(n: Node): Node | undefined {
     if ((o1 === "<" || o1 === "<=") && (o2 === "<" || o2 === "<=")) {
       if (x.k === "fn" && x.name === "abs") {
         // a ≤ |z| ≤ b with 0 ≤ a: z ∈ [-b, -a] ∪ [a, b].
-        if (lo.k !== "num" && !(lo.k === "bin" && lo.a.k === "num" && lo.b.k === "num"))
-          return undefined;
+        if (lo.k !== "num" && !(lo.k === "bin" && lo.a.k === "num" && lo.b.k === "num")) return undefined;
         const neg = (m: Node): Node => ({ k: "neg", a: m });
         return {
           k: "union",
@@ -278,13 +277,15 @@ function matrixValue(n: Node, ctx: Ctx, depth = 0): Node[][] | undefined {
   if (n.k === "matrix") return n.rows;
   if (n.k === "tuple" && n.open === "(" && n.close === ")" && n.items.length === 1 && hasMatrix(n.items[0]!))
     return matrixValue(n.items[0]!, ctx, depth + 1);
-  if (n.k === "neg") return matrixValue(n.a, ctx, depth + 1)?.map((r) => r.map((a): Node => ({ k: "neg", a })));
+  if (n.k === "neg")
+    return matrixValue(n.a, ctx, depth + 1)?.map((r) => r.map((a): Node => ({ k: "neg", a })));
   if (n.k !== "bin") return undefined;
   const a = hasMatrix(n.a) ? matrixValue(n.a, ctx, depth + 1) : undefined;
   const b = hasMatrix(n.b) ? matrixValue(n.b, ctx, depth + 1) : undefined;
   if ((hasMatrix(n.a) && a === undefined) || (hasMatrix(n.b) && b === undefined)) return undefined;
   if (n.op === "+" || n.op === "-") {
-    if (a === undefined || b === undefined || a.length !== b.length || a[0]!.length !== b[0]!.length) return undefined;
+    if (a === undefined || b === undefined || a.length !== b.length || a[0]!.length !== b[0]!.length)
+      return undefined;
     return a.map((r, i) => r.map((x, j): Node => ({ k: "bin", op: n.op, a: x, b: b[i]![j]! })));
   }
   if (n.op !== "*") return undefined;
@@ -369,7 +370,8 @@ function sameRelation(g: Node, p: Node, ctx: Ctx): boolean {
         // x = 11 vs x = 5+5+1 = 11: same variable, same final value. Two assignments of the
         // same constant name the value the same way ("W(n) = 1" vs "W(x) = 1").
         const constant = freeSymbols(lastItem(g)).size === 0 && freeSymbols(lastItem(p)).size === 0;
-        if ((constant || same(g.items[0]!, p.items[0]!, ctx)) && same(lastItem(g), lastItem(p), ctx)) return true;
+        if ((constant || same(g.items[0]!, p.items[0]!, ctx)) && same(lastItem(g), lastItem(p), ctx))
+          return true;
       }
       return sameEquation(g, p, ctx);
     }
@@ -489,19 +491,105 @@ function mulberry32(seed: number): () => number {
   };
 }
 
+/** How a numeric comparison came out; "undecided" when the error bound is wider than the tolerance. */
+type Cmp = "equal" | "unequal" | "undecided";
+
+/** A bare decimal literal (possibly negated) with enough digits to be read as an approximation. */
+function approximation(n: Node, ctx: Ctx): { v: Node; ulp: Q } | undefined {
+  const lit = n.k === "neg" ? n.a : n;
+  if (lit.k !== "num" || lit.sig === undefined || lit.scale === undefined) return undefined;
+  if (lit.sig < ctx.opts.minSignificantDigits) return undefined;
+  const ulp = lit.scale >= 0 ? q(1n, 10n ** BigInt(lit.scale)) : q(10n ** BigInt(-lit.scale));
+  return { v: n, ulp };
+}
+
+/**
+ * The tolerance for decimals written inside a larger expression ("0.333333·3"): relative
+ * 10^-s for the fewest significant digits s written, so nothing one unit away is accepted.
+ */
 function approxTolerance(g: Node, p: Node, ctx: Ctx): number | undefined {
   const dg = minDecimalDigits(g);
   const dp = minDecimalDigits(p);
   const s = dg === undefined ? dp : dp === undefined ? dg : Math.min(dg, dp);
   if (s === undefined || s < ctx.opts.minSignificantDigits) return undefined;
-  return 5 * 10 ** -s;
+  return 0.5 * 10 ** -s;
 }
 
-function closeEnough(a: Num, b: Num, relTol: number): boolean {
-  if (![a.re, a.im, b.re, b.im, a.err, b.err].every(Number.isFinite)) return false;
+/** Safety factor on the first-order error bounds carried by the numeric evaluation. */
+const ERR_SLACK = 4;
+/** Relative tolerance of the numeric path for values that are not approximations. */
+const REL_TOL = 1e-10;
+/** An error bound below this (absolute) may decide equality of values that cancel to ≈ 0 (√2·√2 − 2 = 0). */
+const CANCEL_ABS = 1e-10;
+
+/**
+ * |a − b| against the tolerance, with the error bound E = 4·(err_a + err_b): equal when
+ * |a − b| + E fits the tolerance (or, for a result that cancels to ≈ 0, when the difference is
+ * within an error bound below 10⁻¹⁰), unequal when |a − b| − E exceeds it, undecided otherwise
+ * — and undecided never counts as equal.
+ */
+function compareNum(a: Num, b: Num, relTol: number): Cmp {
+  if (![a.re, a.im, b.re, b.im].every(Number.isFinite)) return "undecided";
+  const bound = ERR_SLACK * (a.err + b.err);
+  if (!Number.isFinite(bound)) return "undecided";
   const diff = Math.hypot(a.re - b.re, a.im - b.im);
-  const scale = Math.max(Math.hypot(a.re, a.im), Math.hypot(b.re, b.im));
-  return diff <= 64 * (a.err + b.err) + relTol * scale;
+  const tol = relTol * Math.max(Math.hypot(a.re, a.im), Math.hypot(b.re, b.im));
+  if (diff + bound <= tol) return "equal";
+  if (diff - bound > tol) return "unequal";
+  if (bound <= CANCEL_ABS && diff <= bound + tol) return "equal";
+  return "undecided";
+}
+
+/**
+ * A decimal d written to the place u = 10^-scale approximates x when |x − d| < u strictly: d is
+ * x rounded or cut at that place. So 0.333333 ≈ 1/3 and 0.666666 ≈ 2/3, but 0.999999 is not 1
+ * (it is one unit away) and neither is 1.000001.
+ */
+function sameApproximation(exact: Node, approx: { v: Node; ulp: Q }, ctx: Ctx): Cmp {
+  let e: CQ | undefined;
+  let d: CQ | undefined;
+  try {
+    e = tryExact(exact, new Map(), ctx);
+    d = tryExact(approx.v, new Map(), ctx);
+  } catch (err) {
+    if (err instanceof UndefinedValue) return "unequal";
+    throw err;
+  }
+  if (e !== undefined && d !== undefined) {
+    if (!qIsZero(e.im) || !qIsZero(d.im)) return cEq(e, d) ? "equal" : "unequal";
+    return qCmp(qAbs(qSub(e.re, d.re)), approx.ulp) < 0 ? "equal" : "unequal";
+  }
+  // √r against a decimal d: |√r − d| < u exactly when (d − u)² < r < (d + u)² (for d ≥ u).
+  if (
+    d !== undefined &&
+    qIsZero(d.im) &&
+    exact.k === "fn" &&
+    exact.name === "sqrt" &&
+    exact.args.length === 1
+  ) {
+    const r = tryExact(exact.args[0]!, new Map(), ctx);
+    if (r !== undefined && qIsZero(r.im) && qCmp(d.re, approx.ulp) >= 0) {
+      const lo = qSub(d.re, approx.ulp);
+      const hi = qAdd(d.re, approx.ulp);
+      return qCmp(qMul(lo, lo), r.re) < 0 && qCmp(r.re, qMul(hi, hi)) < 0 ? "equal" : "unequal";
+    }
+  }
+  let x: Num;
+  let y: Num;
+  try {
+    x = evalNum(exact, new Map(), ctx.budget);
+    y = evalNum(approx.v, new Map(), ctx.budget);
+  } catch (err) {
+    if (err instanceof UndefinedValue) return "unequal";
+    throw err;
+  }
+  if (![x.re, x.im, y.re, x.err].every(Number.isFinite)) return "undecided";
+  const u = qToNumber(approx.ulp);
+  const diff = Math.hypot(x.re - y.re, x.im);
+  const bound = ERR_SLACK * (x.err + y.err);
+  if (diff + bound < u) return "equal";
+  if (diff - bound >= u) return "unequal";
+  return "undecided";
 }
 
 function tryExact(n: Node, env: ReadonlyMap<string, CQ>, ctx: Ctx): CQ | undefined {
@@ -521,15 +609,22 @@ function sameValue(g: Node, p: Node, ctx: Ctx): boolean {
       if (e instanceof UndefinedValue) return false;
       throw e;
     }
-    if (eg !== undefined && ep !== undefined) {
-      if (cEq(eg, ep)) {
-        ctx.strategy = "exact";
-        return true;
-      }
-      if (approx === undefined) {
-        ctx.strategy = "exact";
-        return false;
-      }
+    if (eg !== undefined && ep !== undefined && cEq(eg, ep)) {
+      ctx.strategy = "exact";
+      return true;
+    }
+    // One side a decimal with enough digits: is it the other rounded or cut at its last place?
+    const ga = approximation(g, ctx);
+    const pa = approximation(p, ctx);
+    if (ga !== undefined || pa !== undefined) {
+      const usePred = pa !== undefined && (ga === undefined || qCmp(pa.ulp, ga.ulp) >= 0);
+      const c = usePred ? sameApproximation(g, pa, ctx) : sameApproximation(p, ga!, ctx);
+      ctx.strategy = c === "undecided" ? "decimal-approximation-undecidable" : "decimal-approximation";
+      return c === "equal";
+    }
+    if (eg !== undefined && ep !== undefined && approx === undefined) {
+      ctx.strategy = "exact";
+      return false;
     }
     let ng: Num;
     let np: Num;
@@ -540,8 +635,10 @@ function sameValue(g: Node, p: Node, ctx: Ctx): boolean {
       if (e instanceof UndefinedValue) return false;
       throw e;
     }
-    ctx.strategy = approx === undefined ? "numeric" : "decimal-approximation";
-    return closeEnough(ng, np, approx ?? 1e-12);
+    const c = compareNum(ng, np, approx ?? REL_TOL);
+    ctx.strategy =
+      c === "undecided" ? "numeric-undecidable" : approx === undefined ? "numeric" : "decimal-approximation";
+    return c === "equal";
   }
   // Exact identity testing at random integer points (Schwartz–Zippel).
   const rng = mulberry32(0x9e3779b9);
@@ -581,6 +678,7 @@ function sameValue(g: Node, p: Node, ctx: Ctx): boolean {
   }
   // Numeric sampling at positive reals (so √x, log x and x^{1/3} are real there).
   let agreed = 0;
+  let undecided = 0;
   for (let attempt = 0; attempt < want * 4 && agreed < want; attempt++) {
     ctx.budget.tick();
     const env = new Map(syms.map((s) => [s, 0.5 + 2.5 * rng()] as const));
@@ -601,12 +699,18 @@ function sameValue(g: Node, p: Node, ctx: Ctx): boolean {
       }
       throw e;
     }
-    if (!closeEnough(a, b, approx ?? 1e-11)) {
+    const c = compareNum(a, b, approx ?? REL_TOL);
+    if (c === "unequal") {
       ctx.strategy = "numeric-sampling";
       return false;
     }
+    // A point where the bound is too wide to decide is no evidence either way.
+    if (c === "undecided") {
+      undecided++;
+      continue;
+    }
     agreed++;
   }
-  ctx.strategy = "numeric-sampling";
+  ctx.strategy = agreed < Math.min(3, want) && undecided > 0 ? "numeric-undecidable" : "numeric-sampling";
   return agreed >= Math.min(3, want);
 }

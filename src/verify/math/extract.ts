@@ -242,6 +242,13 @@ function finalSentenceNumber(s: string): string | undefined {
   return PROSE.test(sentence) ? singleNumber(sentence) : undefined;
 }
 
+/** "Soucis : 2,74 $ a..": the last line's only number, followed by a currency sign. */
+function moneyOnLastLine(s: string): string | undefined {
+  const line = s.trimEnd().slice(s.trimEnd().lastIndexOf("\n") + 1);
+  if (line.length > 300 || (line.match(NUMBER) ?? []).length !== 1) return undefined;
+  return /(?<![\w.,])(-?\d[\d,]*(?:\.\d+)?)\s*(?:\\?\$|€|£)/.exec(line)?.[1];
+}
+
 function lastNumber(s: string): string | undefined {
   const re = new RegExp(NUMBER.source, "g");
   let last: string | undefined;
@@ -334,7 +341,7 @@ function byStrategy(s: string, strategy: ExtractionStrategy, opts: ExtractionOpt
       const re = /\*\*([^*\n]{1,300})\*\*/g;
       let last: string | undefined;
       for (let m = re.exec(s); m !== null; m = re.exec(s)) {
-        const body = m[1]!.replace(/^\s*(?:final\s+)?answer\s*[:：]?\s*/i, "");
+        const body = m[1]!.replaceAll(SCRIPT_BREAK, " ").replace(/^\s*(?:final\s+)?answer\s*[:：]?\s*/i, "");
         // Only bold math counts: "**Step 1:**" or "**Case 2**" are headings, not answers.
         const words = body.replace(/\$/g, " ").trim().split(/\s+/);
         if (/\d|\\|\$/.test(body) && words.every((w) => mathyWord(w) && !/:$/.test(w))) last = body;
@@ -344,15 +351,20 @@ function byStrategy(s: string, strategy: ExtractionStrategy, opts: ExtractionOpt
     }
     case "last_math": {
       const spans = mathSpans(s);
-      if (spans.length === 0) return tailExpression(s) ?? lastNumber(s);
+      if (spans.length === 0) return moneyOnLastLine(s) ?? tailExpression(s) ?? lastNumber(s);
       // A sentence after the last math that states one number is the conclusion:
       // "... $$\frac{a}{b} \ge 2.$$ Therefore, the error increases by 100%."
-      const after = s.slice(s.lastIndexOf(spans[spans.length - 1]!) + spans[spans.length - 1]!.length);
-      const conclusion = /[.!?:]\s*\$*\s+|\n/.test(after) ? finalSentenceNumber(after) : undefined;
+      const after = s
+        .slice(s.lastIndexOf(spans[spans.length - 1]!) + spans[spans.length - 1]!.length)
+        .replace(/^(?:\$\$|\$|\\\]|\\\))/, "");
+      const endsSentence = /[.!?]\s*$/.test(spans[spans.length - 1]!) && /^\s*\$*\s*[A-Z]/.test(after);
+      const conclusion =
+        endsSentence || /[.!?:]\s*\$*\s+|\n/.test(after) ? finalSentenceNumber(after) : undefined;
       if (conclusion !== undefined) return conclusion;
       const last = spans[spans.length - 1]!;
       // Prose inside the delimiters ("$? just about 1$") is not one expression.
-      if (PROSE.test(last.replace(/\\[a-zA-Z]+/g, " "))) return tailExpression(last) ?? lastNumber(last);
+      if (PROSE.test(last.replace(/\\text\{[^{}]*\}/g, " ").replace(/\\[a-zA-Z]+/g, " ")))
+        return tailExpression(last) ?? lastNumber(last) ?? last;
       return last;
     }
   }
@@ -382,7 +394,10 @@ const OTHER_SCRIPTS =
 export function latinize(s: string): string {
   if (!/[^\x00-\x7f]/.test(s)) return s;
   return s
-    .replace(/(?:答案|答)\s*(?:是|为|[:：])|(?:उत्तर|जवाब)\s*[:：]?|(?:الإجابة|الجواب)\s*[:：]?|\bR[ée]ponse\s*(?=[:：])|\bОтвет\s*(?=[:：])/g, " answer: ")
+    .replace(
+      /(?:答案|答)\s*(?:是|为|[:：])|(?:उत्तर|जवाब)\s*[:：]?|(?:الإجابة|الجواب)\s*[:：]?|\bR[ée]ponse\s*(?=[:：])|\bОтвет\s*(?=[:：])/g,
+      " answer: ",
+    )
     .replace(/[。，：；（）！？।、]/g, (c) => FULL_WIDTH[c] ?? " ")
     .replace(OTHER_SCRIPTS, ` ${SCRIPT_BREAK} `);
 }

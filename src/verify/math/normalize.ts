@@ -124,6 +124,7 @@ export function normalizeAnswer(raw: string): string {
     .replace(/\\(?:displaystyle|textstyle|limits|nolimits|left|right|big|Big|bigg|Bigg)(?![a-zA-Z])/g, "")
     .replace(/(?<!\\)\\(?:[,;:! ]|quad|qquad)/g, " ")
     .replace(/~/g, " ")
+    .replace(/(\d)\s*\{,\s*\}\s*(?=\d{3}(?!\d))/g, "$1")
     .replace(/\{,\}/g, "")
     .replace(/\\\$/g, "")
     .replace(/\$/g, "")
@@ -142,7 +143,7 @@ export function normalizeAnswer(raw: string): string {
     // Any other unit word written in \text after a number: "0.06 \text{ yuan}".
     .replace(/(?<=[\d}]\s*)\\text\{\s*(?!(?:and|or)\s*\})[A-Za-z]+(?:\s+[A-Za-z]+)?\s*\}/g, " ")
     // "(11,7)or(7,11)": a connective written between brackets without spaces.
-    .replace(/(?<=[)\]}])\s*(?:and|or)\s*(?=[([{\\])/g, ", ");
+    .replace(/(?<=[)\]}])\s*(?:and|or)\s*(?=[([{\\])|(?<=[\d)}])or(?=[A-Z(\\])/g, ", ");
   // \text{e} etc. written for constants.
   s = s.replace(/\\text\{\s*(e|i|pi)\s*\}/g, (_m, c: string) => (c === "pi" ? "\\pi " : ` ${c} `));
   s = s.replace(/\\text\{\s*(?:and|or)\s*\}/g, ",").replace(/\s+(?:and|or)\s+/g, ", ");

@@ -274,7 +274,7 @@ function decimalLiteral(s: string): Node {
   const v = scale >= 0 ? q(digits, 10n ** BigInt(scale)) : q(digits * 10n ** BigInt(-scale));
   const isDecimal = m[2] !== undefined || m[3] !== undefined;
   const sig = (int + frac).replace(/^0+/, "").length;
-  return { k: "num", v, sig: isDecimal ? Math.max(sig, 1) : undefined };
+  return isDecimal ? { k: "num", v, sig: Math.max(sig, 1), scale } : { k: "num", v, sig: undefined };
 }
 
 const TOP_END = new Set([")", "]", "}", "\\}", "&", "\\\\", "|"]);
