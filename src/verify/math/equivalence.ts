@@ -4,7 +4,7 @@
 // error-bounded numeric sampling for everything else. Decimal approximations are accepted
 // only with enough significant digits, so 3.14 ≠ π and 0.333 ≠ 1/3.
 
-import type { Node, RelOp } from "./ast.ts";
+import { type Node, type RelOp, show } from "./ast.ts";
 import type { Budget } from "./budget.ts";
 import { evalExact, evalNum, freeSymbols, minDecimalDigits, type Num, UndefinedValue } from "./evaluate.ts";
 import { type CQ, cEq, cq, type Q, q, qAbs, qAdd, qCmp, qIsZero, qMul, qSub, qToNumber } from "./rational.ts";
@@ -212,6 +212,15 @@ export function equivalent(gold: Node, pred: Node, budget: Budget, opts = DEFAUL
 
 function same(g: Node, p: Node, ctx: Ctx): boolean {
   ctx.budget.tick();
+  // Operations on finite sets: {1,3} ∪ {2,4} is {1,2,3,4}.
+  if (isSetOp(g) || isSetOp(p)) {
+    const ge = setElements(g, ctx, 0);
+    const pe = setElements(p, ctx, 0);
+    if (ge !== undefined && pe !== undefined) {
+      ctx.strategy = "structure";
+      return sameCollection(ge, pe, true, ctx);
+    }
+  }
   // Relations and assignments.
   if (g.k === "rel" || p.k === "rel") return sameRelation(g, p, ctx);
   const gRels = g.k === "list" && g.items.every((m) => m.k === "rel");
@@ -258,6 +267,28 @@ function same(g: Node, p: Node, ctx: Ctx): boolean {
   if (p.k === "tuple" && g.k === "list" && p.open === "(" && p.close === ")")
     return sameSequence(g.items, p.items, ctx);
   return false;
+}
+
+const isSetOp = (n: Node): boolean =>
+  n.k === "union" || (n.k === "fn" && (n.name === "cap" || n.name === "setminus"));
+
+/** The elements of a finite-set expression (sets, ∪, ∩, \\), or undefined when it is not one. */
+function setElements(n: Node, ctx: Ctx, depth: number): Node[] | undefined {
+  ctx.budget.tick();
+  if (depth > 16) return undefined;
+  if (n.k === "set") return n.items;
+  if (n.k === "union") {
+    const parts = n.items.map((m) => setElements(m, ctx, depth + 1));
+    return parts.every((x) => x !== undefined) ? parts.flat() : undefined;
+  }
+  if (n.k === "fn" && (n.name === "cap" || n.name === "setminus") && n.args.length === 2) {
+    const a = setElements(n.args[0]!, ctx, depth + 1);
+    const b = setElements(n.args[1]!, ctx, depth + 1);
+    if (a === undefined || b === undefined || a.length * b.length > 4096) return undefined;
+    const inB = (x: Node) => b.some((y) => same(x, y, ctx));
+    return a.filter((x) => (n.name === "cap" ? inB(x) : !inB(x)));
+  }
+  return undefined;
 }
 
 function hasMatrix(n: Node): boolean {
@@ -596,7 +627,75 @@ function tryExact(n: Node, env: ReadonlyMap<string, CQ>, ctx: Ctx): CQ | undefin
   return evalExact(n, env, ctx.budget);
 }
 
+/**
+ * A canonical spelling: sums and products flattened and their operands sorted, and
+ * k·(k−1)! folded into k!. Equal spellings are equal values, even where evaluation cannot
+ * reach them ((1+x)^{100000} and (x+1)^{100000}; 1000000·999999! and 1000000!).
+ */
+function canon(n: Node, ctx: Ctx, depth = 0): string {
+  ctx.budget.tick();
+  if (depth > 64) return `#${show(n)}`;
+  const c = (m: Node) => canon(m, ctx, depth + 1);
+  switch (n.k) {
+    case "neg":
+      return `-(${c(n.a)})`;
+    case "bin": {
+      if (n.op === "+" || n.op === "-") {
+        const terms: string[] = [];
+        const walk = (m: Node, sign: string): void => {
+          if (m.k === "bin" && (m.op === "+" || m.op === "-")) {
+            walk(m.a, sign);
+            walk(m.b, m.op === "-" ? (sign === "+" ? "-" : "+") : sign);
+          } else terms.push(sign + c(m));
+        };
+        walk(n, "+");
+        return `(${terms.sort().join("")})`;
+      }
+      if (n.op === "*") {
+        const factors: Node[] = [];
+        const walk = (m: Node): void => {
+          if (m.k === "bin" && m.op === "*") {
+            walk(m.a);
+            walk(m.b);
+          } else factors.push(m);
+        };
+        walk(n);
+        foldFactorials(factors);
+        return factors.length === 1 ? c(factors[0]!) : `[${factors.map(c).sort().join("*")}]`;
+      }
+      return `(${c(n.a)})${n.op}(${c(n.b)})`;
+    }
+    case "fn":
+      return `${n.name}(${n.args.map(c).join(",")})`;
+    case "pct":
+      return `${c(n.a)}%`;
+    default:
+      return show(n);
+  }
+}
+
+/** k · (k−1)! → k!, repeatedly (the literal k and the factorial of the literal k−1). */
+function foldFactorials(factors: Node[]): void {
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (let i = 0; i < factors.length && !changed; i++) {
+      const f = factors[i]!;
+      if (f.k !== "fn" || f.name !== "fact" || f.args[0]?.k !== "num" || f.args[0].v.d !== 1n) continue;
+      const k = f.args[0].v.n + 1n;
+      const j = factors.findIndex((m) => m.k === "num" && m.v.d === 1n && m.v.n === k);
+      if (j < 0) continue;
+      factors[i] = { k: "fn", name: "fact", args: [{ k: "num", v: q(k), sig: undefined }] };
+      factors.splice(j, 1);
+      changed = true;
+    }
+  }
+}
+
 function sameValue(g: Node, p: Node, ctx: Ctx): boolean {
+  if (canon(g, ctx) === canon(p, ctx)) {
+    ctx.strategy = "canonical";
+    return true;
+  }
   const syms = [...new Set([...freeSymbols(g), ...freeSymbols(p)])];
   const approx = approxTolerance(g, p, ctx);
   if (syms.length === 0) {

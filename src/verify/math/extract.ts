@@ -200,6 +200,9 @@ function refineSegment(seg: string): string | undefined {
   if (stop !== null) t = t.slice(0, stop.index);
   t = t.replace(/^[:\s]+|[\s.;,!]+$/g, "");
   if (t === "") return undefined;
+  // "(C) 42" or "C. 42": an option letter followed by the option's text.
+  const option = /^(?:\\text\{\s*)?\(([A-J])\)(?:\s*\})?(?:\s|$)|^([A-J])[.)](?:\s|$)/.exec(t);
+  if (option !== null) return option[1] ?? option[2];
   const spans = mathSpans(t);
   // "The largest $n$ is 34": the math that ends the sentence is the answer.
   if (spans.length > 0 && /(?:\$|\\\)|\\\])\s*$/.test(t)) return spans[spans.length - 1];
@@ -240,6 +243,37 @@ function finalSentenceNumber(s: string): string | undefined {
   const cut = Math.max(t.lastIndexOf(". "), t.lastIndexOf("\n"), t.lastIndexOf("! "), t.lastIndexOf("? "));
   const sentence = t.slice(cut + 1);
   return PROSE.test(sentence) ? singleNumber(sentence) : undefined;
+}
+
+/**
+ * "The solutions are $x = 2$ or $x = 1$": the last math spans joined by connectives, as one
+ * multi-part answer (the same rule as for boxes). Undefined when the last span stands alone.
+ */
+function joinedLastSpans(s: string): string | undefined {
+  const tail = s.length > 4000 ? s.slice(-4000) : s;
+  const parts: string[] = [];
+  let end = tail.length;
+  for (let n = 0; n < 8; n++) {
+    const close = tail.lastIndexOf("$", end - 1);
+    if (close < 0) break;
+    const open = tail.lastIndexOf("$", close - 1);
+    if (open < 0 || tail[open - 1] === "$" || tail[close + 1] === "$") break;
+    const gap = tail.slice(close + 1, end);
+    if (n === 0 ? /\S/.test(gap.replace(/^[\s.!]*/, "")) : !joinsBoxes(gap) || !/\b(?:and|or)\b|,/.test(gap))
+      break;
+    parts.unshift(tail.slice(open + 1, close));
+    end = open;
+  }
+  return parts.length > 1 ? parts.join(", ") : undefined;
+}
+
+/** A sentence's only number spelled in words: "There are twenty-one ways." */
+function spelledNumber(s: string): string | undefined {
+  const last = s.trimEnd().slice(-300);
+  const m = last.match(
+    /\b(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:-(?:one|two|three|four|five|six|seven|eight|nine))?|zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen)\b/gi,
+  );
+  return m !== null && m.length === 1 ? m[0] : undefined;
 }
 
 /** "Soucis : 2,74 $ a..": the last line's only number, followed by a currency sign. */
@@ -334,7 +368,10 @@ function byStrategy(s: string, strategy: ExtractionStrategy, opts: ExtractionOpt
       return seg === undefined ? undefined : refineSegment(seg);
     }
     case "answer_colon": {
-      const seg = lastMatchSegment(s, /\banswer(?:\s+is|\s*[:：]|\s*=)\s*/gi);
+      const seg = lastMatchSegment(
+        s,
+        /\b(?:answer|(?:correct\s+)?(?:option|choice))(?:\s+is|\s*[:：]|\s*=)\s*/gi,
+      );
       return seg === undefined ? undefined : refineSegment(seg);
     }
     case "bold": {
@@ -351,7 +388,10 @@ function byStrategy(s: string, strategy: ExtractionStrategy, opts: ExtractionOpt
     }
     case "last_math": {
       const spans = mathSpans(s);
-      if (spans.length === 0) return moneyOnLastLine(s) ?? tailExpression(s) ?? lastNumber(s);
+      if (spans.length === 0)
+        return moneyOnLastLine(s) ?? tailExpression(s) ?? lastNumber(s) ?? spelledNumber(s);
+      const joined = joinedLastSpans(s);
+      if (joined !== undefined) return joined;
       // A sentence after the last math that states one number is the conclusion:
       // "... $$\frac{a}{b} \ge 2.$$ Therefore, the error increases by 100%."
       const after = s

@@ -17,7 +17,7 @@ import {
   gsm8kAnswer,
   joinsBoxes,
 } from "./extract.ts";
-import { normalizeAnswer } from "./normalize.ts";
+import { normalizeAnswer, wordNumber } from "./normalize.ts";
 import { ParseError, parseMath } from "./parse.ts";
 
 export { DEFAULT_STRATEGIES, type ExtractionStrategy } from "./extract.ts";
@@ -50,7 +50,7 @@ function parseAnswer(raw: string, budget: Budget): Parsed {
       limit: true,
     };
   }
-  const text = normalizeAnswer(raw);
+  const text = wordNumber(normalizeAnswer(raw));
   if (text === "") return { ok: false, reason: "empty answer", limit: false };
   if (
     WORDY.test(text) &&

@@ -115,6 +115,8 @@ const REL_CMDS: Readonly<Record<string, RelOp>> = {
 const MUL_CMDS = new Set(["cdot", "times", "ast"]);
 const NON_ATOM_CMDS = new Set([
   ...MUL_CMDS,
+  "cap",
+  "setminus",
   "div",
   "pm",
   "mp",
@@ -391,13 +393,25 @@ class Parser {
   }
 
   parseUnion(): Node {
-    const first = this.parseAdd();
+    let first = this.parseAdd();
+    // \cap and \setminus bind tighter than \cup; they are kept as operations on their sets.
+    while (this.#isCmd("cap") || this.#isCmd("setminus")) {
+      this.#budget.tick();
+      const name = this.#next().s;
+      first = { k: "fn", name, args: [first, this.parseAdd()] };
+    }
     if (!this.#isCmd("cup")) return first;
     const items = [first];
     while (this.#isCmd("cup")) {
       this.#budget.tick();
       this.#next();
-      items.push(this.parseAdd());
+      let part = this.parseAdd();
+      while (this.#isCmd("cap") || this.#isCmd("setminus")) {
+        this.#budget.tick();
+        const name = this.#next().s;
+        part = { k: "fn", name, args: [part, this.parseAdd()] };
+      }
+      items.push(part);
     }
     return { k: "union", items };
   }
