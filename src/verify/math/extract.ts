@@ -1,6 +1,9 @@
 // Finding the final answer in a free-form response. Strategies are tried in priority order
 // (configurable); within a strategy the last occurrence wins by default, because models
-// restate the question and intermediate results before concluding.
+// restate the question and intermediate results before concluding. Every scan is linear in
+// the response (no regex that can backtrack over a long run) and ticks the call's budget.
+
+import type { Budget } from "./budget.ts";
 
 export type ExtractionStrategy =
   | "answer_tag"
@@ -44,19 +47,21 @@ export function gsm8kAnswer(s: string): string | undefined {
   // Scan lines from the end with lastIndexOf: linear, and no regex runs over the whole input.
   let end = s.length;
   while (end > 0) {
+    tick();
     const nl = s.lastIndexOf("\n", end - 1);
     const line = s.slice(nl + 1, end);
     end = nl < 0 ? 0 : nl;
     const at = line.indexOf("####");
     if (at < 0 || line.slice(0, at).trim() !== "" || line.length > 4 + at + 200) continue;
-    const body = line
-      .slice(at + 4)
-      .replace(/\*\*/g, "")
-      .trim()
-      .replace(/^\$\s*(?=[-\d.])|^\\\$\s*/, "")
-      .replace(/(?<=\d),(?=\d{3}(?!\d))/g, "")
-      .replace(/[.;!]+$/, "")
-      .trim();
+    const body = trimEnd(
+      line
+        .slice(at + 4)
+        .replace(/\*\*/g, "")
+        .trim()
+        .replace(/^\$\s*(?=[-\d.])|^\\\$\s*/, "")
+        .replace(/(?<=\d),(?=\d{3}(?!\d))/g, ""),
+      " .;!",
+    ).trim();
     if (!/^[-+−]?\s*(?:\$|\\\$)?\s*\.?\d/.test(body)) continue;
     const signed = body.replace(/^([-+−])\s*(?:\\?\$)\s*/, "$1");
     // "#### 18 clips": the number, not the unit word after it.
@@ -64,6 +69,16 @@ export function gsm8kAnswer(s: string): string | undefined {
     return lead === null ? signed : lead[0];
   }
   return undefined;
+}
+
+/**
+ * `s` without the trailing characters in `chars`. A regex such as /[.!]+$/ would be quadratic
+ * on a long run of those characters followed by anything else (it retries at every start).
+ */
+export function trimEnd(s: string, chars: string): string {
+  let end = s.length;
+  while (end > 0 && chars.includes(s[end - 1]!)) end--;
+  return s.slice(0, end);
 }
 
 /** Contents of every \boxed{...} / \fbox{...} with balanced braces, left to right. */
@@ -89,6 +104,7 @@ function boxedSpans(s: string): { head: number; start: number; end: number }[] {
   const head = /\\(?:boxed|fbox)\s*\{/y;
   let depth = 0;
   for (let i = 0; i < s.length; i++) {
+    if ((i & 1023) === 0) tick();
     const c = s[i];
     if (c === "\\") {
       head.lastIndex = i;
@@ -154,7 +170,9 @@ function mathSpans(s: string): string[] {
   const dead = new Set<number>();
   const out: string[] = [];
   let i = 0;
+  let steps = 0;
   while (i < s.length) {
+    if ((++steps & 1023) === 0) tick();
     const c = s[i];
     if (c !== "$" && c !== "\\") {
       i++;
@@ -198,7 +216,7 @@ function refineSegment(seg: string): string | undefined {
   // point), outside math spans.
   const stop = /\.(?:\s|$)|\n/.exec(t.replace(/\$[^$]*\$/g, (m) => "x".repeat(m.length)));
   if (stop !== null) t = t.slice(0, stop.index);
-  t = t.replace(/^[:\s]+|[\s.;,!]+$/g, "");
+  t = trimEnd(t.replace(/^[:\s]+/, ""), " \t\n\r.;,!");
   if (t === "") return undefined;
   // "(C) 42" or "C. 42": an option letter followed by the option's text.
   const option = /^(?:\\text\{\s*)?\(([A-J])\)(?:\s*\})?(?:\s|$)|^([A-J])[.)](?:\s|$)/.exec(t);
@@ -238,7 +256,7 @@ function singleNumber(sentence: string): string | undefined {
 
 /** The number stated by the last sentence of `s`, when that sentence is prose with one number. */
 function finalSentenceNumber(s: string): string | undefined {
-  const t = s.replace(/[\s.!]+$/, "");
+  const t = trimEnd(s, " \t\n\r.!");
   if (t.length > 400 || /[$\\=]/.test(t)) return undefined;
   const cut = Math.max(t.lastIndexOf(". "), t.lastIndexOf("\n"), t.lastIndexOf("! "), t.lastIndexOf("? "));
   const sentence = t.slice(cut + 1);
@@ -304,10 +322,10 @@ function mathyWord(w: string): boolean {
 /** The math written at the end of the last line: "so the distance is \sqrt{17}" → "\sqrt{17}". */
 function tailExpression(s: string): string | undefined {
   const lines = s.trimEnd().split("\n");
-  const last = (lines[lines.length - 1] ?? "")
-    .trim()
-    .replace(/[.!]+$/, "")
-    .replace(/\\text\{\s*(or|and)\s*\}/g, " $1 ");
+  const last = trimEnd((lines[lines.length - 1] ?? "").trim(), ".!").replace(
+    /\\text\{\s*(or|and)\s*\}/g,
+    " $1 ",
+  );
   const words = last.split(/\s+/).filter((w) => w !== "");
   while (words.length > 0 && (words[words.length - 1] === SCRIPT_BREAK || words[words.length - 1] === "."))
     words.pop();
@@ -344,7 +362,7 @@ function byStrategy(s: string, strategy: ExtractionStrategy, opts: ExtractionOpt
       const at = lower.lastIndexOf(anchor, hope);
       if (at >= 0 && hope - at <= 320) return refineSegment(s.slice(at + anchor.length, hope));
       // No "final answer is": the sentence just before "I hope it is correct" states the answer.
-      const before = s.slice(Math.max(0, hope - 400), hope).replace(/[\s.]+$/, "");
+      const before = trimEnd(s.slice(Math.max(0, hope - 400), hope), " \t\n\r.");
       const cut = Math.max(before.lastIndexOf(". "), before.lastIndexOf("\n"));
       const sentence = before.slice(cut + 1);
       return mathSpans(sentence).length === 0 && boxedContents(sentence).length === 0
@@ -445,11 +463,35 @@ export function latinize(s: string): string {
 /** Stands where a word in another script was: it ends a tail expression, and is removed from answers. */
 const SCRIPT_BREAK = "\uE000";
 
+/**
+ * The budget of the extraction under way: its character loops tick it, so a hostile response
+ * ends as a time-budget error instead of running on. Extraction is synchronous, so one slot is
+ * enough; it is a no-op outside extractCandidates.
+ */
+let tick: () => void = () => undefined;
+
 /** Candidate answers in priority order (at most one per strategy). */
-export function extractCandidates(response: string, opts: ExtractionOptions, maxLength: number): Extracted[] {
+export function extractCandidates(
+  response: string,
+  opts: ExtractionOptions,
+  maxLength: number,
+  budget?: Budget,
+): Extracted[] {
+  if (budget === undefined) return extractAll(response, opts, maxLength);
+  const outer = tick;
+  tick = () => budget.tick();
+  try {
+    return extractAll(response, opts, maxLength);
+  } finally {
+    tick = outer;
+  }
+}
+
+function extractAll(response: string, opts: ExtractionOptions, maxLength: number): Extracted[] {
   const s = latinize(response.length > maxLength ? response.slice(response.length - maxLength) : response);
   const out: Extracted[] = [];
   for (const strategy of opts.strategies) {
+    tick();
     const text = byStrategy(s, strategy, opts)?.replaceAll(SCRIPT_BREAK, " ").trim();
     if (text !== undefined && text !== "") out.push({ text, strategy });
   }

@@ -161,7 +161,7 @@ export function createMathVerifier(options: MathVerifierOptions = {}): Verifier 
       let gold = parseAnswer(goldText(answer), budget);
       if (!gold.ok && !gold.limit) {
         // A gold written as a worked solution: extract its answer like a response's.
-        const inner = extractCandidates(String(answer), extraction, limits.maxResponseLength)[0];
+        const inner = extractCandidates(String(answer), extraction, limits.maxResponseLength, budget)[0];
         if (inner !== undefined) {
           const again = parseAnswer(inner.text, budget);
           if (again.ok) gold = again;
@@ -170,7 +170,7 @@ export function createMathVerifier(options: MathVerifierOptions = {}): Verifier 
       if (!gold.ok) {
         return errorReward(id, SOURCE, "gold_unparseable", `reference.answer: ${gold.reason}`);
       }
-      const candidates = extractCandidates(rollout.response, extraction, limits.maxResponseLength);
+      const candidates = extractCandidates(rollout.response, extraction, limits.maxResponseLength, budget);
       if (candidates.length === 0) {
         return invalidReward(id, SOURCE, "no answer found in the response", { gold: gold.text });
       }
