@@ -24,11 +24,12 @@ for (const s of scores) {
   );
 }
 const union = unionOf(scores);
-console.log(
-  `\nunion: ${Object.entries(union)
+const raw = unionOf(scores.map((s) => ({ ...s, ours: s.oursRaw })));
+const show = (u: Record<string, number>) =>
+  Object.entries(u)
     .map(([d, x]) => `${d} ${pct(x)}`)
-    .join(", ")}`,
-);
+    .join(", ");
+console.log(`\nunion: ${show(union)} (against the suites' own labels: ${show(raw)})`);
 if (showMisses) {
   for (const s of scores) {
     for (const m of s.misses)

@@ -50,7 +50,7 @@ export function gsm8kAnswer(s: string): string | undefined {
     tick();
     const nl = s.lastIndexOf("\n", end - 1);
     const line = s.slice(nl + 1, end);
-    end = nl < 0 ? 0 : nl;
+    end = Math.max(nl, 0);
     const at = line.indexOf("####");
     if (at < 0 || line.slice(0, at).trim() !== "" || line.length > 4 + at + 200) continue;
     const body = trimEnd(
