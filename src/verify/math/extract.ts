@@ -45,6 +45,8 @@ export interface ExtractionOptions {
  */
 export function gsm8kAnswer(s: string): string | undefined {
   // Scan lines from the end with lastIndexOf: linear, and no regex runs over the whole input.
+  // The answer line closes the response: once a later line holds a digit, a "####" line above
+  // it is a numbered markdown heading ("#### 2 Solve for x"), not GSM8K's answer.
   let end = s.length;
   while (end > 0) {
     tick();
@@ -52,6 +54,7 @@ export function gsm8kAnswer(s: string): string | undefined {
     const line = s.slice(nl + 1, end);
     end = Math.max(nl, 0);
     const at = line.indexOf("####");
+    if (at < 0 && /\d/.test(line)) return undefined;
     if (at < 0 || line.slice(0, at).trim() !== "" || line.length > 4 + at + 200) continue;
     const body = trimEnd(
       line
@@ -247,6 +250,8 @@ function lastMatchSegment(s: string, re: RegExp): string | undefined {
 const NUMBER = /(?<![A-Za-z\d])(?:-?\d[\d,]*(?:\.\d+)?(?:\s*\/\s*\d+)?%?|-?\.\d+%?)(?![A-Za-z\d])/g;
 
 const PROSE = /\b[a-zA-Z]{3,}\s+[a-zA-Z]{3,}\b/;
+const CONCLUSION =
+  /^(?:\**)(?:therefore|thus|hence|so|consequently|finally|altogether|in total|in conclusion|overall|the (?:final )?answer|this gives|we get|the result)\b/i;
 
 /** The one number of a sentence that states no other ("there are 12 distinct sequences"). */
 function singleNumber(sentence: string): string | undefined {
@@ -259,8 +264,9 @@ function finalSentenceNumber(s: string): string | undefined {
   const t = trimEnd(s, " \t\n\r.!");
   if (t.length > 400 || /[$\\=]/.test(t)) return undefined;
   const cut = Math.max(t.lastIndexOf(". "), t.lastIndexOf("\n"), t.lastIndexOf("! "), t.lastIndexOf("? "));
-  const sentence = t.slice(cut + 1);
-  return PROSE.test(sentence) ? singleNumber(sentence) : undefined;
+  const sentence = t.slice(cut + 1).trim();
+  // Only a concluding sentence: "Note that this took 3 steps." after the answer is not one.
+  return CONCLUSION.test(sentence) && PROSE.test(sentence) ? singleNumber(sentence) : undefined;
 }
 
 /**

@@ -134,13 +134,14 @@ function withDecimalComma(
   gold: Extract<Parsed, { ok: true }>,
   pred: Extract<Parsed, { ok: true }>,
   budget: Budget,
+  eqOpts: EquivalenceOptions,
 ): { equal: boolean; strategy: string } | undefined {
   const g = isNumber(pred.node) ? decimalComma(gold.text) : undefined;
   const p = isNumber(gold.node) ? decimalComma(pred.text) : undefined;
   if (g === undefined && p === undefined) return undefined;
   const gn = g === undefined ? gold.node : parseMath(g, budget);
   const pn = p === undefined ? pred.node : parseMath(p, budget);
-  const d = equivalent(gn, pn, budget, DEFAULT_EQUIVALENCE);
+  const d = equivalent(gn, pn, budget, eqOpts);
   return d.equal ? { equal: true, strategy: "decimal-comma" } : undefined;
 }
 
@@ -187,7 +188,7 @@ export function createMathVerifier(options: MathVerifierOptions = {}): Verifier 
           gold.text === pred.text
             ? { equal: true, strategy: "string" }
             : equivalent(gold.node, pred.node, budget, eqOpts);
-        if (!decision.equal) decision = withDecimalComma(gold, pred, budget) ?? decision;
+        if (!decision.equal) decision = withDecimalComma(gold, pred, budget, eqOpts) ?? decision;
         const details = {
           extracted: cand.text,
           extraction: cand.strategy,

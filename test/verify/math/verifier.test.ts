@@ -140,12 +140,17 @@ test("GSM8K: the closing '#### <answer>' line, currency and thousands separators
     ["72", solution.replace("#### 72", "#### 73")],
     ["1200", "#### 1,20"],
     ["1200", "#### 12.00"],
-    ["3", "#### 7\nso the answer is 3"], // the last #### line decides, not later prose
+    ["3", "#### 7\n</s>"], // a closing tag after the answer line does not hide it
   ] as const) {
     assert.equal(check(gold, response).verdict, "incorrect", `${gold} vs ${JSON.stringify(response)}`);
   }
   // A markdown heading is not a GSM8K answer line.
-  const heading = check("5", "#### Step 1\nAdd the numbers.\n#### Result\nThe answer is 5.");
-  assert.equal(heading.verdict, "correct");
-  assert.notEqual(heading.details?.["extraction"], "gsm8k");
+  for (const response of [
+    "#### Step 1\nAdd the numbers.\n#### Result\nThe answer is 5.",
+    "#### 2 Solve for x\nSo x = 5, and the answer is $\\boxed{5}$.",
+  ]) {
+    const heading = check("5", response);
+    assert.equal(heading.verdict, "correct", response);
+    assert.notEqual(heading.details?.["extraction"], "gsm8k");
+  }
 });
