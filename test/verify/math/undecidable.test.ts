@@ -196,3 +196,10 @@ test("a hostile gold is an error naming the field or a verdict, never a hang", (
     assert.ok(performance.now() - t < BUDGET_MS + SLACK_MS);
   }
 });
+
+test("a scaled-down unpinned term is not 'within rounding of zero'", () => {
+  for (const gold of ["0", "10^{-11}", "\\frac{1}{2}\\cdot 10^{-11}"]) {
+    assert.equal(run(gold, "\\boxed{10^{-11}\\sin(10^{300})}").verdict, "incorrect", gold);
+    assert.equal(run(gold, "\\boxed{10^{-11}\\cos(10^{20})}").verdict, "incorrect", gold);
+  }
+});
