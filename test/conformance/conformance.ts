@@ -12,7 +12,9 @@ import type { VerifierRegistry } from "../../src/verify/registry.ts";
 const Outcome = z.enum(["correct", "incorrect", "invalid", "error"]);
 type Outcome = z.infer<typeof Outcome>;
 
-const Case = z.strictObject({
+// Loose objects: another domain's suites may carry fields of their own (an instruction id, a
+// compat mode); the fields every suite needs are checked.
+const Case = z.looseObject({
   id: z.string().min(1),
   rollout: Rollout.omit({ id: true }),
   expect: z.enum(["correct", "incorrect"]),
@@ -20,7 +22,7 @@ const Case = z.strictObject({
   disputed: z.strictObject({ ours: Outcome, why: z.string().min(10) }).optional(),
 });
 
-export const Suite = z.strictObject({
+export const Suite = z.looseObject({
   suite: z.string().min(1),
   domain: z.string().min(1),
   source: z.strictObject({
@@ -28,7 +30,7 @@ export const Suite = z.strictObject({
     path: z.string().min(1),
     commit: z.string().regex(/^[0-9a-f]{40}$/),
   }),
-  owner: z.strictObject({
+  owner: z.looseObject({
     /** The owner's implementation on its own suite, against the suite's expectations. */
     agreement: z.number().min(0).max(1),
     how: z.string().min(10),
@@ -88,7 +90,10 @@ const flip = (o: "correct" | "incorrect"): Outcome => (o === "correct" ? "incorr
 const same = (want: Outcome, got: Outcome) => want === got || (want === "invalid" && got === "incorrect");
 
 export async function scoreSuite(s: Suite, registry: VerifierRegistry): Promise<SuiteScore> {
-  const ownerOff = new Set(s.owner.disagrees ?? []);
+  // An owner that passes its whole suite disagrees nowhere; otherwise only a list of its
+  // disagreements lets the owner be scored against the adjudicated labels.
+  const disagrees = s.owner.disagrees ?? (s.owner.agreement === 1 ? [] : undefined);
+  const ownerOff = new Set(disagrees ?? []);
   let ours = 0;
   let owner = 0;
   let oursRaw = 0;
@@ -114,7 +119,7 @@ export async function scoreSuite(s: Suite, registry: VerifierRegistry): Promise<
     cases: n,
     disputed: s.cases.filter((c) => c.disputed !== undefined).length,
     ours: frac(ours),
-    owner: ownerOff.size > 0 || s.owner.disagrees !== undefined ? frac(owner) : s.owner.agreement,
+    owner: disagrees !== undefined ? frac(owner) : s.owner.agreement,
     oursRaw: frac(oursRaw),
     ownerRaw: s.owner.agreement,
     misses,
