@@ -5,6 +5,7 @@
 // uninterrupted run does after step k.
 import { Progress } from "../io/progress.ts";
 import type { Decoder } from "../model/decoder.ts";
+import type { Arr } from "../model/kernels/types.ts";
 import type { TrainOptimizer } from "./optimizer.ts";
 import type { RunDir } from "./rundir.ts";
 
@@ -42,10 +43,10 @@ export interface Companion {
   opt: TrainOptimizer;
 }
 
-function companionArrays(companions: readonly Companion[]): Record<string, Float32Array> {
-  const out: Record<string, Float32Array> = {};
+function companionArrays(companions: readonly Companion[]): Record<string, Arr> {
+  const out: Record<string, Arr> = {};
   for (const c of companions) {
-    out[`${c.name}_params`] = Float32Array.from(c.model.params);
+    out[`${c.name}_params`] = c.model.params;
     out[`${c.name}_adam_m`] = c.opt.m;
     out[`${c.name}_adam_v`] = c.opt.v;
   }

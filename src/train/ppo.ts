@@ -10,7 +10,7 @@ import { type Generation, generate } from "../model/sample.ts";
 import type { Tokenizer } from "../model/types.ts";
 import { promptIds, taskPrompt } from "./evaluate.ts";
 import { type EvalHook, mixSeed, type StepMetrics, trainLoop } from "./loop.ts";
-import { type OptimizerOptions, scheduledLr, TrainOptimizer } from "./optimizer.ts";
+import { type OptimizerOptions, scheduledLr, trainOptimizer } from "./optimizer.ts";
 import {
   adaptiveKlCoef,
   clippedSurrogate,
@@ -200,11 +200,11 @@ export async function trainRl(run: RlRun): Promise<StepMetrics | undefined> {
       "ppo needs a value head on the policy or on a separate critic (config valueHead: true); use grpo for no critic",
     );
   const criticOpt =
-    critic === undefined ? undefined : new TrainOptimizer(critic, { lr: o.lr, ...o.optimizer });
+    critic === undefined ? undefined : trainOptimizer(critic, { lr: o.lr, ...o.optimizer });
   if (run.tasks.length === 0) throw new Error("no tasks to train on");
   const padId = tokenizer.eosId ?? 0;
   const stopIds = tokenizer.eosId === undefined ? [] : [tokenizer.eosId];
-  const opt = new TrainOptimizer(policy, { lr: o.lr, ...o.optimizer });
+  const opt = trainOptimizer(policy, { lr: o.lr, ...o.optimizer });
   const V = policy.vocabSize;
   const result = await trainLoop(
     policy,

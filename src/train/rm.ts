@@ -8,7 +8,7 @@ import type { Tokenizer } from "../model/types.ts";
 import type { PreferenceRecord, PromptResponse } from "./data.ts";
 import { promptIds } from "./evaluate.ts";
 import { mixSeed, type StepMetrics, trainLoop } from "./loop.ts";
-import { type OptimizerOptions, scheduledLr, TrainOptimizer } from "./optimizer.ts";
+import { type OptimizerOptions, scheduledLr, trainOptimizer } from "./optimizer.ts";
 import type { RunDir } from "./rundir.ts";
 import { trainSft } from "./sft.ts";
 
@@ -92,7 +92,7 @@ export interface RmRun {
 export async function trainRewardModel(run: RmRun): Promise<{ evalAccuracy: number | undefined }> {
   const { model, tokenizer, options: o } = run;
   if (!model.config.rewardHead) throw new Error("a Bradley–Terry reward model needs config rewardHead: true");
-  const opt = new TrainOptimizer(model, { lr: o.lr, ...o.optimizer });
+  const opt = trainOptimizer(model, { lr: o.lr, ...o.optimizer });
   const pad = tokenizer.eosId ?? 0;
   let evalAccuracy: number | undefined;
   await trainLoop(

@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { DataScaleError, formatZodError } from "../core/errors.ts";
 import type { Decoder } from "../model/decoder.ts";
+import type { Arr } from "../model/kernels/types.ts";
 import type { TrainOptimizer } from "./optimizer.ts";
 
 /** Checkpoints kept on disk; older ones are deleted once a newer one is complete. */
@@ -36,7 +37,7 @@ export interface TrainState {
   scalars: Record<string, number>;
 }
 
-function writeF32(path: string, a: Float32Array | Float64Array): void {
+function writeF32(path: string, a: Arr): void {
   const f = a instanceof Float32Array ? a : Float32Array.from(a);
   writeFileSync(path, new Uint8Array(f.buffer, f.byteOffset, f.byteLength));
 }
@@ -88,7 +89,7 @@ export class RunDir {
     model: Decoder,
     opt: TrainOptimizer,
     state: TrainState,
-    extra: Record<string, Float32Array> = {},
+    extra: Record<string, Arr> = {},
   ): string {
     const name = `step-${String(state.step).padStart(6, "0")}`;
     const final = join(this.dir, "checkpoints", name);
