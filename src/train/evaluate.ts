@@ -21,9 +21,13 @@ export function verifierRewardFn(verifier: Verifier): RewardFn {
 }
 
 export interface TaskEval {
+  /** Mean score over the tasks that were scored (an `error` reward has no score). */
   meanScore: number;
   correct: number;
+  /** Tasks scored: all but the errors. */
   n: number;
+  /** Rewards with verdict `error` (infrastructure failures): neither correct nor incorrect. */
+  errors: number;
   responses: string[];
 }
 
@@ -50,14 +54,15 @@ export async function evaluateOnTasks(
   const rewards = await reward(tasks.map((t, i) => ({ ...t, response: gens[i]!.text })));
   let sum = 0;
   let correct = 0;
+  let errors = 0;
   for (const r of rewards) {
+    if (r.verdict === "error") {
+      errors++;
+      continue;
+    }
     sum += r.score;
     if (r.verdict === "correct") correct++;
   }
-  return {
-    meanScore: sum / Math.max(1, rewards.length),
-    correct,
-    n: rewards.length,
-    responses: gens.map((g) => g.text),
-  };
+  const n = rewards.length - errors;
+  return { meanScore: sum / Math.max(1, n), correct, n, errors, responses: gens.map((g) => g.text) };
 }
