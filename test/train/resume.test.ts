@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import { availableKernels } from "../../src/model/kernels/index.ts";
 import { loadTrainConfig } from "../../src/train/config.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ds-train-resume-"));
@@ -15,7 +16,7 @@ const MAIN = join(import.meta.dirname, "../../src/cli/main.ts");
 /** Steps of each run: the kill lands after checkpoint 4, well before the last on a busy machine too. */
 const STEPS = 12;
 
-function config(runDir: string, critic = "head"): string {
+function config(runDir: string, critic = "head", kernel = "wasm"): string {
   const path = join(dir, `${runDir}.yaml`);
   writeFileSync(
     path,
@@ -24,7 +25,7 @@ function config(runDir: string, critic = "head"): string {
       "seed: 7",
       "model:",
       "  config: { dim: 32, nLayers: 1, nHeads: 2, maxSeqLen: 24 }",
-      "  kernel: wasm",
+      `  kernel: ${kernel}`,
       "data:",
       "  tasks: { family: arithmetic, n: 32, difficulty: 0 }",
       `train: { steps: ${STEPS}, lr: 0.001, warmup: 0, checkpointEvery: 2 }`,
@@ -70,12 +71,18 @@ const stable = (path: string) =>
       return Object.fromEntries(Object.entries(m).filter(([k]) => !k.endsWith("_s") && !k.includes("per_s")));
     });
 
-for (const critic of ["head", "separate"]) {
-  test(`PPO (${critic} critic) killed with SIGKILL resumes from its last checkpoint to the uninterrupted run's exact state`, async () => {
-    const a = `a-${critic}`;
-    const bName = `b-${critic}`;
-    assert.equal(await runCli(config(a, critic)), 0);
-    const b = config(bName, critic);
+// The blas kernel (the default when the native addon loads) must resume bit-identically too.
+const cases = [
+  { critic: "head", kernel: "wasm" },
+  { critic: "separate", kernel: "wasm" },
+  ...(availableKernels().includes("blas") ? [{ critic: "head", kernel: "blas" }] : []),
+];
+for (const { critic, kernel } of cases) {
+  test(`PPO (${critic} critic, ${kernel} kernel) killed with SIGKILL resumes from its last checkpoint to the uninterrupted run's exact state`, async () => {
+    const a = `a-${critic}-${kernel}`;
+    const bName = `b-${critic}-${kernel}`;
+    assert.equal(await runCli(config(a, critic, kernel)), 0);
+    const b = config(bName, critic, kernel);
     const signal = await runCli(b, join(dir, bName, "latest.json"));
     assert.equal(signal, "SIGKILL", "the first run of b was killed mid-way");
     const killedAt = JSON.parse(readFileSync(join(dir, bName, "latest.json"), "utf8")) as { step: number };
