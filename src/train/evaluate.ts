@@ -3,6 +3,7 @@
 import type { RewardFn, Task } from "../core/schemas.ts";
 import type { Decoder } from "../model/decoder.ts";
 import { generate } from "../model/sample.ts";
+import { plainChatPrompt } from "../model/tokenizer/chat-template.ts";
 import type { Tokenizer } from "../model/types.ts";
 import type { Verifier } from "../verify/types.ts";
 
@@ -10,9 +11,9 @@ export function promptIds(tokenizer: Tokenizer, prompt: string): number[] {
   return [...(tokenizer.bosId === undefined ? [] : [tokenizer.bosId]), ...tokenizer.encode(prompt)];
 }
 
+/** A task's prompt text: its `prompt`, or its `messages` in the plain chat format (see toPromptResponse). */
 export function taskPrompt(task: Task): string {
-  if (task.prompt !== undefined) return task.prompt;
-  return (task.messages ?? []).map((m) => `${m.role}: ${m.content}\n`).join("") + "assistant: ";
+  return task.prompt ?? plainChatPrompt(task.messages ?? []);
 }
 
 /** A synchronous or async verifier as the trainers' RewardFn. */

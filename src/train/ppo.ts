@@ -249,6 +249,7 @@ export async function trainRl(run: RlRun): Promise<StepMetrics | undefined> {
       checkpointEvery: o.checkpointEvery,
       runDir: run.runDir,
       label: o.algorithm,
+      tokenizer,
       scalars: { kl_coef: o.kl.coef },
       onStep: run.onStep,
       evaluate: run.evaluate,

@@ -101,6 +101,7 @@ export async function trainSft(run: SftRun): Promise<{ trainLoss: number; evalLo
       checkpointEvery: options.checkpointEvery,
       runDir: run.runDir,
       label: "sft",
+      tokenizer,
       onStep: run.onStep,
     },
     async (step) => {

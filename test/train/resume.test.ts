@@ -88,9 +88,11 @@ for (const { critic, kernel } of cases) {
     const killedAt = JSON.parse(readFileSync(join(dir, bName, "latest.json"), "utf8")) as { step: number };
     assert.ok(killedAt.step >= 4 && killedAt.step < STEPS, `killed after checkpoint ${killedAt.step}`);
     assert.equal(await runCli(b), 0);
-    const pa = readFileSync(join(dir, a, "model", "params.bin"));
-    const pb = readFileSync(join(dir, bName, "model", "params.bin"));
-    assert.ok(pa.equals(pb), "final parameters are bit-identical");
+    for (const file of ["model.safetensors", ...(critic === "head" ? ["heads.safetensors"] : [])]) {
+      const pa = readFileSync(join(dir, a, "model", file));
+      const pb = readFileSync(join(dir, bName, "model", file));
+      assert.ok(pa.equals(pb), `final parameters are bit-identical (${file})`);
+    }
     const ma = stable(join(dir, a, "metrics.jsonl"));
     const mb = stable(join(dir, bName, "metrics.jsonl"));
     assert.equal(ma.length, STEPS);
