@@ -358,6 +358,14 @@ export function loadCheckpointSync(dir: string): Checkpoint {
     ignored.push("lm_head.weight");
     tensors.delete("lm_head");
   }
+  // A sequence classifier saved by transformers (a reward model) has a score head and no LM
+  // head: give it a zero one, so it loads for /classify (its completions mean nothing).
+  if (!config.tieEmbeddings && tensors.has("score") && !tensors.has("lm_head")) {
+    tensors.set("lm_head", {
+      shape: [config.vocabSize, config.dim],
+      data: new Float32Array(config.vocabSize * config.dim),
+    });
+  }
   validateTensors(config, tensors, dir);
   return { config, tensors, ignored };
 }

@@ -16,6 +16,7 @@ import { Decoder } from "../../src/model/decoder.ts";
 import { loadDecoderDir, saveDecoderDir } from "../../src/model/decoder-step-model.ts";
 import { createTsKernel } from "../../src/model/kernels/ts.ts";
 import { paramLayout } from "../../src/model/params.ts";
+import { parseSafetensors, serializeSafetensors } from "../../src/model/safetensors.ts";
 import { ByteTokenizer } from "../../src/model/tokenizer/byte.ts";
 import {
   type ChatMessage,
@@ -167,6 +168,20 @@ test("a reward head's bias, which transformers' score head lacks, is kept beside
   saveDecoderDir(zero, m, byte);
   assert.ok(!existsSync(join(zero, HEADS_FILE)), "a zero bias is transformers' bias-free head exactly");
   assert.deepEqual(loadDecoderDir(zero, kernel).params, m.params);
+});
+
+test("a sequence classifier without an LM head (as transformers saves one) loads for /classify", async () => {
+  const m = randomized({ ...SHAPE, rewardHead: true }, 6);
+  const out = join(dir, "no-lm-head");
+  saveDecoderDir(out, m, byte);
+  const st = parseSafetensors(readFileSync(join(out, "model.safetensors")));
+  st.tensors.delete("lm_head.weight");
+  writeFileSync(join(out, "model.safetensors"), serializeSafetensors(st.tensors, { dtype: "F32" }));
+  const back = loadDecoderDir(out, kernel);
+  const ids = Int32Array.from([256, 1, 2, 3, 257]);
+  const want = m.forward(ids, 1, 5).rewards!;
+  const got = back.forward(ids, 1, 5).rewards!;
+  assert.deepEqual(got, want, "the reward head reads the same hidden states");
 });
 
 test("a model directory of the layout before HF export (config.json + params.bin) still loads", () => {
