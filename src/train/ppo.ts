@@ -313,11 +313,11 @@ export async function trainRl(run: RlRun): Promise<StepMetrics | undefined> {
       const kl = new Float64Array(N);
       for (let n = 0; n < N; n++)
         if (b.action[n] === 1) kl[n] = klEstimate(old.logp[n]!, ref.logp[n]!, o.kl.estimator);
-      const useScores = o.whitenRewards ? whitenedScores(scores, valid) : scores;
       if (o.algorithm === "grpo") {
         const a = grpoAdvantages(rewards, groups, o.whitenRewards);
         for (let i = 0; i < b.n; i++) adv.fill(a[i]!, i * b.T + b.first[i]!, i * b.T + b.last[i]! + 1);
       } else {
+        const useScores = o.whitenRewards ? whitenedScores(scores, valid) : scores;
         for (let i = 0; i < b.n; i++) {
           if (!valid[i]) continue;
           const from = i * b.T + b.first[i]!;
