@@ -17,7 +17,7 @@ import { selectKernel } from "./kernels/index.ts";
 import type { Kernel } from "./kernels/types.ts";
 import { paramLayout } from "./params.ts";
 import type { Tensor } from "./safetensors.ts";
-import { hfTokenizerFiles } from "./tokenizer/export.ts";
+import { canWriteTokenizerFiles, hfTokenizerFiles } from "./tokenizer/export.ts";
 import type { StepModel, Tokenizer } from "./types.ts";
 
 const count = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
@@ -117,18 +117,28 @@ export function saveDecoderDir(
   tokenizer: Tokenizer,
   options: { chatTemplate?: string } = {},
 ): void {
-  const files = hfTokenizerFiles(tokenizer, { ...options, modelMaxLength: decoder.maxSeqLen });
+  // Another tokenizer (no trainer here uses one) has no writer yet: the weights and config are
+  // still saved — a finished training run must not be lost to its tokenizer — with a note.
+  const files = canWriteTokenizerFiles(tokenizer)
+    ? hfTokenizerFiles(tokenizer, { ...options, modelMaxLength: decoder.maxSeqLen })
+    : undefined;
+  if (files === undefined)
+    process.stderr.write(
+      `${dir}: saved without tokenizer files (writing them is implemented for the byte tokenizer; copy the model's own tokenizer.json and tokenizer_config.json here)\n`,
+    );
+  const eos = files?.eosTokenId ?? tokenizer.eosId;
   const checkpoint = decoderCheckpoint(decoder, {
-    bosTokenId: files.bosTokenId,
-    eosTokenIds: files.eosTokenId === undefined ? [] : [files.eosTokenId],
-    padTokenId: files.padTokenId,
+    bosTokenId: files?.bosTokenId ?? tokenizer.bosId,
+    eosTokenIds: eos === undefined ? [] : [eos],
+    padTokenId: files?.padTokenId,
   });
   const tmp = `${dir}.tmp`;
   rmSync(tmp, { recursive: true, force: true });
-  saveCheckpointSync(tmp, checkpoint, {
-    tokenizerJson: files.tokenizerJson,
-    tokenizerConfig: files.tokenizerConfig,
-  });
+  saveCheckpointSync(
+    tmp,
+    checkpoint,
+    files === undefined ? {} : { tokenizerJson: files.tokenizerJson, tokenizerConfig: files.tokenizerConfig },
+  );
   rmSync(dir, { recursive: true, force: true });
   renameSync(tmp, dir);
 }

@@ -170,6 +170,16 @@ test("a reward head's bias, which transformers' score head lacks, is kept beside
   assert.deepEqual(loadDecoderDir(zero, kernel).params, m.params);
 });
 
+test("a model with a tokenizer that has no writer is still saved (weights and config), with a note", () => {
+  const m = randomized(SHAPE, 7);
+  const out = join(dir, "other-tokenizer");
+  const other = { vocabSize: 259, bosId: 256, eosId: 257, encode: () => [], decode: () => "" };
+  saveDecoderDir(out, m, other);
+  assert.ok(existsSync(join(out, "model.safetensors")) && !existsSync(join(out, "tokenizer.json")));
+  assert.deepEqual(loadDecoderDir(out, kernel).params, m.params);
+  assert.throws(() => hfTokenizerFiles(other), /implemented for the byte tokenizer only/);
+});
+
 test("a sequence classifier without an LM head (as transformers saves one) loads for /classify", async () => {
   const m = randomized({ ...SHAPE, rewardHead: true }, 6);
   const out = join(dir, "no-lm-head");

@@ -78,6 +78,11 @@ function byteTokenizerJson(t: ByteTokenizer): HfTokenizerFiles["tokenizerJson"] 
   };
 }
 
+/** Whether `hfTokenizerFiles` can write this tokenizer (the byte tokenizer). */
+export function canWriteTokenizerFiles(tokenizer: Tokenizer): tokenizer is ByteTokenizer {
+  return tokenizer instanceof ByteTokenizer;
+}
+
 /**
  * tokenizer.json and tokenizer_config.json (with the plain chat template by default) for
  * `tokenizer`. Only the byte tokenizer is written this way; a tokenizer loaded from a
@@ -87,7 +92,7 @@ export function hfTokenizerFiles(
   tokenizer: Tokenizer,
   options: { chatTemplate?: string; modelMaxLength?: number } = {},
 ): HfTokenizerFiles {
-  if (!(tokenizer instanceof ByteTokenizer)) {
+  if (!canWriteTokenizerFiles(tokenizer)) {
     throw new DataScaleError(
       "unsupported_tokenizer",
       `saving tokenizer files is implemented for the byte tokenizer only (got ${tokenizer.constructor.name})`,
