@@ -24,7 +24,7 @@ export function nltkDataPath(env: NodeJS.ProcessEnv = process.env): string[] {
   const fromEnv = (env["NLTK_DATA"] ?? "").split(":").filter((p) => p !== "");
   return [
     ...fromEnv,
-    join(homedir(), "nltk_data"),
+    join(env["HOME"] ?? homedir(), "nltk_data"),
     "/usr/share/nltk_data",
     "/usr/local/share/nltk_data",
     "/usr/lib/nltk_data",
@@ -67,18 +67,22 @@ export function loadPunktParams(dir: string): PunktParams {
   };
 }
 
-let cached: { dir: string; punkt: Punkt } | undefined;
+let cached: { key: string; dir: string | undefined; punkt?: Punkt } | undefined;
 
-/** The English Punkt tokenizer from nltk's data path, loaded once; throws PunktModelMissing. */
-export function englishPunkt(): Punkt {
-  const dir = findPunktDir();
-  if (dir === undefined) {
+/**
+ * The English Punkt tokenizer from nltk's data path (looked up once per NLTK_DATA/HOME,
+ * loaded once); throws PunktModelMissing when nltk's data has no punkt_tab/english.
+ */
+export function englishPunkt(env: NodeJS.ProcessEnv = process.env): Punkt {
+  const key = `${env["NLTK_DATA"] ?? ""}\0${env["HOME"] ?? ""}`;
+  if (cached?.key !== key) cached = { key, dir: findPunktDir("english", env) };
+  if (cached.dir === undefined) {
     throw new PunktModelMissing(
       "IFEval compat mode counts sentences with nltk's Punkt English model, which is not " +
         "bundled: install it as for nltk (tokenizers/punkt_tab/english under NLTK_DATA or ~/nltk_data)",
     );
   }
-  if (cached?.dir !== dir) cached = { dir, punkt: new Punkt(loadPunktParams(dir)) };
+  cached.punkt ??= new Punkt(loadPunktParams(cached.dir));
   return cached.punkt;
 }
 
