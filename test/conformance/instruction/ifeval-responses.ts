@@ -82,7 +82,10 @@ export function scoreResponses(inputPath: string, responsesPath: string) {
         reference: { ...task.reference, compat: "ifeval" },
       }) as Reward;
       const list = reward.details?.["instructions"] as Array<{ ok: boolean }> | undefined;
-      if (list === undefined) throw new Error(`row ${task.id}: ${reward.verdict}: ${JSON.stringify(reward.details ?? reward.error)}`);
+      if (list === undefined)
+        throw new Error(
+          `row ${task.id}: ${reward.verdict}: ${JSON.stringify(reward.details ?? reward.error)}`,
+        );
       follows[mode] = list.map((o) => o.ok);
     }
     scored.push({ prompt: task.prompt ?? "", key: task.id, ids: ins.map((x) => x.type), follows, random });
@@ -115,7 +118,8 @@ function compare(scored: readonly Scored[], refDirs: readonly string[], mode: Mo
   const disagreements: Disagreement[] = [];
   for (const s of scored) {
     const refs = runs.map((run) => run.get(s.prompt));
-    if (refs.some((r) => r === undefined)) throw new Error(`reference results lack the prompt of row ${s.key}`);
+    if (refs.some((r) => r === undefined))
+      throw new Error(`reference results lack the prompt of row ${s.key}`);
     for (const [index, id] of s.ids.entries()) {
       checks++;
       const ours = s.follows[mode][index]!;
@@ -143,14 +147,18 @@ function main(): void {
     },
   });
   if (values.input === undefined || values.responses === undefined) {
-    throw new Error("usage: --input input_data.jsonl --responses responses.jsonl [--reference-results DIR ...]");
+    throw new Error(
+      "usage: --input input_data.jsonl --responses responses.jsonl [--reference-results DIR ...]",
+    );
   }
   const { scored, unmatched } = scoreResponses(values.input, values.responses);
   if (unmatched.length > 0) console.log(`rows without a response (skipped): ${unmatched.join(", ")}`);
   const summary: Record<string, unknown> = { bench: "conformance:ifeval", rows: scored.length, unmatched };
   for (const mode of Mode.options) {
     const acc = accuracy(scored, mode);
-    console.log(`${mode}: prompt-level ${acc.prompt.toFixed(4)}, instruction-level ${acc.instruction.toFixed(4)}`);
+    console.log(
+      `${mode}: prompt-level ${acc.prompt.toFixed(4)}, instruction-level ${acc.instruction.toFixed(4)}`,
+    );
     const entry: Record<string, unknown> = { ...acc };
     const refs = values["reference-results"] ?? [];
     if (refs.length > 0) {
@@ -163,7 +171,9 @@ function main(): void {
           `disagreements by class ${JSON.stringify(byClass)}`,
       );
       for (const d of disagreements) {
-        console.log(`    key ${d.key} #${d.index} ${d.id}: ours ${d.ours}, reference ${d.reference.join("/")} (${d.class})`);
+        console.log(
+          `    key ${d.key} #${d.index} ${d.id}: ours ${d.ours}, reference ${d.reference.join("/")} (${d.class})`,
+        );
       }
       Object.assign(entry, { checks, identical: checks - disagreements.length, byClass, unexplained });
     }
