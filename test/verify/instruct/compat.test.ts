@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import type { Reward } from "../../../src/core/schemas.ts";
+import type { Reward, Rollout } from "../../../src/core/schemas.ts";
 import {
   englishPunkt,
   findPunktDir,
@@ -214,12 +214,13 @@ test("compat without nltk's Punkt data is an error verdict, never a silent 0", (
 });
 
 test("an unknown compat mode is invalid and names the field", () => {
-  const r = strict.verify({
+  const rollout: Record<string, unknown> = {
     id: 1,
     domain: "instruction",
     response: "x",
     reference: { compat: "lm-eval", instructions: [{ type: "punctuation:no_comma", kwargs: {} }] },
-  }) as Reward;
+  };
+  const r = strict.verify(rollout as unknown as Rollout) as Reward;
   assert.equal(r.verdict, "invalid");
   assert.equal(r.details?.["field"], "reference.compat");
 });

@@ -12,7 +12,7 @@ import { detectLanguage } from "../language.ts";
 import { stripRuns } from "../text.ts";
 import { englishPunkt } from "./punkt.ts";
 import { PY_SPACE_CHARS, pyIsLower, pyIsSpace, pyIsUpper, pyRegex, pySplit, pyStrip } from "./py.ts";
-import { wordTokenize } from "./treebank.ts";
+import { countUpperTokens } from "./treebank.ts";
 
 const none = z.strictObject({});
 const Text = z.string().min(1, "the reference draws a random value when this is empty");
@@ -444,7 +444,7 @@ const capitalWordFrequency = defineChecker({
   kwargs: z.strictObject({ capital_frequency: z.int(), capital_relation: Relation }),
   compile({ capital_frequency, capital_relation }) {
     return (text) => {
-      const n = wordTokenize(text, englishPunkt()).filter(pyIsUpper).length;
+      const n = countUpperTokens(text, englishPunkt(), pyIsUpper);
       return compared("all-capital nltk token(s)", n, capital_relation, capital_frequency);
     };
   },

@@ -79,3 +79,18 @@ export function nltkWordTokens(text: string): string[] {
 export function wordTokenize(text: string, punkt: Punkt): string[] {
   return punkt.sentences(text).flatMap(nltkWordTokens);
 }
+
+/**
+ * How many tokens of `nltk.word_tokenize(text)` satisfy `isupper()`. A sentence without an
+ * uppercase character yields none, so it is not tokenized: the count is the same, and a
+ * text of many short lowercase sentences stays cheap.
+ */
+export function countUpperTokens(text: string, punkt: Punkt, isUpper: (s: string) => boolean): number {
+  let n = 0;
+  for (const [a, b] of punkt.spans(text)) {
+    const sentence = text.slice(a, b);
+    if (!/\p{Uppercase}/u.test(sentence)) continue;
+    for (const t of nltkWordTokens(sentence)) if (isUpper(t)) n++;
+  }
+  return n;
+}
