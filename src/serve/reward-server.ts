@@ -9,6 +9,7 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { z } from "zod";
 import { formatZodError } from "../core/errors.ts";
 import { type Reward, type RewardFn, Rollout } from "../core/schemas.ts";
+import { registerEngineRoutes } from "./engine-routes.ts";
 import { OpenRlhfRequest, toOpenRlhfResponse, toRollouts } from "./openrlhf.ts";
 
 export interface RewardServerOptions {
@@ -149,6 +150,7 @@ export async function createRewardServer(options: RewardServerOptions): Promise<
   };
   app.post("/openrlhf", openrlhf);
   app.post("/get_reward", openrlhf);
+  registerEngineRoutes(app, { score: admit, defaultDomain, nextId: (prefix) => `${prefix}-${nextId++}` });
 
   app.get("/health", async () => ({ status: "ok", inflight, maxQueue, domains: options.domains ?? [] }));
   app.get("/metrics", async (_req, reply) => {

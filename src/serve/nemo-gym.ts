@@ -1,0 +1,220 @@
+// A NeMo-Gym resources server (NVIDIA-NeMo/Gym nemo_gym/base_resources_server.py): what a
+// NeMo-Gym agent (and so a NeMo-RL run) calls on its resources server.
+//   POST /verify             BaseVerifyRequest → the request echoed with `reward: float`
+//   POST /seed_session       {} (no per-rollout state)
+//   POST /aggregate_metrics  {verify_responses} → AggregateMetrics (mean/max/min/median/std)
+//   GET  /reverify_mode      "stateless": re-verifying a stored rollout gives the same reward
+// The scored text is the assistant's output alone: the output_text parts of the `message`
+// items of role assistant in `response.output` (what the OpenAI SDK's `Response.output_text`
+// joins). Reasoning items, tool calls, `responses_create_params.input` and any top-level
+// `output_text` field are never scored: the policy did not write them, or wrote them
+// where no one reads an answer.
+import type { FastifyInstance, FastifyReply } from "fastify";
+import { z } from "zod";
+import { formatZodError } from "../core/errors.ts";
+import { type Reference, Reference as ReferenceSchema, type Rollout } from "../core/schemas.ts";
+import { codeReference, mathReference } from "../reward/data-sources.ts";
+import { type EngineRouteDeps, scoreOne, sendError, sendFloats } from "./engines.ts";
+import { float, JsonFloat } from "./json-float.ts";
+
+const OutputItem = z.looseObject({
+  type: z.string(),
+  role: z.string().optional(),
+  content: z.unknown().optional(),
+});
+
+export const NemoGymVerifyRequest = z.looseObject({
+  responses_create_params: z.looseObject({ input: z.union([z.string(), z.array(z.unknown())]).optional() }),
+  response: z.looseObject({ output: z.array(OutputItem) }),
+  /** Our own task fields, when the data was written for DataScale. */
+  domain: z.string().min(1).optional(),
+  reference: ReferenceSchema.optional(),
+});
+export type NemoGymVerifyRequest = z.infer<typeof NemoGymVerifyRequest>;
+
+/** The assistant's output text: every output_text part of its message items, joined. */
+export function assistantText(response: NemoGymVerifyRequest["response"]): string {
+  const parts: string[] = [];
+  for (const item of response.output) {
+    if (item.type !== "message" || item.role !== "assistant" || !Array.isArray(item.content)) continue;
+    for (const part of item.content as unknown[]) {
+      const p = part as { type?: unknown; text?: unknown };
+      if (p?.type === "output_text" && typeof p.text === "string") parts.push(p.text);
+    }
+  }
+  return parts.join("");
+}
+
+type Task =
+  | { ok: true; domain: string; reference: Reference; prompt?: string; gradingMode?: string }
+  | { ok: false; message: string };
+
+function record(v: unknown): Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+function instructionTask(body: Record<string, unknown>, meta: Record<string, unknown>): Task {
+  const at = "instruction_id_list" in meta ? "verifier_metadata." : "";
+  const src = at === "" ? body : meta;
+  const ids = src["instruction_id_list"];
+  const kwargs = src["kwargs"] ?? [];
+  if (!Array.isArray(ids) || !ids.every((i) => typeof i === "string")) {
+    return { ok: false, message: `${at}instruction_id_list: expected a list of instruction ids` };
+  }
+  if (!Array.isArray(kwargs) || kwargs.length !== ids.length) {
+    return {
+      ok: false,
+      message: `${at}kwargs: expected a list of ${ids.length} objects (one per instruction)`,
+    };
+  }
+  const instructions = ids.map((type, i) => ({
+    type,
+    // NeMo-Gym drops None-valued kwargs before building each instruction.
+    kwargs: Object.fromEntries(Object.entries(record(kwargs[i])).filter(([, v]) => v !== null)),
+  }));
+  const prompt = src["prompt"];
+  const mode = src["grading_mode"];
+  return {
+    ok: true,
+    domain: "instruction",
+    reference: { instructions },
+    ...(typeof prompt === "string" ? { prompt } : {}),
+    ...(typeof mode === "string" ? { gradingMode: mode } : {}),
+  };
+}
+
+/** Domain and reference from the task fields of NeMo-Gym's example resources servers. */
+export function nemoGymTask(body: NemoGymVerifyRequest, defaultDomain: string): Task {
+  if (body.reference !== undefined) {
+    if (body.domain === undefined) return { ok: false, message: "domain: required with reference" };
+    return { ok: true, domain: body.domain, reference: body.reference };
+  }
+  const meta = record(body["verifier_metadata"]);
+  if ("instruction_id_list" in meta || "instruction_id_list" in body) return instructionTask(body, meta);
+  if (meta["unit_tests"] !== undefined) {
+    const mapped = codeReference(meta["unit_tests"], "verifier_metadata.unit_tests");
+    if (!mapped.ok) return { ok: false, message: `${mapped.field}: ${mapped.message}` };
+    // code_gen rewards 1 only when every test passes.
+    return { ok: true, domain: body.domain ?? "code", reference: { ...mapped.reference, scoring: "all" } };
+  }
+  if (body["expected_answer"] !== undefined) {
+    const mapped = mathReference(body["expected_answer"], "expected_answer");
+    if (!mapped.ok) return { ok: false, message: `${mapped.field}: ${mapped.message}` };
+    const question = body["question"];
+    return {
+      ok: true,
+      domain: body.domain ?? defaultDomain,
+      reference: mapped.reference,
+      ...(typeof question === "string" ? { prompt: question } : {}),
+    };
+  }
+  return {
+    ok: false,
+    message:
+      "no task fields to verify against: expected_answer, verifier_metadata.unit_tests, " +
+      "instruction_id_list/kwargs (top level or in verifier_metadata), or domain and reference",
+  };
+}
+
+const AggregateRequest = z.object({ verify_responses: z.array(z.record(z.string(), z.unknown())) });
+
+function stats(values: number[]): Record<string, number> {
+  const n = values.length;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mean = values.reduce((s, v) => s + v, 0) / n;
+  const mid = Math.floor(n / 2);
+  const median =
+    n % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  // Sample standard deviation, as pandas computes it; 0 for a single value, as NeMo-Gym reports it.
+  const std = n < 2 ? 0 : Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1));
+  return { mean, max: sorted[n - 1] as number, min: sorted[0] as number, median, std };
+}
+
+const SKIP = new Set(["_ng_task_index", "_ng_rollout_index"]);
+
+/** `stat/field` for every numeric (or boolean) top-level field of the responses. */
+function describe(rows: Record<string, unknown>[]): Record<string, number> {
+  const columns = new Map<string, number[]>();
+  for (const row of rows) {
+    for (const [k, v] of Object.entries(row)) {
+      if (SKIP.has(k)) continue;
+      const x =
+        typeof v === "boolean" ? Number(v) : typeof v === "number" && Number.isFinite(v) ? v : undefined;
+      if (x === undefined) continue;
+      const col = columns.get(k);
+      if (col === undefined) columns.set(k, [x]);
+      else col.push(x);
+    }
+  }
+  const out: Record<string, number> = {};
+  for (const [k, col] of columns) for (const [s, v] of Object.entries(stats(col))) out[`${s}/${k}`] = v;
+  return out;
+}
+
+export function aggregateMetrics(rows: Record<string, unknown>[]) {
+  if (rows.length === 0) return { group_level_metrics: [], agent_metrics: {}, key_metrics: {} };
+  const byTask = new Map<number, Record<string, unknown>[]>();
+  for (const row of rows) {
+    const t = typeof row["_ng_task_index"] === "number" ? (row["_ng_task_index"] as number) : 0;
+    const group = byTask.get(t);
+    if (group === undefined) byTask.set(t, [row]);
+    else group.push(row);
+  }
+  const group_level_metrics = [...byTask.keys()]
+    .sort((a, b) => a - b)
+    .map((t) => ({
+      ...describe(byTask.get(t) ?? []),
+      _ng_task_index: t,
+      num_rollouts: byTask.get(t)?.length ?? 0,
+    }));
+  const agent_metrics = describe(rows);
+  const key_metrics = Object.fromEntries(
+    Object.entries(agent_metrics).filter(([k]) => k.startsWith("mean/")),
+  );
+  return { group_level_metrics, agent_metrics, key_metrics };
+}
+
+export function registerNemoGym(app: FastifyInstance, deps: EngineRouteDeps): void {
+  app.post("/verify", async (req, reply: FastifyReply) => {
+    const body = NemoGymVerifyRequest.safeParse(req.body);
+    if (!body.success) return sendError(reply, 400, "bad_request", formatZodError(body.error));
+    const task = nemoGymTask(body.data, deps.defaultDomain);
+    if (!task.ok) return sendError(reply, 400, "bad_task", task.message);
+    const rollout: Rollout = {
+      id: deps.nextId("nemo-gym"),
+      domain: task.domain,
+      reference: task.reference,
+      response: assistantText(body.data.response),
+      ...(task.prompt !== undefined ? { prompt: task.prompt } : {}),
+    };
+    const reward = await scoreOne(deps, rollout, reply);
+    if (reward === undefined) return reply;
+    // instruction_following's default grading_mode is binary: every instruction followed.
+    const binary = task.domain === "instruction" && task.gradingMode !== "fraction";
+    const value = binary ? (reward.verdict === "correct" ? 1 : 0) : reward.score;
+    return sendFloats(reply, {
+      ...(req.body as Record<string, unknown>),
+      reward: float(value),
+      datascale: { verdict: reward.verdict, source: reward.source, domain: task.domain },
+    });
+  });
+  app.post("/seed_session", async () => ({}));
+  app.post("/aggregate_metrics", async (req, reply) => {
+    const body = AggregateRequest.safeParse(req.body);
+    if (!body.success) return sendError(reply, 400, "bad_request", formatZodError(body.error));
+    const metrics = aggregateMetrics(body.data.verify_responses);
+    // Keep means and stds floats for Python consumers, like the rewards.
+    const floats = (o: Record<string, number>) =>
+      Object.fromEntries(Object.entries(o).map(([k, v]) => [k, new JsonFloat(v)]));
+    return sendFloats(reply, {
+      group_level_metrics: metrics.group_level_metrics.map((g) => {
+        const { _ng_task_index, num_rollouts, ...rest } = g;
+        return { ...floats(rest as Record<string, number>), _ng_task_index, num_rollouts };
+      }),
+      agent_metrics: floats(metrics.agent_metrics),
+      key_metrics: floats(metrics.key_metrics),
+    });
+  });
+  // FastAPI answers the enum as a JSON string.
+  app.get("/reverify_mode", async (_req, reply) => reply.type("application/json").send('"stateless"'));
+}
