@@ -5,7 +5,7 @@ import { registerNemoGym } from "./nemo-gym.ts";
 import { registerSlime } from "./slime.ts";
 import { registerVerl } from "./verl.ts";
 
-/** verl (`POST /verl/compute_score`), slime (`POST /slime`, `/slime/dict`), NeMo-Gym (`/verify`, ...). */
+/** verl and the Python adapters (`POST /v1/score`), slime (`POST /slime`, `/slime/dict`), NeMo-Gym (`/verify`, ...). */
 export function registerEngineRoutes(app: FastifyInstance, deps: EngineRouteDeps): void {
   registerVerl(app, deps);
   registerSlime(app, deps);

@@ -9,6 +9,8 @@ export interface EngineRouteDeps {
   score(rollouts: Rollout[], reply: FastifyReply): Promise<Reward[] | undefined>;
   /** Domain for labels given as a plain answer. */
   defaultDomain: string;
+  /** Domains the server's verifiers serve. */
+  domains: readonly string[];
   /** A fresh rollout id with this prefix. */
   nextId(prefix: string): string;
 }

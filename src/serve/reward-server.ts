@@ -150,7 +150,12 @@ export async function createRewardServer(options: RewardServerOptions): Promise<
   };
   app.post("/openrlhf", openrlhf);
   app.post("/get_reward", openrlhf);
-  registerEngineRoutes(app, { score: admit, defaultDomain, nextId: (prefix) => `${prefix}-${nextId++}` });
+  registerEngineRoutes(app, {
+    score: admit,
+    defaultDomain,
+    domains: options.domains ?? [],
+    nextId: (prefix) => `${prefix}-${nextId++}`,
+  });
 
   app.get("/health", async () => ({ status: "ok", inflight, maxQueue, domains: options.domains ?? [] }));
   app.get("/metrics", async (_req, reply) => {

@@ -1,4 +1,4 @@
-// verl's reward function over HTTP: `POST /verl/compute_score` takes what verl passes to
+// verl's reward function over HTTP: `POST /v1/score` takes what verl passes to
 // `compute_score(data_source, solution_str, ground_truth, extra_info)` and answers the dict
 // verl's reward loop wants — the same float keys for every sample. The Python package
 // (integrations/python, `datascale.verl.compute_score`) is the client.
@@ -37,11 +37,33 @@ export type VerlResolved =
   | { ok: true; domain: string; reference: Reference }
   | { ok: false; code: string; field: string; message: string };
 
-/** The domain and reference of one verl sample, or the field that cannot be read. */
-export function resolveVerl(req: VerlRequest): VerlResolved {
+/** A ground truth for a domain without a verl mapping: an object is the reference, else the answer. */
+function genericReference(gt: unknown): VerlResolved | { ok: true; reference: Reference } {
+  let v = gt;
+  if (typeof v === "string" && v.trim().startsWith("{")) {
+    try {
+      v = JSON.parse(v) as unknown;
+    } catch {
+      // not JSON: the string is the answer
+    }
+  }
+  if (typeof v === "string" || typeof v === "number") return { ok: true, reference: { answer: v } };
+  const ref = ReferenceSchema.safeParse(v);
+  if (!ref.success) {
+    return { ok: false, code: "bad_ground_truth", field: "ground_truth", message: formatZodError(ref.error) };
+  }
+  return { ok: true, reference: ref.data };
+}
+
+/**
+ * The domain and reference of one verl sample, or the field that cannot be read. The
+ * domain is extra_info.domain, else the data source's (verl's names), else the data source
+ * itself when it names a domain this server verifies (`domains`).
+ */
+export function resolveVerl(req: VerlRequest, domains: readonly string[] = []): VerlResolved {
   const extra = req.extra_info ?? {};
-  const domain = extra["domain"];
-  if (domain !== undefined && (typeof domain !== "string" || domain === "")) {
+  const given = extra["domain"];
+  if (given !== undefined && (typeof given !== "string" || given === "")) {
     return {
       ok: false,
       code: "bad_request",
@@ -49,6 +71,11 @@ export function resolveVerl(req: VerlRequest): VerlResolved {
       message: "expected a non-empty string",
     };
   }
+  const domain =
+    given ??
+    verlSourceKind(req.data_source) ??
+    (domains.includes(req.data_source) ? req.data_source : undefined);
+  if (domain === undefined) return unknownSource(req.data_source);
   if (extra["reference"] !== undefined) {
     const ref = ReferenceSchema.safeParse(extra["reference"]);
     if (!ref.success) {
@@ -59,25 +86,16 @@ export function resolveVerl(req: VerlRequest): VerlResolved {
         message: formatZodError(ref.error),
       };
     }
-    const d = domain ?? verlSourceKind(req.data_source);
-    if (d === undefined) return unknownSource(req.data_source);
-    return { ok: true, domain: d, reference: ref.data };
+    return { ok: true, domain, reference: ref.data };
   }
-  let kind: string | undefined = domain ?? verlSourceKind(req.data_source);
-  if (kind === undefined) return unknownSource(req.data_source);
-  if (!KINDS.includes(kind)) {
-    return {
-      ok: false,
-      code: "bad_request",
-      field: "extra_info.reference",
-      message: `domain '${kind}' needs extra_info.reference (ground_truth maps to a reference only for ${KINDS.join(", ")})`,
-    };
+  if (!KINDS.includes(domain)) {
+    const generic = genericReference(req.ground_truth);
+    return generic.ok ? { ok: true, domain, reference: generic.reference } : generic;
   }
-  kind = kind as SourceKind;
-  const mapped = referenceFor(kind as SourceKind, req.ground_truth);
+  const mapped = referenceFor(domain as SourceKind, req.ground_truth);
   if (!mapped.ok)
     return { ok: false, code: "bad_ground_truth", field: mapped.field, message: mapped.message };
-  return { ok: true, domain: kind, reference: mapped.reference };
+  return { ok: true, domain, reference: mapped.reference };
 }
 
 function unknownSource(name: string): VerlResolved {
@@ -87,15 +105,15 @@ function unknownSource(name: string): VerlResolved {
     field: "data_source",
     message:
       `'${name}' is not a data source verl's default_compute_score knows (${VERL_SOURCE_NAMES.join(", ")}, aime*); ` +
-      "give extra_info.domain (math, code, qa) or extra_info.domain and extra_info.reference",
+      "nor a domain this server verifies; give extra_info.domain (and extra_info.reference for domains other than math, code, qa)",
   };
 }
 
 export function registerVerl(app: FastifyInstance, deps: EngineRouteDeps): void {
-  app.post("/verl/compute_score", async (req, reply) => {
+  app.post("/v1/score", async (req, reply) => {
     const body = VerlRequest.safeParse(req.body);
     if (!body.success) return sendError(reply, 400, "bad_request", formatZodError(body.error));
-    const resolved = resolveVerl(body.data);
+    const resolved = resolveVerl(body.data, deps.domains);
     if (!resolved.ok) return sendError(reply, 400, resolved.code, `${resolved.field}: ${resolved.message}`);
     const extra = body.data.extra_info ?? {};
     const question = extra["question"];
