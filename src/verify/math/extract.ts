@@ -4,6 +4,7 @@
 
 export type ExtractionStrategy =
   | "answer_tag"
+  | "gsm8k"
   | "minerva"
   | "boxed"
   | "final_answer"
@@ -13,6 +14,7 @@ export type ExtractionStrategy =
 
 export const DEFAULT_STRATEGIES: readonly ExtractionStrategy[] = [
   "answer_tag",
+  "gsm8k",
   "minerva",
   "boxed",
   "final_answer",
@@ -30,6 +32,38 @@ export interface ExtractionOptions {
   strategies: readonly ExtractionStrategy[];
   /** Which \boxed{} to use when there are several. */
   boxed: "last" | "first";
+}
+
+/**
+ * GSM8K's closing line: the last line that starts with `####` and holds a number
+ * ("#### 72", "#### $1,200", "####-3.5"). GSM8K's golds are plain numbers, so currency signs,
+ * thousands separators and a trailing period are dropped as its answers drop them; a markdown
+ * heading ("#### Step 2") holds no leading number and is not an answer.
+ */
+export function gsm8kAnswer(s: string): string | undefined {
+  // Scan lines from the end with lastIndexOf: linear, and no regex runs over the whole input.
+  let end = s.length;
+  while (end > 0) {
+    const nl = s.lastIndexOf("\n", end - 1);
+    const line = s.slice(nl + 1, end);
+    end = nl < 0 ? 0 : nl;
+    const at = line.indexOf("####");
+    if (at < 0 || line.slice(0, at).trim() !== "" || line.length > 4 + at + 200) continue;
+    const body = line
+      .slice(at + 4)
+      .replace(/\*\*/g, "")
+      .trim()
+      .replace(/^\$\s*(?=[-\d.])|^\\\$\s*/, "")
+      .replace(/(?<=\d),(?=\d{3}(?!\d))/g, "")
+      .replace(/[.;!]+$/, "")
+      .trim();
+    if (!/^[-+−]?\s*(?:\$|\\\$)?\s*\.?\d/.test(body)) continue;
+    const signed = body.replace(/^([-+−])\s*(?:\\?\$)\s*/, "$1");
+    // "#### 18 clips": the number, not the unit word after it.
+    const lead = /^[-+−]?(?:\d+(?:\.\d+)?|\.\d+)%?(?=\s+[A-Za-z][A-Za-z\s]*$)/.exec(signed);
+    return lead === null ? signed : lead[0];
+  }
+  return undefined;
 }
 
 /** Contents of every \boxed{...} / \fbox{...} with balanced braces, left to right. */
@@ -208,6 +242,8 @@ function byStrategy(s: string, strategy: ExtractionStrategy, opts: ExtractionOpt
       const body = s.slice(start + "<answer>".length, end);
       return refineSegment(body) ?? body.trim();
     }
+    case "gsm8k":
+      return gsm8kAnswer(s);
     case "minerva": {
       // "Final Answer: The final answer is X. I hope it is correct." closes Minerva-style answers.
       const lower = s.toLowerCase();

@@ -8,7 +8,13 @@ import type { Verifier, VerifyOptions } from "../types.ts";
 import { type Node, show } from "./ast.ts";
 import { Budget, DEFAULT_LIMITS, MathBudgetError, MathLimitError, type MathLimits } from "./budget.ts";
 import { DEFAULT_EQUIVALENCE, type EquivalenceOptions, equivalent } from "./equivalence.ts";
-import { boxedContents, DEFAULT_STRATEGIES, type ExtractionStrategy, extractCandidates } from "./extract.ts";
+import {
+  boxedContents,
+  DEFAULT_STRATEGIES,
+  type ExtractionStrategy,
+  extractCandidates,
+  gsm8kAnswer,
+} from "./extract.ts";
 import { normalizeAnswer } from "./normalize.ts";
 import { ParseError, parseMath } from "./parse.ts";
 
@@ -69,6 +75,9 @@ function parseAnswer(raw: string, budget: Budget): Parsed {
 /** The gold as written in a dataset: maybe boxed, maybe in $…$. */
 function goldText(answer: string | number): string {
   const s = String(answer);
+  // A GSM8K gold is its worked solution ending in "#### 72".
+  const gsm8k = s.includes("####") ? gsm8kAnswer(s) : undefined;
+  if (gsm8k !== undefined) return gsm8k;
   const boxes = boxedContents(s);
   // Several boxes in a gold are the parts of one answer.
   return boxes.length > 0 ? boxes.join(", ") : s;
