@@ -80,9 +80,9 @@ function maybeJson(v: unknown): unknown {
 }
 
 /**
- * A math ground truth: a string or number answer; a GSM8K solution ending in `#### 72`
- * gives `72` (commas dropped, as verl's gsm8k preprocessing does); a one-element list gives
- * its element.
+ * A math ground truth: a string or number answer (a GSM8K worked solution ending in
+ * `#### 72` is read by the math verifier from its `####` line); a one-element list gives its
+ * element.
  */
 export function mathReference(gt: unknown, field = "ground_truth"): Mapped {
   let v = gt;

@@ -9,13 +9,13 @@
 // joins). Reasoning items, tool calls, `responses_create_params.input` and any top-level
 // `output_text` field are never scored: the policy did not write them, or wrote them
 // where no one reads an answer.
-import type { FastifyInstance, FastifyReply } from "fastify";
+import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import { formatZodError } from "../core/errors.ts";
-import { type Reference, Reference as ReferenceSchema, type Rollout } from "../core/schemas.ts";
+import { HttpError } from "../core/errors.ts";
+import { type Reference, Reference as ReferenceSchema, type Rollout, Verdict } from "../core/schemas.ts";
 import { codeReference, mathReference } from "../reward/data-sources.ts";
-import { type EngineRouteDeps, scoreOne, sendError, sendFloats } from "./engines.ts";
-import { float, JsonFloat } from "./json-float.ts";
+import { type EngineRouteDeps, oneSample, scoreOne } from "./engines.ts";
+import { Float, type ZodTypeProvider } from "./schema.ts";
 
 const OutputItem = z.looseObject({
   type: z.string(),
@@ -116,7 +116,19 @@ export function nemoGymTask(body: NemoGymVerifyRequest, defaultDomain: string): 
   };
 }
 
+/** BaseVerifyResponse: the request echoed (every field kept), `reward` a float, our verdict beside it. */
+export const NemoGymVerifyResponse = z.looseObject({
+  reward: Float,
+  datascale: z.object({ verdict: Verdict, source: z.string(), domain: z.string() }),
+});
+
 const AggregateRequest = z.object({ verify_responses: z.array(z.record(z.string(), z.unknown())) });
+/** AggregateMetrics (nemo_gym/config_types.py): `stat/field` keys, as NeMo-Gym's RewardProfiler names them. */
+export const AggregateResponse = z.object({
+  group_level_metrics: z.array(z.record(z.string(), z.number())),
+  agent_metrics: z.record(z.string(), Float),
+  key_metrics: z.record(z.string(), Float),
+});
 
 function stats(values: number[]): Record<string, number> {
   const n = values.length;
@@ -175,46 +187,44 @@ export function aggregateMetrics(rows: Record<string, unknown>[]) {
 }
 
 export function registerNemoGym(app: FastifyInstance, deps: EngineRouteDeps): void {
-  app.post("/verify", async (req, reply: FastifyReply) => {
-    const body = NemoGymVerifyRequest.safeParse(req.body);
-    if (!body.success) return sendError(reply, 400, "bad_request", formatZodError(body.error));
-    const task = nemoGymTask(body.data, deps.defaultDomain);
-    if (!task.ok) return sendError(reply, 400, "bad_task", task.message);
-    const rollout: Rollout = {
-      id: deps.nextId("nemo-gym"),
-      domain: task.domain,
-      reference: task.reference,
-      response: assistantText(body.data.response),
-      ...(task.prompt !== undefined ? { prompt: task.prompt } : {}),
-    };
-    const reward = await scoreOne(deps, rollout, reply);
-    if (reward === undefined) return reply;
-    // instruction_following's default grading_mode is binary: every instruction followed.
-    const binary = task.domain === "instruction" && task.gradingMode !== "fraction";
-    const value = binary ? (reward.verdict === "correct" ? 1 : 0) : reward.score;
-    return sendFloats(reply, {
-      ...(req.body as Record<string, unknown>),
-      reward: float(value),
-      datascale: { verdict: reward.verdict, source: reward.source, domain: task.domain },
-    });
-  });
-  app.post("/seed_session", async () => ({}));
-  app.post("/aggregate_metrics", async (req, reply) => {
-    const body = AggregateRequest.safeParse(req.body);
-    if (!body.success) return sendError(reply, 400, "bad_request", formatZodError(body.error));
-    const metrics = aggregateMetrics(body.data.verify_responses);
-    // Keep means and stds floats for Python consumers, like the rewards.
-    const floats = (o: Record<string, number>) =>
-      Object.fromEntries(Object.entries(o).map(([k, v]) => [k, new JsonFloat(v)]));
-    return sendFloats(reply, {
-      group_level_metrics: metrics.group_level_metrics.map((g) => {
-        const { _ng_task_index, num_rollouts, ...rest } = g;
-        return { ...floats(rest as Record<string, number>), _ng_task_index, num_rollouts };
-      }),
-      agent_metrics: floats(metrics.agent_metrics),
-      key_metrics: floats(metrics.key_metrics),
-    });
-  });
-  // FastAPI answers the enum as a JSON string.
-  app.get("/reverify_mode", async (_req, reply) => reply.type("application/json").send('"stateless"'));
+  const routes = app.withTypeProvider<ZodTypeProvider>();
+  // NeMo-Gym retries connection errors only; an overload status fails the rollout, so size
+  // --max-queue for the run's concurrency. 503 says "try later" to anything that does retry.
+  routes.post(
+    "/verify",
+    {
+      schema: { body: NemoGymVerifyRequest, response: { 200: NemoGymVerifyResponse } },
+      config: oneSample(503),
+    },
+    async (req) => {
+      const task = nemoGymTask(req.body, deps.defaultDomain);
+      if (!task.ok) throw new HttpError(422, "bad_task", task.message);
+      const rollout: Rollout = {
+        id: deps.nextId("nemo-gym"),
+        domain: task.domain,
+        reference: task.reference,
+        response: assistantText(req.body.response),
+        ...(task.prompt !== undefined ? { prompt: task.prompt } : {}),
+      };
+      const reward = await scoreOne(deps, rollout, "response.output");
+      // instruction_following's default grading_mode is binary: every instruction followed.
+      const binary = task.domain === "instruction" && task.gradingMode !== "fraction";
+      return {
+        ...req.body,
+        reward: binary ? (reward.verdict === "correct" ? 1 : 0) : reward.score,
+        datascale: { verdict: reward.verdict, source: reward.source, domain: task.domain },
+      };
+    },
+  );
+  routes.post("/seed_session", { schema: { response: { 200: z.object({}) } } }, async () => ({}));
+  routes.post(
+    "/aggregate_metrics",
+    { schema: { body: AggregateRequest, response: { 200: AggregateResponse } } },
+    async (req) => aggregateMetrics(req.body.verify_responses),
+  );
+  // FastAPI answers the ReverifyMode enum as a JSON string; Fastify sends a string payload as
+  // it is, so the handler writes the JSON text itself.
+  routes.get("/reverify_mode", { schema: { response: { 200: z.string() } } }, async (_req, reply) =>
+    reply.type("application/json").send(JSON.stringify("stateless")),
+  );
 }

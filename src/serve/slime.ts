@@ -8,11 +8,11 @@
 // `{"domain", "reference"}` (string or object) or a plain answer in the default domain.
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import { formatZodError } from "../core/errors.ts";
+import { HttpError } from "../core/errors.ts";
 import { Message, type Rollout } from "../core/schemas.ts";
-import { type EngineRouteDeps, scoreOne, sendError, sendFloats } from "./engines.ts";
-import { float } from "./json-float.ts";
+import { type EngineRouteDeps, oneSample, scoreOne } from "./engines.ts";
 import { parseLabel } from "./openrlhf.ts";
+import { Float, type ZodTypeProvider } from "./schema.ts";
 
 export const SlimeRequest = z.object({
   /** `Sample.prompt`: the prompt text, or chat messages before templating. */
@@ -24,6 +24,7 @@ export const SlimeRequest = z.object({
   label: z.unknown().optional(),
 });
 export type SlimeRequest = z.infer<typeof SlimeRequest>;
+export const SlimeDictResponse = z.object({ reward: Float, acc: Float, invalid: Float });
 
 /** A rollout from one slime sample, or the field that cannot be read. */
 export function slimeRollout(
@@ -43,20 +44,28 @@ export function slimeRollout(
 }
 
 export function registerSlime(app: FastifyInstance, deps: EngineRouteDeps): void {
-  const handle = (dict: boolean) => async (req: { body: unknown }, reply: import("fastify").FastifyReply) => {
-    const body = SlimeRequest.safeParse(req.body);
-    if (!body.success) return sendError(reply, 400, "bad_request", formatZodError(body.error));
-    const built = slimeRollout(body.data, deps.defaultDomain, deps.nextId("slime"));
-    if (!built.ok) return sendError(reply, 400, "bad_label", built.message);
-    const reward = await scoreOne(deps, built.rollout, reply);
-    if (reward === undefined) return reply;
-    if (!dict) return sendFloats(reply, float(reward.score));
-    return sendFloats(reply, {
-      reward: float(reward.score),
-      acc: float(reward.verdict === "correct" ? 1 : 0),
-      invalid: float(reward.verdict === "invalid" ? 1 : 0),
-    });
+  const routes = app.withTypeProvider<ZodTypeProvider>();
+  // slime retries every failure (10 tries, backoff to 30 s), so overload may answer 429.
+  const score = async (body: SlimeRequest) => {
+    const built = slimeRollout(body, deps.defaultDomain, deps.nextId("slime"));
+    if (!built.ok) throw new HttpError(422, "bad_label", built.message);
+    return scoreOne(deps, built.rollout, "response");
   };
-  app.post("/slime", handle(false));
-  app.post("/slime/dict", handle(true));
+  routes.post(
+    "/slime",
+    { schema: { body: SlimeRequest, response: { 200: Float } }, config: oneSample(429) },
+    async (req) => (await score(req.body)).score,
+  );
+  routes.post(
+    "/slime/dict",
+    { schema: { body: SlimeRequest, response: { 200: SlimeDictResponse } }, config: oneSample(429) },
+    async (req) => {
+      const r = await score(req.body);
+      return {
+        reward: r.score,
+        acc: r.verdict === "correct" ? 1 : 0,
+        invalid: r.verdict === "invalid" ? 1 : 0,
+      };
+    },
+  );
 }

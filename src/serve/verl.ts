@@ -7,12 +7,11 @@
 // `datascale export verl` writes); else the data source's mapping (reward/data-sources.ts).
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import { formatZodError } from "../core/errors.ts";
-import type { Reference, Rollout } from "../core/schemas.ts";
-import { Reference as ReferenceSchema } from "../core/schemas.ts";
+import { formatZodError, HttpError } from "../core/errors.ts";
+import { type Reference, Reference as ReferenceSchema, type Rollout, Verdict } from "../core/schemas.ts";
 import { referenceFor, type SourceKind, VERL_SOURCE_NAMES, verlSourceKind } from "../reward/data-sources.ts";
-import { type EngineRouteDeps, scoreOne, sendError, sendFloats } from "./engines.ts";
-import { float, type JsonFloat } from "./json-float.ts";
+import { type EngineRouteDeps, oneSample, scoreOne } from "./engines.ts";
+import { Float, type ZodTypeProvider } from "./schema.ts";
 
 export const VerlRequest = z.object({
   data_source: z.string().min(1),
@@ -23,13 +22,14 @@ export const VerlRequest = z.object({
 export type VerlRequest = z.infer<typeof VerlRequest>;
 
 /** The answer; JSON floats throughout (score, acc, invalid), plus the verdict for logs. */
-export interface VerlResponse {
-  score: JsonFloat;
-  acc: JsonFloat;
-  invalid: JsonFloat;
-  verdict: string;
-  source: string;
-}
+export const VerlResponse = z.object({
+  score: Float,
+  acc: Float,
+  invalid: Float,
+  verdict: Verdict,
+  source: z.string(),
+});
+export type VerlResponse = z.infer<typeof VerlResponse>;
 
 const KINDS: readonly string[] = ["math", "code", "qa"];
 
@@ -110,30 +110,34 @@ function unknownSource(name: string): VerlResolved {
 }
 
 export function registerVerl(app: FastifyInstance, deps: EngineRouteDeps): void {
-  app.post("/v1/score", async (req, reply) => {
-    const body = VerlRequest.safeParse(req.body);
-    if (!body.success) return sendError(reply, 400, "bad_request", formatZodError(body.error));
-    const resolved = resolveVerl(body.data, deps.domains);
-    if (!resolved.ok) return sendError(reply, 400, resolved.code, `${resolved.field}: ${resolved.message}`);
-    const extra = body.data.extra_info ?? {};
-    const question = extra["question"];
-    const rollout: Rollout = {
-      id: deps.nextId("verl"),
-      domain: resolved.domain,
-      source: body.data.data_source,
-      reference: resolved.reference,
-      response: body.data.solution_str,
-      ...(typeof question === "string" ? { prompt: question } : {}),
-    };
-    const reward = await scoreOne(deps, rollout, reply);
-    if (reward === undefined) return reply;
-    const answer: VerlResponse = {
-      score: float(reward.score),
-      acc: float(reward.verdict === "correct" ? 1 : 0),
-      invalid: float(reward.verdict === "invalid" ? 1 : 0),
-      verdict: reward.verdict,
-      source: reward.source,
-    };
-    return sendFloats(reply, answer);
-  });
+  app.withTypeProvider<ZodTypeProvider>().post(
+    "/v1/score",
+    {
+      schema: { body: VerlRequest, response: { 200: VerlResponse } },
+      // Our Python client retries 429 with Retry-After.
+      config: oneSample(429),
+    },
+    async (req): Promise<VerlResponse> => {
+      const resolved = resolveVerl(req.body, deps.domains);
+      // Data the server cannot read: 422, like every data error (core/errors.ts).
+      if (!resolved.ok) throw new HttpError(422, resolved.code, `${resolved.field}: ${resolved.message}`);
+      const question = req.body.extra_info?.["question"];
+      const rollout: Rollout = {
+        id: deps.nextId("verl"),
+        domain: resolved.domain,
+        source: req.body.data_source,
+        reference: resolved.reference,
+        response: req.body.solution_str,
+        ...(typeof question === "string" ? { prompt: question } : {}),
+      };
+      const reward = await scoreOne(deps, rollout, "solution_str");
+      return {
+        score: reward.score,
+        acc: reward.verdict === "correct" ? 1 : 0,
+        invalid: reward.verdict === "invalid" ? 1 : 0,
+        verdict: reward.verdict,
+        source: reward.source,
+      };
+    },
+  );
 }

@@ -77,8 +77,8 @@ test("verl compute_score forwards to the reward server and keeps the same keys p
     { score: 0, acc: 0, invalid: 0 },
     { score: 1, acc: 1, invalid: 0 },
   ]);
-  // A data source that is neither verl's nor a served domain: a permanent 400, raised.
-  assert.match(String(out[3]), /HTTP 400 unknown_data_source: data_source: 'nowhere'/);
+  // A data source that is neither verl's nor a served domain: a permanent 422, raised.
+  assert.match(String(out[3]), /HTTP 422 unknown_data_source: data_source: 'nowhere'/);
 });
 
 test("the shim is standard-library only", { skip: !existsSync(PYTHON) && `${PYTHON} not found` }, () => {
