@@ -53,18 +53,23 @@ function record(v: unknown): Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
 
+const LEGACY_IF_FIELDS = ["instruction_id_list", "prompt", "kwargs", "grading_mode"];
+
 function instructionTask(body: Record<string, unknown>, meta: Record<string, unknown>): Task {
-  const at = "instruction_id_list" in meta ? "verifier_metadata." : "";
-  const src = at === "" ? body : meta;
+  // As InstructionFollowingRunRequest._migrate_legacy_metadata: top-level fields fill in what
+  // verifier_metadata lacks; verifier_metadata's own values win.
+  const src: Record<string, unknown> = { ...meta };
+  for (const f of LEGACY_IF_FIELDS) if (!(f in src) && f in body) src[f] = body[f];
+  const at = (f: string) => (f in meta ? `verifier_metadata.${f}` : f);
   const ids = src["instruction_id_list"];
   const kwargs = src["kwargs"] ?? [];
   if (!Array.isArray(ids) || !ids.every((i) => typeof i === "string")) {
-    return { ok: false, message: `${at}instruction_id_list: expected a list of instruction ids` };
+    return { ok: false, message: `${at("instruction_id_list")}: expected a list of instruction ids` };
   }
   if (!Array.isArray(kwargs) || kwargs.length !== ids.length) {
     return {
       ok: false,
-      message: `${at}kwargs: expected a list of ${ids.length} objects (one per instruction)`,
+      message: `${at("kwargs")}: expected a list of ${ids.length} objects (one per instruction)`,
     };
   }
   const instructions = ids.map((type, i) => ({
@@ -74,6 +79,9 @@ function instructionTask(body: Record<string, unknown>, meta: Record<string, unk
   }));
   const prompt = src["prompt"];
   const mode = src["grading_mode"];
+  if (mode !== undefined && mode !== "binary" && mode !== "fraction") {
+    return { ok: false, message: `${at("grading_mode")}: expected binary or fraction` };
+  }
   return {
     ok: true,
     domain: "instruction",

@@ -104,6 +104,7 @@ test("AReaL reward_fn runs in a process pool as AsyncRewardWrapper runs it and r
   const out = await drive(["areal"]);
   assert.deepEqual(out["areal"], [1, 0]);
   assert.deepEqual(out["areal_types"], ["float", "float"]);
+  assert.deepEqual(out["areal_permanent"], { status: 422, code: "unknown_data_source" });
 });
 
 test("verl's reward loop awaits compute_score: same keys per sample, unknown data source raises", {

@@ -42,6 +42,10 @@ class PermanentRewardError(RewardError):
         self.code = code
         self.reason = message
 
+    def __reduce__(self):
+        # Picklable, so it crosses a process pool (AReaL runs reward functions in one).
+        return (PermanentRewardError, (self.status, self.code, self.reason))
+
 
 class RewardServerError(RewardError):
     """The server failed, or stayed unreachable or overloaded through every retry."""

@@ -73,6 +73,14 @@ def areal_calls(out):
         )
     )
     out["areal_types"] = [type(x).__name__ for x in out["areal"]]
+    # A permanent error raised in the pool process crosses back intact (it must pickle).
+    from datascale_rewards import PermanentRewardError
+
+    try:
+        asyncio.run(wrapped([(("p", "x", [], []), {"answer": "1", "data_source": "nowhere", "domain": None})]))
+        out["areal_permanent"] = "no error"
+    except PermanentRewardError as e:
+        out["areal_permanent"] = {"status": e.status, "code": e.code}
 
 
 def verl_calls(out):
