@@ -38,8 +38,6 @@ function pyJsonDumps(v: unknown): string {
   );
 }
 
-const FLOAT = /^-?\d+\.\d+(?:e[+-]?\d+)?$/;
-
 test("slime remote_rm: the default reward key gets a bare JSON float", async () => {
   const body = pyJsonDumps({ prompt: "What is 2+2?", response: "So \\boxed{4}", label: "4" });
   assert.equal(body, '{"prompt": "What is 2+2?", "response": "So \\\\boxed{4}", "label": "4"}');
