@@ -69,6 +69,11 @@ export function gsm8kAnswer(s: string): string | undefined {
 /** Contents of every \boxed{...} / \fbox{...} with balanced braces, left to right. */
 export function boxedContents(s: string): string[] {
   const out = boxedSpans(s).map((b) => s.slice(b.start, b.end));
+  // A box left open at the end (a truncated generation): what follows it.
+  if (out.length === 0) {
+    const open = s.lastIndexOf("\\boxed{");
+    if (open >= 0 && s.length - open < 1000) out.push(s.slice(open + 7));
+  }
   // \boxed 5 (no braces), as some models write.
   if (out.length === 0) {
     const bare = /\\boxed\s+([^\s$]+)/g;
@@ -91,7 +96,7 @@ function boxedSpans(s: string): { head: number; start: number; end: number }[] {
         depth++;
         open.push({ head: i, start: head.lastIndex, depth });
         i = head.lastIndex - 1;
-      } else i++;
+      } else if (s[i + 1] !== "\\") i++; // "\\boxed" (an escaping slip) still opens a box
     } else if (c === "{") depth++;
     else if (c === "}") {
       const top = open[open.length - 1];
@@ -106,10 +111,27 @@ function boxedSpans(s: string): { head: number; start: number; end: number }[] {
   return found;
 }
 
-const JOINER = /^(?:\s|\$|,|;|\\quad|\\qquad|\\[,;! ]|\\text\{\s*(?:and|or)\s*\}|\band\b|\bor\b|\\\]|\\\[)*$/;
+/**
+ * What may stand between boxes that are parts of one answer: spacing, math delimiters,
+ * punctuation and symbols, connectives ("and", "or", "for part (b)"), and the label of the
+ * next part ("b =", "y_2 ="). A word outside that vocabulary ("Wait, no:", "thus but")
+ * separates a revision from an earlier answer, and a digit is a result in between.
+ */
+const JOIN_WORDS = /^(?:and|or|for|part|parts|case|cases|respectively|also|the|answers?|are|is|then)$/i;
+
+export function joinsBoxes(gap: string): boolean {
+  if (gap.length > 200 || /\d/.test(gap.replace(/_\{?\d+\}?/g, ""))) return false;
+  const words = gap
+    .replace(/^\s*[a-z]+\b/, " ") // the unit of the box before: "\boxed{1} papers and \boxed{2}"
+    .replace(/\\text\{([^{}]*)\}/g, " $1 ")
+    .replace(/\\[a-zA-Z]+|\\./g, " ")
+    .replace(/\([a-z]\)|\b[a-zA-Z](?:_\{?\w+\}?)?\s*=|_\{?\w+\}?/g, " ")
+    .match(/[A-Za-z]{2,}/g);
+  return (words ?? []).every((w) => JOIN_WORDS.test(w));
+}
 
 /** Boxes with the text between each and the previous one. */
-function boxedWithGaps(s: string): { body: string; gapBefore: string }[] {
+export function boxedWithGaps(s: string): { body: string; gapBefore: string }[] {
   const spans = boxedSpans(s);
   return spans.map((b, i) => ({
     body: s.slice(b.start, b.end),
@@ -138,6 +160,10 @@ function mathSpans(s: string): string[] {
       i++;
       continue;
     }
+    if (c === "\\" && s[i + 1] === "$") {
+      i += 2; // an escaped dollar sign is currency, not a delimiter
+      continue;
+    }
     const k = kinds.findIndex((kd, n) => !dead.has(n) && s.startsWith(kd.open, i));
     if (k < 0) {
       i += c === "\\" ? 2 : 1;
@@ -145,7 +171,8 @@ function mathSpans(s: string): string[] {
     }
     const kind = kinds[k]!;
     const from = i + kind.open.length;
-    const end = s.indexOf(kind.close, from);
+    let end = s.indexOf(kind.close, from);
+    while (end > 0 && kind.close[0] === "$" && s[end - 1] === "\\") end = s.indexOf(kind.close, end + 1);
     if (end < 0) {
       dead.add(k);
       continue;
@@ -173,6 +200,9 @@ function refineSegment(seg: string): string | undefined {
   if (stop !== null) t = t.slice(0, stop.index);
   t = t.replace(/^[:\s]+|[\s.;,!]+$/g, "");
   if (t === "") return undefined;
+  // "(C) 42" or "C. 42": an option letter followed by the option's text.
+  const option = /^(?:\\text\{\s*)?\(([A-J])\)(?:\s*\})?(?:\s|$)|^([A-J])[.)](?:\s|$)/.exec(t);
+  if (option !== null) return option[1] ?? option[2];
   const spans = mathSpans(t);
   // "The largest $n$ is 34": the math that ends the sentence is the answer.
   if (spans.length > 0 && /(?:\$|\\\)|\\\])\s*$/.test(t)) return spans[spans.length - 1];
@@ -182,6 +212,9 @@ function refineSegment(seg: string): string | undefined {
   // "Jane started growing it 3 hours ago": a sentence with a single number.
   const numbers = t.match(NUMBER) ?? [];
   if (numbers.length === 1) return numbers[0]!.replace(/,(?!\d{3})/g, "");
+  // "Janeth will still owe 220 $ within 12 months": the amount of money is the answer.
+  const money = /(?<![\w.])(\d[\d,]*(?:\.\d+)?)\s*(?:\\?\$|€|£|dollars?|euros?)/.exec(t);
+  if (money !== null && numbers.length > 1) return money[1]!.replace(/,(?!\d{3})/g, "");
   return t;
 }
 
@@ -195,6 +228,61 @@ function lastMatchSegment(s: string, re: RegExp): string | undefined {
 
 const NUMBER = /(?<![A-Za-z\d])(?:-?\d[\d,]*(?:\.\d+)?(?:\s*\/\s*\d+)?%?|-?\.\d+%?)(?![A-Za-z\d])/g;
 
+const PROSE = /\b[a-zA-Z]{3,}\s+[a-zA-Z]{3,}\b/;
+
+/** The one number of a sentence that states no other ("there are 12 distinct sequences"). */
+function singleNumber(sentence: string): string | undefined {
+  const numbers = sentence.replace(/\*\*/g, "").match(NUMBER) ?? [];
+  return numbers.length === 1 ? numbers[0]!.replace(/,(?!\d{3})/g, "") : undefined;
+}
+
+/** The number stated by the last sentence of `s`, when that sentence is prose with one number. */
+function finalSentenceNumber(s: string): string | undefined {
+  const t = s.replace(/[\s.!]+$/, "");
+  if (t.length > 400 || /[$\\=]/.test(t)) return undefined;
+  const cut = Math.max(t.lastIndexOf(". "), t.lastIndexOf("\n"), t.lastIndexOf("! "), t.lastIndexOf("? "));
+  const sentence = t.slice(cut + 1);
+  return PROSE.test(sentence) ? singleNumber(sentence) : undefined;
+}
+
+/**
+ * "The solutions are $x = 2$ or $x = 1$": the last math spans joined by connectives, as one
+ * multi-part answer (the same rule as for boxes). Undefined when the last span stands alone.
+ */
+function joinedLastSpans(s: string): string | undefined {
+  const tail = s.length > 4000 ? s.slice(-4000) : s;
+  const parts: string[] = [];
+  let end = tail.length;
+  for (let n = 0; n < 8; n++) {
+    const close = tail.lastIndexOf("$", end - 1);
+    if (close < 0) break;
+    const open = tail.lastIndexOf("$", close - 1);
+    if (open < 0 || tail[open - 1] === "$" || tail[close + 1] === "$") break;
+    const gap = tail.slice(close + 1, end);
+    if (n === 0 ? /\S/.test(gap.replace(/^[\s.!]*/, "")) : !joinsBoxes(gap) || !/\b(?:and|or)\b|,/.test(gap))
+      break;
+    parts.unshift(tail.slice(open + 1, close));
+    end = open;
+  }
+  return parts.length > 1 ? parts.join(", ") : undefined;
+}
+
+/** A sentence's only number spelled in words: "There are twenty-one ways." */
+function spelledNumber(s: string): string | undefined {
+  const last = s.trimEnd().slice(-300);
+  const m = last.match(
+    /\b(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:-(?:one|two|three|four|five|six|seven|eight|nine))?|zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen)\b/gi,
+  );
+  return m !== null && m.length === 1 ? m[0] : undefined;
+}
+
+/** "Soucis : 2,74 $ a..": the last line's only number, followed by a currency sign. */
+function moneyOnLastLine(s: string): string | undefined {
+  const line = s.trimEnd().slice(s.trimEnd().lastIndexOf("\n") + 1);
+  if (line.length > 300 || (line.match(NUMBER) ?? []).length !== 1) return undefined;
+  return /(?<![\w.,])(-?\d[\d,]*(?:\.\d+)?)\s*(?:\\?\$|€|£)/.exec(line)?.[1];
+}
+
 function lastNumber(s: string): string | undefined {
   const re = new RegExp(NUMBER.source, "g");
   let last: string | undefined;
@@ -206,7 +294,8 @@ const CONNECTIVES = /^(?:or|and)$/;
 const FUNCTION_WORDS = /^(?:sin|cos|tan|sec|csc|cot|ln|log|exp|sqrt|pi|arcsin|arccos|arctan)$/;
 
 function mathyWord(w: string): boolean {
-  const bare = w.replace(/\\[a-zA-Z]+/g, " ");
+  if (w.includes(SCRIPT_BREAK)) return false;
+  const bare = w.replace(/\\(?:begin|end)\{[a-zA-Z*]+\}/g, " ").replace(/\\[a-zA-Z]+/g, " ");
   const runs = bare.match(/[a-zA-Z]{2,}/g) ?? [];
   const symbolic = /[=+\-*/^_(){}\d\\|<>]/.test(w);
   return runs.every((x) => FUNCTION_WORDS.test(x) || (symbolic && x.length <= 3));
@@ -220,13 +309,15 @@ function tailExpression(s: string): string | undefined {
     .replace(/[.!]+$/, "")
     .replace(/\\text\{\s*(or|and)\s*\}/g, " $1 ");
   const words = last.split(/\s+/).filter((w) => w !== "");
+  while (words.length > 0 && (words[words.length - 1] === SCRIPT_BREAK || words[words.length - 1] === "."))
+    words.pop();
   let start = words.length;
   while (start > 0 && (mathyWord(words[start - 1]!) || CONNECTIVES.test(words[start - 1]!))) start--;
   while (start < words.length && CONNECTIVES.test(words[start]!)) start++;
   const tail = words
     .slice(start)
     .join(" ")
-    .replace(/^[:,]+/, "")
+    .replace(/^(?:[:,=]|\\approx)+/, "")
     .trim();
   return /[\d\\()[\]{}=<>^+\-*/|]|^[a-zA-Z]$/.test(tail) ? tail : undefined;
 }
@@ -251,8 +342,14 @@ function byStrategy(s: string, strategy: ExtractionStrategy, opts: ExtractionOpt
       if (hope < 0) return undefined;
       const anchor = "final answer is";
       const at = lower.lastIndexOf(anchor, hope);
-      if (at < 0 || hope - at > 320) return undefined;
-      return refineSegment(s.slice(at + anchor.length, hope));
+      if (at >= 0 && hope - at <= 320) return refineSegment(s.slice(at + anchor.length, hope));
+      // No "final answer is": the sentence just before "I hope it is correct" states the answer.
+      const before = s.slice(Math.max(0, hope - 400), hope).replace(/[\s.]+$/, "");
+      const cut = Math.max(before.lastIndexOf(". "), before.lastIndexOf("\n"));
+      const sentence = before.slice(cut + 1);
+      return mathSpans(sentence).length === 0 && boxedContents(sentence).length === 0
+        ? singleNumber(sentence)
+        : refineSegment(sentence);
     }
     case "boxed": {
       const boxes = boxedWithGaps(s);
@@ -260,7 +357,7 @@ function byStrategy(s: string, strategy: ExtractionStrategy, opts: ExtractionOpt
       if (opts.boxed === "first") return boxes[0]!.body;
       // Boxes separated only by "and", commas or spacing are one answer: \boxed{-2} and \boxed{1}.
       let k = boxes.length - 1;
-      while (k > 0 && JOINER.test(boxes[k]!.gapBefore)) k--;
+      while (k > 0 && joinsBoxes(boxes[k]!.gapBefore)) k--;
       return boxes
         .slice(k)
         .map((b) => b.body)
@@ -271,14 +368,17 @@ function byStrategy(s: string, strategy: ExtractionStrategy, opts: ExtractionOpt
       return seg === undefined ? undefined : refineSegment(seg);
     }
     case "answer_colon": {
-      const seg = lastMatchSegment(s, /\banswer(?:\s+is|\s*[:：]|\s*=)\s*/gi);
+      const seg = lastMatchSegment(
+        s,
+        /\b(?:answer|(?:correct\s+)?(?:option|choice))(?:\s+is|\s*[:：]|\s*=)\s*/gi,
+      );
       return seg === undefined ? undefined : refineSegment(seg);
     }
     case "bold": {
       const re = /\*\*([^*\n]{1,300})\*\*/g;
       let last: string | undefined;
       for (let m = re.exec(s); m !== null; m = re.exec(s)) {
-        const body = m[1]!.replace(/^\s*(?:final\s+)?answer\s*[:：]?\s*/i, "");
+        const body = m[1]!.replaceAll(SCRIPT_BREAK, " ").replace(/^\s*(?:final\s+)?answer\s*[:：]?\s*/i, "");
         // Only bold math counts: "**Step 1:**" or "**Case 2**" are headings, not answers.
         const words = body.replace(/\$/g, " ").trim().split(/\s+/);
         if (/\d|\\|\$/.test(body) && words.every((w) => mathyWord(w) && !/:$/.test(w))) last = body;
@@ -288,19 +388,70 @@ function byStrategy(s: string, strategy: ExtractionStrategy, opts: ExtractionOpt
     }
     case "last_math": {
       const spans = mathSpans(s);
-      if (spans.length > 0) return spans[spans.length - 1];
-      return tailExpression(s) ?? lastNumber(s);
+      if (spans.length === 0)
+        return moneyOnLastLine(s) ?? tailExpression(s) ?? lastNumber(s) ?? spelledNumber(s);
+      const joined = joinedLastSpans(s);
+      if (joined !== undefined) return joined;
+      // A sentence after the last math that states one number is the conclusion:
+      // "... $$\frac{a}{b} \ge 2.$$ Therefore, the error increases by 100%."
+      const after = s
+        .slice(s.lastIndexOf(spans[spans.length - 1]!) + spans[spans.length - 1]!.length)
+        .replace(/^(?:\$\$|\$|\\\]|\\\))/, "");
+      const endsSentence = /[.!?]\s*$/.test(spans[spans.length - 1]!) && /^\s*\$*\s*[A-Z]/.test(after);
+      const conclusion =
+        endsSentence || /[.!?:]\s*\$*\s+|\n/.test(after) ? finalSentenceNumber(after) : undefined;
+      if (conclusion !== undefined) return conclusion;
+      const last = spans[spans.length - 1]!;
+      // Prose inside the delimiters ("$? just about 1$") is not one expression.
+      if (PROSE.test(last.replace(/\\text\{[^{}]*\}/g, " ").replace(/\\[a-zA-Z]+/g, " ")))
+        return tailExpression(last) ?? lastNumber(last) ?? last;
+      return last;
     }
   }
 }
 
+/**
+ * Responses in other scripts: answer anchors become English ("答案：" → "answer:"), full-width
+ * punctuation becomes ASCII, and words in scripts that never spell math (Han, Devanagari,
+ * Arabic, Cyrillic, ...) become spaces, so "体重是192公斤。" ends in the number 192. Latin
+ * (with accents) and Greek letters are kept: they spell variables, units and constants.
+ */
+const FULL_WIDTH: Readonly<Record<string, string>> = {
+  "。": ". ",
+  "，": ", ",
+  "：": ": ",
+  "；": "; ",
+  "（": "(",
+  "）": ")",
+  "！": "! ",
+  "？": "? ",
+  "।": ". ",
+  "、": ", ",
+};
+const OTHER_SCRIPTS =
+  /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\p{Script=Devanagari}\p{Script=Bengali}\p{Script=Arabic}\p{Script=Hebrew}\p{Script=Cyrillic}\p{Script=Thai}\p{Script=Tamil}\p{Script=Telugu}\p{M}]+/gu;
+
+export function latinize(s: string): string {
+  if (!/[^\x00-\x7f]/.test(s)) return s;
+  return s
+    .replace(
+      /(?:答案|答)\s*(?:是|为|[:：])|(?:उत्तर|जवाब)\s*[:：]?|(?:الإجابة|الجواب)\s*[:：]?|\bR[ée]ponse\s*(?=[:：])|\bОтвет\s*(?=[:：])/g,
+      " answer: ",
+    )
+    .replace(/[。，：；（）！？।、]/g, (c) => FULL_WIDTH[c] ?? " ")
+    .replace(OTHER_SCRIPTS, ` ${SCRIPT_BREAK} `);
+}
+
+/** Stands where a word in another script was: it ends a tail expression, and is removed from answers. */
+const SCRIPT_BREAK = "\uE000";
+
 /** Candidate answers in priority order (at most one per strategy). */
 export function extractCandidates(response: string, opts: ExtractionOptions, maxLength: number): Extracted[] {
-  const s = response.length > maxLength ? response.slice(response.length - maxLength) : response;
+  const s = latinize(response.length > maxLength ? response.slice(response.length - maxLength) : response);
   const out: Extracted[] = [];
   for (const strategy of opts.strategies) {
-    const text = byStrategy(s, strategy, opts);
-    if (text !== undefined && text.trim() !== "") out.push({ text: text.trim(), strategy });
+    const text = byStrategy(s, strategy, opts)?.replaceAll(SCRIPT_BREAK, " ").trim();
+    if (text !== undefined && text !== "") out.push({ text, strategy });
   }
   return out;
 }
