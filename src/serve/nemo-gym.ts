@@ -91,8 +91,16 @@ function instructionTask(body: Record<string, unknown>, meta: Record<string, unk
   };
 }
 
-/** Domain and reference from the task fields of NeMo-Gym's example resources servers. */
-export function nemoGymTask(body: NemoGymVerifyRequest, defaultDomain: string): Task {
+/**
+ * Domain and reference from the task fields of NeMo-Gym's example resources servers. A
+ * `domain` field counts only with `reference`, or when it names a domain this server
+ * verifies: datasets carry descriptive `domain` labels ("physics") that are not ours.
+ */
+export function nemoGymTask(
+  body: NemoGymVerifyRequest,
+  defaultDomain: string,
+  domains: readonly string[] = [],
+): Task {
   if (body.reference !== undefined) {
     if (body.domain === undefined) return { ok: false, message: "domain: required with reference" };
     return { ok: true, domain: body.domain, reference: body.reference };
@@ -103,7 +111,7 @@ export function nemoGymTask(body: NemoGymVerifyRequest, defaultDomain: string): 
     const mapped = codeReference(meta["unit_tests"], "verifier_metadata.unit_tests");
     if (!mapped.ok) return { ok: false, message: `${mapped.field}: ${mapped.message}` };
     // code_gen rewards 1 only when every test passes.
-    return { ok: true, domain: body.domain ?? "code", reference: { ...mapped.reference, scoring: "all" } };
+    return { ok: true, domain: "code", reference: { ...mapped.reference, scoring: "all" } };
   }
   if (body["expected_answer"] !== undefined) {
     const mapped = mathReference(body["expected_answer"], "expected_answer");
@@ -111,7 +119,7 @@ export function nemoGymTask(body: NemoGymVerifyRequest, defaultDomain: string): 
     const question = body["question"];
     return {
       ok: true,
-      domain: body.domain ?? defaultDomain,
+      domain: body.domain !== undefined && domains.includes(body.domain) ? body.domain : defaultDomain,
       reference: mapped.reference,
       ...(typeof question === "string" ? { prompt: question } : {}),
     };
@@ -205,7 +213,7 @@ export function registerNemoGym(app: FastifyInstance, deps: EngineRouteDeps): vo
       config: oneSample(503),
     },
     async (req) => {
-      const task = nemoGymTask(req.body, deps.defaultDomain);
+      const task = nemoGymTask(req.body, deps.defaultDomain, deps.domains);
       if (!task.ok) throw new HttpError(422, "bad_task", task.message);
       const rollout: Rollout = {
         id: deps.nextId("nemo-gym"),

@@ -97,6 +97,10 @@ test("NeMo-Gym /verify: SimpleAgent's exact body; the answer is the request echo
   // as they were sent, because they come back as they were sent; the task fields too.
   for (const k of Object.keys(req)) assert.deepEqual(res.json[k], req[k], k);
   assert.equal(res.json.datascale.verdict, "correct");
+  // A dataset's own descriptive `domain` label is not a routing domain of ours.
+  const labelled = await verify({ ...req, domain: "number theory" });
+  assert.equal(labelled.json.reward, 1, labelled.text);
+  assert.equal(labelled.json["domain"], "number theory");
 });
 
 function withOutput(output: unknown[], patch: Record<string, unknown> = {}): unknown {

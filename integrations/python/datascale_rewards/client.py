@@ -16,6 +16,7 @@ Environment (read when a client is built without the argument):
     DATASCALE_DEADLINE_S   give up after this many seconds in all (default: none)
 """
 
+import http.client
 import itertools
 import json
 import os
@@ -137,8 +138,9 @@ class Client:
                     raise RewardServerError("%s: HTTP %d %s: %s" % (url, e.code, code, message)) from None
                 last = "%s: HTTP %d %s: %s" % (url, e.code, code, message)
                 wait = _retry_after(e.headers, delay)
-            except (urllib.error.URLError, OSError, ValueError) as e:
-                # ValueError: an answer that is not JSON (a proxy's error page, a cut connection).
+            except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as e:
+                # HTTPException: a connection cut mid-answer (IncompleteRead); ValueError: an
+                # answer that is not JSON (a proxy's error page).
                 last = "%s: %s" % (url, getattr(e, "reason", e))
             if attempt == self.retries:
                 break
