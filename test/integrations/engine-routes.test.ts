@@ -90,7 +90,10 @@ async function verify(body: unknown): Promise<{ status: number; text: string; js
 
 test("NeMo-Gym /verify: SimpleAgent's exact body; the answer is the request echoed with a float reward", async () => {
   // The fixture is orjson's output as captured (compact, one line; biome leaves it alone).
-  assert.ok(nemoBody.startsWith('{"responses_create_params":{"background":null,'), "fixture bytes as captured");
+  assert.ok(
+    nemoBody.startsWith('{"responses_create_params":{"background":null,'),
+    "fixture bytes as captured",
+  );
   const res = await verify(nemoBody);
   assert.equal(res.status, 200);
   assert.match(res.text, /"reward":1\.0[,}]/);
