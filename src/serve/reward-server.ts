@@ -14,10 +14,14 @@ import { z } from "zod";
 import { classifyError, HttpError, settleFinal } from "../core/errors.ts";
 import { Id, type Reward, RewardError, type RewardFn, Rollout, Verdict } from "../core/schemas.ts";
 import { type AppOptions, createApp, type ServerMetrics } from "./app.ts";
+import type { EngineRouteDeps } from "./engines.ts";
 import { rewardFailure } from "./http-errors.ts";
+import { registerNemoGym } from "./nemo-gym.ts";
 import { OpenRlhfRequest, OpenRlhfResponse, toOpenRlhfResponse, toRollouts } from "./openrlhf.ts";
 import { RetryCache } from "./retry-cache.ts";
 import { Float, type ZodTypeProvider } from "./schema.ts";
+import { registerSlime } from "./slime.ts";
+import { registerVerl } from "./verl.ts";
 
 export type { ServerMetrics };
 
@@ -157,6 +161,17 @@ export async function createRewardServer(options: RewardServerOptions): Promise<
   };
   routes.post("/openrlhf", openrlhfRoute, openrlhf);
   routes.post("/get_reward", openrlhfRoute, openrlhf);
+
+  // The other engines' protocols (one sample per request), on the same pool and scoring.
+  const engines: EngineRouteDeps = {
+    score,
+    defaultDomain,
+    domains: options.domains ?? [],
+    nextId: (p) => `${p}-${nextId++}`,
+  };
+  registerVerl(app, engines); // POST /v1/score (verl, TRL, AReaL via integrations/python)
+  registerSlime(app, engines); // POST /slime, /slime/dict
+  registerNemoGym(app, engines); // POST /verify, /seed_session, /aggregate_metrics; GET /reverify_mode
 
   app.get("/health", async () => ({
     status: "ok",
