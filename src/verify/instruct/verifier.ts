@@ -2,7 +2,7 @@
 // instructions (IFEval ids, IFBench-style extras) it follows, strictly or loosely.
 import { z } from "zod";
 import { formatZodError } from "../../core/errors.ts";
-import { errorReward, invalidReward } from "../../core/rewards.ts";
+import { errorReward } from "../../core/rewards.ts";
 import { COMPAT_MODES, type Reward, type Rollout, type Verdict } from "../../core/schemas.ts";
 import type { Verifier, VerifyOptions } from "../types.ts";
 import type { Check, Checker, CompiledCheck } from "./checker.ts";
@@ -113,19 +113,15 @@ export function createInstructionVerifier(options: InstructionVerifierOptions = 
     verify(rollout: Rollout, call?: VerifyOptions): Reward {
       const list = rollout.reference?.instructions;
       if (list === undefined || list.length === 0) {
-        return invalidReward(rollout.id, SOURCE, "reference.instructions is missing or empty", {
-          field: "reference.instructions",
-        });
+        return errorReward(rollout.id, SOURCE, "bad_reference", "reference.instructions is missing or empty");
       }
       const compat = rollout.reference?.["compat"];
       if (compat !== undefined && !(COMPAT_MODES as readonly unknown[]).includes(compat)) {
-        return invalidReward(
+        return errorReward(
           rollout.id,
           SOURCE,
+          "bad_reference",
           `reference.compat must be one of: ${COMPAT_MODES.join(", ")}`,
-          {
-            field: "reference.compat",
-          },
         );
       }
       const checkers = compat === "ifeval" ? COMPAT_CHECKERS : CHECKERS;
@@ -133,14 +129,17 @@ export function createInstructionVerifier(options: InstructionVerifierOptions = 
       for (const [i, ins] of list.entries()) {
         const checker = checkers.get(ins.type);
         if (checker === undefined) {
-          return invalidReward(rollout.id, SOURCE, `unknown instruction type "${ins.type}"`, {
-            field: `reference.instructions.${i}.type`,
-          });
+          return errorReward(
+            rollout.id,
+            SOURCE,
+            "bad_reference",
+            `reference.instructions.${i}.type: unknown instruction type "${ins.type}"`,
+          );
         }
         const c = checker.compile(ins.kwargs ?? {});
         if (!c.ok) {
           const field = `reference.instructions.${i}.kwargs${c.field === "" ? "" : `.${c.field}`}`;
-          return invalidReward(rollout.id, SOURCE, `${ins.type}: ${field}: ${c.message}`, { field });
+          return errorReward(rollout.id, SOURCE, "bad_reference", `${field}: ${ins.type}: ${c.message}`);
         }
         compiled.push(c.check);
       }

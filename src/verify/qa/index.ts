@@ -3,7 +3,7 @@
 // utils/reward_score/search_r1_like_qa_em.py): the answer is the last <answer>…</answer>
 // of the response; both sides are SQuAD-normalised (lower case, no ASCII punctuation, no
 // articles, single spaces) and any gold that matches scores 1.
-import { invalidReward } from "../../core/rewards.ts";
+import { errorReward, invalidReward } from "../../core/rewards.ts";
 import type { Reward, Rollout } from "../../core/schemas.ts";
 import type { Verifier } from "../types.ts";
 
@@ -49,9 +49,10 @@ export function createQaVerifier(): Verifier {
     verify(rollout: Rollout): Reward {
       const golds = goldAnswers(rollout.reference);
       if (golds.length === 0) {
-        return invalidReward(
+        return errorReward(
           rollout.id,
           QA_SOURCE,
+          "no_reference",
           "reference.answers (or reference.answer) is missing or empty",
         );
       }

@@ -118,8 +118,9 @@ test("compat keywords are case-insensitive Python regexes matched anywhere", () 
   assert.equal(ok("keywords:forbidden_words", { forbidden_words: ["art"] }, "Let us start."), true);
   assert.equal(ok("keywords:forbidden_words", { forbidden_words: ["art"] }, "Art!"), false);
   const bad = compat("keywords:existence", { keywords: ["c++"] }, "c++");
-  assert.equal(bad.verdict, "invalid");
-  assert.equal(bad.details?.["field"], "reference.instructions.0.kwargs.keywords.0");
+  assert.equal(bad.verdict, "error");
+  assert.equal(bad.error?.code, "bad_reference");
+  assert.match(String(bad.error?.message), /^reference\.instructions\.0\.kwargs\.keywords\.0: /);
 });
 
 test("compat postscript: P.S. is found inside P.P.S. and anywhere in a line", () => {
@@ -151,8 +152,8 @@ test("compat word, paragraph and bullet counts follow the reference", () => {
   assert.equal(ok("length_constraints:nth_paragraph_first_word", nth, "\n\nfirst\n\nsecond"), false);
   assert.equal(ok("length_constraints:nth_paragraph_first_word", nth, "first\n\n'Second, yes"), true);
   assert.equal(
-    compat("length_constraints:nth_paragraph_first_word", { ...nth, nth_paragraph: 3 }, "x").verdict,
-    "invalid",
+    compat("length_constraints:nth_paragraph_first_word", { ...nth, nth_paragraph: 3 }, "x").error?.code,
+    "bad_reference",
   );
 });
 
@@ -213,7 +214,7 @@ test("compat without nltk's Punkt data is an error verdict, never a silent 0", (
   }
 });
 
-test("an unknown compat mode is invalid and names the field", () => {
+test("an unknown compat mode is a data error naming the field", () => {
   const rollout: Record<string, unknown> = {
     id: 1,
     domain: "instruction",
@@ -221,6 +222,7 @@ test("an unknown compat mode is invalid and names the field", () => {
     reference: { compat: "lm-eval", instructions: [{ type: "punctuation:no_comma", kwargs: {} }] },
   };
   const r = strict.verify(rollout as unknown as Rollout) as Reward;
-  assert.equal(r.verdict, "invalid");
-  assert.equal(r.details?.["field"], "reference.compat");
+  assert.equal(r.verdict, "error");
+  assert.equal(r.error?.code, "bad_reference");
+  assert.match(String(r.error?.message), /^reference\.compat must be one of/);
 });
