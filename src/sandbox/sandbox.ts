@@ -51,6 +51,8 @@ export interface RunOptions {
   onTest?: (index: number, result: ExecResult) => boolean | undefined;
   /** Aborting kills the submission's sandbox; unfinished tests get a sandbox_error. */
   signal?: AbortSignal;
+  /** Called once the submission has a sandbox, i.e. when waiting for a slot ends. */
+  onStart?: () => void;
 }
 
 function sandboxError(message: string): ExecResult {
@@ -123,6 +125,11 @@ export class Sandbox {
     this.#refill();
   }
 
+  /** Size of each private tmpfs, bytes: the scratch that holds a test's stdin, stdout and stderr is one. */
+  get tmpfsBytes(): number {
+    return this.#config.tmpfsBytes;
+  }
+
   #newBox(): SubmissionBox {
     if (this.mode !== "zygote") return new SandboxBox(this.#config);
     // The least loaded zygote (boxes started and not yet closed) gets the new box.
@@ -179,7 +186,13 @@ export class Sandbox {
     if (this.#closed) throw new DataScaleError("sandbox_closed", "sandbox is closed");
     const parsed = Submission.safeParse(input);
     if (!parsed.success) throw new DataScaleError("bad_submission", formatZodError(parsed.error));
-    const sub = parsed.data;
+    // A lone surrogate has no UTF-8 encoding and would fail the harness (a sandbox_error for
+    // what is the program's own text): it becomes U+FFFD, as any UTF-8 reader would read it.
+    const sub = {
+      ...parsed.data,
+      code: parsed.data.code.toWellFormed(),
+      tests: parsed.data.tests.map((t) => ({ stdin: t.stdin.toWellFormed() })),
+    };
     const runner = findRunner(sub.language);
     if (runner === undefined) {
       throw new DataScaleError(
@@ -190,6 +203,7 @@ export class Sandbox {
     const userLimits: Limits = { ...DEFAULT_LIMITS, ...sub.limits };
     const compileLimits: Limits = { ...DEFAULT_COMPILE_LIMITS, ...sub.compileLimits };
     const box = await this.#acquire();
+    options.onStart?.();
     const paths = box.paths;
     const job: HarnessJob = {
       sourceName: runner.sourceName,
