@@ -2,12 +2,16 @@
 // built-in sandbox path (reward.sandbox_fusion.url=http://host:port/run_code) runs on our
 // sandbox with no Python on the verl side. Request and response follow SandboxFusion's
 // RunCodeRequest / RunCodeResponse. verl retries only HTTP 504, so overload answers 504.
+// Routes are schema-first on the shared app (serve/app.ts); /run_code draws on the "sandbox"
+// admission pool, so overload is refused before its body is parsed.
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import { formatZodError } from "../core/errors.ts";
+import { HttpError } from "../core/errors.ts";
 import type { Reward, Rollout } from "../core/schemas.ts";
 import { findRunner, RUNNERS } from "../sandbox/runners/index.ts";
 import type { ExecResult, SubmissionInput, SubmissionResult } from "../sandbox/types.ts";
+import { sendError } from "./http-errors.ts";
+import type { ZodTypeProvider } from "./schema.ts";
 
 /** What the route needs from a sandbox (the Sandbox class, or anything shaped like it). */
 export interface SubmissionRunner {
@@ -146,31 +150,26 @@ export function registerSandboxFusion(
   options: { maxConcurrent?: number; verifyCode?: CodeVerify } = {},
 ): void {
   const maxConcurrent = options.maxConcurrent ?? 256;
-  let inflight = 0;
+  app.admission.definePool("sandbox", maxConcurrent, "maxConcurrent");
+  const routes = app.withTypeProvider<ZodTypeProvider>();
   app.get("/v1/ping", async () => "pong");
-  app.post("/run_code", async (req, reply) => {
-    const body = RunCodeRequest.safeParse(req.body);
-    if (!body.success)
-      return reply.code(400).send({ error: { code: "bad_request", message: formatZodError(body.error) } });
-    const b = body.data;
-    const runner = findRunner(SF_ALIASES[b.language] ?? b.language);
-    if (runner === undefined) {
-      const supported = RUNNERS.map((r) => (r.language === "javascript" ? "nodejs" : r.language));
-      return reply.code(400).send({
-        error: {
-          code: "bad_request",
-          message: `language: '${b.language}' is not supported (supported: ${supported.join(", ")})`,
-        },
-      });
-    }
-    if (inflight >= maxConcurrent) {
-      reply.header("retry-after", "1");
-      return reply.code(504).send({
-        error: { code: "overloaded", message: `${inflight} runs in flight (limit ${maxConcurrent})` },
-      });
-    }
-    inflight++;
-    try {
+  routes.post(
+    "/run_code",
+    {
+      schema: { body: RunCodeRequest },
+      config: { admission: { pool: "sandbox", units: 1, overloadStatus: 504 } },
+    },
+    async (req, reply) => {
+      const b = req.body;
+      const runner = findRunner(SF_ALIASES[b.language] ?? b.language);
+      if (runner === undefined) {
+        const supported = RUNNERS.map((r) => (r.language === "javascript" ? "nodejs" : r.language));
+        throw new HttpError(
+          400,
+          "bad_request",
+          `language: '${b.language}' is not supported (supported: ${supported.join(", ")})`,
+        );
+      }
       const result = await sandbox.runSubmission({
         language: runner.language,
         code: b.code,
@@ -183,23 +182,15 @@ export function registerSandboxFusion(
         },
         compileLimits: { timeMs: Math.round(b.compile_timeout * 1000) },
       });
-      return toRunCodeResponse(result);
-    } finally {
-      inflight--;
-    }
-  });
+      return reply.send(toRunCodeResponse(result));
+    },
+  );
   const verifyCode = options.verifyCode;
   if (verifyCode === undefined) return;
-  app.post("/submit", async (req, reply) => {
-    const body = SubmitRequest.safeParse(req.body);
-    if (!body.success)
-      return reply.code(400).send({ error: { code: "bad_request", message: formatZodError(body.error) } });
-    const reward = await verifyCode(submitToRollout(body.data));
-    if (reward.verdict === "error") {
-      return reply
-        .code(503)
-        .send({ error: { code: reward.error?.code ?? "error", message: reward.error?.message ?? "" } });
-    }
-    return toEvalResult(body.data, reward);
+  routes.post("/submit", { schema: { body: SubmitRequest } }, async (req, reply) => {
+    const reward = await verifyCode(submitToRollout(req.body));
+    if (reward.verdict === "error")
+      return sendError(reply, 503, reward.error?.code ?? "error", reward.error?.message ?? "", 1);
+    return reply.send(toEvalResult(req.body, reward));
   });
 }

@@ -46,6 +46,16 @@ test("we agree at least as often as each suite's owner, and on ≥ 98 % of the m
   }
   const union = unionOf(all);
   assert.ok((union["math"] ?? 0) >= 0.98, `math union ${union["math"]}`);
+  // Instruction following: IFEval's and IFBench's suites are there, and over their union we
+  // agree at least as often as their owners do (case-weighted).
+  const ins = all.filter((s) => s.domain === "instruction");
+  assert.ok(ins.length >= 2, "the IFEval and IFBench suites");
+  const n = ins.reduce((a, s) => a + s.cases, 0);
+  const ownerUnion = ins.reduce((a, s) => a + s.owner * s.cases, 0) / n;
+  assert.ok(
+    (union["instruction"] ?? 0) >= ownerUnion,
+    `instruction union ${union["instruction"]} < owner ${ownerUnion}`,
+  );
 });
 
 test("npm run conformance prints the table and ends with one JSON line", () => {

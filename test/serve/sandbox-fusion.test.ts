@@ -1,9 +1,10 @@
 // /run_code against the real sandbox, shaped as verl's sandbox_fusion client reads it.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import Fastify, { type FastifyInstance } from "fastify";
+import type { FastifyInstance } from "fastify";
 import { probeIsolation } from "../../src/sandbox/isolation.ts";
 import { Sandbox } from "../../src/sandbox/sandbox.ts";
+import { createApp } from "../../src/serve/app.ts";
 import { registerSandboxFusion } from "../../src/serve/sandbox-fusion.ts";
 import { createCodeVerifier } from "../../src/verify/code/index.ts";
 
@@ -16,7 +17,7 @@ let base = "";
 before(async () => {
   if (skip) return;
   sandbox = new Sandbox({ concurrency: 2, warm: 1 });
-  app = Fastify();
+  app = createApp();
   const code = createCodeVerifier({ sandbox, scoring: "fraction", stopOnFailure: false });
   registerSandboxFusion(app, sandbox, { verifyCode: async (r) => code.verify(r, { timeBudgetMs: 30_000 }) });
   base = await app.listen({ host: "127.0.0.1", port: 0 });
