@@ -138,6 +138,8 @@ export async function createRewardServer(options: RewardServerOptions): Promise<
   admission.definePool("rollouts", maxQueue, "--max-queue");
   const cache = new RetryCache();
   const score = scorer(options.rewardFn, cache, metrics);
+  const defaultDomain = options.defaultDomain ?? "math";
+  let nextId = 0;
 
   const routes = app.withTypeProvider<ZodTypeProvider>();
   routes.post(
@@ -153,7 +155,7 @@ export async function createRewardServer(options: RewardServerOptions): Promise<
       return { rewards };
     },
   );
-  const openrlhf = openrlhfHandler(score, cache, options.defaultDomain ?? "math");
+  const openrlhf = openrlhfHandler(score, cache, defaultDomain);
   const openrlhfRoute = {
     schema: { body: OpenRlhfRequest, response: { 200: OpenRlhfResponse } },
     // OpenRLHF retries any failed request (5 tries, 1 s apart), whatever the status.
