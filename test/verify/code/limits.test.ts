@@ -4,6 +4,8 @@
 // time budget says whether the wait for a sandbox or the tests themselves took it.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { classifyError, settleFinal, statusOfClass } from "../../../src/core/errors.ts";
+import { errorReward } from "../../../src/core/rewards.ts";
 import type { Reward, Rollout } from "../../../src/core/schemas.ts";
 import { Sandbox } from "../../../src/sandbox/sandbox.ts";
 import { LIMIT_OUTPUT, LIMIT_TIME_BUDGET, outputPlan } from "../../../src/verify/code/limits.ts";
@@ -144,5 +146,17 @@ describe("time budget", () => {
     } finally {
       await one.close();
     }
+  });
+});
+
+describe("how a limit of ours is classified", () => {
+  it("final but no verdict: stays an error (left out of training), 422 where only numbers can be sent", () => {
+    for (const code of [LIMIT_OUTPUT, LIMIT_TIME_BUDGET]) {
+      assert.equal(classifyError(code, "rtv:code"), "limit");
+      assert.equal(statusOfClass("limit"), 422);
+      const r = settleFinal(errorReward("x", "rtv:code", code, "cap"));
+      assert.equal(r.verdict, "error", "not settled into an `invalid` 0");
+    }
+    assert.equal(classifyError("time_budget", "rtv:code"), "infrastructure", "waiting for a slot: retry");
   });
 });
