@@ -72,8 +72,11 @@ function tokensEqual(got: string, want: string, o: CompareOptions): boolean {
 
 function lineMatches(got: string, want: string, o: CompareOptions): boolean {
   if (got === want) return true;
-  const g = tokens(got);
-  const w = tokens(want);
+  const gt = got.trim();
+  const wt = want.trim();
+  if (gt === wt) return true;
+  const g = tokens(gt);
+  const w = tokens(wt);
   return g.length === w.length && g.every((t, j) => tokensEqual(t, w[j] as string, o));
 }
 
