@@ -125,11 +125,6 @@ export class Sandbox {
     this.#refill();
   }
 
-  /** Size of each private tmpfs, bytes: the scratch that holds a test's stdin, stdout and stderr is one. */
-  get tmpfsBytes(): number {
-    return this.#config.tmpfsBytes;
-  }
-
   #newBox(): SubmissionBox {
     if (this.mode !== "zygote") return new SandboxBox(this.#config);
     // The least loaded zygote (boxes started and not yet closed) gets the new box.
@@ -182,6 +177,11 @@ export class Sandbox {
   }
 
   /** Runs every test of one submission in one fresh sandbox. Never throws for program faults. */
+  /** Size of each private tmpfs, bytes: the scratch that holds a test's stdin, stdout and stderr is one. */
+  get tmpfsBytes(): number {
+    return this.#config.tmpfsBytes;
+  }
+
   async runSubmission(input: SubmissionInput, options: RunOptions = {}): Promise<SubmissionResult> {
     if (this.#closed) throw new DataScaleError("sandbox_closed", "sandbox is closed");
     const parsed = Submission.safeParse(input);
