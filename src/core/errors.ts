@@ -24,7 +24,13 @@ export type ErrorClass =
   /** A dependency is down or saturated (judge backend, sandbox infrastructure): retrying later can succeed. */
   | "infrastructure"
   /** A bug in a verifier or in DataScale: retrying cannot fix it, so it must not be retried silently. */
-  | "internal";
+  | "internal"
+  /**
+   * A limit of ours (not the task's) stopped a response that could still have passed: the
+   * output cap, the scratch space, the verifier's time budget. Retrying cannot change it and
+   * it is no verdict on the response, so it stays an `error` (training leaves it out).
+   */
+  | "limit";
 
 /**
  * Reward error codes by class. A code missing here is `infrastructure` (the safe default:
@@ -54,6 +60,9 @@ const CLASS_BY_CODE: Record<string, ErrorClass> = {
   checker_crash: "internal",
   verifier_threw: "internal",
   verifier_load: "internal",
+  // limits of ours (src/verify/code/limits.ts)
+  limit_output: "limit",
+  limit_time_budget: "limit",
   // infrastructure (listed for documentation; the default)
   judge_failed: "infrastructure",
   judge_backend: "infrastructure",
@@ -78,7 +87,8 @@ export function settleFinal(reward: Reward): Reward {
 
 /** The HTTP status a failure of this class answers when it has to fail a request. */
 export function statusOfClass(c: ErrorClass): number {
-  return c === "data" ? 422 : c === "internal" ? 500 : c === "infrastructure" ? 503 : 200;
+  if (c === "data" || c === "limit") return 422;
+  return c === "internal" ? 500 : c === "infrastructure" ? 503 : 200;
 }
 
 /** An error that answers an HTTP request with `status` and `{error: {code, message}}`. */

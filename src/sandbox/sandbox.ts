@@ -51,6 +51,8 @@ export interface RunOptions {
   onTest?: (index: number, result: ExecResult) => boolean | undefined;
   /** Aborting kills the submission's sandbox; unfinished tests get a sandbox_error. */
   signal?: AbortSignal;
+  /** Called once the submission has a sandbox, i.e. when waiting for a slot ends. */
+  onStart?: () => void;
 }
 
 function sandboxError(message: string): ExecResult {
@@ -175,11 +177,22 @@ export class Sandbox {
   }
 
   /** Runs every test of one submission in one fresh sandbox. Never throws for program faults. */
+  /** Size of each private tmpfs, bytes: the scratch that holds a test's stdin, stdout and stderr is one. */
+  get tmpfsBytes(): number {
+    return this.#config.tmpfsBytes;
+  }
+
   async runSubmission(input: SubmissionInput, options: RunOptions = {}): Promise<SubmissionResult> {
     if (this.#closed) throw new DataScaleError("sandbox_closed", "sandbox is closed");
     const parsed = Submission.safeParse(input);
     if (!parsed.success) throw new DataScaleError("bad_submission", formatZodError(parsed.error));
-    const sub = parsed.data;
+    // A lone surrogate has no UTF-8 encoding and would fail the harness (a sandbox_error for
+    // what is the program's own text): it becomes U+FFFD, as any UTF-8 reader would read it.
+    const sub = {
+      ...parsed.data,
+      code: parsed.data.code.toWellFormed(),
+      tests: parsed.data.tests.map((t) => ({ stdin: t.stdin.toWellFormed() })),
+    };
     const runner = findRunner(sub.language);
     if (runner === undefined) {
       throw new DataScaleError(
@@ -190,6 +203,7 @@ export class Sandbox {
     const userLimits: Limits = { ...DEFAULT_LIMITS, ...sub.limits };
     const compileLimits: Limits = { ...DEFAULT_COMPILE_LIMITS, ...sub.compileLimits };
     const box = await this.#acquire();
+    options.onStart?.();
     const paths = box.paths;
     const job: HarnessJob = {
       sourceName: runner.sourceName,

@@ -53,8 +53,9 @@ export const NativeResponse = z.object({ rewards: z.array(RewardOut) });
 
 /**
  * Throws the HttpError the worst failure among `rewards` calls for, if any must fail the
- * request: data errors always (422), and — when `numbersOnly` — bugs (500) and infrastructure
- * failures (503). `field(i)` names where sample i came from.
+ * request: data errors always (422), and — when `numbersOnly` — bugs (500), limits of ours
+ * (422: no number is right, and no retry changes it) and infrastructure failures (503).
+ * `field(i)` names where sample i came from.
  */
 export function failureOf(
   rewards: Reward[],
@@ -62,11 +63,11 @@ export function failureOf(
   numbersOnly: boolean,
 ): HttpError | undefined {
   let worst: { rank: number; i: number; r: Reward } | undefined;
-  const rank = { data: 3, internal: 2, infrastructure: 1, final: 0 } as const;
+  const rank = { data: 4, internal: 3, limit: 2, infrastructure: 1, final: 0 } as const;
   rewards.forEach((r, i) => {
     if (r.verdict !== "error" || r.error === undefined) return;
     const k = rank[classifyError(r.error.code, r.source)];
-    if ((k === 3 || numbersOnly) && k > (worst?.rank ?? 0)) worst = { rank: k, i, r };
+    if ((k === rank.data || numbersOnly) && k > (worst?.rank ?? 0)) worst = { rank: k, i, r };
   });
   if (worst === undefined) return undefined;
   const { r, i } = worst;

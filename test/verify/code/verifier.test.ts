@@ -236,15 +236,6 @@ describe("invalid input and infrastructure", () => {
     const r2 = await all.verify(rollout({ language: "cobol", tests: SUM_TESTS }, fence("cobol", "x")));
     assert.match(String(r2.details?.reason), /'cobol' is not supported/);
   });
-
-  it("a spent time budget is an error, not a 0", async () => {
-    const r = await all.verify(
-      rollout({ tests: SUM_TESTS }, fence("python", "import time\ntime.sleep(0.8)\nprint(3)")),
-      { timeBudgetMs: 300 },
-    );
-    assert.equal(r.verdict, "error");
-    assert.equal(r.error?.code, "time_budget");
-  });
 });
 
 describe("through datascale verify's worker threads", () => {
