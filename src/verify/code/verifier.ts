@@ -230,16 +230,25 @@ export class CodeVerifier implements Verifier {
     return this.#score(rollout, prepared, ran);
   }
 
-  /** Parses the reference, extracts the solution and builds the program; or the invalid/error reward. */
+  /**
+   * Parses the reference, extracts the solution and builds the program; or the reward that ends
+   * it: a task we cannot run is a data error (never a 0 the policy would learn from), a response
+   * with no program in it is `invalid`.
+   */
   #prepare(rollout: Rollout, deadline: number | undefined): Prepared | { reward: Reward } {
     const invalid = (reason: string) => ({ reward: invalidReward(rollout.id, SOURCE, reason) });
+    const badTask = (code: string, message: string) => ({
+      reward: errorReward(rollout.id, SOURCE, code, message),
+    });
     const parsed = CodeReference.safeParse(rollout.reference ?? {});
-    if (!parsed.success) return invalid(`reference: ${formatZodError(parsed.error)}`);
+    if (!parsed.success)
+      return badTask("bad_reference", formatZodError(parsed.error, { prefix: "reference" }));
     const ref = parsed.data;
     const runner = findRunner(ref.language);
-    if (runner === undefined) return invalid(`reference.language '${ref.language}' is not supported`);
+    if (runner === undefined)
+      return badTask("unknown_language", `reference.language: '${ref.language}' is not supported`);
     const norm = normaliseTests(ref);
-    if ("reason" in norm) return invalid(norm.reason);
+    if ("reason" in norm) return badTask("bad_reference", norm.reason);
     const { tests, style } = norm;
     const extracted = extractSolution(rollout.response, runner.fenceTags, {
       allowUntagged: this.#options.allowUntagged,
@@ -247,7 +256,7 @@ export class CodeVerifier implements Verifier {
     });
     if (!extracted.ok) return invalid(extracted.reason);
     const built = buildProgram(runner.language, style, extracted.code, tests, ref.entry ?? ref.fn_name);
-    if (!built.ok) return invalid(built.reason);
+    if (!built.ok) return badTask("bad_reference", built.reason);
     const { driven } = built;
     const configured = { ...this.#options.limits, ...ref.limits };
     const plan = outputPlan(testSizes(tests, style, driven.stdins), configured, this.#box().tmpfsBytes);
