@@ -27,14 +27,20 @@ options (run):
 const HELLO: Record<string, string> = {
   python: "import sys; print('hello from python', sys.version.split()[0])",
   javascript: "console.log('hello from node', process.version)",
+  typescript: "const v: string = process.version;\nconsole.log('hello from typescript on node', v);",
   cpp: '#include <cstdio>\nint main(){ std::printf("hello from c++ %d\\n", __GNUC__); }',
+  go: 'package main\nimport ("fmt"; "runtime")\nfunc main() { fmt.Println("hello from", runtime.Version()) }',
+  java: 'public class Main { public static void main(String[] a) { System.out.println("hello from java " + System.getProperty("java.version")); } }',
+  rust: 'fn main() { println!("hello from rust"); }',
+  bash: 'echo "hello from bash $BASH_VERSION"',
+  perl: 'printf("hello from perl %vd\\n", $^V);',
 };
 
 async function doctor(json: boolean): Promise<number> {
   const report = probeIsolation();
   const languages: Record<string, string> = {};
   if (report.bwrap.works) {
-    const sandbox = new Sandbox({ concurrency: 2, warm: 0 }, report);
+    const sandbox = new Sandbox({ concurrency: 2, warm: 0, compileCacheBytes: 0 }, report);
     try {
       await Promise.all(
         RUNNERS.map(async (r) => {
@@ -72,7 +78,8 @@ async function doctor(json: boolean): Promise<number> {
     `file system:     read-only /usr; private tmpfs /tmp, /work, /build; no /etc secrets, /root or /home`,
     "languages:",
     ...RUNNERS.map(
-      (r) => `  ${r.language.padEnd(12)} ${languages[r.language] ?? "not checked (no isolation)"}`,
+      (r) =>
+        `  ${r.language.padEnd(12)} ${languages[r.language] ?? "not checked (no isolation)"}${r.packages.length > 0 ? `  [debian: ${r.packages.join(" ")}]` : ""}`,
     ),
     healthy ? "sandbox: healthy" : "sandbox: NOT healthy — untrusted code will not run here",
   ];

@@ -300,7 +300,8 @@ def classify(waitstatus, timed_out, lim, stderr, rss_kb):
 
 
 MEMORY_MARKERS = (b"MemoryError", b"std::bad_alloc", b"heap out of memory", b"Cannot allocate memory",
-                  b"Array buffer allocation failed", b"Invalid array length")
+                  b"Array buffer allocation failed", b"Invalid array length", b"java.lang.OutOfMemoryError",
+                  b"runtime: out of memory", b"memory allocation of", b"cannot allocate memory")
 
 
 def memory_error(stderr, rss_kb, lim):
@@ -401,6 +402,11 @@ def report_one(run):
     status_name, code, sig = classify(status, timed_out, lim2, stderr, ru.ru_maxrss)
     if lim2["cpuExceeded"] and status_name in ("ok", "runtime_error"):
         status_name = "time_limit"
+    # Runtimes that reserve address space (V8, the JVM, Go) get RLIMIT_AS slack beyond the
+    # memory limit; what they actually used is judged against the limit itself.
+    rss_mb = lim.get("rssMb")
+    if rss_mb and ru.ru_maxrss > rss_mb * 1024 and status_name in ("ok", "runtime_error"):
+        status_name = "memory_limit"
     # Some runtimes (Node) ignore SIGXFSZ and spin on EFBIG; a full output file is the tell.
     out_full = out_trunc or len(stdout) >= min(lim["stdoutBytes"], lim["fileBytes"])
     if out_full and status_name in ("ok", "time_limit", "runtime_error"):
@@ -419,9 +425,35 @@ def report_one(run):
     }
 
 
+def collect_build(build, source_name, cap):
+    """What a compile left in the build dir (its source aside), base64, for the host's
+    compile cache; None when it is larger than `cap` bytes (then it is not cached)."""
+    import base64
+
+    out, total = {}, 0
+    for root, _dirs, names in os.walk(build):
+        for name in names:
+            p = os.path.join(root, name)
+            rel = os.path.relpath(p, build)
+            if rel == source_name or os.path.islink(p) or not os.path.isfile(p):
+                continue
+            total += os.path.getsize(p)
+            if total > cap:
+                return None
+            with open(p, "rb") as f:
+                out[rel] = base64.b64encode(f.read()).decode()
+    return out
+
+
 def serve(paths, job_file):
     """Serve one submission: announce readiness, read its job, run it, report."""
     work, scratch, build = paths["work"], paths["scratch"], paths["build"]
+    # Should the host run out of memory, the kernel's OOM killer takes a sandboxed
+    # program first, never the server or another user's process (children inherit this).
+    try:
+        write_file("/proc/self/oom_score_adj", "1000")
+    except OSError:
+        pass
     send({"t": "ready", "pid": os.getpid()})
     line = job_file.readline()
     if not line:
@@ -439,12 +471,29 @@ def serve(paths, job_file):
         f.write(job["source"])
     wipe_dirs = [] if UNSAFE else job.get("wipe", [])
 
-    if job.get("compile"):
+    if job.get("prebuilt"):
+        # A compile of this very source, cached by the host: its output goes where the
+        # compiler would have put it, and the compile is skipped.
+        import base64
+
+        for rel, b64 in job["prebuilt"].items():
+            dest = os.path.join(build, rel)
+            os.makedirs(os.path.dirname(dest), exist_ok=True)
+            with open(dest, "wb") as f:
+                f.write(base64.b64decode(b64))
+            os.chmod(dest, 0o755)
+    elif job.get("compile"):
         c = job["compile"]
-        res = run_one({"kind": "exec", "argv": c["argv"], "env": job["env"]}, c["limits"], b"", build, scratch, [])
+        res = run_one({"kind": "exec", "argv": c["argv"], "env": job["env"]}, c["limits"], b"", build, scratch,
+                      [] if UNSAFE else [paths["tmp"]])
         if res["status"] != "ok":
             res["status"] = "compile_error" if res["status"] == "runtime_error" else res["status"]
-        send({"t": "compile", "result": res})
+        msg = {"t": "compile", "result": res}
+        if res["status"] == "ok" and c.get("collect"):
+            artifacts = collect_build(build, job["sourceName"], c["collect"])
+            if artifacts is not None:
+                msg["artifacts"] = artifacts
+        send(msg)
         if res["status"] != "ok":
             send({"t": "done", "files": {}})
             return
