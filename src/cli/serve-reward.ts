@@ -5,8 +5,7 @@ import { loadRewardConfig, parseRewardConfig } from "../reward/config.ts";
 import { createRewardSystem } from "../reward/system.ts";
 import { Sandbox } from "../sandbox/sandbox.ts";
 import { createRewardServer } from "../serve/reward-server.ts";
-import { registerSandboxFusion } from "../serve/sandbox-fusion.ts";
-import { createCodeVerifier } from "../verify/code/index.ts";
+import { DEFAULT_MEMORY_CAP_MB, registerSandboxFusion } from "../serve/sandbox-fusion.ts";
 
 const HELP = `usage: datascale serve-reward [--config FILE] [--host H] [--port N] [options]
 
@@ -26,7 +25,18 @@ options:
   --max-queue N     rollouts admitted at once before 429 (default 65536)
   --log             log requests (pino JSON)
   --no-run-code     do not serve the SandboxFusion-compatible /run_code
+  --sandbox-slots N programs /run_code and /submit run at once; more → 504 at once
+                    (default 64, verl's reward.sandbox_fusion.max_concurrent)
+  --sandbox-memory-cap-mb N  memory of a run sent memory_limit_MB ≤ 0, and the most
+                    any run gets (default ${DEFAULT_MEMORY_CAP_MB}, SandboxFusion's per-run cgroup)
 `;
+
+function positive(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} must be a positive integer, got '${v}'`);
+  return n;
+}
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -39,6 +49,8 @@ export async function run(argv: string[]): Promise<number> {
       "max-queue": { type: "string" },
       log: { type: "boolean" },
       "no-run-code": { type: "boolean" },
+      "sandbox-slots": { type: "string" },
+      "sandbox-memory-cap-mb": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -50,11 +62,18 @@ export async function run(argv: string[]): Promise<number> {
   const system = await createRewardSystem(config, {
     workers: values.workers === undefined ? undefined : Number(values.workers),
   });
+  const slots = positive("--sandbox-slots", values["sandbox-slots"]);
+  const cap = positive("--sandbox-memory-cap-mb", values["sandbox-memory-cap-mb"]);
   let sandbox: Sandbox | undefined;
   let sandboxNote = "off";
   if (!values["no-run-code"]) {
     try {
-      sandbox = new Sandbox({ warm: 1 });
+      // Timeouts are wall-clock here (SandboxFusion's semantics), so slots beyond the cores
+      // only share the CPU; verl sends up to max_concurrent (64) requests at once.
+      sandbox = new Sandbox({
+        concurrency: slots ?? 64,
+        warm: 2,
+      });
       sandboxNote = `/run_code on (${sandbox.isolation})`;
     } catch (e) {
       sandboxNote = `/run_code off: ${e instanceof Error ? e.message : e}`;
@@ -68,10 +87,7 @@ export async function run(argv: string[]): Promise<number> {
     logger: values.log ?? false,
     extraRoutes: (server) => {
       if (sandbox === undefined) return;
-      const code = createCodeVerifier({ sandbox, scoring: "fraction", stopOnFailure: false });
-      registerSandboxFusion(server, sandbox, {
-        verifyCode: async (r) => code.verify(r, { timeBudgetMs: 60_000 }),
-      });
+      registerSandboxFusion(server, sandbox, cap === undefined ? {} : { memoryCapMb: cap });
     },
   });
   const address = await app.listen({ host: values.host, port: Number(values.port) });

@@ -1,64 +1,196 @@
-// SandboxFusion-compatible code execution (`POST /run_code`, `GET /v1/ping`), so verl's
-// built-in sandbox path (reward.sandbox_fusion.url=http://host:port/run_code) runs on our
-// sandbox with no Python on the verl side. Request and response follow SandboxFusion's
-// RunCodeRequest / RunCodeResponse. verl retries only HTTP 504, so overload answers 504.
-import type { FastifyInstance } from "fastify";
+// SandboxFusion-compatible code execution (`POST /run_code`, `POST /submit`, `GET /v1/ping`),
+// so verl's sandbox path (reward.sandbox_fusion.url=http://host:port/run_code) and
+// SandboxFusion's own SDK (scripts/client: run_code, submit, submit_safe) run on our
+// sandbox. The models are SandboxFusion's, field for field (sandbox/server/sandbox_api.py,
+// sandbox/runners/types.py, sandbox/datasets/types.py at bytedance/SandboxFusion 469de08):
+// unset fields may be sent as null (the SDK's pydantic `.dict()` does), timeouts are
+// wall-clock seconds, `memory_limit_MB` ≤ 0 means no client limit (we apply a server cap).
+// Overload is refused at once with 504, the one status verl's client retries.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { formatZodError } from "../core/errors.ts";
-import type { Reward, Rollout } from "../core/schemas.ts";
 import { findRunner, RUNNERS } from "../sandbox/runners/index.ts";
+import type { RunOptions } from "../sandbox/sandbox.ts";
 import type { ExecResult, SubmissionInput, SubmissionResult } from "../sandbox/types.ts";
+import { judgeSubmission, SubmitConfigError } from "./sandbox-fusion-datasets.ts";
 
-/** What the route needs from a sandbox (the Sandbox class, or anything shaped like it). */
+/** What the routes need from a sandbox (the Sandbox class, or anything shaped like it). */
 export interface SubmissionRunner {
-  runSubmission(input: SubmissionInput): Promise<SubmissionResult>;
+  runSubmission(input: SubmissionInput, options?: RunOptions): Promise<SubmissionResult>;
+  /** Submissions that may run at once; more requests than this are refused with 504. */
+  readonly concurrency: number;
 }
 
-/** SandboxFusion's language names that differ from ours. */
-const SF_ALIASES: Record<string, string> = { nodejs: "javascript" };
+/** SandboxFusion's `Language` literal (sandbox/runners/types.py), in its order. */
+export const SF_LANGUAGES = [
+  "python",
+  "cpp",
+  "nodejs",
+  "go",
+  "go_test",
+  "java",
+  "php",
+  "csharp",
+  "bash",
+  "typescript",
+  "sql",
+  "rust",
+  "cuda",
+  "lua",
+  "R",
+  "perl",
+  "D_ut",
+  "ruby",
+  "scala",
+  "julia",
+  "pytest",
+  "junit",
+  "kotlin_script",
+  "jest",
+  "verilog",
+  "python_gpu",
+  "lean",
+  "swift",
+  "racket",
+] as const;
+
+/** SandboxFusion's language name → our runner, where they differ. */
+const SF_TO_RUNNER: Record<string, string> = { nodejs: "javascript" };
+
+/** Our runner for a SandboxFusion (or our own) language name, if we run it. */
+export function runnerFor(language: string): string | undefined {
+  return findRunner(SF_TO_RUNNER[language] ?? language)?.language;
+}
+
+/** SandboxFusion names of the languages we run (what /run_code accepts). */
+export function supportedSfLanguages(): string[] {
+  return RUNNERS.map(
+    (r) => Object.keys(SF_TO_RUNNER).find((k) => SF_TO_RUNNER[k] === r.language) ?? r.language,
+  );
+}
+
+const nullable = <T extends z.ZodType>(t: T) => t.nullish();
 
 export const RunCodeRequest = z.object({
+  compile_timeout: nullable(z.number().nonnegative()).transform((v) => v ?? 10),
+  run_timeout: nullable(z.number().nonnegative()).transform((v) => v ?? 10),
+  memory_limit_MB: nullable(z.number().int()).transform((v) => v ?? -1),
   code: z.string(),
+  stdin: nullable(z.string()).transform((v) => v ?? null),
   language: z.string().min(1),
-  compile_timeout: z.number().positive().default(10),
-  run_timeout: z.number().positive().default(10),
-  memory_limit_MB: z.number().int().default(-1),
-  stdin: z.string().nullable().default(null),
-  files: z.record(z.string(), z.string()).default({}),
-  fetch_files: z.array(z.string()).default([]),
+  /** path → base64; null values are skipped, as SandboxFusion's restore_files does. */
+  files: nullable(z.record(z.string(), z.string().nullable())).transform((v) => v ?? {}),
+  fetch_files: nullable(z.array(z.string())).transform((v) => v ?? []),
 });
+export type RunCodeRequest = z.infer<typeof RunCodeRequest>;
 
-interface SfExec {
-  status: "Finished" | "Error" | "TimeLimitExceeded";
-  execution_time: number;
-  return_code: number | null;
-  stdout: string;
-  stderr: string;
+export const CommandRunStatus = z.enum(["Finished", "Error", "TimeLimitExceeded"]);
+export const RunStatus = z.enum(["Success", "Failed", "SandboxError"]);
+
+export const CommandRunResult = z.object({
+  status: CommandRunStatus,
+  execution_time: z.number().nullable(),
+  return_code: z.number().int().nullable(),
+  stdout: z.string().nullable(),
+  stderr: z.string().nullable(),
+});
+export type CommandRunResult = z.infer<typeof CommandRunResult>;
+
+export const RunCodeResponse = z.object({
+  status: RunStatus,
+  message: z.string(),
+  compile_result: CommandRunResult.nullable(),
+  run_result: CommandRunResult.nullable(),
+  executor_pod_name: z.string().nullable(),
+  files: z.record(z.string(), z.string()),
+});
+export type RunCodeResponse = z.infer<typeof RunCodeResponse>;
+
+export interface SandboxFusionOptions {
+  /** Per-run memory cap, MB: the limit when a client sends memory_limit_MB ≤ 0, and the most any run gets. Default 4096 (SandboxFusion's per-run cgroup). */
+  memoryCapMb?: number;
+  /** Longest run or compile timeout a client may ask for, seconds (larger ones are clamped). Default 300. */
+  maxTimeoutS?: number;
 }
 
-function toSf(r: ExecResult): SfExec {
-  const status =
-    r.status === "time_limit" ? "TimeLimitExceeded" : r.status === "sandbox_error" ? "Error" : "Finished";
-  // A program killed for memory or output has no exit code of its own; report a non-zero one.
-  const code =
-    r.exitCode ?? (r.status === "ok" ? 0 : r.status === "time_limit" ? null : 128 + (r.signal ?? 9));
-  return { status, execution_time: r.wallMs / 1000, return_code: code, stdout: r.stdout, stderr: r.stderr };
+export const DEFAULT_MEMORY_CAP_MB = 4096;
+export const DEFAULT_MAX_TIMEOUT_S = 300;
+
+/** The sandbox limits for a request's timeouts and memory (wall-clock, as SandboxFusion). */
+export function limitsFor(
+  timeoutS: number,
+  memoryMb: number,
+  options: SandboxFusionOptions,
+): { timeMs: number; wallMs: number; memoryMb: number } {
+  const cap = options.memoryCapMb ?? DEFAULT_MEMORY_CAP_MB;
+  const ms = Math.max(1, Math.round(Math.min(timeoutS, options.maxTimeoutS ?? DEFAULT_MAX_TIMEOUT_S) * 1000));
+  // timeMs = wallMs: the wall clock decides (SandboxFusion waits `run_timeout` seconds of
+  // real time); the CPU-time poll at the same value only fires first for programs that
+  // use several cores, which are over their time either way.
+  return { timeMs: ms, wallMs: ms, memoryMb: memoryMb > 0 ? Math.min(memoryMb, cap) : cap };
 }
 
-export function toRunCodeResponse(result: SubmissionResult): Record<string, unknown> {
-  const compile = result.compile === undefined ? null : toSf(result.compile);
-  const ran = result.tests[0];
-  const run = ran === undefined ? null : toSf(ran);
-  const execs = [compile, run].filter((e): e is SfExec => e !== null);
-  const sandboxFailed = execs.some((e) => e.status === "Error");
-  const status = sandboxFailed
-    ? "SandboxError"
-    : run === null || execs.some((e) => e.status === "TimeLimitExceeded" || e.return_code !== 0)
-      ? "Failed"
-      : "Success";
+function truncationNote(r: ExecResult): string {
+  const parts = [r.stdoutTruncated ? "stdout" : "", r.stderrTruncated ? "stderr" : ""].filter(Boolean);
+  return parts.length === 0
+    ? ""
+    : `\n[datascale sandbox: ${parts.join(" and ")} truncated at the output cap]\n`;
+}
+
+/** One of our results as SandboxFusion's CommandRunResult (what its run_command_bare returns). */
+export function toCommandRunResult(r: ExecResult): CommandRunResult {
+  const execution_time = r.wallMs / 1000;
+  if (r.status === "sandbox_error")
+    return { status: "Error", execution_time: null, return_code: null, stdout: null, stderr: r.stderr };
+  if (r.status === "time_limit")
+    return {
+      status: "TimeLimitExceeded",
+      execution_time,
+      return_code: null,
+      stdout: r.stdout,
+      stderr: r.stderr,
+    };
+  // asyncio's returncode: the exit status, or -signal for a program killed by a signal.
+  const return_code = r.exitCode ?? (r.signal !== null ? -r.signal : r.status === "ok" ? 0 : 1);
+  return {
+    status: "Finished",
+    execution_time,
+    return_code,
+    stdout: r.stdout,
+    stderr: r.stderr + truncationNote(r),
+  };
+}
+
+/** SandboxFusion's parse_run_status over compile and run results. */
+export function parseRunStatus(
+  compile: CommandRunResult | null,
+  run: CommandRunResult | null,
+): { status: z.infer<typeof RunStatus>; message: string } {
+  const outcomes = [compile, run].filter((c): c is CommandRunResult => c !== null);
+  const error = outcomes.find((o) => o.status === "Error");
+  if (error !== undefined) return { status: "SandboxError", message: error.stderr ?? "" };
+  if (outcomes.some((o) => o.status === "TimeLimitExceeded")) return { status: "Failed", message: "" };
+  if (outcomes.some((o) => o.return_code !== null && o.return_code !== 0))
+    return { status: "Failed", message: "" };
+  return { status: "Success", message: "" };
+}
+
+/**
+ * A RunCodeResponse for test `i` of a submission. Python has no compile step in
+ * SandboxFusion: a source that does not parse is a run that exits 1 with the traceback.
+ */
+export function toRunCodeResponse(result: SubmissionResult, language: string, i = 0): RunCodeResponse {
+  let compile = result.compile === undefined ? null : toCommandRunResult(result.compile);
+  let run = result.tests[i] === undefined ? null : toCommandRunResult(result.tests[i] as ExecResult);
+  if (language === "python" && compile !== null) {
+    if (run === null && compile.status === "Finished")
+      run = { ...compile, return_code: compile.return_code || 1 };
+    compile = null;
+  }
+  const { status, message } = parseRunStatus(compile, run);
   return {
     status,
-    message: sandboxFailed ? [result.compile, ran].find((e) => e?.status === "sandbox_error")?.stderr : "",
+    message,
     compile_result: compile,
     run_result: run,
     executor_pod_name: null,
@@ -66,140 +198,94 @@ export function toRunCodeResponse(result: SubmissionResult): Record<string, unkn
   };
 }
 
-/** `/submit` with the problem in `config.provided_data`: CommonOJ tests or a HumanEval-style check program. */
-export const SubmitRequest = z.object({
-  dataset: z.string().default("provided"),
-  id: z.union([z.string(), z.number()]).default(0),
-  completion: z.string(),
-  config: z.looseObject({
-    language: z.string().default("python"),
-    run_timeout: z.number().positive().optional(),
-    provided_data: z.looseObject({
-      test: z.union([
-        z.array(
-          z.object({ input: z.object({ stdin: z.string() }), output: z.object({ stdout: z.string() }) }),
-        ),
-        z.string(),
-      ]),
-      entry_point: z.string().optional(),
-    }),
-  }),
-});
-export type SubmitRequest = z.infer<typeof SubmitRequest>;
-
-/** The code verifier, as /submit needs it. */
-export type CodeVerify = (rollout: Rollout) => Promise<Reward>;
-
-export function submitToRollout(req: SubmitRequest): Rollout {
-  const { config } = req;
-  const language = SF_ALIASES[config.language] ?? config.language;
-  const data = config.provided_data;
-  const reference =
-    typeof data.test === "string"
-      ? {
-          style: "assert" as const,
-          tests: [{ code: data.test }],
-          ...(data.entry_point ? { entry: data.entry_point } : {}),
-        }
-      : {
-          style: "stdio" as const,
-          tests: data.test.map((t) => ({ input: t.input.stdin, output: t.output.stdout })),
-        };
-  return {
-    id: req.id,
-    domain: "code",
-    response: req.completion,
-    reference: {
-      ...reference,
-      language,
-      scoring: "fraction",
-      ...(config.run_timeout !== undefined
-        ? { limits: { timeMs: Math.round(config.run_timeout * 1000) } }
-        : {}),
-    },
-  };
+/** The `{error: {code, message}}` body every route answers with. */
+export function sendError(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
+  return reply.code(status).send({ error: { code, message } });
 }
 
-export function toEvalResult(req: SubmitRequest, reward: Reward): Record<string, unknown> {
-  const verdicts = (reward.details?.["tests"] as string[] | undefined) ?? [];
-  const data = req.config.provided_data;
-  const tests = typeof data.test === "string" ? [{ code: data.test }] : data.test;
-  return {
-    id: req.id,
-    accepted: reward.verdict === "correct",
-    extracted_code: null,
-    full_code: null,
-    test_code: typeof data.test === "string" ? data.test : null,
-    tests: tests.map((t, i) => ({
-      passed: verdicts[i] === "AC",
-      exec_info: { status: verdicts[i] ?? "SKIP" },
-      test_info: t,
-    })),
-    extracted_type: reward.details?.["language"] ?? null,
-    extra: { score: reward.score, verdict: reward.verdict, details: reward.details ?? {} },
-  };
+/** Admission for the sandbox routes: a slot now, or 504 at once (never a queue). */
+export class SandboxAdmission {
+  readonly slots: number;
+  #inflight = 0;
+
+  constructor(slots: number) {
+    this.slots = Math.max(1, slots);
+  }
+
+  get inflight(): number {
+    return this.#inflight;
+  }
+
+  /** A release function, or undefined after answering 504 on `reply`. */
+  admit(reply: FastifyReply): (() => void) | undefined {
+    if (this.#inflight >= this.slots) {
+      reply.header("retry-after", "1");
+      sendError(reply, 504, "overloaded", `all ${this.slots} sandbox slots are busy; retry shortly`);
+      return undefined;
+    }
+    this.#inflight++;
+    let released = false;
+    return () => {
+      if (!released) {
+        released = true;
+        this.#inflight--;
+      }
+    };
+  }
 }
 
 export function registerSandboxFusion(
   app: FastifyInstance,
   sandbox: SubmissionRunner,
-  options: { maxConcurrent?: number; verifyCode?: CodeVerify } = {},
-): void {
-  const maxConcurrent = options.maxConcurrent ?? 256;
-  let inflight = 0;
-  app.get("/v1/ping", async () => "pong");
-  app.post("/run_code", async (req, reply) => {
+  options: SandboxFusionOptions = {},
+): SandboxAdmission {
+  const admission = new SandboxAdmission(sandbox.concurrency);
+  const held = new WeakMap<FastifyRequest, () => void>();
+  // Admission before the body is read or parsed: an overloaded server answers 504 at once.
+  const admit = async (req: FastifyRequest, reply: FastifyReply) => {
+    const release = admission.admit(reply);
+    if (release === undefined) return reply;
+    held.set(req, release);
+    return undefined;
+  };
+  const release = async (req: FastifyRequest) => held.get(req)?.();
+  const route = { onRequest: admit, onResponse: release, onRequestAbort: release };
+  // FastAPI returns the string "pong" as JSON: clients call .json() on it.
+  app.get("/v1/ping", async (_req, reply) => reply.type("application/json").send('"pong"'));
+  app.post("/run_code", route, async (req, reply) => {
     const body = RunCodeRequest.safeParse(req.body);
-    if (!body.success)
-      return reply.code(400).send({ error: { code: "bad_request", message: formatZodError(body.error) } });
+    if (!body.success) return sendError(reply, 400, "bad_request", formatZodError(body.error));
     const b = body.data;
-    const runner = findRunner(SF_ALIASES[b.language] ?? b.language);
-    if (runner === undefined) {
-      const supported = RUNNERS.map((r) => (r.language === "javascript" ? "nodejs" : r.language));
-      return reply.code(400).send({
-        error: {
-          code: "bad_request",
-          message: `language: '${b.language}' is not supported (supported: ${supported.join(", ")})`,
-        },
-      });
+    const language = runnerFor(b.language);
+    if (language === undefined) {
+      return sendError(
+        reply,
+        400,
+        "bad_request",
+        `language: '${b.language}' is not supported here (supported: ${supportedSfLanguages().join(", ")})`,
+      );
     }
-    if (inflight >= maxConcurrent) {
-      reply.header("retry-after", "1");
-      return reply.code(504).send({
-        error: { code: "overloaded", message: `${inflight} runs in flight (limit ${maxConcurrent})` },
-      });
-    }
-    inflight++;
+    const files = Object.fromEntries(
+      Object.entries(b.files).filter((e): e is [string, string] => typeof e[1] === "string"),
+    );
+    const result = await sandbox.runSubmission({
+      language,
+      code: b.code,
+      files,
+      fetchFiles: b.fetch_files,
+      tests: [{ stdin: b.stdin ?? "" }],
+      limits: limitsFor(b.run_timeout, b.memory_limit_MB, options),
+      compileLimits: limitsFor(b.compile_timeout, -1, options),
+    });
+    return toRunCodeResponse(result, language);
+  });
+  app.post("/submit", route, async (req, reply) => {
     try {
-      const result = await sandbox.runSubmission({
-        language: runner.language,
-        code: b.code,
-        files: b.files,
-        fetchFiles: b.fetch_files,
-        tests: [{ stdin: b.stdin ?? "" }],
-        limits: {
-          timeMs: Math.round(b.run_timeout * 1000),
-          ...(b.memory_limit_MB > 0 ? { memoryMb: b.memory_limit_MB } : {}),
-        },
-        compileLimits: { timeMs: Math.round(b.compile_timeout * 1000) },
-      });
-      return toRunCodeResponse(result);
-    } finally {
-      inflight--;
+      return await judgeSubmission(req.body, sandbox, options);
+    } catch (e) {
+      if (e instanceof SubmitConfigError) return sendError(reply, e.status, e.code, e.message);
+      throw e;
     }
   });
-  const verifyCode = options.verifyCode;
-  if (verifyCode === undefined) return;
-  app.post("/submit", async (req, reply) => {
-    const body = SubmitRequest.safeParse(req.body);
-    if (!body.success)
-      return reply.code(400).send({ error: { code: "bad_request", message: formatZodError(body.error) } });
-    const reward = await verifyCode(submitToRollout(body.data));
-    if (reward.verdict === "error") {
-      return reply
-        .code(503)
-        .send({ error: { code: reward.error?.code ?? "error", message: reward.error?.message ?? "" } });
-    }
-    return toEvalResult(body.data, reward);
-  });
+  return admission;
 }
