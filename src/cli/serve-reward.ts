@@ -22,7 +22,9 @@ options:
   --host H          bind address (default 127.0.0.1)
   --port N          port (default 8000; 0 picks a free one)
   --workers N       verifier worker threads (default: all cores)
-  --max-queue N     rollouts admitted at once before 429 (default 65536)
+  --max-queue N     rollouts admitted at once before 429 (default 65536); a request of more is a 413
+  --max-queue-bytes B  bytes of request bodies read or held at once (default 1073741824)
+  --body-limit B    largest request body in bytes (default 67108864); larger is a 413
   --log             log requests (pino JSON)
   --no-run-code     do not serve the SandboxFusion-compatible /run_code
   --sandbox-slots N programs /run_code and /submit run at once; more → 504 at once
@@ -47,6 +49,8 @@ export async function run(argv: string[]): Promise<number> {
       port: { type: "string", default: "8000" },
       workers: { type: "string" },
       "max-queue": { type: "string" },
+      "max-queue-bytes": { type: "string" },
+      "body-limit": { type: "string" },
       log: { type: "boolean" },
       "no-run-code": { type: "boolean" },
       "sandbox-slots": { type: "string" },
@@ -84,6 +88,8 @@ export async function run(argv: string[]): Promise<number> {
     defaultDomain: config.defaultDomain,
     domains: system.domains,
     maxQueue: values["max-queue"] === undefined ? undefined : Number(values["max-queue"]),
+    maxQueueBytes: values["max-queue-bytes"] === undefined ? undefined : Number(values["max-queue-bytes"]),
+    bodyLimit: values["body-limit"] === undefined ? undefined : Number(values["body-limit"]),
     logger: values.log ?? false,
     extraRoutes: (server) => {
       if (sandbox === undefined) return;

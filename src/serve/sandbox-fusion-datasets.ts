@@ -5,28 +5,20 @@
 // sandbox/utils/testing.py (check_stdio_test_case), sandbox/server/online_judge_api.py
 // (which class judges a dataset). Differences are deliberate and in docs/integrations.md.
 import { z } from "zod";
-import { formatZodError } from "../core/errors.ts";
+import { formatZodError, HttpError } from "../core/errors.ts";
 import type { SubmissionResult } from "../sandbox/types.ts";
+import { defaultExtract, extractFreeform } from "./sandbox-fusion-extract.ts";
 import {
   limitsFor,
-  type RunCodeResponse,
+  RunCodeResponse,
   runnerFor,
   type SandboxFusionOptions,
   type SubmissionRunner,
   toRunCodeResponse,
-} from "./sandbox-fusion.ts";
-import { defaultExtract, type ExtractedType, extractFreeform } from "./sandbox-fusion-extract.ts";
+} from "./sandbox-fusion-models.ts";
 
-/** A request we answer with a 4xx (or an infrastructure failure with 503). */
-export class SubmitConfigError extends Error {
-  readonly status: number;
-  readonly code: string;
-  constructor(message: string, status = 400, code = "bad_request") {
-    super(message);
-    this.status = status;
-    this.code = code;
-  }
-}
+/** A request that cannot be judged as sent: 400 naming the field. */
+const bad = (message: string) => new HttpError(400, "bad_request", message);
 
 export const TestConfig = z.object({
   dataset_type: z.string().nullish(),
@@ -54,22 +46,24 @@ export const SubmitRequest = z.object({
 });
 export type SubmitRequest = z.infer<typeof SubmitRequest>;
 
-export interface EvalTestCase {
-  passed: boolean;
-  exec_info: RunCodeResponse;
-  test_info: Record<string, unknown> | null;
-}
+export const EvalTestCase = z.object({
+  passed: z.boolean(),
+  exec_info: RunCodeResponse,
+  test_info: z.record(z.string(), z.unknown()).nullable(),
+});
+export type EvalTestCase = z.infer<typeof EvalTestCase>;
 
-export interface EvalResult {
-  id: number | string;
-  accepted: boolean;
-  extracted_code: string;
-  full_code: string | null;
-  test_code: string | null;
-  tests: EvalTestCase[];
-  extracted_type: ExtractedType | null;
-  extra: Record<string, unknown> | null;
-}
+export const EvalResult = z.object({
+  id: z.union([z.number().int(), z.string()]),
+  accepted: z.boolean(),
+  extracted_code: z.string(),
+  full_code: z.string().nullable(),
+  test_code: z.string().nullable(),
+  tests: z.array(EvalTestCase),
+  extracted_type: z.enum(["fenced", "incomplete_fenced", "heuristic", "empty"]).nullable(),
+  extra: z.record(z.string(), z.unknown()).nullable(),
+});
+export type EvalResult = z.infer<typeof EvalResult>;
 
 /** HumanEvalDataset.run_lang_map: dataset id → the language it runs as. */
 const HUMANEVAL_RUN: Record<string, string> = {
@@ -199,9 +193,9 @@ function classFor(req: SubmitRequest): string {
   if (registered !== undefined) return registered;
   const type = req.config.dataset_type;
   if (type === undefined || type === null)
-    throw new SubmitConfigError(`no eval class found for dataset ${req.dataset} (set config.dataset_type)`);
+    throw bad(`no eval class found for dataset ${req.dataset} (set config.dataset_type)`);
   if (!CLASSES.has(type)) {
-    throw new SubmitConfigError(
+    throw bad(
       `config.dataset_type: eval class ${type} is not supported here (supported: ${[...CLASSES].join(", ")})`,
     );
   }
@@ -212,11 +206,10 @@ function classFor(req: SubmitRequest): string {
 function row(req: SubmitRequest, columns: readonly string[]): Record<string, unknown> {
   const data = req.config.provided_data;
   if (data === undefined || data === null)
-    throw new SubmitConfigError("config.provided_data is required: this server holds no dataset tables");
-  if (Array.isArray(data))
-    throw new SubmitConfigError("config.provided_data: should be a dict with str -> str | int");
+    throw bad("config.provided_data is required: this server holds no dataset tables");
+  if (Array.isArray(data)) throw bad("config.provided_data: should be a dict with str -> str | int");
   for (const c of columns) {
-    if (!(c in data)) throw new SubmitConfigError(`config.provided_data.${c} is missing`);
+    if (!(c in data)) throw bad(`config.provided_data.${c} is missing`);
   }
   return { ...data };
 }
@@ -227,7 +220,7 @@ function ensureJson(value: unknown, field: string): unknown {
   try {
     return JSON.parse(value);
   } catch (e) {
-    throw new SubmitConfigError(`${field}: not valid JSON (${e instanceof Error ? e.message : e})`);
+    throw bad(`${field}: not valid JSON (${e instanceof Error ? e.message : e})`);
   }
 }
 
@@ -267,14 +260,13 @@ export function stdioMatches(stdout: string, expected: string): boolean {
 /** Our runner for a SandboxFusion language, or a 400 naming the field. */
 function runLanguage(language: string, field: string): string {
   const ours = runnerFor(language);
-  if (ours === undefined)
-    throw new SubmitConfigError(`${field}: language '${language}' is not supported here`);
+  if (ours === undefined) throw bad(`${field}: language '${language}' is not supported here`);
   return ours;
 }
 
 function ensureNoSandboxError(result: SubmissionResult): void {
-  const bad = [result.compile, ...result.tests].find((r) => r?.status === "sandbox_error");
-  if (bad !== undefined) throw new SubmitConfigError(`sandbox failure: ${bad.stderr}`, 503, "sandbox_error");
+  const failed = [result.compile, ...result.tests].find((r) => r?.status === "sandbox_error");
+  if (failed !== undefined) throw new HttpError(503, "sandbox_error", `sandbox failure: ${failed.stderr}`, 1);
 }
 
 const COMPILE_LANGUAGES = new Set(["cpp", "go", "java"]);
@@ -282,21 +274,18 @@ const COMPILE_LANGUAGES = new Set(["cpp", "go", "java"]);
 async function commonOj(req: SubmitRequest, sandbox: SubmissionRunner, options: SandboxFusionOptions) {
   const language = req.config.language;
   if (language === undefined || language === null)
-    throw new SubmitConfigError("config.language field must exist for CommonOJDataset, got None");
+    throw bad("config.language field must exist for CommonOJDataset, got None");
   const lang = runLanguage(language, "config.language");
   const data = row(req, ["test"]);
   const parsed = z.array(GeneralStdioTest).safeParse(ensureJson(data["test"], "config.provided_data.test"));
-  if (!parsed.success)
-    throw new SubmitConfigError(`config.provided_data.test: ${formatZodError(parsed.error)}`);
+  if (!parsed.success) throw bad(`config.provided_data.test: ${formatZodError(parsed.error)}`);
   const cases = parsed.data;
   for (const [i, c] of cases.entries()) {
     if (c.input["stdin"] === undefined || c.output["stdout"] === undefined)
-      throw new SubmitConfigError(`config.provided_data.test[${i}]: needs input.stdin and output.stdout`);
+      throw bad(`config.provided_data.test[${i}]: needs input.stdin and output.stdout`);
   }
   if (req.config.custom_extract_logic != null)
-    throw new SubmitConfigError(
-      "config.custom_extract_logic: executing client Python on the server is not supported",
-    );
+    throw bad("config.custom_extract_logic: executing client Python on the server is not supported");
   const code = defaultExtract(req.completion, language);
   const runAll = req.config.extra["run_all_cases"] === true;
   const fullCase = req.config.extra["return_full_case"] === true;
@@ -427,14 +416,13 @@ async function humanEval(req: SubmitRequest, sandbox: SubmissionRunner, options:
   if (!("tests" in r)) {
     // The original HumanEval (Python) shape: `test` defines check(candidate).
     if (typeof r["test"] !== "string")
-      throw new SubmitConfigError("config.provided_data: needs `tests` (MultiPL-E) or `test` (HumanEval)");
+      throw bad("config.provided_data: needs `tests` (MultiPL-E) or `test` (HumanEval)");
     r["tests"] = r["test"];
     r["language"] = "python";
     r["stop_tokens"] = ["re:\\n(?!\\s|\\n)(?=.|\\n)"];
     checkEntry = true;
   }
-  if (typeof r["tests"] !== "string")
-    throw new SubmitConfigError("config.provided_data.tests: must be a string");
+  if (typeof r["tests"] !== "string") throw bad("config.provided_data.tests: must be a string");
   const rowLanguage = typeof r["language"] === "string" ? r["language"] : "python";
   const language = (HUMANEVAL_EXTRACT[req.dataset] ?? rowLanguage).split(".")[0] as string;
   const tests = r["tests"] as string;
@@ -449,8 +437,7 @@ async function humanEval(req: SubmitRequest, sandbox: SubmissionRunner, options:
     full = `${completion}\n${tests}`;
   } else {
     completion = stopAfterStopToken(stopTokenTrim(req.completion, r["stop_tokens"]), language);
-    if (typeof r["prompt"] !== "string")
-      throw new SubmitConfigError("config.provided_data.prompt: must be a string");
+    if (typeof r["prompt"] !== "string") throw bad("config.provided_data.prompt: must be a string");
     full = `${r["prompt"]}\n${completion}\n${tests}`;
   }
   full = `${(IMPORT_HELPER[language] ?? []).join("\n")}\n${full}`;
@@ -486,13 +473,12 @@ async function mbpp(req: SubmitRequest, sandbox: SubmissionRunner, options: Sand
   const labels = ensureJson(r["labels"], "config.provided_data.labels");
   const testList = ensureJson(r["test_list"], "config.provided_data.test_list");
   if (!Array.isArray(testList) || !testList.every((t) => typeof t === "string"))
-    throw new SubmitConfigError("config.provided_data.test_list: must be a list of strings");
+    throw bad("config.provided_data.test_list: must be a list of strings");
   const setup =
     typeof labels === "object" && labels !== null
       ? (labels as Record<string, unknown>)["test_setup_code"]
       : undefined;
-  if (typeof setup !== "string")
-    throw new SubmitConfigError("config.provided_data.labels.test_setup_code: must be a string");
+  if (typeof setup !== "string") throw bad("config.provided_data.labels.test_setup_code: must be a string");
   let text = req.completion;
   if (text.includes("[DONE]")) text = text.slice(0, text.indexOf("[DONE]"));
   let completion = extractFreeform(text, "python", true).code;
@@ -511,13 +497,10 @@ async function mbpp(req: SubmitRequest, sandbox: SubmissionRunner, options: Sand
 
 /** `/submit`: judges one completion by the dataset class SandboxFusion would pick. */
 export async function judgeSubmission(
-  body: unknown,
+  req: SubmitRequest,
   sandbox: SubmissionRunner,
   options: SandboxFusionOptions,
 ): Promise<EvalResult> {
-  const parsed = SubmitRequest.safeParse(body);
-  if (!parsed.success) throw new SubmitConfigError(formatZodError(parsed.error));
-  const req = parsed.data;
   const cls = classFor(req);
   if (cls === "CommonOJDataset") return commonOj(req, sandbox, options);
   if (cls === "HumanEvalDataset") return humanEval(req, sandbox, options);

@@ -1,291 +1,71 @@
-// SandboxFusion-compatible code execution (`POST /run_code`, `POST /submit`, `GET /v1/ping`),
-// so verl's sandbox path (reward.sandbox_fusion.url=http://host:port/run_code) and
-// SandboxFusion's own SDK (scripts/client: run_code, submit, submit_safe) run on our
-// sandbox. The models are SandboxFusion's, field for field (sandbox/server/sandbox_api.py,
-// sandbox/runners/types.py, sandbox/datasets/types.py at bytedance/SandboxFusion 469de08):
-// unset fields may be sent as null (the SDK's pydantic `.dict()` does), timeouts are
-// wall-clock seconds, `memory_limit_MB` ≤ 0 means no client limit (we apply a server cap).
-// Overload is refused at once with 504, the one status verl's client retries.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { z } from "zod";
-import { formatZodError } from "../core/errors.ts";
-import { findRunner, RUNNERS } from "../sandbox/runners/index.ts";
-import type { RunOptions } from "../sandbox/sandbox.ts";
-import type { ExecResult, SubmissionInput, SubmissionResult } from "../sandbox/types.ts";
-import { judgeSubmission, SubmitConfigError } from "./sandbox-fusion-datasets.ts";
+// SandboxFusion-compatible code execution (`POST /run_code`, `POST /submit`, `GET /v1/ping`)
+// for verl's sandbox path and SandboxFusion's SDK; the models and their semantics are in
+// sandbox-fusion-models.ts, /submit's dataset classes in sandbox-fusion-datasets.ts.
+import type { FastifyInstance } from "fastify";
+import { HttpError } from "../core/errors.ts";
+import { EvalResult, judgeSubmission, SubmitRequest } from "./sandbox-fusion-datasets.ts";
+import {
+  limitsFor,
+  RunCodeRequest,
+  RunCodeResponse,
+  runnerFor,
+  type SandboxFusionOptions,
+  type SubmissionRunner,
+  supportedSfLanguages,
+  toRunCodeResponse,
+} from "./sandbox-fusion-models.ts";
+import type { ZodTypeProvider } from "./schema.ts";
 
-/** What the routes need from a sandbox (the Sandbox class, or anything shaped like it). */
-export interface SubmissionRunner {
-  runSubmission(input: SubmissionInput, options?: RunOptions): Promise<SubmissionResult>;
-  /** Submissions that may run at once; more requests than this are refused with 504. */
-  readonly concurrency: number;
-}
-
-/** SandboxFusion's `Language` literal (sandbox/runners/types.py), in its order. */
-export const SF_LANGUAGES = [
-  "python",
-  "cpp",
-  "nodejs",
-  "go",
-  "go_test",
-  "java",
-  "php",
-  "csharp",
-  "bash",
-  "typescript",
-  "sql",
-  "rust",
-  "cuda",
-  "lua",
-  "R",
-  "perl",
-  "D_ut",
-  "ruby",
-  "scala",
-  "julia",
-  "pytest",
-  "junit",
-  "kotlin_script",
-  "jest",
-  "verilog",
-  "python_gpu",
-  "lean",
-  "swift",
-  "racket",
-] as const;
-
-/** SandboxFusion's language name → our runner, where they differ. */
-const SF_TO_RUNNER: Record<string, string> = { nodejs: "javascript" };
-
-/** Our runner for a SandboxFusion (or our own) language name, if we run it. */
-export function runnerFor(language: string): string | undefined {
-  return findRunner(SF_TO_RUNNER[language] ?? language)?.language;
-}
-
-/** SandboxFusion names of the languages we run (what /run_code accepts). */
-export function supportedSfLanguages(): string[] {
-  return RUNNERS.map(
-    (r) => Object.keys(SF_TO_RUNNER).find((k) => SF_TO_RUNNER[k] === r.language) ?? r.language,
-  );
-}
-
-const nullable = <T extends z.ZodType>(t: T) => t.nullish();
-
-export const RunCodeRequest = z.object({
-  compile_timeout: nullable(z.number().nonnegative()).transform((v) => v ?? 10),
-  run_timeout: nullable(z.number().nonnegative()).transform((v) => v ?? 10),
-  memory_limit_MB: nullable(z.number().int()).transform((v) => v ?? -1),
-  code: z.string(),
-  stdin: nullable(z.string()).transform((v) => v ?? null),
-  language: z.string().min(1),
-  /** path → base64; null values are skipped, as SandboxFusion's restore_files does. */
-  files: nullable(z.record(z.string(), z.string().nullable())).transform((v) => v ?? {}),
-  fetch_files: nullable(z.array(z.string())).transform((v) => v ?? []),
-});
-export type RunCodeRequest = z.infer<typeof RunCodeRequest>;
-
-export const CommandRunStatus = z.enum(["Finished", "Error", "TimeLimitExceeded"]);
-export const RunStatus = z.enum(["Success", "Failed", "SandboxError"]);
-
-export const CommandRunResult = z.object({
-  status: CommandRunStatus,
-  execution_time: z.number().nullable(),
-  return_code: z.number().int().nullable(),
-  stdout: z.string().nullable(),
-  stderr: z.string().nullable(),
-});
-export type CommandRunResult = z.infer<typeof CommandRunResult>;
-
-export const RunCodeResponse = z.object({
-  status: RunStatus,
-  message: z.string(),
-  compile_result: CommandRunResult.nullable(),
-  run_result: CommandRunResult.nullable(),
-  executor_pod_name: z.string().nullable(),
-  files: z.record(z.string(), z.string()),
-});
-export type RunCodeResponse = z.infer<typeof RunCodeResponse>;
-
-export interface SandboxFusionOptions {
-  /** Per-run memory cap, MB: the limit when a client sends memory_limit_MB ≤ 0, and the most any run gets. Default 4096 (SandboxFusion's per-run cgroup). */
-  memoryCapMb?: number;
-  /** Longest run or compile timeout a client may ask for, seconds (larger ones are clamped). Default 300. */
-  maxTimeoutS?: number;
-}
-
-export const DEFAULT_MEMORY_CAP_MB = 4096;
-export const DEFAULT_MAX_TIMEOUT_S = 300;
-
-/** The sandbox limits for a request's timeouts and memory (wall-clock, as SandboxFusion). */
-export function limitsFor(
-  timeoutS: number,
-  memoryMb: number,
-  options: SandboxFusionOptions,
-): { timeMs: number; wallMs: number; memoryMb: number } {
-  const cap = options.memoryCapMb ?? DEFAULT_MEMORY_CAP_MB;
-  const ms = Math.max(1, Math.round(Math.min(timeoutS, options.maxTimeoutS ?? DEFAULT_MAX_TIMEOUT_S) * 1000));
-  // timeMs = wallMs: the wall clock decides (SandboxFusion waits `run_timeout` seconds of
-  // real time); the CPU-time poll at the same value only fires first for programs that
-  // use several cores, which are over their time either way.
-  return { timeMs: ms, wallMs: ms, memoryMb: memoryMb > 0 ? Math.min(memoryMb, cap) : cap };
-}
-
-function truncationNote(r: ExecResult): string {
-  const parts = [r.stdoutTruncated ? "stdout" : "", r.stderrTruncated ? "stderr" : ""].filter(Boolean);
-  return parts.length === 0
-    ? ""
-    : `\n[datascale sandbox: ${parts.join(" and ")} truncated at the output cap]\n`;
-}
-
-/** One of our results as SandboxFusion's CommandRunResult (what its run_command_bare returns). */
-export function toCommandRunResult(r: ExecResult): CommandRunResult {
-  const execution_time = r.wallMs / 1000;
-  if (r.status === "sandbox_error")
-    return { status: "Error", execution_time: null, return_code: null, stdout: null, stderr: r.stderr };
-  if (r.status === "time_limit")
-    return {
-      status: "TimeLimitExceeded",
-      execution_time,
-      return_code: null,
-      stdout: r.stdout,
-      stderr: r.stderr,
-    };
-  // asyncio's returncode: the exit status, or -signal for a program killed by a signal.
-  const return_code = r.exitCode ?? (r.signal !== null ? -r.signal : r.status === "ok" ? 0 : 1);
-  return {
-    status: "Finished",
-    execution_time,
-    return_code,
-    stdout: r.stdout,
-    stderr: r.stderr + truncationNote(r),
-  };
-}
-
-/** SandboxFusion's parse_run_status over compile and run results. */
-export function parseRunStatus(
-  compile: CommandRunResult | null,
-  run: CommandRunResult | null,
-): { status: z.infer<typeof RunStatus>; message: string } {
-  const outcomes = [compile, run].filter((c): c is CommandRunResult => c !== null);
-  const error = outcomes.find((o) => o.status === "Error");
-  if (error !== undefined) return { status: "SandboxError", message: error.stderr ?? "" };
-  if (outcomes.some((o) => o.status === "TimeLimitExceeded")) return { status: "Failed", message: "" };
-  if (outcomes.some((o) => o.return_code !== null && o.return_code !== 0))
-    return { status: "Failed", message: "" };
-  return { status: "Success", message: "" };
-}
+export * from "./sandbox-fusion-models.ts";
 
 /**
- * A RunCodeResponse for test `i` of a submission. Python has no compile step in
- * SandboxFusion: a source that does not parse is a run that exits 1 with the traceback.
+ * Registers /v1/ping, /run_code and /submit on the shared app (serve/app.ts): zod body and
+ * response schemas, errors through the shared helper, and the "sandbox" admission pool of
+ * `sandbox.concurrency` slots, decided before the body is parsed — a request that finds
+ * every slot busy is refused at once with 504 (verl retries exactly that), never queued
+ * into the client's read timeout.
  */
-export function toRunCodeResponse(result: SubmissionResult, language: string, i = 0): RunCodeResponse {
-  let compile = result.compile === undefined ? null : toCommandRunResult(result.compile);
-  let run = result.tests[i] === undefined ? null : toCommandRunResult(result.tests[i] as ExecResult);
-  if (language === "python" && compile !== null) {
-    if (run === null && compile.status === "Finished")
-      run = { ...compile, return_code: compile.return_code || 1 };
-    compile = null;
-  }
-  const { status, message } = parseRunStatus(compile, run);
-  return {
-    status,
-    message,
-    compile_result: compile,
-    run_result: run,
-    executor_pod_name: null,
-    files: result.files,
-  };
-}
-
-/** The `{error: {code, message}}` body every route answers with. */
-export function sendError(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
-  return reply.code(status).send({ error: { code, message } });
-}
-
-/** Admission for the sandbox routes: a slot now, or 504 at once (never a queue). */
-export class SandboxAdmission {
-  readonly slots: number;
-  #inflight = 0;
-
-  constructor(slots: number) {
-    this.slots = Math.max(1, slots);
-  }
-
-  get inflight(): number {
-    return this.#inflight;
-  }
-
-  /** A release function, or undefined after answering 504 on `reply`. */
-  admit(reply: FastifyReply): (() => void) | undefined {
-    if (this.#inflight >= this.slots) {
-      reply.header("retry-after", "1");
-      sendError(reply, 504, "overloaded", `all ${this.slots} sandbox slots are busy; retry shortly`);
-      return undefined;
-    }
-    this.#inflight++;
-    let released = false;
-    return () => {
-      if (!released) {
-        released = true;
-        this.#inflight--;
-      }
-    };
-  }
-}
-
 export function registerSandboxFusion(
   app: FastifyInstance,
   sandbox: SubmissionRunner,
   options: SandboxFusionOptions = {},
-): SandboxAdmission {
-  const admission = new SandboxAdmission(sandbox.concurrency);
-  const held = new WeakMap<FastifyRequest, () => void>();
-  // Admission before the body is read or parsed: an overloaded server answers 504 at once.
-  const admit = async (req: FastifyRequest, reply: FastifyReply) => {
-    const release = admission.admit(reply);
-    if (release === undefined) return reply;
-    held.set(req, release);
-    return undefined;
-  };
-  const release = async (req: FastifyRequest) => held.get(req)?.();
-  const route = { onRequest: admit, onResponse: release, onRequestAbort: release };
+): void {
+  app.admission.definePool("sandbox", sandbox.concurrency, "--sandbox-slots");
+  const admission = { pool: "sandbox", units: 1, overloadStatus: 504 as const };
+  const routes = app.withTypeProvider<ZodTypeProvider>();
   // FastAPI returns the string "pong" as JSON: clients call .json() on it.
   app.get("/v1/ping", async (_req, reply) => reply.type("application/json").send('"pong"'));
-  app.post("/run_code", route, async (req, reply) => {
-    const body = RunCodeRequest.safeParse(req.body);
-    if (!body.success) return sendError(reply, 400, "bad_request", formatZodError(body.error));
-    const b = body.data;
-    const language = runnerFor(b.language);
-    if (language === undefined) {
-      return sendError(
-        reply,
-        400,
-        "bad_request",
-        `language: '${b.language}' is not supported here (supported: ${supportedSfLanguages().join(", ")})`,
+  routes.post(
+    "/run_code",
+    { schema: { body: RunCodeRequest, response: { 200: RunCodeResponse } }, config: { admission } },
+    async (req) => {
+      const b = req.body;
+      const language = runnerFor(b.language);
+      if (language === undefined) {
+        throw new HttpError(
+          400,
+          "bad_request",
+          `language: '${b.language}' is not supported here (supported: ${supportedSfLanguages().join(", ")})`,
+        );
+      }
+      const files = Object.fromEntries(
+        Object.entries(b.files).filter((e): e is [string, string] => typeof e[1] === "string"),
       );
-    }
-    const files = Object.fromEntries(
-      Object.entries(b.files).filter((e): e is [string, string] => typeof e[1] === "string"),
-    );
-    const result = await sandbox.runSubmission({
-      language,
-      code: b.code,
-      files,
-      fetchFiles: b.fetch_files,
-      tests: [{ stdin: b.stdin ?? "" }],
-      limits: limitsFor(b.run_timeout, b.memory_limit_MB, options),
-      compileLimits: limitsFor(b.compile_timeout, -1, options),
-    });
-    return toRunCodeResponse(result, language);
-  });
-  app.post("/submit", route, async (req, reply) => {
-    try {
-      return await judgeSubmission(req.body, sandbox, options);
-    } catch (e) {
-      if (e instanceof SubmitConfigError) return sendError(reply, e.status, e.code, e.message);
-      throw e;
-    }
-  });
-  return admission;
+      const result = await sandbox.runSubmission({
+        language,
+        code: b.code,
+        files,
+        fetchFiles: b.fetch_files,
+        tests: [{ stdin: b.stdin ?? "" }],
+        limits: limitsFor(b.run_timeout, b.memory_limit_MB, options),
+        compileLimits: limitsFor(b.compile_timeout, -1, options),
+      });
+      return toRunCodeResponse(result, language);
+    },
+  );
+  routes.post(
+    "/submit",
+    { schema: { body: SubmitRequest, response: { 200: EvalResult } }, config: { admission } },
+    async (req) => judgeSubmission(req.body, sandbox, options),
+  );
 }

@@ -1,10 +1,14 @@
 // Runs verifiers on all cores. Rollouts go out in batches to worker threads; rewards come
-// back in input order. A watchdog reads each worker's shared (batch, index, start) stamp
-// and terminates a worker whose verifier overruns the hard limit: that rollout gets an
-// `error` reward, the rest of its batch is re-queued, and a fresh worker takes its place.
+// back in input order. A watchdog reads each worker's shared (batch, index, start, CPU)
+// stamp and terminates a worker whose verifier has spent more than the hard limit of CPU
+// time on one response — that is the response's doing, whatever the load, so it is that
+// sample's final verdict (`invalid`, never a retryable error); the rest of its batch is
+// re-queued and a fresh worker takes its place. A worker that dies on a response is given
+// one more try on a fresh worker; dying twice on it is a final verdict too. One sample's
+// failure never costs the other samples their rewards.
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import { DataScaleError } from "../core/errors.ts";
+import { DataScaleError, settleFinal } from "../core/errors.ts";
 import { errorReward } from "../core/rewards.ts";
 import type { Reward, RewardFn, Rollout } from "../core/schemas.ts";
 import type { FromWorker, ToWorker, WorkerInit } from "./worker.ts";
@@ -35,6 +39,8 @@ interface Unit {
   rollouts: Rollout[];
   /** Position of each rollout in request.results. */
   positions: number[];
+  /** Times a worker died on this unit (a re-queued rollout that killed a worker is alone in its unit). */
+  crashes: number;
 }
 
 interface Slot {
@@ -42,6 +48,8 @@ interface Slot {
   watch: Float64Array;
   unit: Unit | undefined;
   batch: number;
+  /** The watchdog is reading this worker's CPU time. */
+  checking: boolean;
 }
 
 export const DEFAULT_DOMAIN_BUDGETS_MS: Readonly<Record<string, number>> = { code: 60_000 };
@@ -98,7 +106,7 @@ export class VerifyPool {
         const end = Math.min(rollouts.length, start + this.#opts.batchSize);
         const positions: number[] = [];
         for (let i = start; i < end; i++) positions.push(i);
-        this.#queue.push({ request, rollouts: rollouts.slice(start, end), positions });
+        this.#queue.push({ request, rollouts: rollouts.slice(start, end), positions, crashes: 0 });
       }
       this.#pump();
     });
@@ -112,7 +120,7 @@ export class VerifyPool {
   }
 
   #spawn(): Promise<string[]> {
-    const watch = new SharedArrayBuffer(3 * 8);
+    const watch = new SharedArrayBuffer(4 * 8);
     const init: WorkerInit = {
       plugins: this.#opts.plugins,
       timeBudgetMs: this.#opts.timeBudgetMs,
@@ -120,7 +128,7 @@ export class VerifyPool {
       watch,
     };
     const worker = new Worker(WORKER_URL, { workerData: init });
-    const slot: Slot = { worker, watch: new Float64Array(watch), unit: undefined, batch: 0 };
+    const slot: Slot = { worker, watch: new Float64Array(watch), unit: undefined, batch: 0, checking: false };
     this.#slots.push(slot);
     return new Promise((resolve, reject) => {
       let started = false;
@@ -136,7 +144,7 @@ export class VerifyPool {
         } else if (msg.type === "done" && slot.unit !== undefined && msg.batch === slot.batch) {
           const unit = slot.unit;
           slot.unit = undefined;
-          for (const [k, r] of msg.rewards.entries()) this.#settle(unit, k, r);
+          for (const [k, r] of msg.rewards.entries()) this.#settle(unit, k, settleFinal(r));
           this.#pump();
         }
       });
@@ -159,32 +167,54 @@ export class VerifyPool {
     if (--req.remaining === 0) req.resolve(req.results as Reward[]);
   }
 
-  /** Drops a slot whose worker died or hung; the rollout it was on gets an error, the rest go back to the queue. */
-  #failSlot(slot: Slot, code: string, message: string): void {
+  /**
+   * Drops a slot whose worker died or was killed. The rollout it was on (if known) gets a
+   * final verdict when `final` says so or when a worker already died on it; otherwise it is
+   * re-queued alone for one more try. The rest of its batch goes back to the queue.
+   */
+  #failSlot(slot: Slot, code: string, message: string, final = false): void {
     const i = this.#slots.indexOf(slot);
     if (i === -1) return;
     this.#slots.splice(i, 1);
     const unit = slot.unit;
     slot.unit = undefined;
     void slot.worker.terminate();
-    if (unit !== undefined) {
-      const stuck = slot.watch[2] !== 0 && slot.watch[0] === slot.batch ? (slot.watch[1] as number) : -1;
-      const rest: number[] = [];
-      unit.rollouts.forEach((r, k) => {
-        if (k === stuck || this.#fatal !== undefined)
-          this.#settle(unit, k, errorReward(r.id, `rtv:${r.domain}`, code, message));
-        else rest.push(k);
-      });
-      if (rest.length > 0) {
-        this.#queue.unshift({
-          request: unit.request,
-          rollouts: rest.map((k) => unit.rollouts[k] as Rollout),
-          positions: rest.map((k) => unit.positions[k] as number),
-        });
-      }
-    }
+    if (unit !== undefined) this.#recover(unit, slot, code, message, final);
     if (!this.#closed && this.#fatal === undefined) this.#spawn().catch(() => undefined);
     else this.#drainWithError(code, message);
+  }
+
+  #recover(unit: Unit, slot: Slot, code: string, message: string, final: boolean): void {
+    const stuck = slot.watch[2] !== 0 && slot.watch[0] === slot.batch ? (slot.watch[1] as number) : -1;
+    const part = (ks: number[], crashes: number): Unit => ({
+      request: unit.request,
+      rollouts: ks.map((k) => unit.rollouts[k] as Rollout),
+      positions: ks.map((k) => unit.positions[k] as number),
+      crashes,
+    });
+    const rest: number[] = [];
+    for (const [k, r] of unit.rollouts.entries()) {
+      if (this.#fatal !== undefined)
+        this.#settle(unit, k, errorReward(r.id, `rtv:${r.domain}`, code, message));
+      else if (k === stuck && (final || (unit.rollouts.length === 1 && unit.crashes > 0))) {
+        const why = final ? code : "verifier_crash_repeated";
+        const text = final ? message : `a verifier worker died twice on this response (${message})`;
+        this.#settle(unit, k, settleFinal(errorReward(r.id, `rtv:${r.domain}`, why, text)));
+      } else if (k === stuck) this.#queue.unshift(part([k], unit.crashes + 1));
+      else rest.push(k);
+    }
+    if (rest.length === 0) return;
+    // A worker that died outside any one verifier call: re-queue, but not forever.
+    if (stuck === -1 && unit.crashes >= 2) {
+      for (const k of rest)
+        this.#settle(
+          unit,
+          k,
+          errorReward((unit.rollouts[k] as Rollout).id, "datascale:verify", code, message),
+        );
+      return;
+    }
+    this.#queue.unshift(part(rest, stuck === -1 ? unit.crashes + 1 : unit.crashes));
   }
 
   #drainWithError(code: string, message: string): void {
@@ -196,14 +226,38 @@ export class VerifyPool {
     }
   }
 
+  /**
+   * Kills a worker whose verifier call is over the hard limit in CPU time (the response's
+   * doing: a final verdict). Wall time alone can be the machine's load, so a call over the
+   * limit in wall time but not in CPU is given up to 10× the limit before it is killed too.
+   */
   #checkTimeouts(): void {
     const now = Date.now();
+    const hard = this.#opts.hardTimeoutMs;
     for (const slot of [...this.#slots]) {
       const started = slot.watch[2] as number;
-      if (slot.unit !== undefined && started !== 0 && now - started > this.#opts.hardTimeoutMs) {
-        this.killed++;
-        this.#failSlot(slot, "timeout", `verifier exceeded the hard limit of ${this.#opts.hardTimeoutMs} ms`);
-      }
+      if (slot.unit === undefined || started === 0 || now - started <= hard || slot.checking) continue;
+      slot.checking = true;
+      const batch = slot.batch;
+      slot.worker.cpuUsage().then(
+        (u) => {
+          slot.checking = false;
+          if (slot.batch !== batch || slot.watch[2] !== started) return; // moved on meanwhile
+          const cpuMs = (u.user + u.system - (slot.watch[3] as number)) / 1000;
+          if (cpuMs > hard || Date.now() - started > 10 * hard) {
+            this.killed++;
+            this.#failSlot(
+              slot,
+              "verifier_killed",
+              `the verifier spent more than its hard limit of ${hard} ms on this response (${Math.round(cpuMs)} ms of CPU) and was stopped`,
+              true,
+            );
+          }
+        },
+        () => {
+          slot.checking = false;
+        },
+      );
     }
   }
 

@@ -75,8 +75,9 @@ test("verl compute_score forwards to the reward server and keeps the same keys p
     { score: 0, acc: 0, invalid: 0 },
     { score: 1, acc: 1, invalid: 0 },
   ]);
-  // No verifier and no route for this domain: the shim raises rather than returning 0.
-  assert.match(String(out[3]), /DataScale reward error \(no_route\)/);
+  // No verifier and no route for this domain: a permanent data error (HTTP 422 naming the
+  // rollout); the shim raises rather than returning 0.
+  assert.match(String(out[3]), /422.*no_route/);
 });
 
 test("the shim is standard-library only", { skip: !existsSync(PYTHON) && `${PYTHON} not found` }, () => {
