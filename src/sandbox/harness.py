@@ -118,6 +118,17 @@ def kill_others(pid):
         os.kill(-1, signal.SIGKILL)
     except OSError:
         pass
+    # Where we are the namespace's init (zygote children), the killed orphans are ours to
+    # reap: until then they are zombies that still count against RLIMIT_NPROC, and the next
+    # test could not start a thread (Go, Java) or a process.
+    if os.getpid() == 1:
+        while True:
+            try:
+                os.waitpid(-1, 0)
+            except ChildProcessError:
+                break
+            except InterruptedError:
+                continue
 
 
 def wipe(dirs):
