@@ -241,9 +241,11 @@ describe("scripts: bash, perl, TypeScript", { skip }, () => {
   });
 
   it("TypeScript: memory bomb is memory_limit, loop is time_limit, secrets absent", async () => {
+    // Room on the clock so a loaded machine cannot turn the heap cap into a time limit.
     const mem = await one(
       "typescript",
       "const keep: number[][] = [];\nwhile (true) keep.push(new Array(1 << 20).fill(1));",
+      { memoryMb: 128, timeMs: 5000, wallMs: 8000 },
     );
     assert.equal(mem.status, "memory_limit", mem.stderr.slice(0, 300));
     const spin = await one("typescript", "let x: number = 0;\nwhile (true) x++;");
