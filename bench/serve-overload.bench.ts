@@ -1,8 +1,8 @@
 // bench:serve-overload — the reward server's admission under overload, on loopback.
 //   overload: 500 concurrent clients posting 200-rollout /v1/rewards bodies (100k rollouts asked
 //             for against --max-queue 65,536), beside the same bodies from 8 clients (no overload).
-//   spike:    one 59.6 MB body of 450k rollouts posted while 32 clients send one-sample OpenRLHF
-//             requests; the big body's status and time, the small requests' failures and p99, and
+//   spike:    one 60 MB body of 450k rollouts posted to an idle server, and 32 clients sending
+//             one-sample OpenRLHF requests from 200 ms later; the big body's status and time, the small requests' failures and p99, and
 //             the server's RSS before, at peak and 10 s after.
 // The server is the `serve-reward` of --root (default: this checkout), so the same script
 // measures an older checkout for a before/after in one sitting.
@@ -163,16 +163,17 @@ if (values.scenario === "all" || values.scenario === "spike") {
     const sampler = setInterval(() => {
       peak = Math.max(peak, rssMb(server.pid));
     }, 50);
-    const smallRun = cannon(server.url, "/openrlhf", small, 32);
-    await new Promise((r) => setTimeout(r, 500));
+    // The big body goes first, onto an idle server (the case the old rule admitted), and
+    // the small clients start while it is being read.
     const t0 = performance.now();
-    const res = await fetch(`${server.url}/v1/rewards`, {
+    const bigDone = fetch(`${server.url}/v1/rewards`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: big,
-    });
-    const text = await res.text();
-    const bigMs = performance.now() - t0;
+    }).then(async (res) => ({ res, text: await res.text(), ms: performance.now() - t0 }));
+    await new Promise((r) => setTimeout(r, 200));
+    const smallRun = cannon(server.url, "/openrlhf", small, 32);
+    const { res, text, ms: bigMs } = await bigDone;
     const s = await smallRun;
     await new Promise((r) => setTimeout(r, 10_000));
     clearInterval(sampler);
