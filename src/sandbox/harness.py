@@ -709,15 +709,19 @@ def spawn_submission(paths, tmpfs_bytes, job_r, msg_w):
 
 
 def flush_job(sub):
-    """Writes what the (non-blocking) job pipe takes; closes it once the job is through."""
+    """Writes what the (non-blocking) job pipe takes; closes it once the job is through.
+    The pending bytes are consumed by offset (a pipe takes 64 KiB at a time, and a job can
+    carry a cached binary of megabytes: slicing the rest off each time would be quadratic)."""
+    pending, off = sub["pending"], sub["off"]
     try:
-        n = os.write(sub["job_w"], sub["pending"])
+        n = os.write(sub["job_w"], memoryview(pending)[off:])
     except BlockingIOError:
         return
     except OSError:
-        n = len(sub["pending"])  # the child is gone; its exit is reported as usual
-    sub["pending"] = sub["pending"][n:]
-    if not sub["pending"]:
+        n = len(pending) - off  # the child is gone; its exit is reported as usual
+    sub["off"] = off + n
+    if sub["off"] >= len(pending):
+        sub["pending"], sub["off"] = b"", 0
         os.close(sub["job_w"])
         sub["job_w"] = -1
 
@@ -735,12 +739,12 @@ def zygote(paths, tmpfs_bytes):
     subs = {}  # id -> {"pid", "job_w", "msg_r", "buf", "pending"}
     fd_to_id = {}  # message pipe -> id, while the submission runs
     pidfd_to_id = {}  # pidfd -> id, once its message pipe closed and it awaits reaping
-    inbuf = b""
+    inchunks = []  # bytes read from the host since the last line end
     job_for = None  # id whose job is the next line
     write_all(host_out, b'{"t":"ready","pid":%d}\n' % os.getpid())
     while True:
         readers = [0] + list(fd_to_id) + list(pidfd_to_id)
-        writers = [s["job_w"] for s in subs.values() if s["pending"]]
+        writers = [s["job_w"] for s in subs.values() if len(s["pending"]) > s["off"]]
         r, w, _ = select.select(readers, writers, [])
         for fd in w:
             sub = next((s for s in subs.values() if s["job_w"] == fd), None)
@@ -753,7 +757,13 @@ def zygote(paths, tmpfs_bytes):
                     for s in subs.values():
                         os.kill(s["pid"], signal.SIGKILL)
                     return
-                inbuf += data
+                # Only the new bytes are searched for a line end, so a large job (a
+                # cached compile's binary rides in it) is not rescanned on every read.
+                if b"\n" not in data:
+                    inchunks.append(data)
+                    continue
+                inbuf = b"".join(inchunks) + data
+                inchunks.clear()
                 while b"\n" in inbuf:
                     line, inbuf = inbuf.split(b"\n", 1)
                     if job_for is not None:
@@ -763,7 +773,8 @@ def zygote(paths, tmpfs_bytes):
                         # this read brought (a spawn's fork would delay it).
                         sub = subs.get(job_for)
                         if sub is not None and sub["job_w"] >= 0:
-                            sub["pending"] += line + b"\n"
+                            sub["pending"] = sub["pending"][sub["off"]:] + line + b"\n"
+                            sub["off"] = 0
                             flush_job(sub)
                         job_for = None
                         continue
@@ -772,6 +783,8 @@ def zygote(paths, tmpfs_bytes):
                         job_for = req["id"]
                         continue
                     handle_request(req, subs, fd_to_id, paths, tmpfs_bytes, host_out)
+                if inbuf:
+                    inchunks.append(inbuf)
                 continue
             if fd in pidfd_to_id:
                 sid = pidfd_to_id.pop(fd)
@@ -784,10 +797,12 @@ def zygote(paths, tmpfs_bytes):
             sub = subs[sid]
             data = os.read(fd, 1 << 20)
             if data:
-                sub["buf"] += data
-                if b"\n" in sub["buf"]:
-                    *lines, sub["buf"] = sub["buf"].split(b"\n")
-                    write_all(host_out, b"".join(b'{"id":%d,"m":%s}\n' % (sid, l) for l in lines if l))
+                if b"\n" not in data:
+                    sub["buf"].append(data)
+                    continue
+                *lines, rest = (b"".join(sub["buf"]) + data).split(b"\n")
+                sub["buf"] = [rest] if rest else []
+                write_all(host_out, b"".join(b'{"id":%d,"m":%s}\n' % (sid, l) for l in lines if l))
                 continue
             # The message pipe closed: the submission is ending. Its child may still be
             # tearing down its namespaces; reap it when its pidfd says so instead of
@@ -797,7 +812,7 @@ def zygote(paths, tmpfs_bytes):
             if sub["job_w"] >= 0:
                 os.close(sub["job_w"])
                 sub["job_w"] = -1
-            sub["pending"] = b""
+            sub["pending"], sub["off"] = b"", 0
             pidfd_to_id[sub["pidfd"]] = sid
 
 
@@ -819,8 +834,8 @@ def handle_request(req, subs, fd_to_id, paths, tmpfs_bytes, host_out):
         os.close(job_r)
         os.close(msg_w)
         os.set_blocking(job_w, False)
-        subs[sid] = {"pid": pid, "pidfd": os.pidfd_open(pid), "job_w": job_w, "msg_r": msg_r, "buf": b"",
-                     "pending": b""}
+        subs[sid] = {"pid": pid, "pidfd": os.pidfd_open(pid), "job_w": job_w, "msg_r": msg_r, "buf": [],
+                     "pending": b"", "off": 0}
         fd_to_id[msg_r] = sid
     elif req["t"] == "kill" and sid in subs:
         try:

@@ -29,7 +29,8 @@ export const go: Runner = {
     CGO_ENABLED: "0",
     GOTELEMETRY: "off",
   }),
-  compile: (p) => ["/usr/bin/go", "build", "-o", `${p.build}/main`, `${p.build}/main.go`],
+  // -s -w: no symbol table or DWARF, a third smaller on its way to the compile cache.
+  compile: (p) => ["/usr/bin/go", "build", "-ldflags=-s -w", "-o", `${p.build}/main`, `${p.build}/main.go`],
   // The go command runs compile and link as subprocesses, each with its runtime's threads.
   compileLimits: (l: Limits) => ({
     ...l,
