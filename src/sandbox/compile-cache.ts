@@ -52,26 +52,26 @@ export class CompileCache {
     this.#maxBytes = maxBytes;
   }
 
-  /** A cached entry (marked recently used), or the result of a compile of it in flight. */
-  async lookup(key: string): Promise<CompiledEntry | undefined> {
+  /**
+   * Synchronously, so that submissions arriving together cannot all miss: the cached entry
+   * (marked recently used), or the compile of it in flight to wait for, or — the caller is
+   * the one to compile — `settle`, to call exactly once with the outcome (or undefined).
+   */
+  claim(
+    key: string,
+  ):
+    | { hit: CompiledEntry }
+    | { wait: Promise<CompiledEntry | undefined> }
+    | { settle: (outcome: CompiledEntry | undefined) => void } {
     const known = this.#entries.get(key);
     if (known !== undefined) {
       this.#entries.delete(key);
       this.#entries.set(key, known);
       this.hits++;
-      return known.entry;
+      return { hit: known.entry };
     }
     const pending = this.#inflight.get(key);
-    if (pending !== undefined) {
-      const entry = await pending;
-      if (entry !== undefined) this.hits++;
-      return entry;
-    }
-    return undefined;
-  }
-
-  /** Announces a compile of `key`; call `settle` with its outcome (or undefined) exactly once. */
-  begin(key: string): (outcome: CompiledEntry | undefined) => void {
+    if (pending !== undefined) return { wait: pending };
     this.misses++;
     let resolve: (e: CompiledEntry | undefined) => void = () => undefined;
     this.#inflight.set(
@@ -81,7 +81,7 @@ export class CompileCache {
       }),
     );
     let settled = false;
-    return (outcome) => {
+    const settle = (outcome: CompiledEntry | undefined) => {
       if (settled) return;
       settled = true;
       this.#inflight.delete(key);
@@ -89,6 +89,24 @@ export class CompileCache {
       if (keep !== undefined) this.#store(key, keep);
       resolve(keep);
     };
+    return { settle };
+  }
+
+  /** Waits for what `claim` says: an entry to use, or `settle` when this caller must compile. */
+  async acquire(
+    key: string,
+  ): Promise<{ entry: CompiledEntry } | { settle: (outcome: CompiledEntry | undefined) => void }> {
+    for (;;) {
+      const c = this.claim(key);
+      if ("hit" in c) return { entry: c.hit };
+      if ("settle" in c) return c;
+      const entry = await c.wait;
+      if (entry !== undefined) {
+        this.hits++;
+        return { entry };
+      }
+      // That compile ended in a way not worth keeping (a limit under load): try ourselves.
+    }
   }
 
   #store(key: string, entry: CompiledEntry): void {

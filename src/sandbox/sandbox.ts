@@ -222,8 +222,9 @@ export class Sandbox {
             limits: compileLimits,
           });
     if (key !== undefined && this.compileCache !== undefined) {
-      cached = await this.compileCache.lookup(key);
-      if (cached === undefined) settle = this.compileCache.begin(key);
+      const got = await this.compileCache.acquire(key);
+      if ("entry" in got) cached = got.entry;
+      else settle = got.settle;
     }
     if (cached !== undefined && cached.compile.status !== "ok") {
       return { compile: { ...cached.compile, wallMs: 0, cpuMs: 0 }, tests: [], files: {} };
