@@ -58,37 +58,38 @@ export function arrayLength(body: unknown, field: string): number {
   return Array.isArray(v) ? v.length : 0;
 }
 
-/** End of the JSON string opening at `i` (the index of its closing quote), or -1. */
-function stringEnd(text: string, i: number): number {
+/** End of the JSON string opening at byte `i` (the index of its closing quote), or -1. */
+function stringEnd(bytes: Buffer, i: number): number {
   let j = i + 1;
   for (;;) {
-    j = text.indexOf('"', j);
+    j = bytes.indexOf(34, j);
     if (j === -1) return -1;
     let k = j - 1;
-    while (text.charCodeAt(k) === 92) k--;
+    while (bytes[k] === 92) k--;
     if ((j - 1 - k) % 2 === 0) return j;
     j++;
   }
 }
 
 /**
- * Items of the top-level array `field` of a JSON object's text, without parsing it: a scan
- * that jumps over strings with indexOf (bodies are mostly response text). Undefined when the
- * text is not an object holding that array (the parser then says why).
+ * Items of the top-level array `field` of a JSON object's UTF-8 bytes, without parsing it: a
+ * scan that jumps over strings with indexOf (bodies are mostly response text; UTF-8
+ * continuation bytes never look like JSON punctuation). Undefined when the body is not an
+ * object holding that array (the parser then says why).
  */
-export function countArrayItems(text: string, field: string): number | undefined {
+export function countArrayItems(bytes: Buffer, field: string): number | undefined {
   let depth = 0;
   let key = "";
   let inside = false;
   let commas = 0;
   let seen = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i] as number;
     if (c === 34) {
-      const end = stringEnd(text, i);
+      const end = stringEnd(bytes, i);
       if (end === -1) return undefined;
       if (inside && depth === 2) seen = true;
-      else if (depth === 1 && !inside && end - i <= 64) key = text.slice(i + 1, end);
+      else if (depth === 1 && !inside && end - i <= 64) key = bytes.toString("utf8", i + 1, end);
       i = end;
     } else if (c === 123 || c === 91) {
       if (inside && depth === 2) seen = true;
@@ -146,10 +147,31 @@ export class Admission {
     if (held.pool !== undefined) held.pool.inflight -= held.units;
   }
 
-  /** Throws unless a request of `units` fits its route's pool now (413 if it never can). */
+  /** Bytes per unit seen on each route (a running mean), to estimate a request's units from its Content-Length. */
+  readonly #bytesPerUnit = new WeakMap<RouteAdmission, number>();
+
+  /** The units a request of `length` bytes probably holds, before its body is read. */
+  #estimate(cfg: RouteAdmission, length: number): number {
+    if (typeof cfg.units === "number") return cfg.units;
+    const perUnit = this.#bytesPerUnit.get(cfg);
+    return perUnit === undefined ? 1 : Math.max(1, Math.floor(length / perUnit));
+  }
+
+  #learn(cfg: RouteAdmission, length: number, units: number): void {
+    if (typeof cfg.units === "number" || units === 0 || length === 0) return;
+    const seen = this.#bytesPerUnit.get(cfg);
+    const now = length / units;
+    this.#bytesPerUnit.set(cfg, seen === undefined ? now : seen * 0.9 + now * 0.1);
+  }
+
+  /**
+   * Makes the request's reservation `units` (it held an estimate until now), or throws:
+   * 413 if it can never fit, the route's overload status if it does not fit now.
+   */
   checkUnits(req: FastifyRequest, units: number): void {
     const cfg = req.routeOptions.config.admission;
-    if (cfg === undefined) return;
+    const held = this.#held.get(req);
+    if (cfg === undefined || held === undefined) return;
     const pool = this.#pool(cfg);
     if (units > pool.limit) {
       throw new HttpError(
@@ -158,12 +180,15 @@ export class Admission {
         `${units} ${cfg.pool} in one request exceed the whole queue (${pool.flag} ${pool.limit}); split the request`,
       );
     }
-    if (pool.inflight + units > pool.limit) {
+    const others = pool.inflight - held.units;
+    if (others + units > pool.limit) {
       throw this.#overload(
         cfg,
-        `queue full (${pool.inflight} ${cfg.pool} in flight + ${units} > limit ${pool.limit})`,
+        `queue full (${others} ${cfg.pool} in flight + ${units} > limit ${pool.limit})`,
       );
     }
+    pool.inflight = others + units;
+    held.units = units;
   }
 
   /** Installs the hooks; routes without `config.admission` (health, metrics) are never refused. */
@@ -187,8 +212,11 @@ export class Admission {
           `the request body (${length} bytes) is larger than the whole queue (--max-queue-bytes ${maxQueueBytes}); split the request`,
         );
       }
+      // Bodies being read hold their estimated units, so a burst of requests cannot all be
+      // parsed only to be refused; the estimate becomes the count in preValidation.
       const pool = this.#pool(cfg);
-      if (pool.inflight >= pool.limit) {
+      const est = Math.min(this.#estimate(cfg, length), pool.limit);
+      if (pool.inflight + est > pool.limit) {
         throw this.#overload(cfg, `queue full (${pool.inflight} ${cfg.pool} in flight, limit ${pool.limit})`);
       }
       if (this.bytesInFlight > 0 && this.bytesInFlight + length > maxQueueBytes) {
@@ -197,11 +225,12 @@ export class Admission {
           `queue full (${this.bytesInFlight} bytes of requests in flight, limit ${maxQueueBytes})`,
         );
       }
-      const held: Held = { bytes: length, units: 0, pool: undefined, working: false, released: false };
+      const held: Held = { bytes: length, units: est, pool, working: false, released: false };
+      pool.inflight += est;
       this.bytesInFlight += length;
       this.#held.set(req, held);
-      // A request that dies before its handler runs frees its bytes here; one whose handler
-      // runs keeps its units until the handler has answered (onSend), however the client left.
+      // A request that dies before its handler runs frees its reservation here; one whose
+      // handler runs keeps it until the handler has answered (onSend), however the client left.
       reply.raw.once("close", () => {
         if (!held.working) this.#release(held);
       });
@@ -212,10 +241,7 @@ export class Admission {
       if (cfg === undefined || held === undefined) return;
       const units = typeof cfg.units === "number" ? cfg.units : arrayLength(req.body, cfg.units);
       this.checkUnits(req, units);
-      const pool = this.#pool(cfg);
-      pool.inflight += units;
-      held.units = units;
-      held.pool = pool;
+      this.#learn(cfg, held.bytes, units);
     });
     app.addHook("preHandler", async (req) => {
       const held = this.#held.get(req);

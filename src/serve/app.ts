@@ -97,17 +97,19 @@ export function createApp(options: AppOptions = {}): FastifyInstance {
   installErrorHandling(app, bodyLimit);
   admission.register(app);
   app.removeContentTypeParser("application/json");
-  app.addContentTypeParser("application/json", { parseAs: "string" }, (req, body, done) => {
-    const text = body as string;
+  // Bodies are read as bytes (off the JS heap, returned to the system when freed) and only
+  // become a string and objects once admitted.
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (req, body, done) => {
+    const bytes = body as Buffer;
     try {
-      if (text.length >= SCAN_BEFORE_PARSE) {
+      if (bytes.length >= SCAN_BEFORE_PARSE) {
         const units = req.routeOptions.config.admission?.units;
         if (typeof units === "string") {
-          const n = countArrayItems(text, units);
+          const n = countArrayItems(bytes, units);
           if (n !== undefined) admission.checkUnits(req, n);
         }
       }
-      done(null, text.length === 0 ? undefined : parseJson(text));
+      done(null, bytes.length === 0 ? undefined : parseJson(bytes.toString("utf8")));
     } catch (e) {
       if (e instanceof HttpError) done(e, undefined);
       else done(new HttpError(400, "bad_request", `body: ${e instanceof Error ? e.message : e}`), undefined);

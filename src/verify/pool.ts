@@ -24,7 +24,7 @@ export interface VerifyPoolOptions {
   domainBudgetsMs?: Record<string, number>;
   /** A synchronous verifier call running longer than this is killed; default 4× budget + 1 s. */
   hardTimeoutMs?: number;
-  /** Rollouts per message to a worker. */
+  /** Least rollouts per message to a worker (default 32); a large call is cut into about two units per worker, at most 512 rollouts each. */
   batchSize?: number;
 }
 
@@ -46,8 +46,8 @@ interface Unit {
 interface Slot {
   worker: Worker;
   watch: Float64Array;
-  unit: Unit | undefined;
-  batch: number;
+  /** Units sent and not answered, by batch number (up to PIPELINE). */
+  units: Map<number, Unit>;
   /** The watchdog is reading this worker's CPU time. */
   checking: boolean;
 }
@@ -55,6 +55,13 @@ interface Slot {
 export const DEFAULT_DOMAIN_BUDGETS_MS: Readonly<Record<string, number>> = { code: 60_000 };
 
 const WORKER_URL = new URL("./worker.ts", import.meta.url);
+
+/**
+ * Units a worker holds at once: it starts the next as soon as it finishes one, instead of
+ * idling for a round trip through a main thread that may be busy with network I/O (under
+ * overload, one event-loop turn can take tens of milliseconds).
+ */
+const PIPELINE = 2;
 
 export class VerifyPool {
   readonly size: number;
@@ -102,8 +109,14 @@ export class VerifyPool {
     if (rollouts.length === 0) return Promise.resolve([]);
     return new Promise((resolve) => {
       const request: Request = { results: new Array(rollouts.length), remaining: rollouts.length, resolve };
-      for (let start = 0; start < rollouts.length; start += this.#opts.batchSize) {
-        const end = Math.min(rollouts.length, start + this.#opts.batchSize);
+      // Big units for big calls: fewer round trips through the main thread, which under load
+      // is the bottleneck (docs/benchmarks.md, bench:serve-overload).
+      const size = Math.max(
+        this.#opts.batchSize,
+        Math.min(512, Math.ceil(rollouts.length / (2 * this.size))),
+      );
+      for (let start = 0; start < rollouts.length; start += size) {
+        const end = Math.min(rollouts.length, start + size);
         const positions: number[] = [];
         for (let i = start; i < end; i++) positions.push(i);
         this.#queue.push({ request, rollouts: rollouts.slice(start, end), positions, crashes: 0 });
@@ -128,7 +141,7 @@ export class VerifyPool {
       watch,
     };
     const worker = new Worker(WORKER_URL, { workerData: init });
-    const slot: Slot = { worker, watch: new Float64Array(watch), unit: undefined, batch: 0, checking: false };
+    const slot: Slot = { worker, watch: new Float64Array(watch), units: new Map(), checking: false };
     this.#slots.push(slot);
     return new Promise((resolve, reject) => {
       let started = false;
@@ -141,9 +154,9 @@ export class VerifyPool {
           this.#fatal = msg.message;
           if (!started) reject(new DataScaleError("verifier_load", msg.message));
           this.#failSlot(slot, "verifier_crash", msg.message);
-        } else if (msg.type === "done" && slot.unit !== undefined && msg.batch === slot.batch) {
-          const unit = slot.unit;
-          slot.unit = undefined;
+        } else if (msg.type === "done" && slot.units.has(msg.batch)) {
+          const unit = slot.units.get(msg.batch) as Unit;
+          slot.units.delete(msg.batch);
           for (const [k, r] of msg.rewards.entries()) this.#settle(unit, k, settleFinal(r));
           this.#pump();
         }
@@ -176,16 +189,21 @@ export class VerifyPool {
     const i = this.#slots.indexOf(slot);
     if (i === -1) return;
     this.#slots.splice(i, 1);
-    const unit = slot.unit;
-    slot.unit = undefined;
+    const units = [...slot.units];
+    slot.units.clear();
     void slot.worker.terminate();
-    if (unit !== undefined) this.#recover(unit, slot, code, message, final);
+    // The unit the worker was inside gets the verdict; units it had not reached go back whole.
+    const inside = slot.watch[2] !== 0 ? (slot.watch[0] as number) : -1;
+    for (const [batch, unit] of units.reverse()) {
+      if (batch === inside || this.#fatal !== undefined) this.#recover(unit, slot, code, message, final);
+      else this.#queue.unshift(unit);
+    }
     if (!this.#closed && this.#fatal === undefined) this.#spawn().catch(() => undefined);
     else this.#drainWithError(code, message);
   }
 
   #recover(unit: Unit, slot: Slot, code: string, message: string, final: boolean): void {
-    const stuck = slot.watch[2] !== 0 && slot.watch[0] === slot.batch ? (slot.watch[1] as number) : -1;
+    const stuck = slot.watch[2] !== 0 ? (slot.watch[1] as number) : -1;
     const part = (ks: number[], crashes: number): Unit => ({
       request: unit.request,
       rollouts: ks.map((k) => unit.rollouts[k] as Rollout),
@@ -236,13 +254,13 @@ export class VerifyPool {
     const hard = this.#opts.hardTimeoutMs;
     for (const slot of [...this.#slots]) {
       const started = slot.watch[2] as number;
-      if (slot.unit === undefined || started === 0 || now - started <= hard || slot.checking) continue;
+      if (slot.units.size === 0 || started === 0 || now - started <= hard || slot.checking) continue;
       slot.checking = true;
-      const batch = slot.batch;
+      const batch = slot.watch[0];
       slot.worker.cpuUsage().then(
         (u) => {
           slot.checking = false;
-          if (slot.batch !== batch || slot.watch[2] !== started) return; // moved on meanwhile
+          if (slot.watch[0] !== batch || slot.watch[2] !== started) return; // moved on meanwhile
           const cpuMs = (u.user + u.system - (slot.watch[3] as number)) / 1000;
           if (cpuMs > hard || Date.now() - started > 10 * hard) {
             this.killed++;
@@ -262,14 +280,15 @@ export class VerifyPool {
   }
 
   #pump(): void {
-    for (const slot of this.#slots) {
-      if (this.#queue.length === 0) return;
-      if (slot.unit !== undefined) continue;
-      const unit = this.#queue.shift() as Unit;
-      slot.unit = unit;
-      slot.batch = this.#nextBatch++;
-      slot.watch[2] = 0;
-      slot.worker.postMessage({ type: "batch", batch: slot.batch, items: unit.rollouts } satisfies ToWorker);
+    for (let depth = 0; depth < PIPELINE; depth++) {
+      for (const slot of this.#slots) {
+        if (this.#queue.length === 0) return;
+        if (slot.units.size > depth) continue;
+        const unit = this.#queue.shift() as Unit;
+        const batch = this.#nextBatch++;
+        slot.units.set(batch, unit);
+        slot.worker.postMessage({ type: "batch", batch, items: unit.rollouts } satisfies ToWorker);
+      }
     }
   }
 }

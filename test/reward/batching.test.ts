@@ -20,10 +20,7 @@ test("coalesces concurrent calls into one batch and splits the rewards back in o
     ]),
   ]);
   assert.deepEqual(calls, [3]);
-  assert.deepEqual(
-    [a?.map((r) => r.id), b?.map((r) => r.id)],
-    [[1], [2, 3]],
-  );
+  assert.deepEqual([a?.map((r) => r.id), b?.map((r) => r.id)], [[1], [2, 3]]);
 });
 
 test("a request whose rollouts make the reward function throw fails alone", async () => {
