@@ -18,7 +18,7 @@ run      run one program in the sandbox and print its stdout/stderr; a status li
 options (run):
   --language LANG   ${RUNNERS.map((r) => r.language).join(", ")} (aliases: ${RUNNERS.flatMap((r) => r.aliases).join(", ")})
   --stdin FILE      feed FILE to the program's stdin ('-' for this process's stdin)
-  --time-ms N       wall-clock limit (default 4000)
+  --time-ms N       CPU-time limit, with a wall-clock backstop at 2× (default 4000)
   --memory-mb N     memory limit (default 512)
   --json            print the full result as one JSON line instead
   --unsafe          run WITHOUT isolation if bubblewrap is unusable (never for untrusted code)

@@ -350,7 +350,13 @@ function stopTokenTrim(s: string, stopTokens: unknown, excepts = ["\n\n"]): stri
   for (const st of stopTokens) {
     if (typeof st !== "string" || excepts.includes(st)) continue;
     if (st.startsWith("re:")) {
-      const m = new RegExp(st.slice(3).trim()).exec(out);
+      let re: RegExp;
+      try {
+        re = new RegExp(st.slice(3).trim());
+      } catch (e) {
+        throw bad(`config.provided_data.stop_tokens: ${st}: ${e instanceof Error ? e.message : e}`);
+      }
+      const m = re.exec(out);
       if (m !== null) out = out.slice(0, m.index);
     } else {
       const i = out.indexOf(st);

@@ -3,6 +3,8 @@
 // once, whose stdin picks the attack, so each attack is a test of the same submission and
 // the compile is not repeated. Each asserts a guarantee observable on the host. The runs use
 // the run's small limits; only the compile gets the compiler's larger budget.
+// Each compiled-language test takes 3-8 s (one compile, then seven runs with limits of
+// 1-5 s, most of them ended by a limit): that is the cost of running every attack for real.
 import assert from "node:assert/strict";
 import { createServer, type Server } from "node:net";
 import { after, before, describe, it } from "node:test";
