@@ -30,6 +30,8 @@ const HELLO: Record<string, string> = {
   typescript: "const v: string = process.version;\nconsole.log('hello from typescript on node', v);",
   cpp: '#include <cstdio>\nint main(){ std::printf("hello from c++ %d\\n", __GNUC__); }',
   go: 'package main\nimport ("fmt"; "runtime")\nfunc main() { fmt.Println("hello from", runtime.Version()) }',
+  go_test:
+    'package main_test\nimport ("fmt"; "runtime"; "testing")\nfunc TestHello(t *testing.T) { fmt.Println("hello from go test", runtime.Version()) }',
   java: 'public class Main { public static void main(String[] a) { System.out.println("hello from java " + System.getProperty("java.version")); } }',
   rust: 'fn main() { println!("hello from rust"); }',
   bash: 'echo "hello from bash $BASH_VERSION"',
@@ -52,7 +54,7 @@ async function doctor(json: boolean): Promise<number> {
           const t = res.compile?.status === "ok" || res.compile === undefined ? res.tests[0] : res.compile;
           languages[r.language] =
             t?.status === "ok"
-              ? `ok (${t.stdout.trim()})`
+              ? `ok (${t.stdout.trim().split("\n")[0]})`
               : `FAILED: ${t?.status} ${t?.stderr.trim().slice(0, 300)}`;
         }),
       );

@@ -458,7 +458,7 @@ async function humanEval(req: SubmitRequest, sandbox: SubmissionRunner, options:
   const runAs = HUMANEVAL_RUN[req.dataset] ?? language;
   const result = await runOne(
     sandbox,
-    runAs === "go_test" ? "go" : runAs,
+    runAs,
     full,
     req.config.compile_timeout || 20,
     req.config.run_timeout || 20,

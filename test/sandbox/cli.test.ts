@@ -38,6 +38,7 @@ it("sandbox doctor reports working isolation and every language", () => {
     "bash",
     "cpp",
     "go",
+    "go_test",
     "java",
     "javascript",
     "perl",

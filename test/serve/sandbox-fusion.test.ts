@@ -257,6 +257,28 @@ describe("/submit as the SDK sends it", { skip }, () => {
     assert.equal(e.tests[0]?.exec_info.compile_result?.return_code, 0);
   });
 
+  test("HumanEval in Go (MultiPL-E shape) runs as go_test: the test binary's exit is the verdict", async () => {
+    const row = {
+      name: "HumanEval_0_add",
+      language: "go_test.go",
+      prompt: 'package add_test\n\nimport (\n    "testing"\n)\n\nfunc add(a int, b int) int {\n',
+      // MultiPL-E's Go tests compare with fmt.Sprintf (IMPORT_HELPER adds the fmt import).
+      tests:
+        'func TestAdd(t *testing.T) {\n  if fmt.Sprintf("%v", add(2, 3)) != fmt.Sprintf("%v", 5) { t.Fatal("bad") }\n}\n',
+      stop_tokens: ["\nfunc", "struct", "\n// "],
+    };
+    const submit = (completion: string) =>
+      post(
+        "/submit",
+        sdkSubmitBody({ dataset: "humaneval_go", id: 0, completion, config: { provided_data: row } }),
+      );
+    const good = SdkEvalResult.parse((await submit("    return a + b\n}\n")).json);
+    assert.equal(good.accepted, true, JSON.stringify(good));
+    const bad = SdkEvalResult.parse((await submit("    return a - b\n}\n")).json);
+    assert.equal(bad.accepted, false);
+    assert.match(bad.tests[0]?.exec_info.run_result?.stdout ?? "", /FAIL/);
+  });
+
   test("HumanEval (Python shape): prompt + completion + test + check(entry_point)", async () => {
     const data = {
       task_id: "HumanEval/0",

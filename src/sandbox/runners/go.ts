@@ -40,3 +40,24 @@ export const go: Runner = {
   run: (p) => ({ kind: "exec", argv: [`${p.build}/main`] }),
   limits: (l: Limits) => ({ ...l, memoryMb: l.memoryMb + GO_RESERVE_MB }),
 };
+
+/**
+ * SandboxFusion's `go_test`: the source is a `_test.go` file (MultiPL-E's Go HumanEval),
+ * built with `go test -c` into a test binary whose exit status is the verdict.
+ */
+export const goTest: Runner = {
+  ...go,
+  language: "go_test",
+  aliases: [],
+  sourceName: "main_test.go",
+  compile: (p) => [
+    "/usr/bin/go",
+    "test",
+    "-c",
+    "-ldflags=-s -w",
+    "-o",
+    `${p.build}/main.test`,
+    `${p.build}/main_test.go`,
+  ],
+  run: (p) => ({ kind: "exec", argv: [`${p.build}/main.test`] }),
+};

@@ -1,7 +1,7 @@
 // Every language the sandbox runs, by canonical name and alias.
 import { bash } from "./bash.ts";
 import { cpp } from "./cpp.ts";
-import { go } from "./go.ts";
+import { go, goTest } from "./go.ts";
 import { java } from "./java.ts";
 import { javascript } from "./javascript.ts";
 import { perl } from "./perl.ts";
@@ -10,7 +10,18 @@ import { rust } from "./rust.ts";
 import type { Runner } from "./types.ts";
 import { typescript } from "./typescript.ts";
 
-export const RUNNERS: readonly Runner[] = [python, javascript, typescript, cpp, go, java, rust, bash, perl];
+export const RUNNERS: readonly Runner[] = [
+  python,
+  javascript,
+  typescript,
+  cpp,
+  go,
+  goTest,
+  java,
+  rust,
+  bash,
+  perl,
+];
 
 export function findRunner(language: string): Runner | undefined {
   const name = language.toLowerCase();
