@@ -496,3 +496,6 @@ else:
     assert.deepEqual(hostProcessesMatching("date >> /tmp/daemon.log"), []);
   });
 });
+
+// Go, Java, Rust, bash, perl and TypeScript: the same guarantees (own sandbox, same mode).
+await import("./security-languages.ts");
