@@ -6,7 +6,7 @@
 //   batch:      /v1/rewards, 64 math rollouts per request, 8 connections
 //   code:       one code rollout (2 stdin tests) per request, for every language the sandbox
 //               registry reports (a language without a program here is listed as skipped)
-//   npm run bench:serve [-- --seconds 5 --code-seconds 3 --balance reuseport]
+//   npm run bench:serve [-- --seconds 5 --code-seconds 3 --balance reuseport|rr --no-code]
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg } from "node:os";
@@ -17,6 +17,9 @@ import { parseRewardConfig } from "../src/reward/config.ts";
 import { createRewardSystem } from "../src/reward/system.ts";
 import { probeIsolation } from "../src/sandbox/isolation.ts";
 import { RUNNERS } from "../src/sandbox/runners/index.ts";
+import { OpenRlhfResponse } from "../src/serve/openrlhf.ts";
+import { NativeResponse } from "../src/serve/reward-server.ts";
+import { compileSerializer } from "../src/serve/schema.ts";
 
 const { values } = parseArgs({
   options: {
@@ -24,6 +27,7 @@ const { values } = parseArgs({
     "code-seconds": { type: "string", default: "3" },
     balance: { type: "string", default: "reuseport" },
     processes: { type: "string" },
+    "no-code": { type: "boolean" },
   },
 });
 const seconds = Number(values.seconds);
@@ -170,6 +174,8 @@ async function runMode(
         })),
       }),
     );
+    // Warm up: every process's verifier threads load their families lazily on first use.
+    await load(server.url, "/v1/rewards", batchBodies, 8, 1);
     const b = await load(server.url, "/v1/rewards", batchBodies, 8, seconds);
     const batch = { ...b, rewardsPerS: b.requestsPerS * B };
     const sampleBodies = rollouts.map((r) =>
@@ -185,7 +191,8 @@ async function runMode(
     const code: ModeResult["code"] = {};
     for (const runner of RUNNERS) {
       const program = SUM_PROGRAMS[runner.language];
-      if (sandboxOk) code[runner.language] = { skipped: sandboxOk };
+      if (values["no-code"]) code[runner.language] = { skipped: "--no-code" };
+      else if (sandboxOk) code[runner.language] = { skipped: sandboxOk };
       else if (program === undefined)
         code[runner.language] = { skipped: "no bench program for this language" };
       else {
@@ -218,7 +225,51 @@ function report(m: ModeResult, baseline: number): void {
   }
 }
 
+/** ns per call of the float-writing serializer and of JSON.stringify (the baseline) on the same value. */
+function serializerCost(
+  schema: Parameters<typeof compileSerializer>[0],
+  value: unknown,
+  n: number,
+): { ours: number; stringify: number } {
+  const ser = compileSerializer(schema);
+  const time = (f: () => string) => {
+    for (let i = 0; i < Math.min(n, 1000); i++) f();
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) f();
+    return Number(process.hrtime.bigint() - t0) / n;
+  };
+  return { ours: time(() => ser(value)), stringify: time(() => JSON.stringify(value)) };
+}
+
 const rollouts = mathRollouts();
+const reward = (i: number) => ({
+  id: i,
+  score: i % 2,
+  verdict: i % 2 ? "correct" : "incorrect",
+  source: "rtv:math",
+  details: { extracted: "4", gold: "4", reason: "equivalent (string)" },
+});
+const serial = {
+  openrlhf_one: serializerCost(
+    OpenRlhfResponse,
+    { rewards: [1], scores: [1], extra_logs: { correct: [1], invalid: [0] } },
+    200_000,
+  ),
+  native_64: serializerCost(
+    NativeResponse,
+    { rewards: Array.from({ length: 64 }, (_, i) => reward(i)) },
+    5_000,
+  ),
+  native_65536: serializerCost(
+    NativeResponse,
+    { rewards: Array.from({ length: 65_536 }, (_, i) => reward(i)) },
+    5,
+  ),
+};
+for (const [k, v] of Object.entries(serial))
+  process.stderr.write(
+    `serialize ${k.padEnd(13)} floats ${(v.ours / 1000).toFixed(2)} µs, JSON.stringify ${(v.stringify / 1000).toFixed(2)} µs (×${(v.ours / v.stringify).toFixed(2)})\n`,
+  );
 const load0 = loadavg()[0] as number;
 process.stderr.write(
   `bench:serve — ${rollouts.length} distinct math rollouts, ${seconds}s per run (code ${codeSeconds}s), ${cpus()[0]?.model ?? "?"} × ${cores}, load ${load0.toFixed(2)}\n`,
@@ -253,6 +304,12 @@ process.stdout.write(
     balance: values.balance,
     load: [Number(load0.toFixed(2)), Number((loadavg()[0] as number).toFixed(2))],
     in_process_math_rewards_per_s: Math.round(baseline),
+    serialize_us: Object.fromEntries(
+      Object.entries(serial).map(([k, v]) => [
+        k,
+        { floats: Number((v.ours / 1000).toFixed(3)), stringify: Number((v.stringify / 1000).toFixed(3)) },
+      ]),
+    ),
     modes: modes.map((m) => ({
       processes: m.processes,
       per_sample_rewards_per_s: Math.round(m.perSample.requestsPerS),

@@ -22,7 +22,7 @@ baseline vs DataScale (selection + math and code first) with ablations.
   --config FILE  JSON/YAML overrides of the scale's settings (see docs/experiment.md)
   --run-dir DIR  where everything goes (default runs/<scale>-seed<seed>); rerunning
                  with the same directory resumes after a kill and skips finished stages
-  --kernel K     compute kernel (default wasm; blas needs npm run build:native)
+  --kernel K     compute kernel (default auto: blas when the native addon loads, else wasm)
   --seed N       seed of the world, the models and the runs (default 1)
   --report-only  re-render the report from <run-dir>/results.json (findings re-derived)
 

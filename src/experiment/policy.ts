@@ -84,24 +84,37 @@ export async function scoreResponses(
   return rewards.map((r) => (r.verdict === "error" ? Number.NaN : r.score));
 }
 
-/** Mean accuracy overall and per domain from per-task gold scores. */
+/**
+ * Mean accuracy overall and per domain from per-task gold scores. A NaN score is an `error`
+ * reward (see scoreResponses): it is neither correct nor incorrect, so it is left out of
+ * every mean and counted in `errors`.
+ */
 export function goldByDomain(
   tasks: readonly Task[],
   scores: readonly number[],
-): { overall: number; byDomain: Record<string, number> } {
+): { overall: number; byDomain: Record<string, number>; errors: number } {
   const sums = new Map<string, { s: number; n: number }>();
   let total = 0;
+  let n = 0;
+  let errors = 0;
   tasks.forEach((t, i) => {
+    const score = scores[i] ?? Number.NaN;
+    if (!Number.isFinite(score)) {
+      errors++;
+      return;
+    }
     const e = sums.get(t.domain) ?? { s: 0, n: 0 };
-    e.s += scores[i] ?? 0;
+    e.s += score;
     e.n++;
     sums.set(t.domain, e);
-    total += scores[i] ?? 0;
+    total += score;
+    n++;
   });
   return {
-    overall: total / Math.max(1, tasks.length),
+    overall: total / Math.max(1, n),
     byDomain: Object.fromEntries(
       [...sums].sort(([a], [b]) => a.localeCompare(b)).map(([d, e]) => [d, e.s / e.n]),
     ),
+    errors,
   };
 }

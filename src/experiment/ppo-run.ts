@@ -44,6 +44,7 @@ interface EvalFigures {
   gold: EvalPoint["gold"];
   heldout: EvalPoint["heldout"];
   proxy: number;
+  proxyErrors: number;
   maxEditDistance: number;
 }
 
@@ -82,6 +83,7 @@ async function evaluate(policy: Decoder, ctx: PpoContext, reward: RewardFn): Pro
     gold: goldByDomain(train.tasks, train.gold),
     heldout: goldByDomain(held.tasks, held.gold),
     proxy: valid.reduce((a, b) => a + b, 0) / Math.max(1, valid.length),
+    proxyErrors: proxy.length - valid.length,
     maxEditDistance: spread.reduce((a, b) => a + b, 0) / Math.max(1, spread.length),
   };
 }

@@ -6,7 +6,12 @@ import { z } from "zod";
 const num = z.number();
 const nullableNum = z.number().nullable();
 /** Gold accuracy overall and per domain (fraction of held-out prompts answered correctly). */
-export const GoldScore = z.object({ overall: num, byDomain: z.record(z.string(), num) });
+export const GoldScore = z.object({
+  overall: num,
+  byDomain: z.record(z.string(), num),
+  /** Responses whose reward was an `error` (no verdict): left out of the means above. */
+  errors: z.number().int().nonnegative().optional(),
+});
 export type GoldScore = z.infer<typeof GoldScore>;
 
 /** One evaluation of a PPO run's policy on the held-out prompts. */
@@ -19,8 +24,10 @@ export const EvalPoint = z.object({
   gold: GoldScore,
   /** The same on the held-out prompts (1 sample each): what RL at this scale does to generalisation. */
   heldout: GoldScore,
-  /** Mean score the run's own training reward gives the same samples. */
+  /** Mean score the run's own training reward gives the same samples (errors left out). */
   proxy: num,
+  /** Of those samples, how many the training reward could not score (`error` verdicts). */
+  proxyErrors: z.number().int().nonnegative().optional(),
   /** KL(π‖π_ref) per sequence, mean over the last training steps before this point (0 at step 0). */
   kl: num,
   /** Mean token entropy of sampled responses (nats). */

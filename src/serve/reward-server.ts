@@ -72,41 +72,68 @@ export function failureOf(
   return rewardFailure(e.code, r.source, `${e.message}${more}`, field(i));
 }
 
+/**
+ * Scores rollouts through `rewardFn`, taking rewards kept for a retry first; final failures
+ * become verdicts (settleFinal) and every verdict is counted.
+ */
+export function scorer(
+  rewardFn: RewardFn,
+  cache: RetryCache,
+  metrics: ServerMetrics,
+): (rollouts: Rollout[]) => Promise<Reward[]> {
+  return async (rollouts) => {
+    const out: Reward[] = new Array(rollouts.length);
+    const missing: number[] = [];
+    for (const [i, r] of rollouts.entries()) {
+      const hit = cache.take(r);
+      if (hit === undefined) missing.push(i);
+      else out[i] = hit;
+    }
+    const fresh = missing.length === 0 ? [] : await rewardFn(missing.map((i) => rollouts[i] as Rollout));
+    if (fresh.length !== missing.length) {
+      const why = `reward function returned ${fresh.length} rewards for ${missing.length} rollouts`;
+      throw new HttpError(500, "internal", why);
+    }
+    for (const [k, i] of missing.entries()) out[i] = settleFinal(fresh[k] as Reward);
+    for (const r of out) metrics.verdicts.inc({ source: r.source, verdict: r.verdict });
+    return out;
+  };
+}
+
+/** The OpenRLHF handler: numbers only, so a sample that has no number fails the request. */
+function openrlhfHandler(
+  score: (rollouts: Rollout[]) => Promise<Reward[]>,
+  cache: RetryCache,
+  defaultDomain: string,
+): (req: { body: OpenRlhfRequest }) => Promise<OpenRlhfResponse> {
+  let nextId = 0;
+  return async (req) => {
+    const built = toRollouts(req.body, defaultDomain, () => `openrlhf-${nextId++}`);
+    if ("error" in built) throw new HttpError(400, "bad_request", built.error);
+    // Queries whose response could not be recovered already hold their (invalid) reward.
+    const rewards = built.rollouts.map((s) => s as Reward);
+    const at = built.rollouts.flatMap((s, i) => ("verdict" in s ? [] : [i]));
+    const todo = at.map((i) => built.rollouts[i] as Rollout);
+    const scored = await score(todo);
+    for (const [k, i] of at.entries()) rewards[i] = scored[k] as Reward;
+    // An infrastructure failure must not become a reward of 0: the request fails (503), and
+    // the good rewards are kept so the retry re-scores only what failed.
+    const failed = failureOf(rewards, (i) => `labels.${i}`, true);
+    if (failed !== undefined) {
+      if (failed.status === 503) for (const [k, r] of todo.entries()) cache.put(r, scored[k] as Reward);
+      throw failed;
+    }
+    return toOpenRlhfResponse(rewards);
+  };
+}
+
 export async function createRewardServer(options: RewardServerOptions): Promise<FastifyInstance> {
   const maxQueue = options.maxQueue ?? 65_536;
-  const defaultDomain = options.defaultDomain ?? "math";
   const app = createApp(options);
   const { metrics, admission } = app;
   admission.definePool("rollouts", maxQueue, "--max-queue");
   const cache = new RetryCache();
-  let nextId = 0;
-
-  const score = async (rollouts: Rollout[]): Promise<Reward[]> => {
-    const out: Reward[] = new Array(rollouts.length);
-    const missing: number[] = [];
-    rollouts.forEach((r, i) => {
-      const hit = cache.take(r);
-      if (hit === undefined) missing.push(i);
-      else out[i] = hit;
-    });
-    const fresh =
-      missing.length === 0 ? [] : await options.rewardFn(missing.map((i) => rollouts[i] as Rollout));
-    if (fresh.length !== missing.length)
-      throw new HttpError(
-        500,
-        "internal",
-        `reward function returned ${fresh.length} rewards for ${missing.length} rollouts`,
-      );
-    missing.forEach((i, k) => {
-      out[i] = settleFinal(fresh[k] as Reward);
-    });
-    for (const r of out) metrics.verdicts.inc({ source: r.source, verdict: r.verdict });
-    return out;
-  };
-  /** Keeps the good rewards of a request about to fail, for its retry. */
-  const keepForRetry = (rollouts: Rollout[], rewards: Reward[]): void => {
-    for (const [i, r] of rollouts.entries()) cache.put(r, rewards[i] as Reward);
-  };
+  const score = scorer(options.rewardFn, cache, metrics);
 
   const routes = app.withTypeProvider<ZodTypeProvider>();
   routes.post(
@@ -116,39 +143,13 @@ export async function createRewardServer(options: RewardServerOptions): Promise<
       config: { admission: { pool: "rollouts", units: "rollouts", overloadStatus: 429 } },
     },
     async (req) => {
-      const rollouts = req.body.rollouts as Rollout[];
-      const rewards = await score(rollouts);
+      const rewards = await score(req.body.rollouts as Rollout[]);
       const failed = failureOf(rewards, (i) => `rollouts.${i}`, false);
       if (failed !== undefined) throw failed;
       return { rewards };
     },
   );
-
-  const openrlhf = async (req: { body: OpenRlhfRequest }): Promise<OpenRlhfResponse> => {
-    const built = toRollouts(req.body, defaultDomain, () => `openrlhf-${nextId++}`);
-    if ("error" in built) throw new HttpError(400, "bad_request", built.error);
-    const slots = built.rollouts;
-    const todo: Rollout[] = [];
-    const at: number[] = [];
-    slots.forEach((s, i) => {
-      if (!("verdict" in s)) {
-        todo.push(s);
-        at.push(i);
-      }
-    });
-    const scored = await score(todo);
-    const rewards = slots.map((s) => s as Reward);
-    at.forEach((i, k) => {
-      rewards[i] = scored[k] as Reward;
-    });
-    // OpenRLHF takes numbers only: an infrastructure failure must not become a reward of 0.
-    const failed = failureOf(rewards, (i) => `labels.${i}`, true);
-    if (failed !== undefined) {
-      if (failed.status === 503) keepForRetry(todo, scored);
-      throw failed;
-    }
-    return toOpenRlhfResponse(rewards);
-  };
+  const openrlhf = openrlhfHandler(score, cache, options.defaultDomain ?? "math");
   const openrlhfRoute = {
     schema: { body: OpenRlhfRequest, response: { 200: OpenRlhfResponse } },
     // OpenRLHF retries any failed request (5 tries, 1 s apart), whatever the status.

@@ -82,12 +82,7 @@ function compileSer(schema: z.ZodType): Ser | undefined {
     case "array": {
       const el = compileSer(def.element as z.ZodType);
       if (el === undefined) return undefined;
-      return (value) => {
-        const arr = value as unknown[];
-        let out = "[";
-        for (let i = 0; i < arr.length; i++) out += (i === 0 ? "" : ",") + el(arr[i]);
-        return `${out}]`;
-      };
+      return (value) => `[${(value as unknown[]).map(el).join(",")}]`;
     }
     case "record": {
       const val = compileSer(def.valueType as z.ZodType);
@@ -113,8 +108,54 @@ function compileSer(schema: z.ZodType): Ser | undefined {
   }
 }
 
-/** The JSON text of `value` as `schema` declares it (Floats with a decimal point). */
+const unwrap = (s: z.ZodType): z.ZodType => {
+  const def = defOf(s);
+  return def.type === "optional" || def.type === "nullable" || def.type === "default"
+    ? unwrap(def.innerType as z.ZodType)
+    : s;
+};
+
+/**
+ * The keys of the Float fields when every Float in the schema is an object field (none is an
+ * array element or record value), else undefined.
+ */
+function floatFieldKeys(schema: z.ZodType, keys = new Set<string>()): Set<string> | undefined {
+  const def = defOf(unwrap(schema));
+  if (FLOATS.has(unwrap(schema))) return undefined;
+  const children: z.ZodType[] =
+    def.type === "object"
+      ? Object.entries(def.shape ?? {}).flatMap(([k, s]) => {
+          if (!FLOATS.has(unwrap(s))) return [s];
+          keys.add(k);
+          return [];
+        })
+      : def.type === "array"
+        ? [def.element as z.ZodType]
+        : def.type === "record"
+          ? [def.valueType as z.ZodType]
+          : [];
+  for (const c of children) if (floatFieldKeys(c, keys) === undefined) return undefined;
+  return keys;
+}
+
+/**
+ * The JSON text of `value` as `schema` declares it (Floats with a decimal point). When every
+ * Float is an object field, JSON.stringify writes the text and a regex adds `.0` to the
+ * integers under those keys: in JSON.stringify's output a key's quote follows `{` or `,`,
+ * while a quote inside a string is escaped, so only keys match — in nested values too (a
+ * combined reward's parts' `score` are floats as well).
+ */
 export function compileSerializer(schema: z.ZodType): (value: unknown) => string {
+  const keys = floatFieldKeys(schema);
+  if (keys !== undefined && keys.size > 0) {
+    const names = [...keys].map((k) =>
+      JSON.stringify(k)
+        .slice(1, -1)
+        .replace(/[.*+?^${}()|[\]\\]/g, "\\$&"),
+    );
+    const re = new RegExp(`([{,]"(?:${names.join("|")})":-?\\d+)(?=[,}])`, "g");
+    return (v) => JSON.stringify(v).replace(re, "$1.0");
+  }
   return compileSer(schema) ?? ((v) => JSON.stringify(v));
 }
 

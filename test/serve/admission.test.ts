@@ -8,7 +8,7 @@ import { z } from "zod";
 import { errorReward } from "../../src/core/rewards.ts";
 import type { Reward, Rollout } from "../../src/core/schemas.ts";
 import { countArrayItems } from "../../src/serve/admission.ts";
-import { createRewardServer } from "../../src/serve/reward-server.ts";
+import { createRewardServer, NativeResponse } from "../../src/serve/reward-server.ts";
 import { compileSerializer, Float, floatText } from "../../src/serve/schema.ts";
 
 let app: FastifyInstance;
@@ -215,6 +215,25 @@ test("Floats are written with a decimal point; everything else as JSON.stringify
   const value = { a: [1, 0.25], b: { k: [0] }, c: 'q"', e: { n: 1 } };
   assert.equal(ser(value), '{"a":[1.0,0.25],"b":{"k":[0.0]},"c":"q\\"","e":{"n":1}}');
   assert.deepEqual(JSON.parse(ser(value)), value);
+  // Native rewards: Float object fields, patched in JSON.stringify's text (keys only, never string contents).
+  const native = compileSerializer(NativeResponse);
+  const tricky = {
+    rewards: [
+      {
+        id: 'x,"score":1}',
+        score: 1,
+        verdict: "correct",
+        source: "s",
+        details: { reason: '{"score":2,', parts: [{ score: 0 }] },
+      },
+    ],
+  };
+  const text = native(tricky);
+  assert.equal(
+    text,
+    '{"rewards":[{"id":"x,\\"score\\":1}","score":1.0,"verdict":"correct","source":"s","details":{"reason":"{\\"score\\":2,","parts":[{"score":0.0}]}}]}',
+  );
+  assert.deepEqual(JSON.parse(text), tricky);
   // A schema without Floats is JSON.stringify itself.
   assert.equal(compileSerializer(z.object({ n: z.number() }))({ n: 1 }), '{"n":1}');
 });

@@ -32,7 +32,11 @@ async function started(child: ChildProcess): Promise<string> {
   });
 }
 
-/** OpenRLHF's request_api_wrapper, in TypeScript: any failure is retried after a pause. */
+/**
+ * OpenRLHF's request_api_wrapper, in TypeScript: any failure is retried after a pause (OpenRLHF:
+ * 5 tries, 1 s apart). Here up to 15 s, because replacing both processes on a loaded CI
+ * machine (Node start, verifier threads loading) can take longer than OpenRLHF's 5 s.
+ */
 async function postWithRetries(
   url: string,
   body: unknown,
@@ -51,7 +55,7 @@ async function postWithRetries(
     } catch (e) {
       failures.push(String((e as Error & { cause?: { code?: string } }).cause?.code ?? e));
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`gave up after ${tries} tries: ${failures.join(", ")}`);
 }
@@ -82,7 +86,7 @@ test("server processes killed mid-request: the client's retry is answered in ful
       prompts: ["q ", "q ", "q "],
       labels: ["ok", "ok", "ok"],
     };
-    const answer = postWithRetries(`${url}/openrlhf`, body, 10);
+    const answer = postWithRetries(`${url}/openrlhf`, body, 60);
     await new Promise((r) => setTimeout(r, 300));
     const before = children(primary.pid as number);
     assert.equal(before.length, 2);
@@ -101,6 +105,14 @@ test("server processes killed mid-request: the client's retry is answered in ful
     const after = children(primary.pid as number);
     assert.equal(after.length, 2);
     assert.ok(after.every((p) => !before.includes(p)));
+    // /metrics from whichever process answers is the sum over both.
+    const pids = new Set<number>();
+    for (let i = 0; i < 12; i++)
+      pids.add(((await (await fetch(`${url}/health`)).json()) as { pid: number }).pid);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    assert.match(metrics, /datascale_requests_total\{route="\/health",status="200"\} 12\n/);
+    assert.match(metrics, /datascale_queue_units\{pool="rollouts"\} 0\n/);
+    assert.ok([...pids].every((p) => after.includes(p)));
   } finally {
     primary.kill("SIGTERM");
     await new Promise((r) => primary.once("exit", r));

@@ -184,6 +184,9 @@ test("adversarial responses are checked in linear time (no regex backtracking bl
     `**${"a".repeat(n)}*`,
     "1. ".repeat(n / 3),
     `${"a.".repeat(n / 2)} end`,
+    "1.\n".repeat(n / 3), // list markers: endsSentence once rescanned the whole sentence per dot
+    `${'"'.repeat(n)}x`, // end_checker's /"+$/ retried at every quote
+    `<< ${">".repeat(n)}x>>`, // the title's />+$/ likewise
   ];
   const all = instructionTypes().map((type) => ({ type, kwargs: SAMPLE_KWARGS[type] ?? {} }));
   const v = createInstructionVerifier({ mode: "loose" });
