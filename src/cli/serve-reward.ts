@@ -8,9 +8,8 @@ import { loadRewardConfig, parseRewardConfig } from "../reward/config.ts";
 import { createRewardSystem } from "../reward/system.ts";
 import { Sandbox } from "../sandbox/sandbox.ts";
 import { createRewardServer } from "../serve/reward-server.ts";
-import { registerSandboxFusion } from "../serve/sandbox-fusion.ts";
+import { DEFAULT_MEMORY_CAP_MB, registerSandboxFusion } from "../serve/sandbox-fusion.ts";
 import { type Balance, joinCluster, runPrimary, workerListen } from "../serve/scale-out.ts";
-import { createCodeVerifier } from "../verify/code/index.ts";
 
 const HELP = `usage: datascale serve-reward [--config FILE] [--host H] [--port N] [options]
 
@@ -34,6 +33,10 @@ options:
   --body-limit B    largest request body in bytes (default 67108864); larger is a 413
   --log             log requests (pino JSON)
   --no-run-code     do not serve the SandboxFusion-compatible /run_code
+  --sandbox-slots N programs /run_code and /submit run at once per process; more → 504 at
+                    once (default 64, verl's reward.sandbox_fusion.max_concurrent)
+  --sandbox-memory-cap-mb N  memory of a run sent memory_limit_MB ≤ 0, and the most
+                    any run gets (default ${DEFAULT_MEMORY_CAP_MB}, SandboxFusion's per-run cgroup)
 `;
 
 export async function run(argv: string[]): Promise<number> {
@@ -51,6 +54,8 @@ export async function run(argv: string[]): Promise<number> {
       "body-limit": { type: "string" },
       log: { type: "boolean" },
       "no-run-code": { type: "boolean" },
+      "sandbox-slots": { type: "string" },
+      "sandbox-memory-cap-mb": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -97,17 +102,26 @@ type Values = {
   "body-limit"?: string;
   log?: boolean;
   "no-run-code"?: boolean;
+  "sandbox-slots"?: string;
+  "sandbox-memory-cap-mb"?: string;
 };
 
 /** One server process (the only one, or one of a cluster). */
 async function serveOne(values: Values, workers: number): Promise<number> {
   const config = values.config === undefined ? parseRewardConfig({}) : await loadRewardConfig(values.config);
+  const slots = positive(values["sandbox-slots"], "--sandbox-slots");
+  const cap = positive(values["sandbox-memory-cap-mb"], "--sandbox-memory-cap-mb");
   const system = await createRewardSystem(config, { workers });
   let sandbox: Sandbox | undefined;
   let sandboxNote = "off";
   if (!values["no-run-code"]) {
     try {
-      sandbox = new Sandbox({ warm: 1 });
+      // Timeouts are wall-clock here (SandboxFusion's semantics), so slots beyond the cores
+      // only share the CPU; verl sends up to max_concurrent (64) requests at once.
+      sandbox = new Sandbox({
+        concurrency: slots ?? 64,
+        warm: 2,
+      });
       sandboxNote = `/run_code on (${sandbox.isolation})`;
     } catch (e) {
       sandboxNote = `/run_code off: ${e instanceof Error ? e.message : e}`;
@@ -125,10 +139,7 @@ async function serveOne(values: Values, workers: number): Promise<number> {
     metricsText: () => (clusterMetrics ?? (() => app.metrics.registry.metrics()))(),
     extraRoutes: (server) => {
       if (sandbox === undefined) return;
-      const code = createCodeVerifier({ sandbox, scoring: "fraction", stopOnFailure: false });
-      registerSandboxFusion(server, sandbox, {
-        verifyCode: async (r) => code.verify(r, { timeBudgetMs: 60_000 }),
-      });
+      registerSandboxFusion(server, sandbox, cap === undefined ? {} : { memoryCapMb: cap });
     },
   });
   const forked = workerListen(values.host);

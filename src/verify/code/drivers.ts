@@ -125,6 +125,17 @@ ${cases}
 `;
 }
 
+/**
+ * A JavaScript driver for a TypeScript solution: the same program (TypeScript is a superset),
+ * but built-ins come from process.getBuiltinModule, since a solution with `import` makes the
+ * file an ES module, where `require` does not exist.
+ */
+function forTypeScript(js: string): string {
+  return js
+    .replaceAll('require("fs")', 'process.getBuiltinModule("fs")')
+    .replaceAll('require("assert")', 'process.getBuiltinModule("assert")');
+}
+
 export function buildProgram(
   language: string,
   style: Style,
@@ -148,6 +159,8 @@ export function buildProgram(
       return { ok: true, driven: { code: pythonCall(solution, entry, marker), stdins, marker } };
     if (language === "javascript")
       return { ok: true, driven: { code: jsCall(solution, entry, marker), stdins, marker } };
+    if (language === "typescript")
+      return { ok: true, driven: { code: forTypeScript(jsCall(solution, entry, marker)), stdins, marker } };
     return {
       ok: false,
       reason: `function-call tests are not supported for ${language}; use stdio or assert tests`,
@@ -161,6 +174,8 @@ export function buildProgram(
     return { ok: true, driven: { code: pythonAssert(solution, codes, entry, marker), stdins, marker } };
   if (language === "javascript")
     return { ok: true, driven: { code: jsAssert(solution, codes, marker), stdins, marker } };
+  if (language === "typescript")
+    return { ok: true, driven: { code: forTypeScript(jsAssert(solution, codes, marker)), stdins, marker } };
   if (language === "cpp")
     return { ok: true, driven: { code: cppAssert(solution, codes, marker), stdins, marker } };
   return { ok: false, reason: `assertion tests are not supported for ${language}` };
