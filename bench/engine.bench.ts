@@ -1,6 +1,7 @@
 // npm run bench:engine — train step, forward and KV-cached sampling of the decoder at the
 // shape of ../shared/bench/torch_reference.py, side by side with that PyTorch script in the
-// same sitting. Prints torch time ÷ ours (> 1 = we are faster) and ends with one JSON line.
+// same sitting. Prints torch time ÷ ours (> 1 = we are faster), the AdamW step against a
+// TypeScript loop (what the trainers ran before they used the kernel's), and ends with one JSON line.
 //   --kernels ts,wasm   kernels to measure (default: every available one but ts, which is
 //                       ~10× slower; add it explicitly)   --threads N   --steps N
 import { spawnSync } from "node:child_process";
@@ -12,6 +13,7 @@ import { Decoder } from "../src/model/decoder.ts";
 import { availableKernels, createKernel, parseKernelName } from "../src/model/kernels/index.ts";
 import { crossEntropyForwardBackward } from "../src/model/layers.ts";
 import { AdamW } from "../src/model/optim.ts";
+import { paramLayout } from "../src/model/params.ts";
 import { Rng } from "../src/model/rng.ts";
 
 const { values: args } = parseArgs({
@@ -47,6 +49,41 @@ interface Figures {
   train_step_ms: number;
   forward_ms: number;
   sample_tokens_per_s: number;
+  /** One AdamW update on the kernel, and the baseline: the same update as a TypeScript loop. */
+  adamw_ms?: number;
+  adamw_ts_loop_ms?: number;
+}
+
+/**
+ * The baseline for the optimizer step: AdamW as the TypeScript loop the trainers ran before
+ * they used the engine's (src/train/optimizer.ts until this branch), same arithmetic.
+ */
+function tsLoopAdamW(m: Decoder, lr: number, wd: number) {
+  const n = m.params.length;
+  const mo = new Float32Array(n);
+  const v = new Float32Array(n);
+  const decay = new Uint8Array(n);
+  for (const e of paramLayout(m.config).entries)
+    if (e.decay) decay.fill(1, e.offset, e.offset + e.shape.reduce((a, b) => a * b, 1));
+  let t = 0;
+  return () => {
+    const p = m.params;
+    const g = m.grads;
+    let ss = 0;
+    for (let i = 0; i < n; i++) ss += g[i]! * g[i]!;
+    const clip = Math.sqrt(ss) > 1 ? 1 / Math.sqrt(ss) : 1;
+    t++;
+    const bc1 = 1 - 0.9 ** t;
+    const bc2 = 1 - 0.95 ** t;
+    for (let i = 0; i < n; i++) {
+      const gi = g[i]! * clip;
+      const mi = 0.9 * mo[i]! + 0.1 * gi;
+      const vi = 0.95 * v[i]! + 0.05 * gi * gi;
+      mo[i] = mi;
+      v[i] = vi;
+      p[i] = p[i]! - lr * (mi / bc1 / (Math.sqrt(vi / bc2) + 1e-8) + (decay[i] === 1 ? wd * p[i]! : 0));
+    }
+  };
 }
 
 function runTorch(): (Figures & { engine: string }) | string {
@@ -108,6 +145,10 @@ async function runOurs(name: string): Promise<Figures> {
       opt.step(m.params, m.grads);
     }, steps);
     const forward_ms = await timed(() => m.forward(ids, B, T), steps);
+    // The optimizer step alone (the last step's gradients): the kernel's fused AdamW, which
+    // the trainers now use, against the TypeScript loop they used before.
+    const adamw_ms = await timed(() => opt.step(m.params, m.grads, 1e-6), steps);
+    const adamw_ts_loop_ms = await timed(tsLoopAdamW(m, 1e-6, 0.01), steps);
     const sample = async () => {
       const caches = Array.from({ length: B }, () => m.newCache());
       let tokens = Array.from({ length: B }, (_, b) => ids.subarray(b * T, b * T + 1));
@@ -122,6 +163,8 @@ async function runOurs(name: string): Promise<Figures> {
       train_step_ms: round(train_step_ms),
       forward_ms: round(forward_ms),
       sample_tokens_per_s: round((B * shape.sampleTokens) / (sample_ms / 1000)),
+      adamw_ms: round(adamw_ms),
+      adamw_ts_loop_ms: round(adamw_ts_loop_ms),
     };
   } finally {
     kernel.close();
@@ -162,7 +205,7 @@ const perKernel: Record<string, Figures & { train_ratio_vs_torch?: number; sampl
 for (const name of names) {
   const f = await runOurs(name);
   const row: (typeof perKernel)[string] = { ...f };
-  let line = `${name}: train ${f.train_step_ms} ms, forward ${f.forward_ms} ms, sample ${f.sample_tokens_per_s} tok/s`;
+  let line = `${name}: train ${f.train_step_ms} ms, forward ${f.forward_ms} ms, sample ${f.sample_tokens_per_s} tok/s, AdamW ${f.adamw_ms} ms (TypeScript loop ${f.adamw_ts_loop_ms} ms: ×${round(f.adamw_ts_loop_ms! / f.adamw_ms!)})`;
   if (typeof torch !== "string") {
     row.train_ratio_vs_torch = round(torch.train_step_ms / f.train_step_ms);
     row.sample_ratio_vs_torch = round(f.sample_tokens_per_s / torch.sample_tokens_per_s);

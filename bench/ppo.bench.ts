@@ -22,7 +22,7 @@ import { createLogicVerifier } from "../src/verify/logic/index.ts";
 const ITER = Number(process.env["BENCH_ITER"] ?? 5);
 const tokenizer = byteTokenizer();
 const shape = { vocabSize: tokenizer.vocabSize, dim: 64, nLayers: 2, nHeads: 4, maxSeqLen: 32 };
-// BENCH_KERNEL=ts|wasm|blas (default wasm, the trainers' default kernel).
+// BENCH_KERNEL=ts|wasm|blas (default wasm; the trainers default to auto, i.e. blas when built).
 const kernelName = parseKernelName(process.env["BENCH_KERNEL"] ?? "wasm", "BENCH_KERNEL");
 const kernel = createKernel(kernelName);
 const policy = newDecoder({ ...shape, valueHead: true }, 1, kernel);

@@ -1,7 +1,11 @@
 // Sandbox throughput on a mixed Python workload, side by side in one run with the naive
 // baseline graders use: a fresh bubblewrap + python3 process per test. Both use the same
 // namespaces (bwrapArgs), the same uid and the same concurrency (all cores).
-// Usage: npm run bench:sandbox [-- --submissions N --tests T --concurrency C --mode zygote|fresh --zygotes Z]
+// Then, per sandbox language, submissions of a + b (4 tests each) with every source distinct
+// (each compiles: the baseline) beside the same source resubmitted (compiled once, then
+// served from the compile cache) — what verl's one-request-per-test pattern costs.
+// Usage: npm run bench:sandbox [-- --submissions N --tests T --concurrency C --mode zygote|fresh --zygotes Z
+//                                  --lang-submissions N (0: skip the per-language part)]
 import { spawn } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
@@ -9,7 +13,9 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { bwrapArgs } from "../src/sandbox/bwrap.ts";
 import { probeIsolation } from "../src/sandbox/isolation.ts";
+import { RUNNERS } from "../src/sandbox/runners/index.ts";
 import { Sandbox } from "../src/sandbox/sandbox.ts";
+import { commentLine, SUM_PROGRAMS } from "./sum-programs.ts";
 
 const { values } = parseArgs({
   options: {
@@ -19,6 +25,7 @@ const { values } = parseArgs({
     "baseline-concurrency": { type: "string" },
     mode: { type: "string" },
     zygotes: { type: "string" },
+    "lang-submissions": { type: "string", default: "8" },
   },
 });
 const SUBMISSIONS = Number(values.submissions);
@@ -184,6 +191,7 @@ for (let round = 0; round < ROUNDS; round++) {
     into.outputs.push(...m.outputs);
   }
 }
+const languages = await perLanguage(sandbox, Number(values["lang-submissions"]));
 await sandbox.close();
 const agree = [...o.outputs].sort().join("\u0000") === [...b.outputs].sort().join("\u0000");
 const row = (name: string, r: Measured) =>
@@ -211,5 +219,64 @@ process.stdout.write(
     baseline_p50_ms: Number(percentile(b.latencies, 50).toFixed(2)),
     baseline_p99_ms: Number(percentile(b.latencies, 99).toFixed(2)),
     outputs_identical: agree,
+    languages,
   })}\n`,
 );
+
+interface LanguageFigure {
+  submissions: number;
+  tests_per_submission: number;
+  distinct_submissions_per_s: number;
+  cached_submissions_per_s: number;
+  cache_ratio: number;
+  all_correct: boolean;
+}
+
+/** Per language: N distinct sources (each compiled) vs the same source N times (cached). */
+async function perLanguage(sandbox: Sandbox, n: number): Promise<Record<string, LanguageFigure>> {
+  const out: Record<string, LanguageFigure> = {};
+  if (n <= 0) return out;
+  const tests = [1, 2, 3, 4].map((k) => ({ stdin: `${k} ${k * 10}\n` }));
+  const expect = tests.map((_, i) => `${(i + 1) * 11}`);
+  const nonce = Date.now();
+  for (const runner of RUNNERS) {
+    const program = SUM_PROGRAMS[runner.language];
+    if (program === undefined) continue;
+    let correct = true;
+    const source = (same: boolean, i: number): string => {
+      const tag = same ? `${nonce}-same` : `${nonce}-${i}`;
+      // Go's first line must stay the package clause.
+      return runner.language === "go"
+        ? program.replace("\n", `\n${commentLine("go", tag)}`)
+        : commentLine(runner.language, tag) + program;
+    };
+    const side = async (distinct: boolean): Promise<number> => {
+      // The same-source side starts after its one compile (a resubmission's steady state).
+      if (!distinct) await sandbox.runSubmission({ language: runner.language, code: source(true, 0), tests });
+      const t0 = performance.now();
+      await Promise.all(
+        Array.from({ length: n }, async (_, i) => {
+          const code = source(!distinct, i);
+          const r = await sandbox.runSubmission({ language: runner.language, code, tests });
+          correct &&=
+            r.tests.length === tests.length && r.tests.every((t, k) => t.stdout.trim() === expect[k]);
+        }),
+      );
+      return n / ((performance.now() - t0) / 1000);
+    };
+    const cold = await side(true);
+    const warm = await side(false);
+    out[runner.language] = {
+      submissions: n,
+      tests_per_submission: tests.length,
+      distinct_submissions_per_s: Number(cold.toFixed(2)),
+      cached_submissions_per_s: Number(warm.toFixed(2)),
+      cache_ratio: Number((warm / cold).toFixed(2)),
+      all_correct: correct,
+    };
+    process.stderr.write(
+      `${runner.language.padEnd(11)} distinct ${cold.toFixed(1).padStart(7)} subm/s   same source ${warm.toFixed(1).padStart(7)} subm/s   ×${(warm / cold).toFixed(2)}   correct ${correct}\n`,
+    );
+  }
+  return out;
+}

@@ -16,6 +16,7 @@ import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { Rollout } from "../src/core/schemas.ts";
 import { FAMILIES } from "../src/tasks/index.ts";
+import { findPunktDir } from "../src/verify/instruct/compat/punkt.ts";
 import { createInstructionVerifier } from "../src/verify/instruct/verifier.ts";
 import { createLogicVerifier } from "../src/verify/logic/index.ts";
 import { VerifyPool } from "../src/verify/pool.ts";
@@ -158,6 +159,18 @@ async function main(): Promise<void> {
   console.log(
     `${"instruction (IFEval)".padEnd(20)} ${fmt(ifSingle).padStart(10)} ${fmt(ifNaive).padStart(9)} ${(ifSingle / ifNaive).toFixed(2).padStart(6)} ${fmt(ifPool1).padStart(9)} ${fmt(ifPool).padStart(9)}`,
   );
+  // The same rollouts judged with IFEval's reference semantics (reference.compat), when
+  // nltk's Punkt data is installed (compat mode needs it for sentence counts).
+  if (findPunktDir() !== undefined) {
+    const compatRollouts = ifRollouts.map((r) => ({
+      ...r,
+      reference: { ...r.reference, compat: "ifeval" as const },
+    }));
+    for (const r of compatRollouts.slice(0, 200)) ifDirect(r);
+    const ifCompat = rate(compatRollouts, ifDirect);
+    results["instruction (IFEval compat)"] = { single: Math.round(ifCompat) };
+    console.log(`${"instruction (compat)".padEnd(20)} ${fmt(ifCompat).padStart(10)}`);
+  } else console.log("instruction (compat): skipped, nltk's punkt_tab/english not found (NLTK_DATA)");
   await Promise.all([pool.close(), pool1.close()]);
   const mix = {
     single: Math.round(totalN / allSingle),

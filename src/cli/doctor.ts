@@ -3,7 +3,7 @@
 // and a quick GEMM check (correctness against the reference, GFLOP/s).
 import { availableParallelism, cpus } from "node:os";
 import { parseArgs } from "node:util";
-import { availableKernels, createKernel, selectKernel } from "../model/kernels/index.ts";
+import { availableKernels, createKernel, kernelChoice, selectKernel } from "../model/kernels/index.ts";
 import { tsMatmul } from "../model/kernels/ts.ts";
 import type { Kernel } from "../model/kernels/types.ts";
 import { relaxedSimdSupported } from "../model/kernels/wasm.ts";
@@ -11,8 +11,10 @@ import { Rng } from "../model/rng.ts";
 
 const HELP = `usage: datascale doctor [--kernel ts|wasm|blas] [--json]
 
-Shows the runtime, the compute kernels that load here, the one the engine will use
-(--kernel, else DATASCALE_KERNEL, else the fastest), and checks each kernel's GEMM.
+Shows the runtime, the compute kernels that load here, the one the engine will use and
+why (--kernel, else DATASCALE_KERNEL, else the fastest: blas when native/build/blas.node
+loads — npm install builds it when a C compiler and OpenBLAS headers are present — else
+wasm), and checks each kernel's GEMM.
 `;
 
 interface KernelReport {
@@ -65,6 +67,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
+  const choice = kernelChoice(values.kernel);
   const selected = selectKernel(values.kernel);
   const selectedName = selected.name;
   const selectedDetail = selected.detail;
@@ -86,6 +89,7 @@ export async function run(argv: string[]): Promise<number> {
     kernel_env: process.env["DATASCALE_KERNEL"] ?? null,
     kernel: selectedName,
     kernel_detail: selectedDetail,
+    kernel_reason: choice.reason,
     kernels,
   };
   if (values.json) {
@@ -95,7 +99,8 @@ export async function run(argv: string[]): Promise<number> {
       `node     ${report.node}`,
       `cpu      ${report.cpu} (${report.cores} cores)`,
       `simd     relaxed-SIMD ${report.relaxed_simd ? "available" : "not available"}`,
-      `kernel   ${report.kernel}: ${report.kernel_detail}${report.kernel_env ? ` (DATASCALE_KERNEL=${report.kernel_env})` : ""}`,
+      `kernel   ${report.kernel}: ${report.kernel_detail}`,
+      `         why: ${report.kernel_reason}${report.kernel_env ? ` (DATASCALE_KERNEL=${report.kernel_env})` : ""}`,
       "kernels:",
       ...kernels.map(
         (k) =>

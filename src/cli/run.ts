@@ -29,7 +29,7 @@ then each finding decided from the paired per-seed differences (docs/experiment.
                  <run-dir>/seed-<k>/
   --seed N       the first seed (default 1)
   --parallel N   seeds run at once, each in its own process (default 1)
-  --kernel K     compute kernel (default wasm; blas needs npm run build:native)
+  --kernel K     compute kernel (default auto: blas when the native addon loads, else wasm)
   --report-only  re-render the report from the seeds' results.json (findings re-derived)
 
 Writes <run-dir>/results.json (pooled), <run-dir>/seed-<k>/results.json, report.html,

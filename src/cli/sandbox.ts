@@ -18,7 +18,7 @@ run      run one program in the sandbox and print its stdout/stderr; a status li
 options (run):
   --language LANG   ${RUNNERS.map((r) => r.language).join(", ")} (aliases: ${RUNNERS.flatMap((r) => r.aliases).join(", ")})
   --stdin FILE      feed FILE to the program's stdin ('-' for this process's stdin)
-  --time-ms N       wall-clock limit (default 4000)
+  --time-ms N       CPU-time limit, with a wall-clock backstop at 2× (default 4000)
   --memory-mb N     memory limit (default 512)
   --json            print the full result as one JSON line instead
   --unsafe          run WITHOUT isolation if bubblewrap is unusable (never for untrusted code)
@@ -27,14 +27,22 @@ options (run):
 const HELLO: Record<string, string> = {
   python: "import sys; print('hello from python', sys.version.split()[0])",
   javascript: "console.log('hello from node', process.version)",
+  typescript: "const v: string = process.version;\nconsole.log('hello from typescript on node', v);",
   cpp: '#include <cstdio>\nint main(){ std::printf("hello from c++ %d\\n", __GNUC__); }',
+  go: 'package main\nimport ("fmt"; "runtime")\nfunc main() { fmt.Println("hello from", runtime.Version()) }',
+  go_test:
+    'package main_test\nimport ("fmt"; "runtime"; "testing")\nfunc TestHello(t *testing.T) { fmt.Println("hello from go test", runtime.Version()) }',
+  java: 'public class Main { public static void main(String[] a) { System.out.println("hello from java " + System.getProperty("java.version")); } }',
+  rust: 'fn main() { println!("hello from rust"); }',
+  bash: 'echo "hello from bash $BASH_VERSION"',
+  perl: 'printf("hello from perl %vd\\n", $^V);',
 };
 
 async function doctor(json: boolean): Promise<number> {
   const report = probeIsolation();
   const languages: Record<string, string> = {};
   if (report.bwrap.works) {
-    const sandbox = new Sandbox({ concurrency: 2, warm: 0 }, report);
+    const sandbox = new Sandbox({ concurrency: 2, warm: 0, compileCacheBytes: 0 }, report);
     try {
       await Promise.all(
         RUNNERS.map(async (r) => {
@@ -46,7 +54,7 @@ async function doctor(json: boolean): Promise<number> {
           const t = res.compile?.status === "ok" || res.compile === undefined ? res.tests[0] : res.compile;
           languages[r.language] =
             t?.status === "ok"
-              ? `ok (${t.stdout.trim()})`
+              ? `ok (${t.stdout.trim().split("\n")[0]})`
               : `FAILED: ${t?.status} ${t?.stderr.trim().slice(0, 300)}`;
         }),
       );
@@ -72,7 +80,8 @@ async function doctor(json: boolean): Promise<number> {
     `file system:     read-only /usr; private tmpfs /tmp, /work, /build; no /etc secrets, /root or /home`,
     "languages:",
     ...RUNNERS.map(
-      (r) => `  ${r.language.padEnd(12)} ${languages[r.language] ?? "not checked (no isolation)"}`,
+      (r) =>
+        `  ${r.language.padEnd(12)} ${languages[r.language] ?? "not checked (no isolation)"}${r.packages.length > 0 ? `  [debian: ${r.packages.join(" ")}]` : ""}`,
     ),
     healthy ? "sandbox: healthy" : "sandbox: NOT healthy — untrusted code will not run here",
   ];

@@ -13,9 +13,11 @@ const DEFAULT_STEP_MODEL_MODULE = new URL("../model/decoder-step-model.ts", impo
 const HELP = `usage: datascale serve-model --model DIR [options]
 
 Serves a model directory (config.json, model.safetensors, tokenizer.json,
-tokenizer_config.json with a chat_template) with the OpenAI API: GET /v1/models,
-POST /v1/completions and /v1/chat/completions (logprobs, top_logprobs, n, stop, seed,
-stream). Prints the base URL on stdout, then runs until SIGINT/SIGTERM.
+tokenizer_config.json with a chat_template) — a Hugging Face checkpoint, or what
+\`datascale train\` and the main job write to <runDir>/model — with the OpenAI API: GET
+/v1/models, POST /v1/completions and /v1/chat/completions (logprobs, top_logprobs, n, stop,
+seed, stream), and vLLM's POST /classify for a reward model (a score head). Prints the
+base URL on stdout, then runs until SIGINT/SIGTERM.
 
 options:
   --model DIR            model directory in the Hugging Face layout (required)

@@ -34,6 +34,9 @@ export const Instruction = z.object({
 });
 export type Instruction = z.infer<typeof Instruction>;
 
+/** Reference semantics an instruction-following rollout may ask for instead of DataScale's own. */
+export const COMPAT_MODES = ["ifeval"] as const;
+
 /**
  * What a response is judged against. Which fields matter depends on the domain:
  * `answer` (math/logic ground truth), `tests`/`language`/`entry`/`style` (code),
@@ -47,6 +50,8 @@ export const Reference = z.looseObject({
   entry: z.string().optional(),
   style: z.enum(["stdio", "call", "assert"]).optional(),
   instructions: z.array(Instruction).optional(),
+  /** `"ifeval"`: judge IFEval's instruction ids exactly as google-research's reference implementation does. */
+  compat: z.enum(COMPAT_MODES).optional(),
   response: z.string().optional(),
 });
 export type Reference = z.infer<typeof Reference>;

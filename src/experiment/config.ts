@@ -67,7 +67,7 @@ const SMALL: ExperimentConfig = {
   scale: "small",
   seed: 1,
   seeds: 3,
-  kernel: "wasm",
+  kernel: "auto",
   model: { dim: 64, nLayers: 2, nHeads: 4, maxSeqLen: 128 },
   sizes: { demo: 1200, preference: 300, original: 16, pool: 96, eval: 32, diversityPrompts: 24 },
   sft: { steps: 1500, batchSize: 32, lr: 2e-3 },

@@ -12,17 +12,20 @@
 //   layers.N.w_gate, w_up [ffn, dim]; w_down [dim, ffn] ← model.layers.N.mlp.{gate,up,down}_proj.weight
 //   final_norm [dim]                        ← model.norm.weight
 //   lm_head [vocab, dim]                    ← lm_head.weight (absent when tieEmbeddings)
-//   value_head.weight [1, dim], value_head.bias [1]; reward_head.weight [1, dim], reward_head.bias [1];
-//   score [1, dim] ← score.weight (transformers' sequence-classification reward head)
+//   score [1, dim] ← score.weight (transformers' *ForSequenceClassification head, num_labels 1: a
+//   Bradley–Terry reward model); value_head.weight [1, dim], value_head.bias [1] and
+//   reward_head.bias [1] have no place in a transformers class and live in heads.safetensors.
 // q/k weights are stored as HF stores them: rows ordered for the "rotate_half" RoPE (pairs
 // (i, i + headDim/2)). A decoder with interleaved RoPE permutes them (see `interleaveRopeRows`).
-import { mkdir, writeFile } from "node:fs/promises";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { DataScaleError, formatZodError } from "../core/errors.ts";
-import { readJsonFile } from "../io/json-file.ts";
 import type { DecoderConfigInput } from "./config.ts";
-import { readSafetensors, type StoredDtype, type Tensor, writeSafetensors } from "./safetensors.ts";
+import { parseSafetensors, type StoredDtype, serializeSafetensors, type Tensor } from "./safetensors.ts";
+
+/** Tensors no transformers class has (value heads, a reward bias), beside model.safetensors. */
+export const HEADS_FILE = "heads.safetensors";
 
 export interface CheckpointConfig {
   architecture: "llama" | "qwen2" | "mistral";
@@ -43,6 +46,8 @@ export interface CheckpointConfig {
   ropeScaling: Record<string, unknown> | null;
   bosTokenId: number | undefined;
   eosTokenIds: number[];
+  /** The padding id; a sequence classifier reads the last token that is not this one. */
+  padTokenId?: number | undefined;
 }
 
 export interface Checkpoint {
@@ -74,11 +79,18 @@ const HfConfigSchema = z.looseObject({
   hidden_act: z.string().default("silu"),
   bos_token_id: z.number().int().nullish(),
   eos_token_id: z.union([z.number().int(), z.array(z.number().int())]).nullish(),
+  pad_token_id: z.number().int().nullish(),
 });
 export type HfConfig = z.infer<typeof HfConfigSchema>;
 
 /** Maps a parsed HF config.json to our config; `source` names the file in errors. */
 export function configFromHf(raw: unknown, source = "config.json"): CheckpointConfig {
+  if (typeof raw === "object" && raw !== null && !("model_type" in raw) && "dim" in raw && "nLayers" in raw) {
+    throw new DataScaleError(
+      "bad_config",
+      `${source}: a DataScale model directory from before models were saved in the Hugging Face layout (config.json + params.bin); the trainers still load it (--init), and saveModel(dir, loadDecoder(old, {})) re-saves it in the HF layout (docs/model-io.md)`,
+    );
+  }
   const parsed = HfConfigSchema.safeParse(raw);
   if (!parsed.success) throw new DataScaleError("bad_config", `${source}: ${formatZodError(parsed.error)}`);
   const c = parsed.data;
@@ -119,18 +131,22 @@ export function configFromHf(raw: unknown, source = "config.json"): CheckpointCo
     ropeScaling: c.rope_scaling ?? null,
     bosTokenId: c.bos_token_id ?? undefined,
     eosTokenIds: eos === null || eos === undefined ? [] : Array.isArray(eos) ? eos : [eos],
+    ...(c.pad_token_id === null || c.pad_token_id === undefined ? {} : { padTokenId: c.pad_token_id }),
   };
 }
 
-/** Our config as an HF config.json that transformers loads. */
-export function configToHf(config: CheckpointConfig): Record<string, unknown> {
-  const architectures = {
-    llama: "LlamaForCausalLM",
-    qwen2: "Qwen2ForCausalLM",
-    mistral: "MistralForCausalLM",
-  };
+/**
+ * Our config as an HF config.json that transformers loads: a causal LM, or with
+ * `classifier` (a `score` head) a one-label sequence classifier (e.g.
+ * LlamaForSequenceClassification), as a Bradley–Terry reward model is served.
+ */
+export function configToHf(
+  config: CheckpointConfig,
+  options: { classifier?: boolean } = {},
+): Record<string, unknown> {
+  const family = { llama: "Llama", qwen2: "Qwen2", mistral: "Mistral" }[config.architecture];
   const out: Record<string, unknown> = {
-    architectures: [architectures[config.architecture]],
+    architectures: [`${family}${options.classifier ? "ForSequenceClassification" : "ForCausalLM"}`],
     model_type: config.architecture,
     vocab_size: config.vocabSize,
     hidden_size: config.dim,
@@ -145,9 +161,16 @@ export function configToHf(config: CheckpointConfig): Record<string, unknown> {
     rope_scaling: config.ropeScaling,
     tie_word_embeddings: config.tieEmbeddings,
     hidden_act: "silu",
+    mlp_bias: false,
     torch_dtype: "float32",
   };
   if (config.architecture !== "qwen2") out["attention_bias"] = config.qkvBias;
+  if (config.padTokenId !== undefined) out["pad_token_id"] = config.padTokenId;
+  if (options.classifier) {
+    out["num_labels"] = 1;
+    out["id2label"] = { "0": "LABEL_0" };
+    out["label2id"] = { LABEL_0: 0 };
+  }
   if (config.bosTokenId !== undefined) out["bos_token_id"] = config.bosTokenId;
   if (config.eosTokenIds.length > 0) {
     out["eos_token_id"] = config.eosTokenIds.length === 1 ? config.eosTokenIds[0] : config.eosTokenIds;
@@ -278,28 +301,52 @@ export function validateTensors(
 
 const ShardIndexSchema = z.object({ weight_map: z.record(z.string(), z.string()) });
 
-/** Loads config.json and model.safetensors (or the shards of model.safetensors.index.json). */
-export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
-  const config = configFromHf(
-    await readJsonFile(join(dir, "config.json"), "bad_checkpoint"),
-    join(dir, "config.json"),
-  );
+function readJsonSync(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new DataScaleError("not_found", `${path}: cannot read (${(error as Error).message})`, {
+      cause: error,
+    });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new DataScaleError("bad_checkpoint", `${path}: not JSON (${(error as Error).message})`);
+  }
+}
+
+function readTensorFile(path: string) {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    throw new DataScaleError("not_found", `${path}: cannot read (${(error as Error).message})`);
+  }
+  return parseSafetensors(bytes, path);
+}
+
+/**
+ * Loads config.json and model.safetensors (or the shards of model.safetensors.index.json),
+ * plus heads.safetensors when present.
+ */
+export function loadCheckpointSync(dir: string): Checkpoint {
+  const configPath = join(dir, "config.json");
+  const config = configFromHf(readJsonSync(configPath), configPath);
   let files = ["model.safetensors"];
   const indexPath = join(dir, "model.safetensors.index.json");
-  const index = await readJsonFile(indexPath, "bad_checkpoint").catch((error: unknown) => {
-    if (error instanceof DataScaleError && error.code === "not_found") return undefined;
-    throw error;
-  });
-  if (index !== undefined) {
-    const parsed = ShardIndexSchema.safeParse(index);
+  if (existsSync(indexPath)) {
+    const parsed = ShardIndexSchema.safeParse(readJsonSync(indexPath));
     if (!parsed.success)
       throw new DataScaleError("bad_checkpoint", `${indexPath}: ${formatZodError(parsed.error)}`);
     files = [...new Set(Object.values(parsed.data.weight_map))].sort();
   }
+  if (existsSync(join(dir, HEADS_FILE))) files.push(HEADS_FILE);
   const tensors = new Map<string, Tensor>();
   const ignored: string[] = [];
   for (const file of files) {
-    const loaded = await readSafetensors(join(dir, file));
+    const loaded = readTensorFile(join(dir, file));
     for (const [name, tensor] of loaded.tensors) {
       const neutral = neutralName(name);
       if (neutral === undefined) ignored.push(name);
@@ -311,8 +358,21 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
     ignored.push("lm_head.weight");
     tensors.delete("lm_head");
   }
+  // A sequence classifier saved by transformers (a reward model) has a score head and no LM
+  // head: give it a zero one, so it loads for /classify (its completions mean nothing).
+  if (!config.tieEmbeddings && tensors.has("score") && !tensors.has("lm_head")) {
+    tensors.set("lm_head", {
+      shape: [config.vocabSize, config.dim],
+      data: new Float32Array(config.vocabSize * config.dim),
+    });
+  }
   validateTensors(config, tensors, dir);
   return { config, tensors, ignored };
+}
+
+/** `loadCheckpointSync` for async callers. */
+export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
+  return loadCheckpointSync(dir);
 }
 
 export interface SaveCheckpointOptions {
@@ -325,36 +385,59 @@ export interface SaveCheckpointOptions {
   generationConfig?: Record<string, unknown>;
 }
 
-/** Writes config.json + model.safetensors (+ tokenizer files) that transformers can load. */
-export async function saveCheckpoint(
+/** Neutral names that go to heads.safetensors rather than model.safetensors. */
+const HEAD_ONLY = new Set(["value_head.weight", "value_head.bias", "reward_head.weight", "reward_head.bias"]);
+
+/**
+ * Writes config.json + model.safetensors (+ heads.safetensors, tokenizer files,
+ * generation_config.json) that transformers can load: model.safetensors holds only tensors
+ * of the transformers class named in config.json (a `score` head makes it a sequence
+ * classifier), so strict loaders (vLLM) find no stray names.
+ */
+export function saveCheckpointSync(
   dir: string,
   checkpoint: { config: CheckpointConfig; tensors: Map<string, Tensor> },
   options: SaveCheckpointOptions = {},
-): Promise<void> {
+): void {
   validateTensors(checkpoint.config, checkpoint.tensors, "saveCheckpoint");
-  await mkdir(dir, { recursive: true });
-  const hf = new Map<string, Tensor>();
-  for (const [name, t] of checkpoint.tensors) hf.set(hfName(name), t);
-  const config = configToHf(checkpoint.config);
+  mkdirSync(dir, { recursive: true });
+  const main = new Map<string, Tensor>();
+  const heads = new Map<string, Tensor>();
+  for (const [name, t] of checkpoint.tensors) (HEAD_ONLY.has(name) ? heads : main).set(hfName(name), t);
+  const config = configToHf(checkpoint.config, { classifier: checkpoint.tensors.has("score") });
   if (options.dtype !== undefined)
     config["torch_dtype"] = { F32: "float32", BF16: "bfloat16", F16: "float16" }[options.dtype];
-  await writeFile(join(dir, "config.json"), `${JSON.stringify(config, null, 2)}\n`);
-  await writeSafetensors(join(dir, "model.safetensors"), hf, {
-    dtype: options.dtype ?? "F32",
-    metadata: { format: "pt" },
-  });
+  writeFileSync(join(dir, "config.json"), `${JSON.stringify(config, null, 2)}\n`);
+  const dtype = options.dtype ?? "F32";
+  writeFileSync(
+    join(dir, "model.safetensors"),
+    serializeSafetensors(main, { dtype, metadata: { format: "pt" } }),
+  );
+  if (heads.size > 0)
+    writeFileSync(join(dir, HEADS_FILE), serializeSafetensors(heads, { dtype, metadata: { format: "pt" } }));
   if (options.tokenizerJson !== undefined)
-    await writeFile(join(dir, "tokenizer.json"), JSON.stringify(options.tokenizerJson));
+    writeFileSync(join(dir, "tokenizer.json"), JSON.stringify(options.tokenizerJson));
   if (options.tokenizerConfig !== undefined) {
-    await writeFile(
+    writeFileSync(
       join(dir, "tokenizer_config.json"),
       `${JSON.stringify(options.tokenizerConfig, null, 2)}\n`,
     );
   }
   const generation: Record<string, unknown> = { ...options.generationConfig };
-  if (checkpoint.config.bosTokenId !== undefined) generation["bos_token_id"] ??= checkpoint.config.bosTokenId;
-  if (checkpoint.config.eosTokenIds.length > 0) generation["eos_token_id"] ??= checkpoint.config.eosTokenIds;
-  await writeFile(join(dir, "generation_config.json"), `${JSON.stringify(generation, null, 2)}\n`);
+  const c = checkpoint.config;
+  if (c.bosTokenId !== undefined) generation["bos_token_id"] ??= c.bosTokenId;
+  if (c.eosTokenIds.length > 0) generation["eos_token_id"] ??= c.eosTokenIds;
+  if (c.padTokenId !== undefined) generation["pad_token_id"] ??= c.padTokenId;
+  writeFileSync(join(dir, "generation_config.json"), `${JSON.stringify(generation, null, 2)}\n`);
+}
+
+/** `saveCheckpointSync` for async callers. */
+export async function saveCheckpoint(
+  dir: string,
+  checkpoint: { config: CheckpointConfig; tensors: Map<string, Tensor> },
+  options: SaveCheckpointOptions = {},
+): Promise<void> {
+  saveCheckpointSync(dir, checkpoint, options);
 }
 
 /**
@@ -449,18 +532,18 @@ export function fromHfNames(tensors: ReadonlyMap<string, Tensor>): Map<string, T
 }
 
 /**
- * The checkpoint's config as the engine decoder's config input (src/model/config.ts). Throws naming what that decoder cannot run:
- * q/k/v biases (Qwen2), a head_dim other than dim / heads, RoPE scaling.
+ * The checkpoint's config as the engine decoder's config input (src/model/config.ts). Throws
+ * naming what that decoder cannot run: a head_dim other than dim / heads, RoPE scaling.
  */
 export function engineConfigInput(checkpoint: Checkpoint): DecoderConfigInput {
   const c = checkpoint.config;
   const unsupported = (what: string) => {
     throw new DataScaleError("unsupported_model", `the embedded decoder does not implement ${what}`);
   };
-  if (c.qkvBias) unsupported("q/k/v projection biases (Qwen2, attention_bias)");
   if (c.headDim * c.nHeads !== c.dim) unsupported(`head_dim ${c.headDim} ≠ hidden_size / heads`);
   if (c.ropeScaling !== null) unsupported(`rope_scaling ${JSON.stringify(c.ropeScaling)}`);
-  if (checkpoint.tensors.has("score")) unsupported("a score.weight head (use reward_head.weight/bias)");
+  // Qwen2's q/k/v biases the decoder has; Llama's attention_bias also biases o_proj, which it has not.
+  if (c.architecture !== "qwen2" && c.qkvBias) unsupported("attention_bias (it biases o_proj too)");
   return {
     vocabSize: c.vocabSize,
     dim: c.dim,
@@ -472,7 +555,8 @@ export function engineConfigInput(checkpoint: Checkpoint): DecoderConfigInput {
     ropeTheta: c.ropeTheta,
     normEps: c.normEps,
     tiedEmbeddings: c.tieEmbeddings,
+    qkvBias: c.qkvBias,
     valueHead: checkpoint.tensors.has("value_head.weight"),
-    rewardHead: checkpoint.tensors.has("reward_head.weight"),
+    rewardHead: checkpoint.tensors.has("score") || checkpoint.tensors.has("reward_head.weight"),
   };
 }

@@ -41,7 +41,12 @@ export class AdamW {
   /** 1 where weight decay applies (matrices), 0 for norms and biases. */
   readonly #decay: Arr;
   readonly #kernel: Kernel;
-  #t = 0;
+  /**
+   * Updates taken so far (the bias corrections depend on it). Public so a training
+   * checkpoint can save and restore it with the moments: a resumed run then takes exactly
+   * the updates an uninterrupted one takes.
+   */
+  t = 0;
   readonly options: Required<AdamWOptions>;
 
   constructor(model: Decoder, options: AdamWOptions = {}) {
@@ -65,7 +70,7 @@ export class AdamW {
   }
 
   get stepCount(): number {
-    return this.#t;
+    return this.t;
   }
 
   /** One update of `params` from `grads`; returns the gradient norm before clipping. */
@@ -75,9 +80,9 @@ export class AdamW {
     const ss = k.sumSquares?.(grads);
     const norm = ss === undefined ? gradNorm(grads) : Math.sqrt(ss);
     const clip = gradClip > 0 && norm > gradClip ? gradClip / norm : 1;
-    this.#t++;
-    const bc1 = 1 - beta1 ** this.#t;
-    const bc2 = 1 - beta2 ** this.#t;
+    this.t++;
+    const bc1 = 1 - beta1 ** this.t;
+    const bc2 = 1 - beta2 ** this.t;
     const h = { lr, beta1, beta2, eps, weightDecay, clip, bc1, bc2 };
     if (k.adamw?.(params, grads, this.m, this.v, this.#decay, h)) return norm;
     const m = this.m;

@@ -1,6 +1,8 @@
 // Coalesces many small RewardFn calls into few large ones. Engines such as OpenRLHF send one
 // request per sample; verifying each alone pays a worker round trip per sample. Calls made
 // within the same turn of the event loop (or until `maxBatch`) go down as one batch.
+// Coalescing must not couple requests: when a coalesced call fails, each request is
+// retried on its own, so one request's failure is that request's alone.
 import type { Reward, RewardFn, Rollout } from "../core/schemas.ts";
 
 interface Waiting {
@@ -21,6 +23,11 @@ export function batchingRewardFn(inner: RewardFn, options: { maxBatch?: number }
     waiting = [];
     size = 0;
     if (batch.length === 0) return;
+    if (batch.length === 1) {
+      const w = batch[0] as Waiting;
+      inner(w.rollouts).then(w.resolve, w.reject);
+      return;
+    }
     inner(batch.flatMap((w) => w.rollouts)).then(
       (rewards) => {
         let k = 0;
@@ -29,8 +36,8 @@ export function batchingRewardFn(inner: RewardFn, options: { maxBatch?: number }
           k += w.rollouts.length;
         }
       },
-      (e: unknown) => {
-        for (const w of batch) w.reject(e);
+      () => {
+        for (const w of batch) inner(w.rollouts).then(w.resolve, w.reject);
       },
     );
   };

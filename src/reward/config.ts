@@ -6,6 +6,7 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { BackendConfig } from "../backend/open.ts";
 import { DataScaleError, formatZodError } from "../core/errors.ts";
+import { VERL_DATA_SOURCES } from "./data-sources.ts";
 
 export { BackendConfig };
 
@@ -103,12 +104,24 @@ export const RewardConfig = z
   .strict();
 export type RewardConfig = z.infer<typeof RewardConfig>;
 
-export const VERIFIED_DOMAINS = ["math", "code", "instruction", "logic"];
+export const VERIFIED_DOMAINS = ["math", "code", "instruction", "logic", "qa"];
 
-/** The paper's routing: RTV for verifiable domains, GenRM-GT with ground truth, GenRM-BoN otherwise. */
+/** verl's data sources (Task.source or data_source) to the verifier family that scores them. */
+export function verlSourceRoutes(): RewardConfig["routes"] {
+  return (["math", "code", "qa"] as const).map((family) => ({
+    match: { source: VERL_DATA_SOURCES.filter((e) => e.kind === family).flatMap((e) => e.names) },
+    reward: { type: "rtv", family },
+  }));
+}
+
+/**
+ * The paper's routing: RTV for verifiable domains and for verl's known data sources,
+ * GenRM-GT with ground truth, GenRM-BoN otherwise.
+ */
 export function paperRoutes(judge = "genrm"): Pick<RewardConfig, "routes" | "fallback"> {
   return {
     routes: [
+      ...verlSourceRoutes(),
       { match: { domain: VERIFIED_DOMAINS }, reward: { type: "rtv" } },
       { match: { has: "answer" }, reward: { type: "judge", judge, reference: "gt" } },
     ],

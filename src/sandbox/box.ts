@@ -36,13 +36,16 @@ export interface HarnessJob {
   env: Record<string, string>;
   wipe: string[];
   limits: unknown;
-  compile?: { argv: string[]; limits: unknown };
+  /** `collect`: send back what the compile left in the build dir, up to this many bytes. */
+  compile?: { argv: string[]; limits: unknown; collect?: number };
+  /** A cached compile's output, written to the build dir instead of compiling. */
+  prebuilt?: Record<string, string>;
   run: { kind: "python"; args: string[] } | { kind: "exec"; argv: string[] };
   tests: string[];
 }
 
 export type BoxEvent =
-  | { t: "compile"; result: ExecResult }
+  | { t: "compile"; result: ExecResult; artifacts?: Record<string, string> | undefined }
   | { t: "test"; i: number; result: ExecResult }
   | { t: "done"; files: Record<string, string> };
 

@@ -118,6 +118,17 @@ def kill_others(pid):
         os.kill(-1, signal.SIGKILL)
     except OSError:
         pass
+    # Where we are the namespace's init (zygote children), the killed orphans are ours to
+    # reap: until then they are zombies that still count against RLIMIT_NPROC, and the next
+    # test could not start a thread (Go, Java) or a process.
+    if os.getpid() == 1:
+        while True:
+            try:
+                os.waitpid(-1, 0)
+            except ChildProcessError:
+                break
+            except InterruptedError:
+                continue
 
 
 def wipe(dirs):
@@ -300,7 +311,8 @@ def classify(waitstatus, timed_out, lim, stderr, rss_kb):
 
 
 MEMORY_MARKERS = (b"MemoryError", b"std::bad_alloc", b"heap out of memory", b"Cannot allocate memory",
-                  b"Array buffer allocation failed", b"Invalid array length")
+                  b"Array buffer allocation failed", b"Invalid array length", b"java.lang.OutOfMemoryError",
+                  b"runtime: out of memory", b"memory allocation of", b"cannot allocate memory")
 
 
 def memory_error(stderr, rss_kb, lim):
@@ -401,6 +413,11 @@ def report_one(run):
     status_name, code, sig = classify(status, timed_out, lim2, stderr, ru.ru_maxrss)
     if lim2["cpuExceeded"] and status_name in ("ok", "runtime_error"):
         status_name = "time_limit"
+    # Runtimes that reserve address space (V8, the JVM, Go) get RLIMIT_AS slack beyond the
+    # memory limit; what they actually used is judged against the limit itself.
+    rss_mb = lim.get("rssMb")
+    if rss_mb and ru.ru_maxrss > rss_mb * 1024 and status_name in ("ok", "runtime_error"):
+        status_name = "memory_limit"
     # Some runtimes (Node) ignore SIGXFSZ and spin on EFBIG; a full output file is the tell.
     out_full = out_trunc or len(stdout) >= min(lim["stdoutBytes"], lim["fileBytes"])
     if out_full and status_name in ("ok", "time_limit", "runtime_error"):
@@ -419,9 +436,35 @@ def report_one(run):
     }
 
 
+def collect_build(build, source_name, cap):
+    """What a compile left in the build dir (its source aside), base64, for the host's
+    compile cache; None when it is larger than `cap` bytes (then it is not cached)."""
+    import base64
+
+    out, total = {}, 0
+    for root, _dirs, names in os.walk(build):
+        for name in names:
+            p = os.path.join(root, name)
+            rel = os.path.relpath(p, build)
+            if rel == source_name or os.path.islink(p) or not os.path.isfile(p):
+                continue
+            total += os.path.getsize(p)
+            if total > cap:
+                return None
+            with open(p, "rb") as f:
+                out[rel] = base64.b64encode(f.read()).decode()
+    return out
+
+
 def serve(paths, job_file):
     """Serve one submission: announce readiness, read its job, run it, report."""
     work, scratch, build = paths["work"], paths["scratch"], paths["build"]
+    # Should the host run out of memory, the kernel's OOM killer takes a sandboxed
+    # program first, never the server or another user's process (children inherit this).
+    try:
+        write_file("/proc/self/oom_score_adj", "1000")
+    except OSError:
+        pass
     send({"t": "ready", "pid": os.getpid()})
     line = job_file.readline()
     if not line:
@@ -439,12 +482,29 @@ def serve(paths, job_file):
         f.write(job["source"])
     wipe_dirs = [] if UNSAFE else job.get("wipe", [])
 
-    if job.get("compile"):
+    if job.get("prebuilt"):
+        # A compile of this very source, cached by the host: its output goes where the
+        # compiler would have put it, and the compile is skipped.
+        import base64
+
+        for rel, b64 in job["prebuilt"].items():
+            dest = os.path.join(build, rel)
+            os.makedirs(os.path.dirname(dest), exist_ok=True)
+            with open(dest, "wb") as f:
+                f.write(base64.b64decode(b64))
+            os.chmod(dest, 0o755)
+    elif job.get("compile"):
         c = job["compile"]
-        res = run_one({"kind": "exec", "argv": c["argv"], "env": job["env"]}, c["limits"], b"", build, scratch, [])
+        res = run_one({"kind": "exec", "argv": c["argv"], "env": job["env"]}, c["limits"], b"", build, scratch,
+                      [] if UNSAFE else [paths["tmp"]])
         if res["status"] != "ok":
             res["status"] = "compile_error" if res["status"] == "runtime_error" else res["status"]
-        send({"t": "compile", "result": res})
+        msg = {"t": "compile", "result": res}
+        if res["status"] == "ok" and c.get("collect"):
+            artifacts = collect_build(build, job["sourceName"], c["collect"])
+            if artifacts is not None:
+                msg["artifacts"] = artifacts
+        send(msg)
         if res["status"] != "ok":
             send({"t": "done", "files": {}})
             return
@@ -649,15 +709,19 @@ def spawn_submission(paths, tmpfs_bytes, job_r, msg_w):
 
 
 def flush_job(sub):
-    """Writes what the (non-blocking) job pipe takes; closes it once the job is through."""
+    """Writes what the (non-blocking) job pipe takes; closes it once the job is through.
+    The pending bytes are consumed by offset (a pipe takes 64 KiB at a time, and a job can
+    carry a cached binary of megabytes: slicing the rest off each time would be quadratic)."""
+    pending, off = sub["pending"], sub["off"]
     try:
-        n = os.write(sub["job_w"], sub["pending"])
+        n = os.write(sub["job_w"], memoryview(pending)[off:])
     except BlockingIOError:
         return
     except OSError:
-        n = len(sub["pending"])  # the child is gone; its exit is reported as usual
-    sub["pending"] = sub["pending"][n:]
-    if not sub["pending"]:
+        n = len(pending) - off  # the child is gone; its exit is reported as usual
+    sub["off"] = off + n
+    if sub["off"] >= len(pending):
+        sub["pending"], sub["off"] = b"", 0
         os.close(sub["job_w"])
         sub["job_w"] = -1
 
@@ -675,12 +739,12 @@ def zygote(paths, tmpfs_bytes):
     subs = {}  # id -> {"pid", "job_w", "msg_r", "buf", "pending"}
     fd_to_id = {}  # message pipe -> id, while the submission runs
     pidfd_to_id = {}  # pidfd -> id, once its message pipe closed and it awaits reaping
-    inbuf = b""
+    inchunks = []  # bytes read from the host since the last line end
     job_for = None  # id whose job is the next line
     write_all(host_out, b'{"t":"ready","pid":%d}\n' % os.getpid())
     while True:
         readers = [0] + list(fd_to_id) + list(pidfd_to_id)
-        writers = [s["job_w"] for s in subs.values() if s["pending"]]
+        writers = [s["job_w"] for s in subs.values() if len(s["pending"]) > s["off"]]
         r, w, _ = select.select(readers, writers, [])
         for fd in w:
             sub = next((s for s in subs.values() if s["job_w"] == fd), None)
@@ -693,7 +757,13 @@ def zygote(paths, tmpfs_bytes):
                     for s in subs.values():
                         os.kill(s["pid"], signal.SIGKILL)
                     return
-                inbuf += data
+                # Only the new bytes are searched for a line end, so a large job (a
+                # cached compile's binary rides in it) is not rescanned on every read.
+                if b"\n" not in data:
+                    inchunks.append(data)
+                    continue
+                inbuf = b"".join(inchunks) + data
+                inchunks.clear()
                 while b"\n" in inbuf:
                     line, inbuf = inbuf.split(b"\n", 1)
                     if job_for is not None:
@@ -703,7 +773,8 @@ def zygote(paths, tmpfs_bytes):
                         # this read brought (a spawn's fork would delay it).
                         sub = subs.get(job_for)
                         if sub is not None and sub["job_w"] >= 0:
-                            sub["pending"] += line + b"\n"
+                            sub["pending"] = sub["pending"][sub["off"]:] + line + b"\n"
+                            sub["off"] = 0
                             flush_job(sub)
                         job_for = None
                         continue
@@ -712,6 +783,8 @@ def zygote(paths, tmpfs_bytes):
                         job_for = req["id"]
                         continue
                     handle_request(req, subs, fd_to_id, paths, tmpfs_bytes, host_out)
+                if inbuf:
+                    inchunks.append(inbuf)
                 continue
             if fd in pidfd_to_id:
                 sid = pidfd_to_id.pop(fd)
@@ -724,10 +797,12 @@ def zygote(paths, tmpfs_bytes):
             sub = subs[sid]
             data = os.read(fd, 1 << 20)
             if data:
-                sub["buf"] += data
-                if b"\n" in sub["buf"]:
-                    *lines, sub["buf"] = sub["buf"].split(b"\n")
-                    write_all(host_out, b"".join(b'{"id":%d,"m":%s}\n' % (sid, l) for l in lines if l))
+                if b"\n" not in data:
+                    sub["buf"].append(data)
+                    continue
+                *lines, rest = (b"".join(sub["buf"]) + data).split(b"\n")
+                sub["buf"] = [rest] if rest else []
+                write_all(host_out, b"".join(b'{"id":%d,"m":%s}\n' % (sid, l) for l in lines if l))
                 continue
             # The message pipe closed: the submission is ending. Its child may still be
             # tearing down its namespaces; reap it when its pidfd says so instead of
@@ -737,7 +812,7 @@ def zygote(paths, tmpfs_bytes):
             if sub["job_w"] >= 0:
                 os.close(sub["job_w"])
                 sub["job_w"] = -1
-            sub["pending"] = b""
+            sub["pending"], sub["off"] = b"", 0
             pidfd_to_id[sub["pidfd"]] = sid
 
 
@@ -759,8 +834,8 @@ def handle_request(req, subs, fd_to_id, paths, tmpfs_bytes, host_out):
         os.close(job_r)
         os.close(msg_w)
         os.set_blocking(job_w, False)
-        subs[sid] = {"pid": pid, "pidfd": os.pidfd_open(pid), "job_w": job_w, "msg_r": msg_r, "buf": b"",
-                     "pending": b""}
+        subs[sid] = {"pid": pid, "pidfd": os.pidfd_open(pid), "job_w": job_w, "msg_r": msg_r, "buf": [],
+                     "pending": b"", "off": 0}
         fd_to_id[msg_r] = sid
     elif req["t"] == "kill" and sid in subs:
         try:

@@ -6,8 +6,10 @@
 import { availableParallelism } from "node:os";
 import { DataScaleError, formatZodError } from "../core/errors.ts";
 import { type BoxConfig, type BoxEvent, type HarnessJob, SandboxBox, type SubmissionBox } from "./box.ts";
+import { SANDBOX_DIRS } from "./bwrap.ts";
+import { CompileCache, type CompiledEntry, compileKey } from "./compile-cache.ts";
 import { type IsolationReport, probeIsolation } from "./isolation.ts";
-import { findRunner, RUNNERS } from "./runners/index.ts";
+import { findRunner, RUNNERS, type Runner } from "./runners/index.ts";
 import {
   DEFAULT_COMPILE_LIMITS,
   DEFAULT_LIMITS,
@@ -44,13 +46,22 @@ export interface SandboxOptions {
    * single one caps throughput at one core however many submissions are in flight.
    */
   zygotes?: number;
+  /** Bytes of compiled programs kept for reuse (see compile-cache.ts); default 256 MiB, 0 turns it off. */
+  compileCacheBytes?: number;
 }
+
+const SANDBOX_PATHS = SANDBOX_DIRS;
+
+/** Largest compile output sent back to be cached; bigger ones are simply not cached. */
+const MAX_ARTIFACT_BYTES = 32 << 20;
 
 export interface RunOptions {
   /** Called per result as it arrives; return false to stop the submission's remaining tests. */
   onTest?: (index: number, result: ExecResult) => boolean | undefined;
   /** Aborting kills the submission's sandbox; unfinished tests get a sandbox_error. */
   signal?: AbortSignal;
+  /** Called once the submission has a sandbox, i.e. when waiting for a slot ends. */
+  onStart?: () => void;
 }
 
 function sandboxError(message: string): ExecResult {
@@ -81,6 +92,7 @@ export class Sandbox {
   readonly #waiters: (() => void)[] = [];
   #running = 0;
   #closed = false;
+  readonly compileCache: CompileCache | undefined;
 
   constructor(options: SandboxOptions = {}, report: IsolationReport = probeIsolation()) {
     this.report = report;
@@ -120,7 +132,14 @@ export class Sandbox {
       tmpfsBytes: options.tmpfsBytes ?? 64 << 20,
       runtime: report.runtime,
     };
+    const cacheBytes = options.compileCacheBytes ?? 256 << 20;
+    this.compileCache = cacheBytes > 0 ? new CompileCache(cacheBytes) : undefined;
     this.#refill();
+  }
+
+  /** Submissions running now (each holds one of `concurrency` slots). */
+  get running(): number {
+    return this.#running;
   }
 
   #newBox(): SubmissionBox {
@@ -175,11 +194,22 @@ export class Sandbox {
   }
 
   /** Runs every test of one submission in one fresh sandbox. Never throws for program faults. */
+  /** Size of each private tmpfs, bytes: the scratch that holds a test's stdin, stdout and stderr is one. */
+  get tmpfsBytes(): number {
+    return this.#config.tmpfsBytes;
+  }
+
   async runSubmission(input: SubmissionInput, options: RunOptions = {}): Promise<SubmissionResult> {
     if (this.#closed) throw new DataScaleError("sandbox_closed", "sandbox is closed");
     const parsed = Submission.safeParse(input);
     if (!parsed.success) throw new DataScaleError("bad_submission", formatZodError(parsed.error));
-    const sub = parsed.data;
+    // A lone surrogate has no UTF-8 encoding and would fail the harness (a sandbox_error for
+    // what is the program's own text): it becomes U+FFFD, as any UTF-8 reader would read it.
+    const sub = {
+      ...parsed.data,
+      code: parsed.data.code.toWellFormed(),
+      tests: parsed.data.tests.map((t) => ({ stdin: t.stdin.toWellFormed() })),
+    };
     const runner = findRunner(sub.language);
     if (runner === undefined) {
       throw new DataScaleError(
@@ -188,34 +218,92 @@ export class Sandbox {
       );
     }
     const userLimits: Limits = { ...DEFAULT_LIMITS, ...sub.limits };
-    const compileLimits: Limits = { ...DEFAULT_COMPILE_LIMITS, ...sub.compileLimits };
+    const callerCompileLimits: Limits = { ...DEFAULT_COMPILE_LIMITS, ...sub.compileLimits };
+    const compileLimits = runner.compileLimits?.(callerCompileLimits) ?? callerCompileLimits;
+    // The compile is keyed by the argv as the sandbox sees it; paths are the same in every box.
+    const compileArgv = runner.compile?.(SANDBOX_PATHS, compileLimits);
+    let cached: CompiledEntry | undefined;
+    let settle: ((e: CompiledEntry | undefined) => void) | undefined;
+    const key =
+      compileArgv === undefined || this.compileCache === undefined
+        ? undefined
+        : compileKey({
+            language: runner.language,
+            argv: compileArgv,
+            source: sub.code,
+            files: sub.files,
+            limits: compileLimits,
+          });
+    if (key !== undefined && this.compileCache !== undefined) {
+      const got = await this.compileCache.acquire(key);
+      if ("entry" in got) cached = got.entry;
+      else settle = got.settle;
+    }
+    if (cached !== undefined && cached.compile.status !== "ok") {
+      return { compile: { ...cached.compile, wallMs: 0, cpuMs: 0 }, tests: [], files: {} };
+    }
+    try {
+      return await this.#runIn(runner, sub, userLimits, compileLimits, cached, settle, options);
+    } finally {
+      settle?.(undefined);
+    }
+  }
+
+  async #runIn(
+    runner: Runner,
+    sub: Submission,
+    userLimits: Limits,
+    compileLimits: Limits,
+    cached: CompiledEntry | undefined,
+    settle: ((e: CompiledEntry | undefined) => void) | undefined,
+    options: RunOptions,
+  ): Promise<SubmissionResult> {
     const box = await this.#acquire();
+    options.onStart?.();
     const paths = box.paths;
     const job: HarnessJob = {
       sourceName: runner.sourceName,
       source: sub.code,
       files: sub.files,
       fetch: sub.fetchFiles,
-      env: { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: paths.work, LANG: "C.UTF-8", TMPDIR: paths.tmp },
+      env: {
+        PATH: "/usr/local/bin:/usr/bin:/bin",
+        HOME: paths.work,
+        LANG: "C.UTF-8",
+        TMPDIR: paths.tmp,
+        ...runner.env?.(paths, userLimits),
+      },
       wipe: [paths.work, paths.tmp],
-      limits: runner.limits?.(userLimits) ?? userLimits,
+      // rssMb: the caller's memory limit, judged on peak RSS when AS gets a runtime's slack.
+      limits: { ...(runner.limits?.(userLimits) ?? userLimits), rssMb: userLimits.memoryMb },
       run: runner.run(paths, userLimits),
       tests: sub.tests.map((t) => t.stdin),
     };
-    if (runner.compile !== undefined) job.compile = { argv: runner.compile(paths), limits: compileLimits };
+    const compiling = runner.compile !== undefined && cached === undefined;
+    if (cached?.artifacts !== undefined) job.prebuilt = cached.artifacts;
+    else if (runner.compile !== undefined) {
+      job.compile = {
+        argv: runner.compile(paths, compileLimits),
+        limits: compileLimits,
+        ...(settle === undefined ? {} : { collect: MAX_ARTIFACT_BYTES }),
+      };
+    }
     const deadline =
-      (runner.compile === undefined ? 0 : compileLimits.timeMs) +
+      (compiling ? (compileLimits.wallMs ?? 2 * compileLimits.timeMs) : 0) +
       sub.tests.reduce((s) => s + (userLimits.wallMs ?? 2 * userLimits.timeMs) + 1000, 0) +
       10_000;
     const result: SubmissionResult = { tests: [], files: {} };
+    if (cached !== undefined) result.compile = { ...cached.compile, wallMs: 0, cpuMs: 0 };
     let stopped = false;
     const onAbort = () => box.kill();
     options.signal?.addEventListener("abort", onAbort, { once: true });
     if (options.signal?.aborted) box.kill();
     try {
       const outcome = await box.run(job, deadline, (e: BoxEvent) => {
-        if (e.t === "compile") result.compile = e.result;
-        else if (e.t === "test") {
+        if (e.t === "compile") {
+          result.compile = e.result;
+          settle?.({ compile: e.result, ...(e.artifacts === undefined ? {} : { artifacts: e.artifacts }) });
+        } else if (e.t === "test") {
           // Results racing in after the caller said stop are dropped: stopping is final.
           if (stopped) return false;
           result.tests.push(e.result);
@@ -225,14 +313,14 @@ export class Sandbox {
         return undefined;
       });
       if (outcome.failure !== undefined) {
-        const compiling = runner.compile !== undefined && result.compile === undefined;
+        const compileLost = compiling && result.compile === undefined;
         if (outcome.failure.kind === "infrastructure") {
-          if (compiling) result.compile = sandboxError(outcome.failure.message);
+          if (compileLost) result.compile = sandboxError(outcome.failure.message);
           else if (result.tests.length < sub.tests.length)
             result.tests.push(sandboxError(outcome.failure.message));
         } else {
           const r: ExecResult = { ...sandboxError(outcome.failure.message), status: "runtime_error" };
-          if (compiling) result.compile = { ...r, status: "compile_error" };
+          if (compileLost) result.compile = { ...r, status: "compile_error" };
           else if (result.tests.length < sub.tests.length) result.tests.push(r);
         }
       }

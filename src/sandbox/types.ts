@@ -93,7 +93,12 @@ export interface SubmissionResult {
 
 export const HarnessMessage = z.discriminatedUnion("t", [
   z.object({ t: z.literal("ready"), pid: z.number() }),
-  z.object({ t: z.literal("compile"), result: ExecResult }),
+  z.object({
+    t: z.literal("compile"),
+    result: ExecResult,
+    /** What the compile produced (build-relative path → base64), for the compile cache. */
+    artifacts: z.record(z.string(), z.string()).optional(),
+  }),
   z.object({ t: z.literal("test"), i: z.number().int().nonnegative(), result: ExecResult }),
   z.object({ t: z.literal("done"), files: z.record(z.string(), z.string()) }),
 ]);

@@ -30,15 +30,15 @@ export const TrainConfig = z
     seed: z.number().int().nonnegative().default(1),
     model: z
       .object({
-        /** A saved model directory (config.json + params.bin) to start from. */
+        /** A saved model directory (the Hugging Face layout a stage writes to <runDir>/model) to start from. */
         init: z.string().min(1).optional(),
-        /** Compute kernel: wasm (default; WASM SIMD on worker threads), ts (reference), blas, or auto. */
-        kernel: z.enum(["ts", "wasm", "blas", "auto"]).default("wasm"),
+        /** Compute kernel: auto (default: blas when the native addon loads, else wasm), wasm, blas, ts (reference). */
+        kernel: z.enum(["ts", "wasm", "blas", "auto"]).default("auto"),
         /** Shape of a fresh model (ignored with `init`); vocabSize defaults to the byte tokenizer's. */
         config: z.record(z.string(), z.unknown()).default({}),
       })
       .strict()
-      .default({ config: {}, kernel: "wasm" }),
+      .default({ config: {}, kernel: "auto" }),
     data: z
       .object({
         /** SFT: prompt/response or messages JSONL. rm/genrm: prompt, chosen, rejected JSONL. */

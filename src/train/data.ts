@@ -5,6 +5,7 @@ import { z } from "zod";
 import { DataScaleError } from "../core/errors.ts";
 import { Message } from "../core/schemas.ts";
 import { readJsonl } from "../io/jsonl.ts";
+import { plainChatPrompt } from "../model/tokenizer/chat-template.ts";
 import type { Tokenizer } from "../model/types.ts";
 
 export const SftRecord = z.union(
@@ -34,8 +35,9 @@ export interface PromptResponse {
 }
 
 /**
- * Chat messages become one prompt/response pair: every turn before the last assistant
- * message is rendered as "role: content\n" and the loss covers that last message only.
+ * Chat messages become one prompt/response pair in the plain chat format (the chat template
+ * every trained model is saved with, model/tokenizer/chat-template.ts): the turns before the
+ * last assistant message are the prompt, and the loss covers that last message only.
  */
 export function toPromptResponse(record: SftRecord): PromptResponse {
   if ("prompt" in record && typeof record.prompt === "string" && typeof record.response === "string")
@@ -43,11 +45,7 @@ export function toPromptResponse(record: SftRecord): PromptResponse {
   const messages = (record as { messages: Message[] }).messages;
   const last = messages[messages.length - 1]!;
   if (last.role !== "assistant") throw new Error("the last message must be the assistant's");
-  const prompt = messages
-    .slice(0, -1)
-    .map((m) => `${m.role}: ${m.content}\n`)
-    .join("");
-  return { prompt: `${prompt}assistant: `, response: last.content };
+  return { prompt: plainChatPrompt(messages.slice(0, -1)), response: last.content };
 }
 
 /** Reads JSONL records with `schema`; a bad line is reported with its number and skipped. */

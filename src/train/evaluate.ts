@@ -3,6 +3,7 @@
 import type { RewardFn, Task } from "../core/schemas.ts";
 import type { Decoder } from "../model/decoder.ts";
 import { generate } from "../model/sample.ts";
+import { plainChatPrompt } from "../model/tokenizer/chat-template.ts";
 import type { Tokenizer } from "../model/types.ts";
 import type { Verifier } from "../verify/types.ts";
 
@@ -10,9 +11,9 @@ export function promptIds(tokenizer: Tokenizer, prompt: string): number[] {
   return [...(tokenizer.bosId === undefined ? [] : [tokenizer.bosId]), ...tokenizer.encode(prompt)];
 }
 
+/** A task's prompt text: its `prompt`, or its `messages` in the plain chat format (see toPromptResponse). */
 export function taskPrompt(task: Task): string {
-  if (task.prompt !== undefined) return task.prompt;
-  return (task.messages ?? []).map((m) => `${m.role}: ${m.content}\n`).join("") + "assistant: ";
+  return task.prompt ?? plainChatPrompt(task.messages ?? []);
 }
 
 /** A synchronous or async verifier as the trainers' RewardFn. */
@@ -21,9 +22,13 @@ export function verifierRewardFn(verifier: Verifier): RewardFn {
 }
 
 export interface TaskEval {
+  /** Mean score over the tasks that were scored (an `error` reward has no score). */
   meanScore: number;
   correct: number;
+  /** Tasks scored: all but the errors. */
   n: number;
+  /** Rewards with verdict `error` (infrastructure failures): neither correct nor incorrect. */
+  errors: number;
   responses: string[];
 }
 
@@ -50,14 +55,15 @@ export async function evaluateOnTasks(
   const rewards = await reward(tasks.map((t, i) => ({ ...t, response: gens[i]!.text })));
   let sum = 0;
   let correct = 0;
+  let errors = 0;
   for (const r of rewards) {
+    if (r.verdict === "error") {
+      errors++;
+      continue;
+    }
     sum += r.score;
     if (r.verdict === "correct") correct++;
   }
-  return {
-    meanScore: sum / Math.max(1, rewards.length),
-    correct,
-    n: rewards.length,
-    responses: gens.map((g) => g.text),
-  };
+  const n = rewards.length - errors;
+  return { meanScore: sum / Math.max(1, n), correct, n, errors, responses: gens.map((g) => g.text) };
 }

@@ -1,12 +1,15 @@
 // The step loop every trainer shares: resume from the run directory's newest checkpoint,
 // run the remaining steps, append one metrics line per finished step, checkpoint every N
-// steps and at the end, and show progress on a terminal. Each trainer derives all its
+// steps and at the end, save the final model in the Hugging Face layout, and show progress
+// on a terminal. Each trainer derives all its
 // randomness from (seed, step), so resuming from step k replays exactly what an
 // uninterrupted run does after step k.
 import { Progress } from "../io/progress.ts";
 import type { Decoder } from "../model/decoder.ts";
+import type { Arr } from "../model/kernels/types.ts";
+import type { Tokenizer } from "../model/types.ts";
 import type { TrainOptimizer } from "./optimizer.ts";
-import type { RunDir } from "./rundir.ts";
+import { type RunDir, saveModel } from "./rundir.ts";
 
 export type StepMetrics = Record<string, number | string | Record<string, number>>;
 
@@ -15,6 +18,11 @@ export interface LoopOptions {
   /** Checkpoint every this many steps (0 = only at the end). */
   checkpointEvery: number;
   runDir?: RunDir | undefined;
+  /**
+   * With a runDir, the model is saved to <runDir>/model at the end in the Hugging Face layout
+   * (saveModel) with this tokenizer's files — also when a resumed run had no steps left.
+   */
+  tokenizer?: Tokenizer | undefined;
   /** Continue from the newest checkpoint in runDir when there is one. Default true. */
   resume?: boolean | undefined;
   label: string;
@@ -42,10 +50,10 @@ export interface Companion {
   opt: TrainOptimizer;
 }
 
-function companionArrays(companions: readonly Companion[]): Record<string, Float32Array> {
-  const out: Record<string, Float32Array> = {};
+function companionArrays(companions: readonly Companion[]): Record<string, Arr> {
+  const out: Record<string, Arr> = {};
   for (const c of companions) {
-    out[`${c.name}_params`] = Float32Array.from(c.model.params);
+    out[`${c.name}_params`] = c.model.params;
     out[`${c.name}_adam_m`] = c.opt.m;
     out[`${c.name}_adam_v`] = c.opt.v;
   }
@@ -118,6 +126,8 @@ export async function trainLoop(
     progress.add();
   }
   progress.done();
+  if (runDir !== undefined && options.tokenizer !== undefined)
+    saveModel(runDir.modelDir, model, options.tokenizer);
   return { resumedFrom: start, last, scalars };
 }
 

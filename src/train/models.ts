@@ -1,17 +1,19 @@
 // Building the decoder a stage trains: fresh from a config and seed, or from a saved model
-// directory (config.json + params.bin), possibly adding a value or reward head the saved
-// model did not have. Parameters are copied by name, so heads start at their init (zero).
+// directory (the Hugging Face layout saveModel writes), possibly adding a value or reward
+// head the saved model did not have. Parameters are copied by name, so heads start at their
+// init (zero).
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DataScaleError } from "../core/errors.ts";
 import { type DecoderConfig, type DecoderConfigInput, DecoderConfigSchema } from "../model/config.ts";
 import { Decoder } from "../model/decoder.ts";
+import { loadDecoderDir } from "../model/decoder-step-model.ts";
 import { createTsKernel } from "../model/kernels/ts.ts";
 import type { Kernel } from "../model/kernels/types.ts";
 import { paramLayout } from "../model/params.ts";
 import { ByteTokenizer } from "../model/tokenizer/byte.ts";
 import type { Tokenizer } from "../model/types.ts";
-import { readModelParams } from "./rundir.ts";
+import { readLegacyParams } from "./rundir.ts";
 
 /** A decoder on `kernel` (default: the TypeScript reference kernel, deterministic everywhere). */
 export function newDecoder(config: DecoderConfigInput, seed: number, kernel?: Kernel): Decoder {
@@ -28,22 +30,38 @@ function configInput(c: DecoderConfig): DecoderConfigInput {
   return rest;
 }
 
-/** Loads `dir` (written by saveModel or a checkpoint) with heads switched as asked. */
+/**
+ * The model saved in `dir`: the Hugging Face layout saveModel writes (config.json with a
+ * model_type, model.safetensors), or the raw layout of earlier versions (our config.json and
+ * params.bin), which still loads so old run directories resume.
+ */
+function savedDecoder(dir: string, seed: number): Decoder {
+  const path = join(dir, "config.json");
+  if (!existsSync(path)) throw new DataScaleError("not_found", `${path}: no such model config`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new DataScaleError("bad_checkpoint", `${path}: not JSON (${(e as Error).message})`);
+  }
+  if (typeof raw === "object" && raw !== null && "model_type" in raw)
+    return loadDecoderDir(dir, createTsKernel("f32"));
+  const parsed = DecoderConfigSchema.safeParse((({ headDim: _h, ...rest }) => rest)(raw as DecoderConfig));
+  if (!parsed.success) throw new DataScaleError("bad_checkpoint", `${path}: ${parsed.error.message}`);
+  const saved = new Decoder(parsed.data, createTsKernel("f32"), { seed });
+  saved.params.set(readLegacyParams(dir, saved.params.length));
+  return saved;
+}
+
+/** Loads `dir` (written by saveModel) with heads switched as asked; a new head starts at zero. */
 export function loadDecoder(
   dir: string,
   heads: { valueHead?: boolean; rewardHead?: boolean },
   seed = 1,
   kernel?: Kernel,
 ): Decoder {
-  const path = join(dir, "config.json");
-  if (!existsSync(path)) throw new DataScaleError("not_found", `${path}: no such model config`);
-  const parsed = DecoderConfigSchema.safeParse(
-    (({ headDim: _h, ...rest }) => rest)(JSON.parse(readFileSync(path, "utf8")) as DecoderConfig),
-  );
-  if (!parsed.success) throw new DataScaleError("bad_checkpoint", `${path}: ${parsed.error.message}`);
-  const saved = new Decoder(parsed.data, createTsKernel("f32"), { seed });
-  saved.params.set(readModelParams(dir, saved.params.length));
-  const target = newDecoder({ ...parsed.data, ...heads }, seed, kernel);
+  const saved = savedDecoder(dir, seed);
+  const target = newDecoder({ ...configInput(saved.config), ...heads }, seed, kernel);
   copyParamsByName(saved, target);
   return target;
 }

@@ -10,7 +10,7 @@ import { type Generation, generate } from "../model/sample.ts";
 import type { Tokenizer } from "../model/types.ts";
 import { promptIds, taskPrompt } from "./evaluate.ts";
 import { type EvalHook, mixSeed, type StepMetrics, trainLoop } from "./loop.ts";
-import { type OptimizerOptions, scheduledLr, TrainOptimizer } from "./optimizer.ts";
+import { type OptimizerOptions, scheduledLr, trainOptimizer } from "./optimizer.ts";
 import {
   adaptiveKlCoef,
   clippedSurrogate,
@@ -191,6 +191,42 @@ function means(map: Record<string, { sum: number; n: number }>): Record<string, 
   return Object.fromEntries(Object.entries(map).map(([k, e]) => [k, e.sum / e.n]));
 }
 
+/**
+ * Each rollout's score and whether it has one. An `error` verdict is an infrastructure
+ * failure, not a 0: that row sits out of the gradient (its action mask is cleared), of every
+ * statistic built from scores (GRPO's group mean and std, reward whitening, PPO's advantage
+ * whitening over the action mask) and of the reward metrics. Its score slot holds 0 only so
+ * the arrays stay aligned; nothing reads it.
+ */
+export function scoredRows(rewards: readonly Reward[]): { valid: boolean[]; scores: number[] } {
+  const valid = rewards.map((r) => r.verdict !== "error");
+  return { valid, scores: rewards.map((r, i) => (valid[i] ? r.score : 0)) };
+}
+
+/** Scores standardised over the valid rows only. */
+function whitenedScores(scores: readonly number[], valid: readonly boolean[]): number[] {
+  const s = Float64Array.from(scores);
+  whiten(
+    s,
+    valid.map((v) => (v ? 1 : 0)),
+  );
+  return Array.from(s);
+}
+
+/**
+ * GRPO's per-rollout advantages from the RewardFn's rewards: group-relative over the rows
+ * that have a score (see `scoredRows`); error rows and groups with fewer than two scored rows
+ * get 0. `groups[i]` is rollout i's prompt.
+ */
+export function grpoAdvantages(
+  rewards: readonly Reward[],
+  groups: readonly number[],
+  whitenRewards = false,
+): Float64Array {
+  const { valid, scores } = scoredRows(rewards);
+  return groupAdvantages(whitenRewards ? whitenedScores(scores, valid) : scores, groups, { valid });
+}
+
 /** Runs PPO or GRPO; returns the last step's metrics. */
 export async function trainRl(run: RlRun): Promise<StepMetrics | undefined> {
   const { policy, reference, tokenizer, options: o } = run;
@@ -199,12 +235,11 @@ export async function trainRl(run: RlRun): Promise<StepMetrics | undefined> {
     throw new Error(
       "ppo needs a value head on the policy or on a separate critic (config valueHead: true); use grpo for no critic",
     );
-  const criticOpt =
-    critic === undefined ? undefined : new TrainOptimizer(critic, { lr: o.lr, ...o.optimizer });
+  const criticOpt = critic === undefined ? undefined : trainOptimizer(critic, { lr: o.lr, ...o.optimizer });
   if (run.tasks.length === 0) throw new Error("no tasks to train on");
   const padId = tokenizer.eosId ?? 0;
   const stopIds = tokenizer.eosId === undefined ? [] : [tokenizer.eosId];
-  const opt = new TrainOptimizer(policy, { lr: o.lr, ...o.optimizer });
+  const opt = trainOptimizer(policy, { lr: o.lr, ...o.optimizer });
   const V = policy.vocabSize;
   const result = await trainLoop(
     policy,
@@ -214,6 +249,7 @@ export async function trainRl(run: RlRun): Promise<StepMetrics | undefined> {
       checkpointEvery: o.checkpointEvery,
       runDir: run.runDir,
       label: o.algorithm,
+      tokenizer,
       scalars: { kl_coef: o.kl.coef },
       onStep: run.onStep,
       evaluate: run.evaluate,
@@ -262,9 +298,7 @@ export async function trainRl(run: RlRun): Promise<StepMetrics | undefined> {
       if (rewards.length !== rollouts.length)
         throw new Error(`reward function returned ${rewards.length} rewards for ${rollouts.length} rollouts`);
       const t2 = performance.now();
-      // An `error` verdict is an infrastructure failure, not a 0: that sample sits out.
-      const valid = rewards.map((r) => r.verdict !== "error");
-      const scores = rewards.map((r) => (r.verdict === "error" ? 0 : r.score));
+      const { valid, scores } = scoredRows(rewards);
       // ---- Score with old policy and reference ----
       const b = layout(prompts, gens, padId, policy.maxSeqLen);
       for (let i = 0; i < b.n; i++) if (!valid[i]) b.action.fill(0, i * b.T, (i + 1) * b.T);
@@ -279,19 +313,11 @@ export async function trainRl(run: RlRun): Promise<StepMetrics | undefined> {
       const kl = new Float64Array(N);
       for (let n = 0; n < N; n++)
         if (b.action[n] === 1) kl[n] = klEstimate(old.logp[n]!, ref.logp[n]!, o.kl.estimator);
-      let useScores = scores;
-      if (o.whitenRewards) {
-        const s = Float64Array.from(scores);
-        whiten(
-          s,
-          valid.map((v) => (v ? 1 : 0)),
-        );
-        useScores = Array.from(s);
-      }
       if (o.algorithm === "grpo") {
-        const a = groupAdvantages(useScores, groups);
+        const a = grpoAdvantages(rewards, groups, o.whitenRewards);
         for (let i = 0; i < b.n; i++) adv.fill(a[i]!, i * b.T + b.first[i]!, i * b.T + b.last[i]! + 1);
       } else {
+        const useScores = o.whitenRewards ? whitenedScores(scores, valid) : scores;
         for (let i = 0; i < b.n; i++) {
           if (!valid[i]) continue;
           const from = i * b.T + b.first[i]!;

@@ -50,30 +50,40 @@ export function gae(
 /**
  * GRPO's group-relative advantage: each response's score minus its group's mean, divided by
  * the group's standard deviation (+eps) when `scaleByStd`. `groups[i]` names the group
- * (prompt) of score i. A group whose scores are all equal gets advantage 0.
+ * (prompt) of score i. Rows with `valid[i]` false (an `error` reward: no score at all) take
+ * no part in their group's mean and std and get advantage 0; a group with fewer than 2 valid
+ * rows has nothing to compare and gets 0 throughout, as does a group whose scores are equal.
  */
 export function groupAdvantages(
   scores: readonly number[],
   groups: readonly number[],
-  options: { scaleByStd?: boolean; eps?: number } = {},
+  options: { scaleByStd?: boolean; eps?: number; valid?: readonly boolean[] } = {},
 ): Float64Array {
   const eps = options.eps ?? 1e-6;
   const scale = options.scaleByStd ?? true;
-  const stats = new Map<number, { n: number; sum: number; sq: number }>();
+  const valid = options.valid;
+  if (valid !== undefined && valid.length !== scores.length)
+    throw new RangeError(`groupAdvantages: ${scores.length} scores but ${valid.length} validity flags`);
+  const stats = new Map<number, { n: number; sum: number; sq: number; min: number; max: number }>();
   scores.forEach((s, i) => {
+    if (valid?.[i] === false) return;
     const g = groups[i]!;
-    const st = stats.get(g) ?? { n: 0, sum: 0, sq: 0 };
+    const st = stats.get(g) ?? { n: 0, sum: 0, sq: 0, min: s, max: s };
     st.n++;
     st.sum += s;
     st.sq += s * s;
+    st.min = Math.min(st.min, s);
+    st.max = Math.max(st.max, s);
     stats.set(g, st);
   });
   const out = new Float64Array(scores.length);
   scores.forEach((s, i) => {
-    const st = stats.get(groups[i]!)!;
+    const st = stats.get(groups[i]!);
+    // Equal scores are tested directly: their mean, summed in floating point, need not equal them.
+    if (valid?.[i] === false || st === undefined || st.n < 2 || st.min === st.max) return;
     const mean = st.sum / st.n;
     // Unbiased std, as GRPO's reference implementation (torch.std) computes it.
-    const variance = st.n > 1 ? Math.max(0, (st.sq - st.n * mean * mean) / (st.n - 1)) : 0;
+    const variance = Math.max(0, (st.sq - st.n * mean * mean) / (st.n - 1));
     const a = s - mean;
     out[i] = !scale ? a : a === 0 ? 0 : a / (Math.sqrt(variance) + eps);
   });

@@ -8,7 +8,7 @@ import type { Tokenizer } from "../model/types.ts";
 import type { PreferenceRecord, PromptResponse } from "./data.ts";
 import { promptIds } from "./evaluate.ts";
 import { mixSeed, type StepMetrics, trainLoop } from "./loop.ts";
-import { type OptimizerOptions, scheduledLr, TrainOptimizer } from "./optimizer.ts";
+import { type OptimizerOptions, scheduledLr, trainOptimizer } from "./optimizer.ts";
 import type { RunDir } from "./rundir.ts";
 import { trainSft } from "./sft.ts";
 
@@ -97,7 +97,7 @@ export interface RmRun {
 export async function trainRewardModel(run: RmRun): Promise<{ evalAccuracy: number | undefined }> {
   const { model, tokenizer, options: o } = run;
   if (!model.config.rewardHead) throw new Error("a Bradley–Terry reward model needs config rewardHead: true");
-  const opt = new TrainOptimizer(model, { lr: o.lr, ...o.optimizer });
+  const opt = trainOptimizer(model, { lr: o.lr, ...o.optimizer });
   const pad = tokenizer.eosId ?? 0;
   let evalAccuracy: number | undefined;
   await trainLoop(
@@ -108,6 +108,7 @@ export async function trainRewardModel(run: RmRun): Promise<{ evalAccuracy: numb
       checkpointEvery: o.checkpointEvery,
       runDir: run.runDir,
       label: "rm",
+      tokenizer,
       onStep: run.onStep,
     },
     async (step) => {
@@ -151,6 +152,10 @@ export async function trainRewardModel(run: RmRun): Promise<{ evalAccuracy: numb
         margin += d;
       }
       model.backward(undefined, undefined, dRewards);
+      // −log σ(r_c − r_r) does not depend on the head's bias, so its true gradient is 0; the
+      // summed ±g/B terms leave float rounding that AdamW would normalise into steps of size
+      // lr. Held at 0, the head is exactly transformers' bias-free `score` (hf export).
+      model.g.rewardB?.fill(0);
       const lr = scheduledLr(step, o.lr, o.warmup, o.steps);
       const gradNorm = opt.step(model.params, model.grads, lr);
       const metrics: StepMetrics = {
@@ -176,6 +181,18 @@ export async function trainRewardModel(run: RmRun): Promise<{ evalAccuracy: numb
 }
 
 // ---- GenRM ----
+
+/**
+ * How judges (src/judge, `serve-reward`) reach a model trained here with its own input
+ * format. A GenRM's template file (`templates.gt` / `templates.bon`): a single user message
+ * that the saved chat template renders as <bos> + this text, the judgePrompt the model was
+ * trained on (judgePrompt also cuts each part to maxChars; the template does not). A BT
+ * model's `format`: the sequence it was trained to score, <bos> prompt response <eos>, read
+ * at its last token (the same text the chat template gives the conversation
+ * [user: prompt, assistant: response]).
+ */
+export const TRAINED_GENRM_TEMPLATE = "{{prompt}}\nA:{{first}}\nB:{{second}}\nA>=B?";
+export const TRAINED_BT_FORMAT = "<|bos|>{{prompt}}{{first}}<|eos|>";
 
 /** The judge prompt: compact, because the procedural world's models hold few tokens. */
 export function judgePrompt(prompt: string, a: string, b: string, maxChars = 64): string {

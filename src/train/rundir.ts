@@ -16,6 +16,10 @@ import { join } from "node:path";
 import { z } from "zod";
 import { DataScaleError, formatZodError } from "../core/errors.ts";
 import type { Decoder } from "../model/decoder.ts";
+import { saveDecoderDir } from "../model/decoder-step-model.ts";
+import type { Arr } from "../model/kernels/types.ts";
+import { ByteTokenizer } from "../model/tokenizer/byte.ts";
+import type { Tokenizer } from "../model/types.ts";
 import type { TrainOptimizer } from "./optimizer.ts";
 
 /** Checkpoints kept on disk; older ones are deleted once a newer one is complete. */
@@ -36,7 +40,7 @@ export interface TrainState {
   scalars: Record<string, number>;
 }
 
-function writeF32(path: string, a: Float32Array | Float64Array): void {
+function writeF32(path: string, a: Arr): void {
   const f = a instanceof Float32Array ? a : Float32Array.from(a);
   writeFileSync(path, new Uint8Array(f.buffer, f.byteOffset, f.byteLength));
 }
@@ -88,7 +92,7 @@ export class RunDir {
     model: Decoder,
     opt: TrainOptimizer,
     state: TrainState,
-    extra: Record<string, Float32Array> = {},
+    extra: Record<string, Arr> = {},
   ): string {
     const name = `step-${String(state.step).padStart(6, "0")}`;
     const final = join(this.dir, "checkpoints", name);
@@ -114,6 +118,11 @@ export class RunDir {
     renameSync(latestTmp, join(this.dir, "latest.json"));
     this.#prune(name);
     return final;
+  }
+
+  /** The final model's directory: <runDir>/model, in the Hugging Face layout. */
+  get modelDir(): string {
+    return join(this.dir, "model");
   }
 
   /** Keeps the newest KEEP checkpoints (names sort by step). */
@@ -164,13 +173,17 @@ export class RunDir {
   }
 }
 
-/** Saves just the parameters and config (what a later stage loads as its starting model). */
-export function saveModel(dir: string, model: Decoder): void {
-  mkdirSync(dir, { recursive: true });
-  writeF32(join(dir, "params.bin"), model.params);
-  writeFileSync(join(dir, "config.json"), `${JSON.stringify(model.config, null, 2)}\n`);
+/**
+ * Saves a trained model as a Hugging Face model directory (model/decoder-step-model.ts:
+ * config.json, model.safetensors, tokenizer files with the chat template): what a later
+ * stage loads as its starting model, and what transformers, vLLM and `datascale serve-model`
+ * load. `tokenizer` defaults to the procedural world's byte tokenizer.
+ */
+export function saveModel(dir: string, model: Decoder, tokenizer: Tokenizer = new ByteTokenizer()): void {
+  saveDecoderDir(dir, model, tokenizer);
 }
 
-export function readModelParams(dir: string, n: number): Float32Array {
+/** The parameters of a model directory in the layout before Hugging Face export (params.bin). */
+export function readLegacyParams(dir: string, n: number): Float32Array {
   return readF32(join(dir, "params.bin"), n);
 }

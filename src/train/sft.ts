@@ -5,7 +5,7 @@ import { Rng } from "../model/rng.ts";
 import type { Tokenizer } from "../model/types.ts";
 import { type Block, type Encoded, encodeExample, type PromptResponse, padBlock, padIdOf } from "./data.ts";
 import { mixSeed, type StepMetrics, trainLoop } from "./loop.ts";
-import { type OptimizerOptions, scheduledLr, TrainOptimizer } from "./optimizer.ts";
+import { type OptimizerOptions, scheduledLr, trainOptimizer } from "./optimizer.ts";
 import type { RunDir } from "./rundir.ts";
 
 export interface SftOptions {
@@ -91,7 +91,7 @@ export async function trainSft(run: SftRun): Promise<{ trainLoss: number; evalLo
   const maxLen = model.maxSeqLen;
   const train = run.train.map((e) => encodeExample(tokenizer, e, maxLen + 1));
   const evalSet = run.eval?.map((e) => encodeExample(tokenizer, e, maxLen + 1));
-  const opt = new TrainOptimizer(model, { lr: options.lr, ...options.optimizer });
+  const opt = trainOptimizer(model, { lr: options.lr, ...options.optimizer });
   let lastEval: number | undefined;
   const result = await trainLoop(
     model,
@@ -101,6 +101,7 @@ export async function trainSft(run: SftRun): Promise<{ trainLoss: number; evalLo
       checkpointEvery: options.checkpointEvery,
       runDir: run.runDir,
       label: "sft",
+      tokenizer,
       onStep: run.onStep,
     },
     async (step) => {

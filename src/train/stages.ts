@@ -1,6 +1,6 @@
 // Runs one training stage from a validated TrainConfig: builds or loads the model, reads
-// the data, trains with the run directory (metrics, checkpoints, resume) and saves the
-// final model to <runDir>/model for the next stage to start from.
+// the data, trains with the run directory (metrics, checkpoints, resume); the trainer saves
+// the final model to <runDir>/model (Hugging Face layout) for the next stage to start from.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DataScaleError, formatZodError } from "../core/errors.ts";
@@ -186,7 +186,7 @@ async function runWith(
     } catch (e) {
       if (!(e instanceof DataScaleError && e.code === "not_found")) throw e;
       reference = cloneDecoder(model, { valueHead: false });
-      saveModel(refDir, reference);
+      saveModel(refDir, reference, tokenizer);
     }
     const grpoKl = { coef: 0.02, estimator: "k3", mode: "loss" } as const;
     const kl = { ...(stage === "grpo" ? grpoKl : DEFAULT_RL.kl), ...config.rl.kl };
@@ -223,7 +223,6 @@ async function runWith(
     });
     Object.assign(summary, { last });
   }
-  const modelDir = join(config.runDir, "model");
-  saveModel(modelDir, model);
-  return { stage, runDir: config.runDir, modelDir, summary };
+  // The trainer saved the final model (HF layout) there.
+  return { stage, runDir: config.runDir, modelDir: runDir.modelDir, summary };
 }

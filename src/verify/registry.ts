@@ -15,6 +15,7 @@ const LOADERS: Readonly<Record<string, Loader>> = {
   instruction: async () => (await import("./instruct/verifier.ts")).createInstructionVerifier(),
   code: async () => (await import("./code/index.ts")).createCodeVerifier(),
   math: async () => (await import("./math/index.ts")).createMathVerifier(),
+  qa: async () => (await import("./qa/index.ts")).createQaVerifier(),
 };
 
 export function knownDomains(): string[] {

@@ -3,7 +3,7 @@
 // kill it if a verifier runs away — the hard backstop behind each verifier's own budget.
 import { parentPort, workerData } from "node:worker_threads";
 import { errorMessage } from "../core/errors.ts";
-import { errorReward, invalidReward } from "../core/rewards.ts";
+import { errorReward } from "../core/rewards.ts";
 import type { Reward, Rollout } from "../core/schemas.ts";
 import { VerifierRegistry, verifierDomain } from "./registry.ts";
 import type { Verifier } from "./types.ts";
@@ -13,7 +13,7 @@ export interface WorkerInit {
   timeBudgetMs: number;
   /** Budgets for domains whose work is slower than the default (code compiles and runs programs). */
   domainBudgetsMs: Record<string, number>;
-  /** Float64Array(3): [batch, index, startedAtEpochMs or 0 when idle]. */
+  /** Float64Array(4): [batch, index, startedAtEpochMs or 0 when idle, this thread's CPU µs at the start]. */
   watch: SharedArrayBuffer;
 }
 export type ToWorker = { type: "batch"; batch: number; items: Rollout[] };
@@ -43,15 +43,20 @@ async function runBatch(batch: number, items: Rollout[]): Promise<Reward[]> {
     if (!verifiers.has(domain)) verifiers.set(domain, await registry.get(domain));
     const verifier = verifiers.get(domain);
     if (verifier === undefined) {
-      rewards[i] = invalidReward(
+      // The data names a domain no verifier serves: a permanent error of the request (4xx),
+      // not a reward of 0 for the response.
+      rewards[i] = errorReward(
         rollout.id,
         "datascale:verify",
-        `no verifier for domain '${domain}' (known: ${known.join(", ") || "none"})`,
+        "unknown_domain",
+        `domain: no verifier for '${domain}' (known: ${known.join(", ") || "none"})`,
       );
       continue;
     }
     watch[0] = batch;
     watch[1] = i;
+    const cpu = process.threadCpuUsage();
+    watch[3] = cpu.user + cpu.system;
     watch[2] = Date.now();
     try {
       const out = verifier.verify(rollout, {

@@ -34,6 +34,8 @@ const SCRIPT = `
 import asyncio, json, sys
 sys.path.insert(0, sys.argv[1])
 import datascale_reward as d
+from datascale_rewards import PermanentRewardError
+d.PermanentRewardError = PermanentRewardError
 
 async def main():
     out = await asyncio.gather(
@@ -44,7 +46,7 @@ async def main():
     try:
         await d.compute_score("nowhere", "1", "1")
         out.append("no error")
-    except RuntimeError as e:
+    except d.PermanentRewardError as e:
         out.append(str(e))
     print(json.dumps(out))
 
@@ -75,8 +77,8 @@ test("verl compute_score forwards to the reward server and keeps the same keys p
     { score: 0, acc: 0, invalid: 0 },
     { score: 1, acc: 1, invalid: 0 },
   ]);
-  // No verifier and no route for this domain: the shim raises rather than returning 0.
-  assert.match(String(out[3]), /DataScale reward error \(no_route\)/);
+  // A data source that is neither verl's nor a served domain: a permanent 422, raised.
+  assert.match(String(out[3]), /HTTP 422 unknown_data_source: data_source: 'nowhere'/);
 });
 
 test("the shim is standard-library only", { skip: !existsSync(PYTHON) && `${PYTHON} not found` }, () => {

@@ -9,6 +9,7 @@ import {
   engineConfigInput,
   expectedShapes,
   fromHfNames,
+  HEADS_FILE,
   interleaveRopeRows,
   loadCheckpoint,
   saveCheckpoint,
@@ -222,12 +223,32 @@ test("engine wiring: HF-named tensors, reward/value heads, and the decoder confi
       ropeTheta: 10000,
       normEps: 1e-5,
       tiedEmbeddings: true,
+      qkvBias: false,
       valueHead: true,
       rewardHead: true,
     });
+    // The heads no transformers class has are kept out of model.safetensors.
+    const main = await readSafetensors(join(dir, "model.safetensors"));
+    const heads = await readSafetensors(join(dir, HEADS_FILE));
+    assert.deepEqual([...heads.tensors.keys()].sort(), [
+      "reward_head.bias",
+      "reward_head.weight",
+      "value_head.bias",
+      "value_head.weight",
+    ]);
+    assert.ok(
+      ![...main.tensors.keys()].some((k) => k.includes("head.")),
+      "no head tensor in model.safetensors",
+    );
   } finally {
     await rm(dir, { recursive: true });
   }
+  // Qwen2's q/k/v biases run on the decoder; Llama's attention_bias (o_proj too) does not.
   const qwen = { config: config("qwen2", true), tensors: randomTensors(config("qwen2", true)), ignored: [] };
-  assert.throws(() => engineConfigInput(qwen), /does not implement q\/k\/v projection biases/);
+  assert.equal(engineConfigInput(qwen).qkvBias, true);
+  const llamaBias = { ...qwen, config: { ...qwen.config, architecture: "llama" as const } };
+  assert.throws(
+    () => engineConfigInput(llamaBias),
+    /does not implement attention_bias \(it biases o_proj too\)/,
+  );
 });

@@ -22,11 +22,17 @@ test("doctor --json lists the kernels, checks them, and shows the selected one",
   assert.ok(names.includes("ts") && names.includes("wasm"), names.join(","));
   assert.ok(report.kernels.every((k) => k.ok));
   assert.equal(report.kernel, names.at(-1), "default is the fastest available");
+  const why = (report as unknown as { kernel_reason: string }).kernel_reason;
+  if (report.kernel === "blas") assert.match(why, /fastest available: the native addon loads/);
+  else assert.match(why, /fastest available: blas is not \(native\/build\/blas\.node/);
+  const text = doctor([]);
+  assert.match(text.stdout, /^ {9}why: fastest available/m, "the text report says why too");
 });
 
 test("doctor honours DATASCALE_KERNEL and --kernel, and names a bad value", () => {
   const env = JSON.parse(doctor(["--json"], { DATASCALE_KERNEL: "ts" }).stdout) as { kernel: string };
   assert.equal(env.kernel, "ts");
+  assert.equal((env as unknown as { kernel_reason: string }).kernel_reason, "asked for (DATASCALE_KERNEL)");
   const flag = JSON.parse(doctor(["--json", "--kernel", "wasm"], { DATASCALE_KERNEL: "ts" }).stdout) as {
     kernel: string;
   };

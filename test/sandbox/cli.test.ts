@@ -34,5 +34,18 @@ it("sandbox doctor reports working isolation and every language", () => {
   assert.equal(r.status, 0, r.stdout + r.stderr);
   const report = JSON.parse(r.stdout);
   assert.equal(report.bwrap.works, true);
-  assert.deepEqual(Object.keys(report.languages).sort(), ["cpp", "javascript", "python"]);
+  assert.deepEqual(Object.keys(report.languages).sort(), [
+    "bash",
+    "cpp",
+    "go",
+    "go_test",
+    "java",
+    "javascript",
+    "perl",
+    "python",
+    "rust",
+    "typescript",
+  ]);
+  for (const [language, status] of Object.entries(report.languages))
+    assert.match(String(status), /^ok \(hello from /, `${language}: ${status}`);
 });

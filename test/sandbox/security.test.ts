@@ -41,9 +41,9 @@ async function run(
   return t;
 }
 
-/** `limitMs` is the run's wall limit; 500 ms of slack covers kill and teardown. */
-function endedWithin(r: ExecResult, limitMs: number): void {
-  assert.ok(r.wallMs <= limitMs + 500, `ran ${r.wallMs} ms, limit ${limitMs} ms`);
+/** `limitMs` is the run's wall limit; 500 ms of slack (by default) covers kill and teardown. */
+function endedWithin(r: ExecResult, limitMs: number, slackMs = 500): void {
+  assert.ok(r.wallMs <= limitMs + slackMs, `ran ${r.wallMs} ms, limit ${limitMs} ms`);
 }
 
 before(async () => {
@@ -344,7 +344,10 @@ print("unshare-cmd", os.system("unshare -Ur true 2>/dev/null"))
   it("fork bomb (c++) is contained", async () => {
     const r = await run("cpp", `#include <unistd.h>\nint main(){ for(;;) fork(); }`);
     assert.ok(["time_limit", "runtime_error"].includes(r.status), r.status);
-    endedWithin(r, 1500);
+    // 32 processes spinning in fork() slow the harness's own wakeups: with the other suites'
+    // bombs in parallel at load ~20, this ended 2.0–2.5 s after its start, on main as here
+    // (2026-12-03). An uncontained bomb would run to the submission's deadline (~13 s).
+    endedWithin(r, 1500, 1500);
   });
 
   it("fork bomb (javascript, child_process) is contained", async () => {
@@ -493,3 +496,6 @@ else:
     assert.deepEqual(hostProcessesMatching("date >> /tmp/daemon.log"), []);
   });
 });
+
+// Go, Java, Rust, bash, perl and TypeScript: the same guarantees (own sandbox, same mode).
+await import("./security-languages.ts");

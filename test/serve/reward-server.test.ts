@@ -83,10 +83,10 @@ test("malformed requests get 400 naming the field", async () => {
     ],
   });
   assert.equal(bad.status, 400);
-  assert.match(String((bad.json["error"] as { message: string }).message), /^rollouts\.1: response:/);
+  assert.match(String((bad.json["error"] as { message: string }).message), /^rollouts\.1\.response: /);
   const notJson = await post("/v1/rewards", "{nope");
   assert.equal(notJson.status, 400);
-  const wrong = await post("/openrlhf", { query: ["x"], labels: [] });
+  const wrong = await post("/openrlhf", { query: ["x"], prompts: [""], labels: [] });
   assert.equal(wrong.status, 400);
   assert.match(String((wrong.json["error"] as { message: string }).message), /labels: expected 1 entries/);
 });

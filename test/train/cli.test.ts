@@ -50,7 +50,13 @@ test("sft → grpo via --init, and rm / genrm on preference pairs, through the C
   assert.equal(sft.code, 0, sft.stderr);
   assert.match(sft.stderr, /sft\.jsonl:65: .*prompt/, "the bad line is reported by file and line");
   assert.equal(lines(join(dir, "sft", "metrics.jsonl")).length, 6);
-  assert.ok(existsSync(join(dir, "sft", "model", "params.bin")));
+  // The final model is a Hugging Face model directory.
+  const sftModel = join(dir, "sft", "model");
+  for (const f of ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"])
+    assert.ok(existsSync(join(sftModel, f)), f);
+  const hf = JSON.parse(readFileSync(join(sftModel, "config.json"), "utf8")) as Record<string, unknown>;
+  assert.equal(hf["model_type"], "llama");
+  assert.deepEqual(hf["architectures"], ["LlamaForCausalLM"]);
   const summary = JSON.parse(lines(join(dir, "sft", "metrics.jsonl")).at(-1)!) as {
     step: number;
     loss: number;
@@ -81,7 +87,8 @@ test("sft → grpo via --init, and rm / genrm on preference pairs, through the C
     assert.equal(typeof m[k], "number", k);
   assert.deepEqual(Object.keys(m["reward_by_source"] as object), ["rtv:logic"]);
   assert.deepEqual(Object.keys(m["reward_by_domain"] as object), ["math"]);
-  assert.ok(existsSync(join(dir, "grpo", "reference", "params.bin")));
+  assert.ok(existsSync(join(dir, "grpo", "reference", "model.safetensors")));
+  assert.ok(existsSync(join(dir, "grpo", "model", "model.safetensors")));
 
   const prefCfg = join(dir, "prefs.yaml");
   writeFileSync(
@@ -92,6 +99,14 @@ test("sft → grpo via --init, and rm / genrm on preference pairs, through the C
   assert.equal(rm.code, 0, rm.stderr);
   const rmOut = JSON.parse(rm.stdout.trim().split("\n").at(-1)!) as { evalAccuracy: number };
   assert.ok(rmOut.evalAccuracy >= 0 && rmOut.evalAccuracy <= 1);
+  // A Bradley–Terry model is a one-label sequence classifier (transformers' convention).
+  const rmHf = JSON.parse(readFileSync(join(dir, "rm", "model", "config.json"), "utf8")) as Record<
+    string,
+    unknown
+  >;
+  assert.deepEqual(rmHf["architectures"], ["LlamaForSequenceClassification"]);
+  assert.equal(rmHf["num_labels"], 1);
+  assert.ok(!existsSync(join(dir, "rm", "model", "heads.safetensors")), "the BT bias stays 0: no extra file");
   const genrm = cli("genrm", "--config", prefCfg, "--run-dir", join(dir, "genrm"));
   assert.equal(genrm.code, 0, genrm.stderr);
   const gOut = JSON.parse(genrm.stdout.trim().split("\n").at(-1)!) as {

@@ -7,13 +7,16 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import { availableKernels } from "../../src/model/kernels/index.ts";
 import { loadTrainConfig } from "../../src/train/config.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ds-train-resume-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const MAIN = join(import.meta.dirname, "../../src/cli/main.ts");
+/** Steps of each run: the kill lands after checkpoint 4, well before the last on a busy machine too. */
+const STEPS = 12;
 
-function config(runDir: string, critic = "head"): string {
+function config(runDir: string, critic = "head", kernel = "wasm"): string {
   const path = join(dir, `${runDir}.yaml`);
   writeFileSync(
     path,
@@ -22,10 +25,10 @@ function config(runDir: string, critic = "head"): string {
       "seed: 7",
       "model:",
       "  config: { dim: 32, nLayers: 1, nHeads: 2, maxSeqLen: 24 }",
-      "  kernel: wasm",
+      `  kernel: ${kernel}`,
       "data:",
       "  tasks: { family: arithmetic, n: 32, difficulty: 0 }",
-      "train: { steps: 8, lr: 0.001, warmup: 0, checkpointEvery: 2 }",
+      `train: { steps: ${STEPS}, lr: 0.001, warmup: 0, checkpointEvery: 2 }`,
       `rl: { promptsPerStep: 4, rolloutsPerPrompt: 2, maxResponseTokens: 3, miniBatchSize: 4, kl: { target: 1, horizon: 100 }, critic: ${critic} }`,
       "",
     ].join("\n"),
@@ -68,31 +71,43 @@ const stable = (path: string) =>
       return Object.fromEntries(Object.entries(m).filter(([k]) => !k.endsWith("_s") && !k.includes("per_s")));
     });
 
-for (const critic of ["head", "separate"]) {
-  test(`PPO (${critic} critic) killed with SIGKILL resumes from its last checkpoint to the uninterrupted run's exact state`, async () => {
-    const a = `a-${critic}`;
-    const bName = `b-${critic}`;
-    assert.equal(await runCli(config(a, critic)), 0);
-    const b = config(bName, critic);
+// The blas kernel (the default when the native addon loads) must resume bit-identically too.
+const cases = [
+  { critic: "head", kernel: "wasm" },
+  { critic: "separate", kernel: "wasm" },
+  ...(availableKernels().includes("blas") ? [{ critic: "head", kernel: "blas" }] : []),
+];
+for (const { critic, kernel } of cases) {
+  test(`PPO (${critic} critic, ${kernel} kernel) killed with SIGKILL resumes from its last checkpoint to the uninterrupted run's exact state`, async () => {
+    const a = `a-${critic}-${kernel}`;
+    const bName = `b-${critic}-${kernel}`;
+    assert.equal(await runCli(config(a, critic, kernel)), 0);
+    const b = config(bName, critic, kernel);
     const signal = await runCli(b, join(dir, bName, "latest.json"));
     assert.equal(signal, "SIGKILL", "the first run of b was killed mid-way");
     const killedAt = JSON.parse(readFileSync(join(dir, bName, "latest.json"), "utf8")) as { step: number };
-    assert.ok(killedAt.step >= 4 && killedAt.step < 8, `killed after checkpoint ${killedAt.step}`);
+    assert.ok(killedAt.step >= 4 && killedAt.step < STEPS, `killed after checkpoint ${killedAt.step}`);
     assert.equal(await runCli(b), 0);
-    const pa = readFileSync(join(dir, a, "model", "params.bin"));
-    const pb = readFileSync(join(dir, bName, "model", "params.bin"));
-    assert.ok(pa.equals(pb), "final parameters are bit-identical");
+    for (const file of ["model.safetensors", ...(critic === "head" ? ["heads.safetensors"] : [])]) {
+      const pa = readFileSync(join(dir, a, "model", file));
+      const pb = readFileSync(join(dir, bName, "model", file));
+      assert.ok(pa.equals(pb), `final parameters are bit-identical (${file})`);
+    }
     const ma = stable(join(dir, a, "metrics.jsonl"));
     const mb = stable(join(dir, bName, "metrics.jsonl"));
-    assert.equal(ma.length, 8);
+    assert.equal(ma.length, STEPS);
     assert.deepEqual(mb, ma, "metrics of every step match");
     assert.ok(
-      typeof ma[7]!["kl_coef"] === "number" && ma[7]!["kl_coef"] !== 0.05,
+      typeof ma[STEPS - 1]!["kl_coef"] === "number" && ma[STEPS - 1]!["kl_coef"] !== 0.05,
       "the adaptive β was carried through",
     );
     if (critic === "separate") {
-      const ca = readFileSync(join(dir, a, "checkpoints", "step-000008", "critic_params.bin"));
-      const cb = readFileSync(join(dir, bName, "checkpoints", "step-000008", "critic_params.bin"));
+      const ca = readFileSync(
+        join(dir, a, "checkpoints", `step-${String(STEPS).padStart(6, "0")}`, "critic_params.bin"),
+      );
+      const cb = readFileSync(
+        join(dir, bName, "checkpoints", `step-${String(STEPS).padStart(6, "0")}`, "critic_params.bin"),
+      );
       assert.ok(ca.equals(cb), "the separate critic's final parameters are bit-identical too");
     }
   });

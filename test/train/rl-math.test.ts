@@ -2,6 +2,9 @@
 // the logits gradient against finite differences of log-softmax.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { errorReward } from "../../src/core/rewards.ts";
+import type { Reward } from "../../src/core/schemas.ts";
+import { grpoAdvantages, scoredRows } from "../../src/train/ppo.ts";
 import {
   adaptiveKlCoef,
   clippedSurrogate,
@@ -67,6 +70,52 @@ test("group-relative advantages: mean-centred, divided by the group's unbiased s
   close(adv[5]!, 0);
   const noStd = groupAdvantages([3, 1], [7, 7], { scaleByStd: false });
   assert.deepEqual(Array.from(noStd), [1, -1]);
+});
+
+test("group advantages leave rows without a score out of their group's mean and std", () => {
+  // Group 0: valid scores 1, 0, 1 (the error row's 0 must not count): mean 2/3, unbiased
+  // std √(1/3). Group 1: one valid row: nothing to compare, 0. Group 2: only errors: 0.
+  const valid = [true, true, false, true, true, false, false, false];
+  const adv = groupAdvantages([1, 0, 0, 1, 1, 0, 0, 0], [0, 0, 0, 0, 1, 1, 2, 2], { eps: 0, valid });
+  const s = Math.sqrt(1 / 3);
+  close(adv[0]!, 1 / 3 / s);
+  close(adv[1]!, -2 / 3 / s);
+  assert.equal(adv[2], 0, "an error row gets no advantage");
+  close(adv[3]!, 1 / 3 / s);
+  assert.deepEqual(Array.from(adv.subarray(4)), [0, 0, 0, 0]);
+  assert.throws(() => groupAdvantages([1, 2], [0, 0], { valid: [true] }), /2 scores but 1 validity flags/);
+});
+
+test("GRPO advantages from rewards: an `error` verdict is no score, not a 0", () => {
+  const r = (score: number, verdict: Reward["verdict"]): Reward => ({ id: "x", score, verdict, source: "t" });
+  const rewards = [
+    r(1, "correct"),
+    errorReward("x", "t", "judge_backend", "down"),
+    r(1, "correct"),
+    r(0, "incorrect"),
+    // group 1: every scored row is correct, the error must not make them look above average
+    r(1, "correct"),
+    errorReward("x", "t", "timeout", "slow"),
+    r(1, "correct"),
+    r(1, "correct"),
+  ];
+  const adv = grpoAdvantages(rewards, [0, 0, 0, 0, 1, 1, 1, 1]);
+  // group 0 over the 3 scored rows: mean 2/3, std √(1/3) (eps 1e-6 in the default)
+  const s = Math.sqrt(1 / 3) + 1e-6;
+  close(adv[0]!, 1 / 3 / s);
+  assert.equal(adv[1], 0);
+  close(adv[2]!, 1 / 3 / s);
+  close(adv[3]!, -2 / 3 / s);
+  assert.deepEqual(Array.from(adv.subarray(4)), [0, 0, 0, 0], "equal scores (the error aside) → no signal");
+  // With the bug (error as a 0 in the statistics) group 1 would have had mean 0.75 and
+  // positive advantages for its three correct rows.
+  const { valid, scores } = scoredRows(rewards);
+  assert.deepEqual(valid, [true, false, true, true, true, false, true, true]);
+  assert.equal(scores.length, 8);
+  // Reward whitening also ignores the error rows: the scored ones are standardised among themselves.
+  const w = grpoAdvantages(rewards, [0, 0, 0, 0, 1, 1, 1, 1], true);
+  assert.equal(w[1], 0);
+  assert.deepEqual(Array.from(w.subarray(4)), [0, 0, 0, 0]);
 });
 
 test("whitening touches only masked-in entries", () => {

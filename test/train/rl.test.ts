@@ -153,6 +153,29 @@ test("an `error` reward is an infrastructure failure: the rollout sits out, it i
     assert.equal(m["reward"], 1, "the mean is over the rollouts that were scored");
     assert.deepEqual(m["reward_by_source"], { "rtv:logic": 1 });
   }
+  // The advantages: in every group the scored rollouts all get 1, so GRPO has nothing to
+  // learn — however many rollouts errored. An error counted as a 0 in the group statistics
+  // would give them positive advantages and move the policy; with no KL term and no weight
+  // decay, zero advantages leave every parameter bit for bit where it was.
+  const still = tinyModel(6);
+  const before = Float32Array.from(still.params);
+  await trainRl({
+    policy: still,
+    reference: cloneDecoder(still),
+    tokenizer,
+    tasks: prompts,
+    reward: flaky,
+    options: {
+      ...DEFAULT_RL,
+      algorithm: "grpo",
+      steps: 2,
+      promptsPerStep: 2,
+      rolloutsPerPrompt: 4,
+      maxResponseTokens: 3,
+      kl: { coef: 0, estimator: "k3", mode: "loss" },
+    },
+  });
+  assert.deepEqual(still.params, before, "no scored rollout was better than its group: no update");
   const bad: RewardFn = async () => [];
   await assert.rejects(
     trainRl({

@@ -24,7 +24,17 @@ test("padding and the response mask: only response tokens (and EOS) carry loss",
       { role: "assistant", content: "yo" },
     ],
   });
-  assert.deepEqual(chat, { prompt: "user: hi\nassistant: ", response: "yo" });
+  // One user turn is the prompt as is (the same as a prompt/response record), longer
+  // histories are role lines: the plain chat template the saved model carries.
+  assert.deepEqual(chat, { prompt: "hi", response: "yo" });
+  const turns = toPromptResponse({
+    messages: [
+      { role: "system", content: "be brief" },
+      { role: "user", content: "hi" },
+      { role: "assistant", content: "yo" },
+    ],
+  });
+  assert.deepEqual(turns, { prompt: "system: be brief\nuser: hi\nassistant: ", response: "yo" });
 });
 
 test("SFT learns arithmetic at difficulty 0: loss falls and the model reproduces its data", async () => {

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { classifyError } from "../../src/core/errors.ts";
 import { Reward, type Rollout } from "../../src/core/schemas.ts";
 import { getFamily } from "../../src/tasks/index.ts";
 import { VerifyPool } from "../../src/verify/pool.ts";
@@ -43,26 +44,39 @@ test("rewards come back in input order, across batches and workers", async () =>
   });
 });
 
-test("an unknown domain is an invalid reward naming the domain", async () => {
+test("an unknown domain is a data error naming the domain (never a reward of 0)", async () => {
   const [r] = await pool.verify([{ id: "x", domain: "chemistry", response: "H2O" }]);
-  assert.equal(r?.verdict, "invalid");
-  assert.match(String(r?.details?.["reason"]), /no verifier for domain 'chemistry'.*echo/);
+  assert.equal(r?.verdict, "error");
+  assert.equal(r?.error?.code, "unknown_domain");
+  assert.equal(classifyError("unknown_domain"), "data");
+  assert.match(String(r?.error?.message), /^domain: no verifier for 'chemistry'.*echo/);
 });
 
-test("a runaway verifier is killed: error verdict for it, the rest of its batch verified", async () => {
+test("a runaway verifier is killed: a final invalid verdict for it, the rest of its batch verified", async () => {
   const rollouts = [echo(1, "ok"), echo(2, "hang"), echo(3, "no"), echo(4, "ok")];
   const t0 = performance.now();
   const rewards = await pool.verify(rollouts);
   assert.ok(performance.now() - t0 < 5000);
   assert.deepEqual(
     rewards.map((r) => r.verdict),
-    ["correct", "error", "incorrect", "correct"],
+    ["correct", "invalid", "incorrect", "correct"],
   );
-  assert.equal(rewards[1]?.error?.code, "timeout");
+  assert.equal(rewards[1]?.details?.["code"], "verifier_killed");
+  assert.match(String(rewards[1]?.details?.["reason"]), /hard limit of \d+ ms on this response/);
   // The pool replaced the worker and keeps working.
   const again = await pool.verify([echo(5, "ok")]);
   assert.equal(again[0]?.verdict, "correct");
   assert.ok(pool.killed >= 1);
+});
+
+test("a worker that dies on a response gets one more try; dying twice is that sample's final verdict", async () => {
+  const rewards = await pool.verify([echo(1, "ok"), echo(2, "die"), echo(3, "no")]);
+  assert.deepEqual(
+    rewards.map((r) => r.verdict),
+    ["correct", "invalid", "incorrect"],
+  );
+  assert.equal(rewards[1]?.details?.["code"], "verifier_crash_repeated");
+  assert.equal((await pool.verify([echo(4, "ok")]))[0]?.verdict, "correct");
 });
 
 test("a verifier that throws gives an error verdict with the cause, not a score of 0", async () => {

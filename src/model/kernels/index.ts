@@ -32,15 +32,24 @@ export function createKernel(name: KernelName, options: KernelOptions = {}): Ker
   }
 }
 
+/** Which kernel `selectKernel(requested)` picks, and why, without creating it. */
+export function kernelChoice(requested?: string): { name: KernelName; reason: string } {
+  const fromEnv = process.env["DATASCALE_KERNEL"];
+  if (requested !== undefined && requested !== "auto")
+    return { name: parseKernelName(requested, "--kernel"), reason: "asked for (--kernel)" };
+  if (fromEnv !== undefined && fromEnv !== "")
+    return { name: parseKernelName(fromEnv, "DATASCALE_KERNEL"), reason: "asked for (DATASCALE_KERNEL)" };
+  const blas = loadBlasAddon();
+  return typeof blas === "string"
+    ? { name: "wasm", reason: `fastest available: blas is not (${blas})` }
+    : { name: "blas", reason: "fastest available: the native addon loads" };
+}
+
 /**
- * The kernel to use: `requested` (a flag) or DATASCALE_KERNEL when set — an error if it
- * cannot load, since the user asked for it — else the best available.
+ * The kernel to use: `requested` (a flag; "auto" or undefined means no preference) or
+ * DATASCALE_KERNEL when set — an error if it cannot load, since the user asked for it —
+ * else the best available (blas when the native addon loads, else wasm).
  */
 export function selectKernel(requested?: string, options: KernelOptions = {}): Kernel {
-  const fromEnv = process.env["DATASCALE_KERNEL"];
-  if (requested !== undefined) return createKernel(parseKernelName(requested, "--kernel"), options);
-  if (fromEnv !== undefined && fromEnv !== "")
-    return createKernel(parseKernelName(fromEnv, "DATASCALE_KERNEL"), options);
-  const names = availableKernels();
-  return createKernel(names[names.length - 1]!, options);
+  return createKernel(kernelChoice(requested).name, options);
 }

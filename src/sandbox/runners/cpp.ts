@@ -8,6 +8,7 @@ export const cpp: Runner = {
   fenceTags: ["cpp", "c++", "cxx", "cc"],
   sourceName: "main.cpp",
   hostPaths: [],
+  packages: ["g++"],
   compile: (p) => [
     "/usr/bin/g++",
     "-O2",

@@ -6,7 +6,7 @@ import type { Runner } from "./types.ts";
 
 // V8 reserves a multi-GiB virtual cage at start, so RLIMIT_AS cannot be the heap cap:
 // the heap is capped with --max-old-space-size and the address space gets this slack.
-const V8_RESERVE_MB = 4096;
+export const V8_RESERVE_MB = 4096;
 
 export const javascript: Runner = {
   language: "javascript",
@@ -15,6 +15,7 @@ export const javascript: Runner = {
   sourceName: "main.js",
   // The sandbox binds DataScale's Node at paths.runtime (see bwrap.ts SANDBOX_DIRS).
   hostPaths: [],
+  packages: [],
   run: (p, l) => ({
     kind: "exec",
     argv: [`${p.runtime}/bin/node`, `--max-old-space-size=${l.memoryMb}`, `${p.build}/main.js`],

@@ -8,5 +8,6 @@ export const python: Runner = {
   fenceTags: ["python", "python3", "py", "py3"],
   sourceName: "main.py",
   hostPaths: [],
+  packages: ["python3"],
   run: () => ({ kind: "python", args: [] }),
 };

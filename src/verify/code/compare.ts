@@ -15,7 +15,9 @@ export const CompareOptions = z.object({
 export type CompareOptions = z.infer<typeof CompareOptions>;
 
 const INTEGER = /^[+-]?\d+$/;
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^[+-]?(inf|infinity|nan)$/i;
+// No two parts of the pattern can match the same digits (the optional dot comes with its
+// fraction), so a token of a million digits and a letter fails in linear time.
+const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$|^[+-]?(?:inf|infinity|nan)$/i;
 
 function toNumber(token: string): number {
   const t = token.toLowerCase().replace(/^\+/, "");
@@ -24,13 +26,34 @@ function toNumber(token: string): number {
   return Number(t);
 }
 
-function lines(text: string): string[][] {
-  const ls = text
-    .replace(/\r\n?/g, "\n")
-    .split("\n")
-    .map((l) => l.trim().split(/\s+/).filter(Boolean));
-  while (ls.length > 0 && ls[ls.length - 1]?.length === 0) ls.pop();
-  return ls;
+/**
+ * The lines of a text one at a time (CR LF and lone CR are line breaks), without splitting the
+ * whole text up front: outputs run to megabytes, and most lines compare equal as strings.
+ */
+class Lines {
+  readonly #text: string;
+  #pos = 0;
+  constructor(text: string) {
+    this.#text = text.includes("\r") ? text.replace(/\r\n?/g, "\n") : text;
+  }
+  next(): string | undefined {
+    if (this.#pos > this.#text.length) return undefined;
+    const nl = this.#text.indexOf("\n", this.#pos);
+    const end = nl === -1 ? this.#text.length : nl;
+    const line = this.#text.slice(this.#pos, end);
+    this.#pos = end + 1;
+    return line;
+  }
+  /** Whether every line left is blank (trailing blank lines are ignored). */
+  restBlank(): boolean {
+    for (let l = this.next(); l !== undefined; l = this.next()) if (l.trim() !== "") return false;
+    return true;
+  }
+}
+
+function tokens(line: string): string[] {
+  const t = line.trim();
+  return t === "" ? [] : t.split(/\s+/);
 }
 
 export function numbersClose(a: number, b: number, o: CompareOptions): boolean {
@@ -47,19 +70,27 @@ function tokensEqual(got: string, want: string, o: CompareOptions): boolean {
   return false;
 }
 
+function lineMatches(got: string, want: string, o: CompareOptions): boolean {
+  if (got === want) return true;
+  const gt = got.trim();
+  const wt = want.trim();
+  if (gt === wt) return true;
+  const g = tokens(gt);
+  const w = tokens(wt);
+  return g.length === w.length && g.every((t, j) => tokensEqual(t, w[j] as string, o));
+}
+
 export function outputsMatch(got: string, want: string, options: CompareOptions): boolean {
-  if (options.mode === "exact") return got === want;
-  const g = lines(got);
-  const w = lines(want);
-  if (g.length !== w.length) return false;
-  for (let i = 0; i < g.length; i++) {
-    const gl = g[i] as string[];
-    const wl = w[i] as string[];
-    if (gl.length !== wl.length) return false;
-    for (let j = 0; j < gl.length; j++)
-      if (!tokensEqual(gl[j] as string, wl[j] as string, options)) return false;
+  if (options.mode === "exact" || got === want) return got === want;
+  const g = new Lines(got);
+  const w = new Lines(want);
+  for (;;) {
+    const a = g.next();
+    const b = w.next();
+    if (a === undefined) return b === undefined || (b.trim() === "" && w.restBlank());
+    if (b === undefined) return a.trim() === "" && g.restBlank();
+    if (!lineMatches(a, b, options)) return false;
   }
-  return true;
 }
 
 /** Deep equality of JSON values (function-call style); numbers within tolerance in `float` mode. */
@@ -81,4 +112,48 @@ export function valuesMatch(got: unknown, want: unknown, options: CompareOptions
     );
   }
   return got === want;
+}
+
+const NUMBER_PREFIX = /^[+-]?(?:\d+(?:\.\d*)?|\.\d*)?(?:[eE][+-]?\d*)?$/;
+
+/** Could `token`, cut short, still become `want` (or, in float mode, a number close to it)? */
+function tokenPrefixOk(token: string, want: string, o: CompareOptions): boolean {
+  if (want.startsWith(token)) return true;
+  // A number cut short may still be written to more digits than the expected one has.
+  return o.mode === "float" && NUMBER_PREFIX.test(token) && NUMBER.test(want);
+}
+
+/** Could line `got`, cut off somewhere, still become a line that `want` accepts? */
+function lineCouldMatch(got: string, want: string, o: CompareOptions): boolean {
+  if (want.startsWith(got)) return true;
+  const g = tokens(got);
+  const w = tokens(want);
+  if (g.length > w.length) return false;
+  // The last token may lack characters, unless the line ended in whitespace after it.
+  const cut = g.length > 0 && !/\s$/.test(got);
+  return g.every((t, j) =>
+    cut && j === g.length - 1 ? tokenPrefixOk(t, w[j] as string, o) : tokensEqual(t, w[j] as string, o),
+  );
+}
+
+/**
+ * Whether `prefix` — a program's output cut off at a limit of ours — could still be the start
+ * of an output that `want` accepts. False means the output is already wrong whatever follows
+ * (output limit exceeded: a wrong answer); true means our limit, not the program, decided.
+ */
+export function couldStillMatch(prefix: string, want: string, options: CompareOptions): boolean {
+  if (options.mode === "exact") return want.startsWith(prefix);
+  const g = new Lines(prefix);
+  const w = new Lines(want);
+  for (let a = g.next(); a !== undefined; ) {
+    const next = g.next();
+    const b = w.next();
+    // Beyond the expected lines only blank lines are accepted.
+    if (b === undefined) {
+      if (a.trim() !== "") return false;
+    } else if (next === undefined ? !lineCouldMatch(a, b, options) : !lineMatches(a, b, options))
+      return false;
+    a = next;
+  }
+  return true;
 }

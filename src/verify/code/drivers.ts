@@ -1,7 +1,9 @@
 // Turns (solution, tests, style) into ONE program plus one stdin per test, so all tests of
 // a submission run in one sandbox. Function-call and assertion programs print a marker
 // holding a per-submission random nonce before their result, so text the solution itself
-// prints cannot pass for a result.
+// prints cannot pass for a result. While a call or a test runs, the solution's prints go to
+// /dev/null (Python, JavaScript), as HumanEval's harness swallows them: stdout is not what
+// these tests judge, so a chatty correct solution never meets the output cap.
 import { randomBytes } from "node:crypto";
 
 export type Style = "stdio" | "call" | "assert";
@@ -39,7 +41,12 @@ def __datascale_call():
         _f = getattr(_g["Solution"](), _name)
     else:
         raise NameError("entry point " + _name + " is not defined")
-    _r = _f(*_args)
+    _real = _s.stdout
+    _s.stdout = open(__import__("os").devnull, "w")
+    try:
+        _r = _f(*_args)
+    finally:
+        _s.stdout = _real
     _out = _j.dumps(_r, default=lambda o: sorted(o) if isinstance(o, (set, frozenset)) else str(o))
     _s.stdout.write("\\n" + ${JSON.stringify(marker)} + _out + "\\n")
 
@@ -53,7 +60,10 @@ function pythonAssert(code: string, tests: string[], entry: string | undefined, 
   return `${code}
 
 __datascale_tests = ${JSON.stringify(tests)}
+__datascale_real = __import__("sys").stdout
+__import__("sys").stdout = open(__import__("os").devnull, "w")
 exec(__datascale_tests[int(__import__("sys").stdin.read())], globals())${check}
+__import__("sys").stdout = __datascale_real
 print(${JSON.stringify(marker)} + "PASS")
 `;
 }
@@ -69,8 +79,15 @@ function jsCall(code: string, entry: string, marker: string): string {
   const __args = JSON.parse(require("fs").readFileSync(0, "utf8"));
   const __f = ${target};
   if (typeof __f !== "function") throw new Error("entry point ${entry} is not defined");
-  const __r = __f(...__args);
-  process.stdout.write("\\n" + ${JSON.stringify(marker)} + JSON.stringify(__r === undefined ? null : __r) + "\\n");
+  const __write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = () => true;
+  let __r;
+  try {
+    __r = __f(...__args);
+  } finally {
+    process.stdout.write = __write;
+  }
+  __write("\\n" + ${JSON.stringify(marker)} + JSON.stringify(__r === undefined ? null : __r) + "\\n");
 })();
 `;
 }
@@ -80,7 +97,10 @@ function jsAssert(code: string, tests: string[], marker: string): string {
 ;{
   const assert = require("assert");
   const __tests = ${JSON.stringify(tests)};
+  const __write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = () => true;
   eval(__tests[Number(require("fs").readFileSync(0, "utf8"))]);
+  process.stdout.write = __write;
   console.log(${JSON.stringify(marker)} + "PASS");
 }
 `;
@@ -103,6 +123,17 @@ ${cases}
   return 0;
 }
 `;
+}
+
+/**
+ * A JavaScript driver for a TypeScript solution: the same program (TypeScript is a superset),
+ * but built-ins come from process.getBuiltinModule, since a solution with `import` makes the
+ * file an ES module, where `require` does not exist.
+ */
+function forTypeScript(js: string): string {
+  return js
+    .replaceAll('require("fs")', 'process.getBuiltinModule("fs")')
+    .replaceAll('require("assert")', 'process.getBuiltinModule("assert")');
 }
 
 export function buildProgram(
@@ -128,6 +159,8 @@ export function buildProgram(
       return { ok: true, driven: { code: pythonCall(solution, entry, marker), stdins, marker } };
     if (language === "javascript")
       return { ok: true, driven: { code: jsCall(solution, entry, marker), stdins, marker } };
+    if (language === "typescript")
+      return { ok: true, driven: { code: forTypeScript(jsCall(solution, entry, marker)), stdins, marker } };
     return {
       ok: false,
       reason: `function-call tests are not supported for ${language}; use stdio or assert tests`,
@@ -141,6 +174,8 @@ export function buildProgram(
     return { ok: true, driven: { code: pythonAssert(solution, codes, entry, marker), stdins, marker } };
   if (language === "javascript")
     return { ok: true, driven: { code: jsAssert(solution, codes, marker), stdins, marker } };
+  if (language === "typescript")
+    return { ok: true, driven: { code: forTypeScript(jsAssert(solution, codes, marker)), stdins, marker } };
   if (language === "cpp")
     return { ok: true, driven: { code: cppAssert(solution, codes, marker), stdins, marker } };
   return { ok: false, reason: `assertion tests are not supported for ${language}` };

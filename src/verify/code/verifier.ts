@@ -9,13 +9,14 @@ import { z } from "zod";
 import { DataScaleError, errorMessage, formatZodError } from "../../core/errors.ts";
 import { errorReward, invalidReward } from "../../core/rewards.ts";
 import type { Reward, Rollout } from "../../core/schemas.ts";
-import { findRunner } from "../../sandbox/runners/index.ts";
+import { findRunner, type Runner } from "../../sandbox/runners/index.ts";
 import { Sandbox, type SandboxOptions } from "../../sandbox/sandbox.ts";
-import type { ExecResult, Limits } from "../../sandbox/types.ts";
+import type { ExecResult, Limits, SubmissionResult } from "../../sandbox/types.ts";
 import type { Verifier, VerifyOptions } from "../types.ts";
-import { CompareOptions, outputsMatch, valuesMatch } from "./compare.ts";
-import { assertPassed, buildProgram, readCallResult, type Style } from "./drivers.ts";
+import { CompareOptions, couldStillMatch, outputsMatch, valuesMatch } from "./compare.ts";
+import { assertPassed, buildProgram, type Driven, readCallResult, type Style } from "./drivers.ts";
 import { extractSolution } from "./extract.ts";
+import { LIMIT_OUTPUT, LIMIT_TIME_BUDGET, outputPlan, type TestSizes } from "./limits.ts";
 
 export const SOURCE = "rtv:code";
 
@@ -102,20 +103,39 @@ function normaliseTests(ref: CodeReference): { tests: NormalTest[]; style: Style
   return { tests, style };
 }
 
+/** What the program's stdout had to be, bytes (undefined: assertion tests do not say). */
+function testSizes(tests: readonly NormalTest[], style: Style, stdins: readonly string[]): TestSizes {
+  let stdinBytes = 0;
+  for (const s of stdins) stdinBytes = Math.max(stdinBytes, Buffer.byteLength(s));
+  if (style === "assert") return { stdinBytes, expectedBytes: undefined };
+  let expectedBytes = 0;
+  for (const t of tests) {
+    const want = style === "stdio" ? (t.output ?? "") : (JSON.stringify(t.expected) ?? "");
+    expectedBytes = Math.max(expectedBytes, Buffer.byteLength(want));
+  }
+  return { stdinBytes, expectedBytes };
+}
+
+/**
+ * One test's verdict. `LIMIT`: a limit of ours (the output cap, or RLIMIT_FSIZE hit by stderr
+ * or a file) stopped a program whose stdout could still have been accepted — for function-call
+ * and assertion tests stdout is never judged, so any output limit is ours.
+ */
 function judge(
   r: ExecResult,
   style: Style,
   test: NormalTest,
   marker: string,
   compare: CompareOptions,
-): TestVerdict {
+): Judged {
   switch (r.status) {
     case "time_limit":
       return "TLE";
     case "memory_limit":
       return "MLE";
     case "output_limit":
-      return "OLE";
+      if (style === "stdio" && !couldStillMatch(r.stdout, test.output ?? "", compare)) return "OLE";
+      return "LIMIT";
     case "compile_error":
       return "CE";
     case "runtime_error":
@@ -134,6 +154,25 @@ function judge(
     return valuesMatch(got.value, test.expected, compare) ? "AC" : "WA";
   }
   return assertPassed(r.stdout, marker) ? "AC" : "RE";
+}
+
+type Judged = TestVerdict | "LIMIT";
+
+interface Prepared {
+  runner: Runner;
+  tests: NormalTest[];
+  style: Style;
+  driven: Driven;
+  compare: CompareOptions;
+  scoring: "all" | "fraction";
+  limits: Partial<Limits>;
+}
+
+interface Ran {
+  result: SubmissionResult;
+  verdicts: Judged[];
+  /** The budget ran out before every test had a verdict; `runningMs`: how long the sandbox had run by then. */
+  spent?: { runningMs: number | undefined };
 }
 
 export class CodeVerifier implements Verifier {
@@ -162,64 +201,121 @@ export class CodeVerifier implements Verifier {
   }
 
   async #verify(rollout: Rollout, options: VerifyOptions): Promise<Reward> {
+    const deadline =
+      options.timeBudgetMs === undefined ? undefined : performance.now() + options.timeBudgetMs;
+    const prepared = this.#prepare(rollout, deadline);
+    if ("reward" in prepared) return prepared.reward;
+    const ran = await this.#run(prepared, options.timeBudgetMs);
+    if (ran.spent !== undefined) {
+      const { runningMs } = ran.spent;
+      const done = `after ${ran.verdicts.length}/${prepared.tests.length} tests`;
+      // Most of the budget spent running: the tests, within their own limits, need more time than
+      // the budget gives — retrying cannot help. Otherwise the wait for a sandbox slot took it.
+      if (runningMs !== undefined && runningMs >= (options.timeBudgetMs ?? 0) / 2) {
+        return errorReward(
+          rollout.id,
+          SOURCE,
+          LIMIT_TIME_BUDGET,
+          `the tests ran ${Math.round(runningMs)} ms of the ${options.timeBudgetMs} ms time budget ${done}, ` +
+            "within their own time limits: a limit of ours, not a verdict (raise verify.budgetsMs.code)",
+        );
+      }
+      return errorReward(
+        rollout.id,
+        SOURCE,
+        "time_budget",
+        `time budget of ${options.timeBudgetMs} ms spent ${done} (waiting for a sandbox slot)`,
+      );
+    }
+    return this.#score(rollout, prepared, ran);
+  }
+
+  /**
+   * Parses the reference, extracts the solution and builds the program; or the reward that ends
+   * it: a task we cannot run is a data error (never a 0 the policy would learn from), a response
+   * with no program in it is `invalid`.
+   */
+  #prepare(rollout: Rollout, deadline: number | undefined): Prepared | { reward: Reward } {
+    const invalid = (reason: string) => ({ reward: invalidReward(rollout.id, SOURCE, reason) });
+    const badTask = (code: string, message: string) => ({
+      reward: errorReward(rollout.id, SOURCE, code, message),
+    });
     const parsed = CodeReference.safeParse(rollout.reference ?? {});
     if (!parsed.success)
-      return invalidReward(rollout.id, SOURCE, `reference: ${formatZodError(parsed.error)}`);
+      return badTask("bad_reference", formatZodError(parsed.error, { prefix: "reference" }));
     const ref = parsed.data;
     const runner = findRunner(ref.language);
     if (runner === undefined)
-      return invalidReward(rollout.id, SOURCE, `reference.language '${ref.language}' is not supported`);
+      return badTask("unknown_language", `reference.language: '${ref.language}' is not supported`);
     const norm = normaliseTests(ref);
-    if ("reason" in norm) return invalidReward(rollout.id, SOURCE, norm.reason);
+    if ("reason" in norm) return badTask("bad_reference", norm.reason);
     const { tests, style } = norm;
     const extracted = extractSolution(rollout.response, runner.fenceTags, {
       allowUntagged: this.#options.allowUntagged,
+      deadline,
     });
-    if (!extracted.ok) return invalidReward(rollout.id, SOURCE, extracted.reason);
+    if (!extracted.ok) return invalid(extracted.reason);
     const built = buildProgram(runner.language, style, extracted.code, tests, ref.entry ?? ref.fn_name);
-    if (!built.ok) return invalidReward(rollout.id, SOURCE, built.reason);
+    if (!built.ok) return badTask("bad_reference", built.reason);
     const { driven } = built;
-    const compare = CompareOptions.parse({ ...this.#options.compare, ...ref.compare });
-    const scoring = ref.scoring ?? this.#options.scoring ?? "all";
-    const stopOnFailure = scoring === "all" && this.#options.stopOnFailure !== false;
-    const verdicts: TestVerdict[] = [];
+    const configured = { ...this.#options.limits, ...ref.limits };
+    const plan = outputPlan(testSizes(tests, style, driven.stdins), configured, this.#box().tmpfsBytes);
+    if (!plan.ok) return { reward: errorReward(rollout.id, SOURCE, LIMIT_OUTPUT, plan.reason) };
+    return {
+      runner,
+      tests,
+      style,
+      driven,
+      compare: CompareOptions.parse({ ...this.#options.compare, ...ref.compare }),
+      scoring: ref.scoring ?? this.#options.scoring ?? "all",
+      limits: { ...configured, ...plan.limits },
+    };
+  }
+
+  /** Runs every test in one sandbox, judging each as it arrives. */
+  async #run(p: Prepared, budgetMs: number | undefined): Promise<Ran> {
+    const stopOnFailure = p.scoring === "all" && this.#options.stopOnFailure !== false;
+    const verdicts: Judged[] = [];
     const abort = new AbortController();
-    let budgetTimer: NodeJS.Timeout | undefined;
-    if (options.timeBudgetMs !== undefined)
-      budgetTimer = setTimeout(() => abort.abort(), options.timeBudgetMs);
-    let result: Awaited<ReturnType<Sandbox["runSubmission"]>>;
+    let startedAt: number | undefined;
+    const budgetTimer = budgetMs === undefined ? undefined : setTimeout(() => abort.abort(), budgetMs);
+    let result: SubmissionResult;
     try {
       result = await this.#box().runSubmission(
         {
-          language: runner.language,
-          code: driven.code,
-          tests: driven.stdins.map((stdin) => ({ stdin })),
-          limits: { ...this.#options.limits, ...ref.limits },
+          language: p.runner.language,
+          code: p.driven.code,
+          tests: p.driven.stdins.map((stdin) => ({ stdin })),
+          limits: p.limits,
         },
         {
           signal: abort.signal,
+          onStart: () => {
+            startedAt = performance.now();
+          },
           onTest: (i, r) => {
-            const v = judge(r, style, tests[i] as NormalTest, driven.marker, compare);
+            const v = judge(r, p.style, p.tests[i] as NormalTest, p.driven.marker, p.compare);
             verdicts[i] = v;
-            return !(stopOnFailure && v !== "AC");
+            // A test our limit stopped does not decide an all-or-nothing score: run on, a later
+            // test may still fail outright.
+            return !(stopOnFailure && v !== "AC" && v !== "LIMIT");
           },
         },
       );
     } finally {
       clearTimeout(budgetTimer);
     }
-    if (
-      abort.signal.aborted &&
-      verdicts.length < tests.length &&
-      !verdicts.some((v) => v !== "AC" && stopOnFailure)
-    ) {
-      return errorReward(
-        rollout.id,
-        SOURCE,
-        "time_budget",
-        `time budget of ${options.timeBudgetMs} ms spent after ${verdicts.length}/${tests.length} tests`,
-      );
+    const failed = stopOnFailure && verdicts.some((v) => v !== "AC" && v !== "LIMIT");
+    if (abort.signal.aborted && verdicts.length < p.tests.length && !failed) {
+      const runningMs = startedAt === undefined ? undefined : performance.now() - startedAt;
+      return { result, verdicts, spent: { runningMs } };
     }
+    return { result, verdicts };
+  }
+
+  #score(rollout: Rollout, p: Prepared, ran: Ran): Reward {
+    const { result, verdicts } = ran;
+    const { tests } = p;
     const compile = result.compile;
     if (compile !== undefined && compile.status === "sandbox_error")
       throw new DataScaleError("sandbox_error", compile.stderr);
@@ -228,26 +324,40 @@ export class CodeVerifier implements Verifier {
     for (let i = verdicts.length; i < result.tests.length; i++) {
       verdicts[i] = judge(
         result.tests[i] as ExecResult,
-        style,
+        p.style,
         tests[i] as NormalTest,
-        driven.marker,
-        compare,
+        p.driven.marker,
+        p.compare,
       );
     }
-    const perTest: TestVerdict[] = tests.map((_, i) => (compileFailed ? "CE" : (verdicts[i] ?? "SKIP")));
+    const perTest: Judged[] = tests.map((_, i) => (compileFailed ? "CE" : (verdicts[i] ?? "SKIP")));
     const passed = perTest.filter((v) => v === "AC").length;
-    const all = passed === tests.length;
-    const score = scoring === "all" ? (all ? 1 : 0) : passed / tests.length;
-    const verdict = all ? "correct" : scoring === "fraction" && passed > 0 ? "partial" : "incorrect";
+    const limited = perTest.filter((v) => v === "LIMIT").length;
+    const failedOutright = perTest.some((v) => v !== "AC" && v !== "LIMIT" && v !== "SKIP");
     const details: Record<string, unknown> = {
-      language: runner.language,
-      style,
-      scoring,
+      language: p.runner.language,
+      style: p.style,
+      scoring: p.scoring,
       passed,
       total: tests.length,
       tests: perTest,
       wallMs: Math.round(result.tests.reduce((s, t) => s + t.wallMs, 0) + (compile?.wallMs ?? 0)),
     };
+    // A limit of ours decides the score unless (all-or-nothing) another test failed outright.
+    if (limited > 0 && (p.scoring === "fraction" || !failedOutright)) {
+      const i = perTest.indexOf("LIMIT");
+      const cap = p.limits.stdoutBytes ?? 0;
+      return errorReward(
+        rollout.id,
+        SOURCE,
+        LIMIT_OUTPUT,
+        `test ${i} reached the output cap of ${cap} bytes (stdout, stderr or a file) while its stdout could still ` +
+          `be accepted: a limit of ours, not a verdict (${passed}/${tests.length} tests passed)`,
+      );
+    }
+    const all = passed === tests.length;
+    const score = p.scoring === "all" ? (all ? 1 : 0) : passed / tests.length;
+    const verdict = all ? "correct" : p.scoring === "fraction" && passed > 0 ? "partial" : "incorrect";
     if (compileFailed) details.compile = compile.stderr.slice(0, 2000);
     const firstBad = result.tests.findIndex((_, i) => perTest[i] !== "AC");
     const bad = firstBad >= 0 ? result.tests[firstBad] : undefined;

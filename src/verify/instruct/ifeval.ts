@@ -23,6 +23,7 @@ import {
   escapeRegExp,
   isLowerPy,
   isUpperPy,
+  stripRuns,
   treebankTokens,
   wholeWordPattern,
 } from "./text.ts";
@@ -308,7 +309,7 @@ const title = defineChecker({
         const close = line.lastIndexOf(">>");
         if (open < 0 || close < open + 3) continue;
         const span = line.slice(open, close + 2);
-        if (span.replace(/^<+/, "").replace(/>+$/, "").trim() !== "") return pass(`title ${span}`);
+        if (stripRuns(stripRuns(span, "<", "start"), ">", "end").trim() !== "") return pass(`title ${span}`);
       }
       return fail("no <<title>> found");
     };
@@ -355,10 +356,7 @@ const endChecker = defineChecker({
   compile({ end_phrase }) {
     const want = end_phrase.trim().toLowerCase();
     return (text) => {
-      const t = text
-        .trim()
-        .replace(/^"+|"+$/g, "")
-        .toLowerCase();
+      const t = stripRuns(text.trim(), '"').toLowerCase();
       return t.endsWith(want)
         ? pass(`ends with "${end_phrase.trim()}"`)
         : fail(`does not end with "${end_phrase.trim()}"`);

@@ -20,6 +20,18 @@ export function countWords(text: string): number {
   return n;
 }
 
+/**
+ * `s` without leading and/or trailing runs of `ch` (Python's `s.strip(ch)`), by index
+ * arithmetic: the regex `/"+$/` retries at every quote of a long run and is quadratic.
+ */
+export function stripRuns(s: string, ch: string, side: "both" | "start" | "end" = "both"): string {
+  let from = 0;
+  let to = s.length;
+  if (side !== "end") while (from < to && s[from] === ch) from++;
+  if (side !== "start") while (to > from && s[to - 1] === ch) to--;
+  return s.slice(from, to);
+}
+
 export function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
 }
@@ -119,12 +131,22 @@ function endsSentence(text: string, from: number, dot: number): boolean {
   if (token === "") return true;
   if (ABBREVIATIONS.has(token)) return false;
   if (/^\p{L}$/u.test(token)) return false; // an initial: "J. Smith"
-  if (/^\d{1,3}$/.test(token)) {
-    // "1." opening a line is a list marker, not a one-word sentence.
-    const before = text.slice(from, k);
-    if (before.trim() === "" || /\n[ \t]*$/.test(before)) return false;
-  }
+  // "1." opening a line is a list marker, not a one-word sentence.
+  if (/^\d{1,3}$/.test(token) && opensLine(text, from, k)) return false;
   return true;
+}
+
+/**
+ * Whether the token at `at` opens a line: only spaces/tabs since the last newline, or only
+ * whitespace since `from` (the start of the current sentence). Scans back over whitespace
+ * alone, so a text made of list markers stays linear.
+ */
+function opensLine(text: string, from: number, at: number): boolean {
+  let k = at;
+  while (k > from && (text[k - 1] === " " || text[k - 1] === "\t")) k--;
+  if (k > from && text[k - 1] === "\n") return true;
+  while (k > from && /\s/.test(text[k - 1]!)) k--;
+  return k === from;
 }
 
 export function countSentences(text: string): number {

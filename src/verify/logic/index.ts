@@ -4,7 +4,7 @@
 // through domain `logic` whatever domain it declares. Synchronous and allocation-light:
 // this is the hot path of `datascale verify` and of the embedded engine's reward.
 import { errorMessage } from "../../core/errors.ts";
-import { errorReward, invalidReward } from "../../core/rewards.ts";
+import { errorReward } from "../../core/rewards.ts";
 import type { Reward, Rollout } from "../../core/schemas.ts";
 import { extractAnswer } from "../../tasks/answer.ts";
 import { ReferenceShapeError } from "../../tasks/family.ts";
@@ -33,20 +33,24 @@ export function createLogicVerifier(options: LogicVerifierOptions = {}): Verifie
     verify(rollout: Rollout): Reward {
       const name = familyOf(rollout);
       if (typeof name !== "string") {
-        return invalidReward(
+        return errorReward(
           rollout.id,
           LOGIC_SOURCE,
+          "bad_reference",
           "missing meta.family (or reference.family) naming the task family",
         );
       }
       const family = getFamily(name);
       if (family === undefined) {
-        return invalidReward(rollout.id, LOGIC_SOURCE, `unknown task family '${name}'`, {
-          known: FAMILIES.map((f) => f.name),
-        });
+        return errorReward(
+          rollout.id,
+          LOGIC_SOURCE,
+          "bad_reference",
+          `unknown task family '${name}' (known: ${FAMILIES.map((f) => f.name).join(", ")})`,
+        );
       }
       if (rollout.reference === undefined) {
-        return invalidReward(rollout.id, LOGIC_SOURCE, `${name}: missing reference`);
+        return errorReward(rollout.id, LOGIC_SOURCE, "no_reference", `${name}: missing reference`);
       }
       const extracted = extractAnswer(rollout.response);
       if (!extracted.ok) {
@@ -71,7 +75,8 @@ export function createLogicVerifier(options: LogicVerifierOptions = {}): Verifie
           details,
         };
       } catch (e) {
-        if (e instanceof ReferenceShapeError) return invalidReward(rollout.id, LOGIC_SOURCE, e.message);
+        if (e instanceof ReferenceShapeError)
+          return errorReward(rollout.id, LOGIC_SOURCE, "bad_reference", `reference: ${e.message}`);
         return errorReward(rollout.id, LOGIC_SOURCE, "checker_crash", `${name}: ${errorMessage(e)}`);
       }
     },

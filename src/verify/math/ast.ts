@@ -5,8 +5,8 @@ export type RelOp = "=" | "<" | ">" | "<=" | ">=" | "!=" | "in";
 export type BinOp = "+" | "-" | "*" | "/" | "^";
 
 export type Node =
-  /** A literal; `sig` is set for decimal literals (their significant digits), which may be approximations. */
-  | { k: "num"; v: Q; sig: number | undefined }
+  /** A literal; `sig` is set for decimal literals (their significant digits), which may be approximations; `scale` is the number of decimal places written (its last place is 10^-scale). */
+  | { k: "num"; v: Q; sig: number | undefined; scale?: number }
   | { k: "sym"; name: string }
   | { k: "const"; name: "pi" | "e" | "i" | "inf" }
   | { k: "bin"; op: BinOp; a: Node; b: Node }

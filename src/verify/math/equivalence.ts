@@ -4,10 +4,10 @@
 // error-bounded numeric sampling for everything else. Decimal approximations are accepted
 // only with enough significant digits, so 3.14 ≠ π and 0.333 ≠ 1/3.
 
-import type { Node, RelOp } from "./ast.ts";
+import { type Node, type RelOp, show } from "./ast.ts";
 import type { Budget } from "./budget.ts";
 import { evalExact, evalNum, freeSymbols, minDecimalDigits, type Num, UndefinedValue } from "./evaluate.ts";
-import { type CQ, cEq, cq, q, qToNumber } from "./rational.ts";
+import { type CQ, cEq, cq, type Q, q, qAbs, qAdd, qCmp, qIsZero, qMul, qSub, qToNumber } from "./rational.ts";
 
 export interface EquivalenceOptions {
   /** A decimal literal is treated as an approximation only with at least this many significant digits. */
@@ -110,9 +110,26 @@ const isScalar = (n: Node): boolean =>
   n.k === "pct" ||
   n.k === "pm";
 
-const isSymbolLike = (n: Node): boolean =>
-  n.k === "sym" ||
-  (n.k === "bin" && n.op === "*" && n.a.k === "sym" && (n.b.k === "sym" || n.b.k === "tuple"));
+/**
+ * The left side of an assignment: a name made of symbols only — `x`, `AB`, `f(x)`, `(p,q)`,
+ * `|AB|`, `\frac{NO}{BO}`, the ratio `A:B` — with no number and no sum in it. `a+3z = 0` is
+ * an equation, not an assignment, so its right side alone does not answer it.
+ */
+function isSymbolLike(n: Node, depth = 0): boolean {
+  if (depth > 8) return false;
+  switch (n.k) {
+    case "sym":
+      return true;
+    case "bin":
+      return (n.op === "*" || n.op === "/") && isSymbolLike(n.a, depth + 1) && isSymbolLike(n.b, depth + 1);
+    case "tuple":
+      return n.open === "(" && n.close === ")" && n.items.every((m) => isSymbolLike(m, depth + 1));
+    case "fn":
+      return n.name === "abs" && n.args.length === 1 && isSymbolLike(n.args[0]!, depth + 1);
+    default:
+      return false;
+  }
+}
 
 const flip: Readonly<Record<RelOp, RelOp>> = {
   "<": ">",
@@ -132,11 +149,11 @@ function relationToInterval(n: Node): Node | undefined {
   if (n.items.length === 2) {
     let [a, b] = n.items as [Node, Node];
     let op = n.ops[0]!;
-    if (a.k !== "sym" && b.k === "sym") {
+    if (!isSymbolLike(a) && isSymbolLike(b)) {
       [a, b] = [b, a];
       op = flip[op];
     }
-    if (a.k !== "sym" || freeSymbols(b).size > 0) return undefined;
+    if (!isSymbolLike(a) || freeSymbols(b).size > 0) return undefined;
     if (op === "<" || op === "<=")
       return { k: "tuple", open: "(", close: upper(op), items: [{ k: "neg", a: INF }, b] };
     if (op === ">" || op === ">=")
@@ -146,12 +163,24 @@ function relationToInterval(n: Node): Node | undefined {
   if (n.items.length === 3) {
     let [lo, x, hi] = n.items as [Node, Node, Node];
     let [o1, o2] = n.ops as [RelOp, RelOp];
-    if (x.k !== "sym") return undefined;
+    if (!isSymbolLike(x) || freeSymbols(lo).size > 0 || freeSymbols(hi).size > 0) return undefined;
     if ((o1 === ">" || o1 === ">=") && (o2 === ">" || o2 === ">=")) {
       [lo, hi] = [hi, lo];
       [o1, o2] = [flip[o2], flip[o1]];
     }
     if ((o1 === "<" || o1 === "<=") && (o2 === "<" || o2 === "<=")) {
+      if (x.k === "fn" && x.name === "abs") {
+        // a ≤ |z| ≤ b with 0 ≤ a: z ∈ [-b, -a] ∪ [a, b].
+        if (lo.k !== "num" && !(lo.k === "bin" && lo.a.k === "num" && lo.b.k === "num")) return undefined;
+        const neg = (m: Node): Node => ({ k: "neg", a: m });
+        return {
+          k: "union",
+          items: [
+            { k: "tuple", open: lower(o2), close: upper(o1), items: [neg(hi), neg(lo)] },
+            { k: "tuple", open: lower(o1), close: upper(o2), items: [lo, hi] },
+          ],
+        };
+      }
       return { k: "tuple", open: lower(o1), close: upper(o2), items: [lo, hi] };
     }
   }
@@ -183,6 +212,15 @@ export function equivalent(gold: Node, pred: Node, budget: Budget, opts = DEFAUL
 
 function same(g: Node, p: Node, ctx: Ctx): boolean {
   ctx.budget.tick();
+  // Operations on finite sets: {1,3} ∪ {2,4} is {1,2,3,4}.
+  if (isSetOp(g) || isSetOp(p)) {
+    const ge = setElements(g, ctx, 0);
+    const pe = setElements(p, ctx, 0);
+    if (ge !== undefined && pe !== undefined) {
+      ctx.strategy = "structure";
+      return sameCollection(ge, pe, true, ctx);
+    }
+  }
   // Relations and assignments.
   if (g.k === "rel" || p.k === "rel") return sameRelation(g, p, ctx);
   const gRels = g.k === "list" && g.items.every((m) => m.k === "rel");
@@ -197,11 +235,20 @@ function same(g: Node, p: Node, ctx: Ctx): boolean {
     ctx.strategy = "text";
     return g.k === "text" && p.k === "text" && g.s === p.s;
   }
+  if (hasMatrix(g) || hasMatrix(p)) return sameMatrix(g, p, ctx);
   if (isScalar(g) && isScalar(p)) return sameScalar(g, p, ctx);
   // Collections.
   const gColl = g.k === "set" || g.k === "list";
   const pColl = p.k === "set" || p.k === "list";
-  if (gColl && pColl) return sameCollection(g.items, p.items, g.k === "set" || p.k === "set", ctx);
+  // Bare lists are sets of answers as well: "(3,17,3,7)" written twice is one solution.
+  if (gColl && pColl) {
+    if (sameCollection(g.items, p.items, true, ctx)) return true;
+    // Solutions as groups of assignments on one side, one flat list on the other:
+    // "p = 5, q = 2 and p = 7, q = 2" against "p=5,q=2; p=7,q=2".
+    const gf = flatAssignments(g.items);
+    const pf = flatAssignments(p.items);
+    return (gf !== g.items || pf !== p.items) && sameCollection(gf, pf, true, ctx);
+  }
   if (gColl && g.items.length === 1) return same(g.items[0]!, p, ctx);
   if (pColl && p.items.length === 1) return same(g, p.items[0]!, ctx);
   if (g.k === "tuple" && p.k === "tuple") {
@@ -214,9 +261,85 @@ function same(g: Node, p: Node, ctx: Ctx): boolean {
     const pi = p.k === "union" ? p.items : [p];
     return sameCollection(gi, pi, true, ctx);
   }
-  if (g.k === "matrix" || p.k === "matrix") {
-    const gr = matrixRows(g);
-    const pr = matrixRows(p);
+  // A bare list given for an ordered tuple (or the reverse) is compared in order.
+  if (g.k === "tuple" && p.k === "list" && g.open === "(" && g.close === ")")
+    return sameSequence(g.items, p.items, ctx);
+  if (p.k === "tuple" && g.k === "list" && p.open === "(" && p.close === ")")
+    return sameSequence(g.items, p.items, ctx);
+  return false;
+}
+
+const isSetOp = (n: Node): boolean =>
+  n.k === "union" || (n.k === "fn" && (n.name === "cap" || n.name === "setminus"));
+
+/** The elements of a finite-set expression (sets, ∪, ∩, \\), or undefined when it is not one. */
+function setElements(n: Node, ctx: Ctx, depth: number): Node[] | undefined {
+  ctx.budget.tick();
+  if (depth > 16) return undefined;
+  if (n.k === "set") return n.items;
+  if (n.k === "union") {
+    const parts = n.items.map((m) => setElements(m, ctx, depth + 1));
+    return parts.every((x) => x !== undefined) ? parts.flat() : undefined;
+  }
+  if (n.k === "fn" && (n.name === "cap" || n.name === "setminus") && n.args.length === 2) {
+    const a = setElements(n.args[0]!, ctx, depth + 1);
+    const b = setElements(n.args[1]!, ctx, depth + 1);
+    if (a === undefined || b === undefined || a.length * b.length > 4096) return undefined;
+    const inB = (x: Node) => b.some((y) => same(x, y, ctx));
+    return a.filter((x) => (n.name === "cap" ? inB(x) : !inB(x)));
+  }
+  return undefined;
+}
+
+function hasMatrix(n: Node): boolean {
+  if (n.k === "matrix") return true;
+  if (n.k === "bin") return hasMatrix(n.a) || hasMatrix(n.b);
+  if (n.k === "neg") return hasMatrix(n.a);
+  return n.k === "tuple" && n.items.length === 1 && n.open === "(" && hasMatrix(n.items[0]!);
+}
+
+/**
+ * The entries of a matrix expression: sums, differences and products of matrices and scalar
+ * multiples are computed entry by entry as expressions ("A + B" for the sum of two matrices).
+ */
+function matrixValue(n: Node, ctx: Ctx, depth = 0): Node[][] | undefined {
+  ctx.budget.tick();
+  if (depth > 16) return undefined;
+  if (n.k === "matrix") return n.rows;
+  if (n.k === "tuple" && n.open === "(" && n.close === ")" && n.items.length === 1 && hasMatrix(n.items[0]!))
+    return matrixValue(n.items[0]!, ctx, depth + 1);
+  if (n.k === "neg")
+    return matrixValue(n.a, ctx, depth + 1)?.map((r) => r.map((a): Node => ({ k: "neg", a })));
+  if (n.k !== "bin") return undefined;
+  const a = hasMatrix(n.a) ? matrixValue(n.a, ctx, depth + 1) : undefined;
+  const b = hasMatrix(n.b) ? matrixValue(n.b, ctx, depth + 1) : undefined;
+  if ((hasMatrix(n.a) && a === undefined) || (hasMatrix(n.b) && b === undefined)) return undefined;
+  if (n.op === "+" || n.op === "-") {
+    if (a === undefined || b === undefined || a.length !== b.length || a[0]!.length !== b[0]!.length)
+      return undefined;
+    return a.map((r, i) => r.map((x, j): Node => ({ k: "bin", op: n.op, a: x, b: b[i]![j]! })));
+  }
+  if (n.op !== "*") return undefined;
+  if (a !== undefined && b !== undefined) {
+    if (a[0]!.length !== b.length || a.length * b[0]!.length * b.length > 4096) return undefined;
+    return a.map((r) =>
+      b[0]!.map((_, j) =>
+        r
+          .map((x, k): Node => ({ k: "bin", op: "*", a: x, b: b[k]![j]! }))
+          .reduce((s, t): Node => ({ k: "bin", op: "+", a: s, b: t })),
+      ),
+    );
+  }
+  const m = a ?? b!;
+  const c = a === undefined ? n.a : n.b;
+  return m.map((r) => r.map((x): Node => ({ k: "bin", op: "*", a: c, b: x })));
+}
+
+function sameMatrix(g: Node, p: Node, ctx: Ctx): boolean {
+  ctx.strategy = "structure";
+  {
+    const gr = hasMatrix(g) ? matrixValue(g, ctx) : matrixRows(g);
+    const pr = hasMatrix(p) ? matrixValue(p, ctx) : matrixRows(p);
     if (gr === undefined || pr === undefined) return false;
     if (gr.length !== pr.length) {
       // A vector written as a column or a row is the same vector.
@@ -229,12 +352,11 @@ function same(g: Node, p: Node, ctx: Ctx): boolean {
     for (let i = 0; i < gr.length; i++) if (!sameSequence(gr[i]!, pr[i]!, ctx)) return false;
     return true;
   }
-  // A bare list given for an ordered tuple (or the reverse) is compared in order.
-  if (g.k === "tuple" && p.k === "list" && g.open === "(" && g.close === ")")
-    return sameSequence(g.items, p.items, ctx);
-  if (p.k === "tuple" && g.k === "list" && p.open === "(" && p.close === ")")
-    return sameSequence(g.items, p.items, ctx);
-  return false;
+}
+
+function flatAssignments(items: Node[]): Node[] {
+  const grouped = items.some((m) => m.k === "tuple" && m.items.every((x) => x.k === "rel"));
+  return grouped ? items.flatMap((m) => (m.k === "tuple" ? m.items : [m])) : items;
 }
 
 function matrixRows(n: Node): Node[][] | undefined {
@@ -276,8 +398,11 @@ function sameRelation(g: Node, p: Node, ctx: Ctx): boolean {
   if (g.k === "rel" && p.k === "rel") {
     if (gEq && pEq) {
       if (isSymbolLike(g.items[0]!) && isSymbolLike(p.items[0]!)) {
-        // x = 11 vs x = 5+5+1 = 11: same variable, same final value.
-        if (same(g.items[0]!, p.items[0]!, ctx) && same(lastItem(g), lastItem(p), ctx)) return true;
+        // x = 11 vs x = 5+5+1 = 11: same variable, same final value. Two assignments of the
+        // same constant name the value the same way ("W(n) = 1" vs "W(x) = 1").
+        const constant = freeSymbols(lastItem(g)).size === 0 && freeSymbols(lastItem(p)).size === 0;
+        if ((constant || same(g.items[0]!, p.items[0]!, ctx)) && same(lastItem(g), lastItem(p), ctx))
+          return true;
       }
       return sameEquation(g, p, ctx);
     }
@@ -397,26 +522,180 @@ function mulberry32(seed: number): () => number {
   };
 }
 
+/** How a numeric comparison came out; "undecided" when the error bound is wider than the tolerance. */
+type Cmp = "equal" | "unequal" | "undecided";
+
+/** A bare decimal literal (possibly negated) with enough digits to be read as an approximation. */
+function approximation(n: Node, ctx: Ctx): { v: Node; ulp: Q } | undefined {
+  const lit = n.k === "neg" ? n.a : n;
+  if (lit.k !== "num" || lit.sig === undefined || lit.scale === undefined) return undefined;
+  if (lit.sig < ctx.opts.minSignificantDigits) return undefined;
+  const ulp = lit.scale >= 0 ? q(1n, 10n ** BigInt(lit.scale)) : q(10n ** BigInt(-lit.scale));
+  return { v: n, ulp };
+}
+
+/**
+ * The tolerance for decimals written inside a larger expression ("0.333333·3"): relative
+ * 10^-s for the fewest significant digits s written, so nothing one unit away is accepted.
+ */
 function approxTolerance(g: Node, p: Node, ctx: Ctx): number | undefined {
   const dg = minDecimalDigits(g);
   const dp = minDecimalDigits(p);
   const s = dg === undefined ? dp : dp === undefined ? dg : Math.min(dg, dp);
   if (s === undefined || s < ctx.opts.minSignificantDigits) return undefined;
-  return 5 * 10 ** -s;
+  return 0.5 * 10 ** -s;
 }
 
-function closeEnough(a: Num, b: Num, relTol: number): boolean {
-  if (![a.re, a.im, b.re, b.im, a.err, b.err].every(Number.isFinite)) return false;
+/** Safety factor on the first-order error bounds carried by the numeric evaluation. */
+const ERR_SLACK = 4;
+/** Relative tolerance of the numeric path for values that are not approximations. */
+const REL_TOL = 1e-10;
+/** An error bound below this (absolute) may decide equality of values that cancel to ≈ 0 (√2·√2 − 2 = 0). */
+const CANCEL_ABS = 1e-10;
+
+/**
+ * |a − b| against the tolerance, with the error bound E = 4·(err_a + err_b): equal when
+ * |a − b| + E fits the tolerance (or, for a result that cancels to ≈ 0, when the difference is
+ * within an error bound below 10⁻¹⁰), unequal when |a − b| − E exceeds it, undecided otherwise
+ * — and undecided never counts as equal.
+ */
+function compareNum(a: Num, b: Num, relTol: number): Cmp {
+  if (![a.re, a.im, b.re, b.im].every(Number.isFinite)) return "undecided";
+  const bound = ERR_SLACK * (a.err + b.err);
+  if (!Number.isFinite(bound)) return "undecided";
   const diff = Math.hypot(a.re - b.re, a.im - b.im);
-  const scale = Math.max(Math.hypot(a.re, a.im), Math.hypot(b.re, b.im));
-  return diff <= 64 * (a.err + b.err) + relTol * scale;
+  const tol = relTol * Math.max(Math.hypot(a.re, a.im), Math.hypot(b.re, b.im));
+  if (diff + bound <= tol) return "equal";
+  if (diff - bound > tol) return "unequal";
+  if (bound <= CANCEL_ABS && diff <= bound + tol) return "equal";
+  return "undecided";
+}
+
+/**
+ * A decimal d written to the place u = 10^-scale approximates x when |x − d| < u strictly: d is
+ * x rounded or cut at that place. So 0.333333 ≈ 1/3 and 0.666666 ≈ 2/3, but 0.999999 is not 1
+ * (it is one unit away) and neither is 1.000001.
+ */
+function sameApproximation(exact: Node, approx: { v: Node; ulp: Q }, ctx: Ctx): Cmp {
+  let e: CQ | undefined;
+  let d: CQ | undefined;
+  try {
+    e = tryExact(exact, new Map(), ctx);
+    d = tryExact(approx.v, new Map(), ctx);
+  } catch (err) {
+    if (err instanceof UndefinedValue) return "unequal";
+    throw err;
+  }
+  if (e !== undefined && d !== undefined) {
+    if (!qIsZero(e.im) || !qIsZero(d.im)) return cEq(e, d) ? "equal" : "unequal";
+    return qCmp(qAbs(qSub(e.re, d.re)), approx.ulp) < 0 ? "equal" : "unequal";
+  }
+  // √r against a decimal d: |√r − d| < u exactly when (d − u)² < r < (d + u)² (for d ≥ u).
+  if (
+    d !== undefined &&
+    qIsZero(d.im) &&
+    exact.k === "fn" &&
+    exact.name === "sqrt" &&
+    exact.args.length === 1
+  ) {
+    const r = tryExact(exact.args[0]!, new Map(), ctx);
+    if (r !== undefined && qIsZero(r.im) && qCmp(d.re, approx.ulp) >= 0) {
+      const lo = qSub(d.re, approx.ulp);
+      const hi = qAdd(d.re, approx.ulp);
+      return qCmp(qMul(lo, lo), r.re) < 0 && qCmp(r.re, qMul(hi, hi)) < 0 ? "equal" : "unequal";
+    }
+  }
+  let x: Num;
+  let y: Num;
+  try {
+    x = evalNum(exact, new Map(), ctx.budget);
+    y = evalNum(approx.v, new Map(), ctx.budget);
+  } catch (err) {
+    if (err instanceof UndefinedValue) return "unequal";
+    throw err;
+  }
+  if (![x.re, x.im, y.re, x.err].every(Number.isFinite)) return "undecided";
+  const u = qToNumber(approx.ulp);
+  const diff = Math.hypot(x.re - y.re, x.im);
+  const bound = ERR_SLACK * (x.err + y.err);
+  if (diff + bound < u) return "equal";
+  if (diff - bound >= u) return "unequal";
+  return "undecided";
 }
 
 function tryExact(n: Node, env: ReadonlyMap<string, CQ>, ctx: Ctx): CQ | undefined {
   return evalExact(n, env, ctx.budget);
 }
 
+/**
+ * A canonical spelling: sums and products flattened and their operands sorted, and
+ * k·(k−1)! folded into k!. Equal spellings are equal values, even where evaluation cannot
+ * reach them ((1+x)^{100000} and (x+1)^{100000}; 1000000·999999! and 1000000!).
+ */
+function canon(n: Node, ctx: Ctx, depth = 0): string {
+  ctx.budget.tick();
+  if (depth > 64) return `#${show(n)}`;
+  const c = (m: Node) => canon(m, ctx, depth + 1);
+  switch (n.k) {
+    case "neg":
+      return `-(${c(n.a)})`;
+    case "bin": {
+      if (n.op === "+" || n.op === "-") {
+        const terms: string[] = [];
+        const walk = (m: Node, sign: string): void => {
+          if (m.k === "bin" && (m.op === "+" || m.op === "-")) {
+            walk(m.a, sign);
+            walk(m.b, m.op === "-" ? (sign === "+" ? "-" : "+") : sign);
+          } else terms.push(sign + c(m));
+        };
+        walk(n, "+");
+        return `(${terms.sort().join("")})`;
+      }
+      if (n.op === "*") {
+        const factors: Node[] = [];
+        const walk = (m: Node): void => {
+          if (m.k === "bin" && m.op === "*") {
+            walk(m.a);
+            walk(m.b);
+          } else factors.push(m);
+        };
+        walk(n);
+        foldFactorials(factors);
+        return factors.length === 1 ? c(factors[0]!) : `[${factors.map(c).sort().join("*")}]`;
+      }
+      return `(${c(n.a)})${n.op}(${c(n.b)})`;
+    }
+    case "fn":
+      return `${n.name}(${n.args.map(c).join(",")})`;
+    case "pct":
+      return `${c(n.a)}%`;
+    default:
+      return show(n);
+  }
+}
+
+/** k · (k−1)! → k!, repeatedly (the literal k and the factorial of the literal k−1). */
+function foldFactorials(factors: Node[]): void {
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (let i = 0; i < factors.length && !changed; i++) {
+      const f = factors[i]!;
+      if (f.k !== "fn" || f.name !== "fact" || f.args[0]?.k !== "num" || f.args[0].v.d !== 1n) continue;
+      const k = f.args[0].v.n + 1n;
+      const j = factors.findIndex((m) => m.k === "num" && m.v.d === 1n && m.v.n === k);
+      if (j < 0) continue;
+      factors[i] = { k: "fn", name: "fact", args: [{ k: "num", v: q(k), sig: undefined }] };
+      factors.splice(j, 1);
+      changed = true;
+    }
+  }
+}
+
 function sameValue(g: Node, p: Node, ctx: Ctx): boolean {
+  if (canon(g, ctx) === canon(p, ctx)) {
+    ctx.strategy = "canonical";
+    return true;
+  }
   const syms = [...new Set([...freeSymbols(g), ...freeSymbols(p)])];
   const approx = approxTolerance(g, p, ctx);
   if (syms.length === 0) {
@@ -429,15 +708,22 @@ function sameValue(g: Node, p: Node, ctx: Ctx): boolean {
       if (e instanceof UndefinedValue) return false;
       throw e;
     }
-    if (eg !== undefined && ep !== undefined) {
-      if (cEq(eg, ep)) {
-        ctx.strategy = "exact";
-        return true;
-      }
-      if (approx === undefined) {
-        ctx.strategy = "exact";
-        return false;
-      }
+    if (eg !== undefined && ep !== undefined && cEq(eg, ep)) {
+      ctx.strategy = "exact";
+      return true;
+    }
+    // One side a decimal with enough digits: is it the other rounded or cut at its last place?
+    const ga = approximation(g, ctx);
+    const pa = approximation(p, ctx);
+    if (ga !== undefined || pa !== undefined) {
+      const usePred = pa !== undefined && (ga === undefined || qCmp(pa.ulp, ga.ulp) >= 0);
+      const c = usePred ? sameApproximation(g, pa, ctx) : sameApproximation(p, ga!, ctx);
+      ctx.strategy = c === "undecided" ? "decimal-approximation-undecidable" : "decimal-approximation";
+      return c === "equal";
+    }
+    if (eg !== undefined && ep !== undefined && approx === undefined) {
+      ctx.strategy = "exact";
+      return false;
     }
     let ng: Num;
     let np: Num;
@@ -448,8 +734,10 @@ function sameValue(g: Node, p: Node, ctx: Ctx): boolean {
       if (e instanceof UndefinedValue) return false;
       throw e;
     }
-    ctx.strategy = approx === undefined ? "numeric" : "decimal-approximation";
-    return closeEnough(ng, np, approx ?? 1e-12);
+    const c = compareNum(ng, np, approx ?? REL_TOL);
+    ctx.strategy =
+      c === "undecided" ? "numeric-undecidable" : approx === undefined ? "numeric" : "decimal-approximation";
+    return c === "equal";
   }
   // Exact identity testing at random integer points (Schwartz–Zippel).
   const rng = mulberry32(0x9e3779b9);
@@ -489,6 +777,7 @@ function sameValue(g: Node, p: Node, ctx: Ctx): boolean {
   }
   // Numeric sampling at positive reals (so √x, log x and x^{1/3} are real there).
   let agreed = 0;
+  let undecided = 0;
   for (let attempt = 0; attempt < want * 4 && agreed < want; attempt++) {
     ctx.budget.tick();
     const env = new Map(syms.map((s) => [s, 0.5 + 2.5 * rng()] as const));
@@ -509,12 +798,18 @@ function sameValue(g: Node, p: Node, ctx: Ctx): boolean {
       }
       throw e;
     }
-    if (!closeEnough(a, b, approx ?? 1e-11)) {
+    const c = compareNum(a, b, approx ?? REL_TOL);
+    if (c === "unequal") {
       ctx.strategy = "numeric-sampling";
       return false;
     }
+    // A point where the bound is too wide to decide is no evidence either way.
+    if (c === "undecided") {
+      undecided++;
+      continue;
+    }
     agreed++;
   }
-  ctx.strategy = "numeric-sampling";
+  ctx.strategy = agreed < Math.min(3, want) && undecided > 0 ? "numeric-undecidable" : "numeric-sampling";
   return agreed >= Math.min(3, want);
 }

@@ -259,11 +259,29 @@ function cpow(a: Num, b: Num): Num {
   return cexp(cmul(b, clog(a)));
 }
 
+const TRIG = new Set(["sin", "cos", "tan", "sec", "csc", "cot"]);
+
+/**
+ * f(x) with an error bound that holds for the whole interval x ± err, not only to first order:
+ * the largest |f'| at the centre and both ends, times err. For the trigonometric functions an
+ * argument known only to ±0.1 or worse (sin 10^300: every digit of the reduced argument is lost)
+ * pins nothing down: the bound is infinite, so no comparison can be decided from the result,
+ * however it is scaled (10^{-11}·sin 10^{300} is not "≈ 0").
+ */
 function realFn(x: Num, name: string, f: (v: number) => number, deriv: (v: number) => number): Num {
   if (!isRealish(x)) throw new UndefinedValue(`${name} of a complex number is not supported`);
   const v = f(x.re);
   if (!Number.isFinite(v)) throw new UndefinedValue(`${name} is undefined here`);
-  return real(v, Math.abs(deriv(x.re)) * x.err);
+  if (TRIG.has(name) && (x.err >= 0.1 || Math.abs(x.re) > 1e15)) return real(v, Number.POSITIVE_INFINITY);
+  const slope = Math.max(Math.abs(deriv(x.re)), Math.abs(deriv(x.re - x.err)), Math.abs(deriv(x.re + x.err)));
+  // A pole inside x ± err (tan near π/2) makes the slope at the sampled points meaningless.
+  if (name === "tan" || name === "sec" || name === "csc" || name === "cot") {
+    const shift = name === "tan" || name === "sec" ? Math.PI / 2 : 0;
+    const k = Math.round((x.re - shift) / Math.PI);
+    if (Math.abs(x.re - shift - k * Math.PI) <= 2 * x.err + 1e-15 * Math.abs(x.re))
+      return real(v, Number.POSITIVE_INFINITY);
+  }
+  return real(v, Number.isFinite(slope) ? slope * x.err : Number.POSITIVE_INFINITY);
 }
 
 export function evalNum(n: Node, env: NumEnv, budget: Budget): Num {

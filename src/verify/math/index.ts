@@ -8,8 +8,16 @@ import type { Verifier, VerifyOptions } from "../types.ts";
 import { type Node, show } from "./ast.ts";
 import { Budget, DEFAULT_LIMITS, MathBudgetError, MathLimitError, type MathLimits } from "./budget.ts";
 import { DEFAULT_EQUIVALENCE, type EquivalenceOptions, equivalent } from "./equivalence.ts";
-import { boxedContents, DEFAULT_STRATEGIES, type ExtractionStrategy, extractCandidates } from "./extract.ts";
-import { normalizeAnswer } from "./normalize.ts";
+import {
+  boxedContents,
+  boxedWithGaps,
+  DEFAULT_STRATEGIES,
+  type ExtractionStrategy,
+  extractCandidates,
+  gsm8kAnswer,
+  joinsBoxes,
+} from "./extract.ts";
+import { normalizeAnswer, wordNumber } from "./normalize.ts";
 import { ParseError, parseMath } from "./parse.ts";
 
 export { DEFAULT_STRATEGIES, type ExtractionStrategy } from "./extract.ts";
@@ -42,7 +50,7 @@ function parseAnswer(raw: string, budget: Budget): Parsed {
       limit: true,
     };
   }
-  const text = normalizeAnswer(raw);
+  const text = wordNumber(normalizeAnswer(raw));
   if (text === "") return { ok: false, reason: "empty answer", limit: false };
   if (
     WORDY.test(text) &&
@@ -54,24 +62,87 @@ function parseAnswer(raw: string, budget: Budget): Parsed {
   try {
     return { ok: true, node: parseMath(text, budget), text };
   } catch (e) {
-    if (e instanceof ParseError)
+    if (e instanceof ParseError) {
+      // "\lim_{x \to 0} \frac{\sin x}{x} = 1", "17 \bmod 5 = 2": a chain we cannot read on the
+      // left still states its value on the right.
+      const rhs = finalValue(text);
+      if (rhs !== undefined) {
+        try {
+          return { ok: true, node: parseMath(rhs, budget), text: rhs };
+        } catch (e2) {
+          if (!(e2 instanceof ParseError)) throw e2;
+        }
+      }
       return {
         ok: false,
         reason: `cannot parse ${JSON.stringify(text.slice(0, 80))}: ${e.message}`,
         limit: false,
       };
+    }
     if (e instanceof MathLimitError) return { ok: false, reason: e.message, limit: true };
     if (e instanceof RangeError) return { ok: false, reason: e.message, limit: true };
     throw e;
   }
 }
 
+/** What follows the last top-level "=" of a chain, when it is a short value (no relation, no list). */
+function finalValue(text: string): string | undefined {
+  let depth = 0;
+  let at = -1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "{" || c === "(" || c === "[") depth++;
+    else if (c === "}" || c === ")" || c === "]") depth--;
+    else if (c === "=" && depth === 0) at = i;
+  }
+  const rhs = at < 0 ? "" : text.slice(at + 1).trim();
+  return rhs !== "" && rhs.length <= 200 && !/[<>,;]|\\[lg]eq?\b/.test(rhs) ? rhs : undefined;
+}
+
+/**
+ * "1,22" for 1.22: a decimal comma, read only where it cannot be a thousands separator (not
+ * three digits after it, or a zero before it) and only against a single-number answer, since a
+ * bare "1,2" is far more often the list 1, 2.
+ */
+function decimalComma(text: string): string | undefined {
+  const m = /^(-?\d+),(\d+)$/.exec(text.replace(/\s*\\?\$\s*$/, "").trim());
+  if (m === null || (m[2]!.length === 3 && m[1] !== "0" && m[1] !== "-0")) return undefined;
+  return `${m[1]}.${m[2]}`;
+}
+
+const isNumber = (n: Node): boolean => n.k === "num" || (n.k === "neg" && n.a.k === "num");
+
 /** The gold as written in a dataset: maybe boxed, maybe in $…$. */
 function goldText(answer: string | number): string {
   const s = String(answer);
-  const boxes = boxedContents(s);
-  // Several boxes in a gold are the parts of one answer.
-  return boxes.length > 0 ? boxes.join(", ") : s;
+  // A GSM8K gold is its worked solution ending in "#### 72".
+  const gsm8k = s.includes("####") ? gsm8kAnswer(s) : undefined;
+  if (gsm8k !== undefined) return gsm8k;
+  const boxes = boxedWithGaps(s);
+  if (boxes.length === 0) return boxedContents(s).at(-1) ?? s;
+  // Several boxes in a gold are the parts of one answer, unless words in between separate an
+  // earlier answer from the final one ("\boxed{1} no, rather \boxed{2}").
+  let k = boxes.length - 1;
+  while (k > 0 && joinsBoxes(boxes[k]!.gapBefore)) k--;
+  return boxes
+    .slice(k)
+    .map((b) => b.body)
+    .join(", ");
+}
+
+function withDecimalComma(
+  gold: Extract<Parsed, { ok: true }>,
+  pred: Extract<Parsed, { ok: true }>,
+  budget: Budget,
+  eqOpts: EquivalenceOptions,
+): { equal: boolean; strategy: string } | undefined {
+  const g = isNumber(pred.node) ? decimalComma(gold.text) : undefined;
+  const p = isNumber(gold.node) ? decimalComma(pred.text) : undefined;
+  if (g === undefined && p === undefined) return undefined;
+  const gn = g === undefined ? gold.node : parseMath(g, budget);
+  const pn = p === undefined ? pred.node : parseMath(p, budget);
+  const d = equivalent(gn, pn, budget, eqOpts);
+  return d.equal ? { equal: true, strategy: "decimal-comma" } : undefined;
 }
 
 export function createMathVerifier(options: MathVerifierOptions = {}): Verifier {
@@ -91,7 +162,7 @@ export function createMathVerifier(options: MathVerifierOptions = {}): Verifier 
       let gold = parseAnswer(goldText(answer), budget);
       if (!gold.ok && !gold.limit) {
         // A gold written as a worked solution: extract its answer like a response's.
-        const inner = extractCandidates(String(answer), extraction, limits.maxResponseLength)[0];
+        const inner = extractCandidates(String(answer), extraction, limits.maxResponseLength, budget)[0];
         if (inner !== undefined) {
           const again = parseAnswer(inner.text, budget);
           if (again.ok) gold = again;
@@ -100,7 +171,7 @@ export function createMathVerifier(options: MathVerifierOptions = {}): Verifier 
       if (!gold.ok) {
         return errorReward(id, SOURCE, "gold_unparseable", `reference.answer: ${gold.reason}`);
       }
-      const candidates = extractCandidates(rollout.response, extraction, limits.maxResponseLength);
+      const candidates = extractCandidates(rollout.response, extraction, limits.maxResponseLength, budget);
       if (candidates.length === 0) {
         return invalidReward(id, SOURCE, "no answer found in the response", { gold: gold.text });
       }
@@ -113,10 +184,11 @@ export function createMathVerifier(options: MathVerifierOptions = {}): Verifier 
           if (pred.limit) break; // a hostile answer does not get a second chance elsewhere
           continue;
         }
-        const decision =
+        let decision =
           gold.text === pred.text
             ? { equal: true, strategy: "string" }
             : equivalent(gold.node, pred.node, budget, eqOpts);
+        if (!decision.equal) decision = withDecimalComma(gold, pred, budget, eqOpts) ?? decision;
         const details = {
           extracted: cand.text,
           extraction: cand.strategy,

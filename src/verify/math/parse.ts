@@ -115,6 +115,8 @@ const REL_CMDS: Readonly<Record<string, RelOp>> = {
 const MUL_CMDS = new Set(["cdot", "times", "ast"]);
 const NON_ATOM_CMDS = new Set([
   ...MUL_CMDS,
+  "cap",
+  "setminus",
   "div",
   "pm",
   "mp",
@@ -253,6 +255,15 @@ export function lex(src: string, budget: Budget): Tok[] {
   return out;
 }
 
+function baseNumeral(digits: string, base: string): Node {
+  const b = Number(base);
+  if (!/^\d{1,2}$/.test(base) || b < 2 || b > 10 || [...digits].some((d) => Number(d) >= b))
+    throw new ParseError(`${digits}_${base} is not a base-${base} numeral`);
+  let v = 0n;
+  for (const d of digits) v = v * BigInt(b) + BigInt(d);
+  return { k: "num", v: q(v), sig: undefined };
+}
+
 function decimalLiteral(s: string): Node {
   const m = /^(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(s);
   if (m === null) throw new ParseError(`bad number ${s}`);
@@ -265,7 +276,7 @@ function decimalLiteral(s: string): Node {
   const v = scale >= 0 ? q(digits, 10n ** BigInt(scale)) : q(digits * 10n ** BigInt(-scale));
   const isDecimal = m[2] !== undefined || m[3] !== undefined;
   const sig = (int + frac).replace(/^0+/, "").length;
-  return { k: "num", v, sig: isDecimal ? Math.max(sig, 1) : undefined };
+  return isDecimal ? { k: "num", v, sig: Math.max(sig, 1), scale } : { k: "num", v, sig: undefined };
 }
 
 const TOP_END = new Set([")", "]", "}", "\\}", "&", "\\\\", "|"]);
@@ -328,20 +339,25 @@ class Parser {
     return false;
   }
 
-  /** Comma/semicolon separated answers. */
+  /**
+   * Comma/semicolon separated answers. When semicolons separate groups of several
+   * comma-separated parts ("p=5,q=2;p=7,q=2"), each group is one solution, an ordered tuple.
+   */
   parseSeq(): Node[] {
-    const items: Node[] = [];
+    const groups: Node[][] = [[]];
     for (;;) {
       this.#budget.tick();
-      if (this.#atEnd() && items.length > 0) break;
-      items.push(this.parseRelation());
+      if (this.#atEnd() && groups.some((g) => g.length > 0)) break;
+      groups[groups.length - 1]!.push(this.parseRelation());
       if (this.#isOp(",") || this.#isOp(";")) {
-        this.#next();
+        if (this.#next().s === ";") groups.push([]);
         continue;
       }
       break;
     }
-    return items;
+    const parts = groups.filter((g) => g.length > 0);
+    if (parts.length < 2 || parts.every((g) => g.length === 1)) return parts.flat();
+    return parts.map((g) => (g.length === 1 ? g[0]! : { k: "tuple", open: "(", close: ")", items: g }));
   }
 
   parseTop(): Node {
@@ -377,13 +393,25 @@ class Parser {
   }
 
   parseUnion(): Node {
-    const first = this.parseAdd();
+    let first = this.parseAdd();
+    // \cap and \setminus bind tighter than \cup; they are kept as operations on their sets.
+    while (this.#isCmd("cap") || this.#isCmd("setminus")) {
+      this.#budget.tick();
+      const name = this.#next().s;
+      first = { k: "fn", name, args: [first, this.parseAdd()] };
+    }
     if (!this.#isCmd("cup")) return first;
     const items = [first];
     while (this.#isCmd("cup")) {
       this.#budget.tick();
       this.#next();
-      items.push(this.parseAdd());
+      let part = this.parseAdd();
+      while (this.#isCmd("cap") || this.#isCmd("setminus")) {
+        this.#budget.tick();
+        const name = this.#next().s;
+        part = { k: "fn", name, args: [part, this.parseAdd()] };
+      }
+      items.push(part);
     }
     return { k: "union", items };
   }
@@ -421,12 +449,15 @@ class Parser {
       this.#budget.tick();
       const k = this.peek();
       if (k === undefined) break;
+      // A ratio "7:32" is the quotient 7/32 ("A:B = 1"); ":=" is an assignment, not a ratio.
+      const ratio = k.t === "op" && k.s === ":" && this.peek(1)?.s !== "=";
       if (
         (k.t === "op" && (k.s === "*" || k.s === "/")) ||
+        ratio ||
         (k.t === "cmd" && (MUL_CMDS.has(k.s) || k.s === "div"))
       ) {
         this.#next();
-        const op: BinOp = k.s === "/" || k.s === "div" ? "/" : "*";
+        const op: BinOp = k.s === "/" || k.s === "div" || ratio ? "/" : "*";
         left = { k: "bin", op, a: left, b: this.parseUnary() };
         continue;
       }
@@ -670,6 +701,8 @@ class Parser {
     const k = this.#next();
     switch (k.t) {
       case "num":
+        // 204_5: a numeral in base 5 (digits below the base), i.e. 54.
+        if (this.#isOp("_") && /^\d+$/.test(k.s)) return baseNumeral(k.s, this.#subscriptText());
         return decimalLiteral(k.s);
       case "id": {
         if (k.s === "e" && !this.#isOp("_")) return { k: "const", name: "e" };

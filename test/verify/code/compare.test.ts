@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { CompareOptions, outputsMatch, valuesMatch } from "../../../src/verify/code/compare.ts";
+import {
+  CompareOptions,
+  couldStillMatch,
+  outputsMatch,
+  valuesMatch,
+} from "../../../src/verify/code/compare.ts";
 import { extractSolution, fencedBlocks } from "../../../src/verify/code/extract.ts";
 
 const lines = CompareOptions.parse({});
@@ -25,6 +30,26 @@ describe("output comparison", () => {
     assert.ok(outputsMatch("nan inf", "NaN Infinity", float));
   });
 
+  it("lines mode: blank lines in the middle count, at the end they do not, lone CR breaks lines", () => {
+    assert.ok(!outputsMatch("1\n\n2", "1\n2", lines));
+    assert.ok(outputsMatch("1\r2\r", "1\n2", lines));
+    assert.ok(outputsMatch("", "\n\n", lines));
+    assert.ok(!outputsMatch("", "x", lines));
+    assert.ok(outputsMatch("a\u00a0b", "a b", lines), "JavaScript's whitespace, as before");
+  });
+
+  it("a cut-off output could still match only if it is the start of an accepted one", () => {
+    assert.ok(couldStillMatch("1 2\n3", "1 2\n34\n", lines), "cut inside a token");
+    assert.ok(couldStillMatch("1   2 \n34\n   \n\n", "1 2\n34", lines), "whitespace padding");
+    assert.ok(!couldStillMatch("1 2\n35", "1 2\n34\n", lines), "a wrong character");
+    assert.ok(!couldStillMatch("1 2\n34 \n", "1 2\n345\n", lines), "a token ended by a space is complete");
+    assert.ok(!couldStillMatch("1 2\n34\nx", "1 2\n34\n", lines), "a line beyond the expected ones");
+    assert.ok(couldStillMatch("0.33333333333", "0.333333", float), "more digits of a close number");
+    assert.ok(!couldStillMatch("0.33333333333", "0.333333", lines));
+    assert.ok(couldStillMatch("ab", "abc", exact));
+    assert.ok(!couldStillMatch("abcd", "abc", exact));
+  });
+
   it("exact mode is byte-for-byte", () => {
     assert.ok(outputsMatch("a\n", "a\n", exact));
     assert.ok(!outputsMatch("a", "a\n", exact));
@@ -42,6 +67,25 @@ describe("output comparison", () => {
 });
 
 describe("solution extraction", () => {
+  it("CRLF responses, a closing fence after code, empty blocks, inline triple backticks", () => {
+    assert.deepEqual(extractSolution("```python\r\nprint(1)\r\n```\r\n", ["python"]), {
+      ok: true,
+      code: "print(1)",
+      tag: "python",
+    });
+    assert.deepEqual(
+      fencedBlocks("```py\nx = 1\n    return x```\n").map((b) => b.code),
+      ["x = 1\n    return x"],
+    );
+    assert.deepEqual(
+      fencedBlocks("```\n```").map((b) => b.code),
+      [""],
+    );
+    assert.deepEqual(fencedBlocks("use ```x``` inline\n```py\ny\n```"), [{ code: "y", tag: "py" }]);
+    const cut = extractSolution("```python\nprint(1)\n", ["python"]);
+    assert.ok(!cut.ok && /never closed/.test(cut.reason));
+  });
+
   it("takes the last block in the target language", () => {
     const r = extractSolution(
       "First try:\n```python\nprint(1)\n```\nSome JS:\n```js\nconsole.log(2)\n```\nFinal:\n```python\nprint(3)\n```\nDone.",

@@ -169,12 +169,13 @@ describe("function-call tests", () => {
     assert.deepEqual(tests(missing), ["RE", "RE"]);
   });
 
-  it("function-call tests in c++ are invalid with a reason", async () => {
+  it("function-call tests in c++ are a data error with a reason (the task cannot be run)", async () => {
     const r = await all.verify(
       rollout({ ...ref, language: "cpp" }, fence("cpp", "int two_sum(){return 0;}")),
     );
-    assert.equal(r.verdict, "invalid");
-    assert.match(String(r.details?.reason), /not supported for cpp/);
+    assert.equal(r.verdict, "error");
+    assert.equal(r.error?.code, "bad_reference");
+    assert.match(String(r.error?.message), /not supported for cpp/);
   });
 });
 
@@ -229,21 +230,14 @@ describe("invalid input and infrastructure", () => {
     assert.match(String(r2.details?.reason), /no code block in python \(found: rust\)/);
   });
 
-  it("a bad reference names the field", async () => {
+  it("a bad reference is a data error naming the field, never a reward of 0", async () => {
     const r = await all.verify(rollout({ tests: [{ input: "1" }] }, fence("python", "print(1)")));
-    assert.equal(r.verdict, "invalid");
-    assert.match(String(r.details?.reason), /tests\[0\]: stdio tests need input and output/);
-    const r2 = await all.verify(rollout({ language: "cobol", tests: SUM_TESTS }, fence("cobol", "x")));
-    assert.match(String(r2.details?.reason), /'cobol' is not supported/);
-  });
-
-  it("a spent time budget is an error, not a 0", async () => {
-    const r = await all.verify(
-      rollout({ tests: SUM_TESTS }, fence("python", "import time\ntime.sleep(0.8)\nprint(3)")),
-      { timeBudgetMs: 300 },
-    );
     assert.equal(r.verdict, "error");
-    assert.equal(r.error?.code, "time_budget");
+    assert.equal(r.error?.code, "bad_reference");
+    assert.match(String(r.error?.message), /tests\[0\]: stdio tests need input and output/);
+    const r2 = await all.verify(rollout({ language: "cobol", tests: SUM_TESTS }, fence("cobol", "x")));
+    assert.equal(r2.error?.code, "unknown_language");
+    assert.match(String(r2.error?.message), /^reference\.language: 'cobol' is not supported/);
   });
 });
 

@@ -92,14 +92,14 @@ test("IFEval rows with every kwarg present and null where unused work unchanged"
   assert.equal(r.verdict, "correct");
 });
 
-test("unknown types and bad kwargs are invalid rewards naming the field", () => {
+test("unknown types and bad kwargs are data errors (never a reward of 0) naming the field", () => {
   const v = createInstructionVerifier();
   const unknown = v.verify(
     rollout("x", [THREE[0], { type: "keywords:key_sentences", kwargs: {} }]),
   ) as Reward;
-  assert.equal(unknown.verdict, "invalid");
-  assert.equal(unknown.details?.["field"], "reference.instructions.1.type");
-  assert.match(String(unknown.details?.["reason"]), /keywords:key_sentences/);
+  assert.equal(unknown.verdict, "error");
+  assert.equal(unknown.error?.code, "bad_reference");
+  assert.match(String(unknown.error?.message), /^reference\.instructions\.1\.type: .*keywords:key_sentences/);
 
   const cases: [unknown, string][] = [
     [
@@ -121,12 +121,15 @@ test("unknown types and bad kwargs are invalid rewards naming the field", () => 
   ];
   for (const [ins, field] of cases) {
     const r = Reward.parse(v.verify(rollout("x", [ins])));
-    assert.equal(r.verdict, "invalid", JSON.stringify(ins));
-    assert.equal(r.details?.["field"], `reference.instructions.0.kwargs.${field}`, JSON.stringify(r.details));
+    assert.equal(r.error?.code, "bad_reference", JSON.stringify(ins));
+    assert.ok(
+      r.error?.message.startsWith(`reference.instructions.0.kwargs.${field}: `),
+      JSON.stringify(r.error),
+    );
   }
   const missing = v.verify({ id: 1, domain: "instruction", response: "x" }) as Reward;
-  assert.equal(missing.verdict, "invalid");
-  assert.equal(missing.details?.["field"], "reference.instructions");
+  assert.equal(missing.error?.code, "bad_reference");
+  assert.match(String(missing.error?.message), /^reference\.instructions is missing/);
 });
 
 test("reasoning before </think> is not judged unless asked", () => {
@@ -184,6 +187,9 @@ test("adversarial responses are checked in linear time (no regex backtracking bl
     `**${"a".repeat(n)}*`,
     "1. ".repeat(n / 3),
     `${"a.".repeat(n / 2)} end`,
+    "1.\n".repeat(n / 3), // list markers: endsSentence once rescanned the whole sentence per dot
+    `${'"'.repeat(n)}x`, // end_checker's /"+$/ retried at every quote
+    `<< ${">".repeat(n)}x>>`, // the title's />+$/ likewise
   ];
   const all = instructionTypes().map((type) => ({ type, kwargs: SAMPLE_KWARGS[type] ?? {} }));
   const v = createInstructionVerifier({ mode: "loose" });

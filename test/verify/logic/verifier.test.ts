@@ -30,18 +30,19 @@ test("dispatches by meta.family or reference.family, whatever the task's declare
   assert.equal(verify({ ...noMeta, response: String(task.reference?.answer) }).verdict, "correct");
 });
 
-test("records that cannot be judged are invalid with a reason naming the field", () => {
+test("records that cannot be judged are data errors (never a reward of 0) naming the field", () => {
   const base = { id: "x", domain: "logic", response: "1" };
   const noFamily = verify({ ...base, reference: { answer: "1" } });
-  assert.equal(noFamily.verdict, "invalid");
-  assert.match(String(noFamily.details?.["reason"]), /meta\.family/);
+  assert.equal(noFamily.verdict, "error");
+  assert.equal(noFamily.error?.code, "bad_reference");
+  assert.match(String(noFamily.error?.message), /meta\.family/);
   const unknown = verify({ ...base, meta: { family: "chess" }, reference: { answer: "1" } });
-  assert.equal(unknown.verdict, "invalid");
-  assert.match(String(unknown.details?.["reason"]), /unknown task family 'chess'/);
-  assert.equal(verify({ ...base, meta: { family: "maze" } }).verdict, "invalid");
+  assert.equal(unknown.error?.code, "bad_reference");
+  assert.match(String(unknown.error?.message), /unknown task family 'chess'/);
+  assert.equal(verify({ ...base, meta: { family: "maze" } }).error?.code, "no_reference");
   const badRef = verify({ ...base, meta: { family: "maze" }, reference: { answer: "R", grid: "S.E" } });
-  assert.equal(badRef.verdict, "invalid");
-  assert.match(String(badRef.details?.["reason"]), /maze: reference\.grid/);
+  assert.equal(badRef.error?.code, "bad_reference");
+  assert.match(String(badRef.error?.message), /maze: reference\.grid/);
 });
 
 test("no extractable answer is incorrect (not an error), with the reason", () => {

@@ -118,3 +118,39 @@ test("the registry serves the math verifier", async () => {
   assert.equal(r.verdict, "correct");
   assert.equal(r.id, 7);
 });
+
+test("GSM8K: the closing '#### <answer>' line, currency and thousands separators stripped", () => {
+  const solution =
+    "Natalia sold 48/2 = <<48/2=24>>24 clips in May.\nNatalia sold 48+24 = <<48+24=72>>72 clips.\n#### 72";
+  for (const [gold, response] of [
+    ["72", solution],
+    [solution, "She sold 72 clips altogether.\n#### 72"], // GSM8K's gold is its worked solution
+    ["1200", "The total is 1,200 dollars.\n#### $1,200"],
+    ["1200", "#### 1,200."],
+    ["-5", "#### -$5"],
+    ["18", "So 18 clips.\n#### 18 clips"],
+    ["3.5", "#### **3.5**"],
+    ["7", "First 3\n#### 3\nwait, correcting:\n#### 7"],
+  ] as const) {
+    const r = check(gold, response);
+    assert.equal(r.verdict, "correct", `${JSON.stringify(gold)} vs ${JSON.stringify(response)}`);
+    assert.equal(r.details?.["extraction"], "gsm8k");
+  }
+  for (const [gold, response] of [
+    ["72", solution.replace("#### 72", "#### 73")],
+    ["1200", "#### 1,20"],
+    ["1200", "#### 12.00"],
+    ["3", "#### 7\n</s>"], // a closing tag after the answer line does not hide it
+  ] as const) {
+    assert.equal(check(gold, response).verdict, "incorrect", `${gold} vs ${JSON.stringify(response)}`);
+  }
+  // A markdown heading is not a GSM8K answer line.
+  for (const response of [
+    "#### Step 1\nAdd the numbers.\n#### Result\nThe answer is 5.",
+    "#### 2 Solve for x\nSo x = 5, and the answer is $\\boxed{5}$.",
+  ]) {
+    const heading = check("5", response);
+    assert.equal(heading.verdict, "correct", response);
+    assert.notEqual(heading.details?.["extraction"], "gsm8k");
+  }
+});
