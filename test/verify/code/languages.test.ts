@@ -88,14 +88,15 @@ describe("other test styles", () => {
     assert.equal(asserted.verdict, "correct", JSON.stringify(asserted.details));
   });
 
-  it("function-call tests in Go are invalid with a reason", async () => {
+  it("function-call tests in Go are a data error with a reason (the task cannot be run)", async () => {
     const r = await verifier.verify(
       rollout(
         { language: "go", entry: "f", tests: [{ args: [1], expected: 1 }] },
         "```go\nfunc f(x int) int { return x }\n```",
       ),
     );
-    assert.equal(r.verdict, "invalid");
+    assert.equal(r.verdict, "error");
+    assert.equal(r.error?.code, "bad_reference");
     assert.match(r.error?.message ?? JSON.stringify(r), /not supported for go/);
   });
 });
