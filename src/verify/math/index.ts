@@ -9,13 +9,11 @@ import { type Node, show } from "./ast.ts";
 import { Budget, DEFAULT_LIMITS, MathBudgetError, MathLimitError, type MathLimits } from "./budget.ts";
 import { DEFAULT_EQUIVALENCE, type EquivalenceOptions, equivalent } from "./equivalence.ts";
 import {
-  boxedContents,
-  boxedWithGaps,
   DEFAULT_STRATEGIES,
   type ExtractionStrategy,
   extractCandidates,
   gsm8kAnswer,
-  joinsBoxes,
+  lastBoxedAnswer,
 } from "./extract.ts";
 import { normalizeAnswer, wordNumber } from "./normalize.ts";
 import { ParseError, parseMath } from "./parse.ts";
@@ -118,16 +116,9 @@ function goldText(answer: string | number): string {
   // A GSM8K gold is its worked solution ending in "#### 72".
   const gsm8k = s.includes("####") ? gsm8kAnswer(s) : undefined;
   if (gsm8k !== undefined) return gsm8k;
-  const boxes = boxedWithGaps(s);
-  if (boxes.length === 0) return boxedContents(s).at(-1) ?? s;
   // Several boxes in a gold are the parts of one answer, unless words in between separate an
   // earlier answer from the final one ("\boxed{1} no, rather \boxed{2}").
-  let k = boxes.length - 1;
-  while (k > 0 && joinsBoxes(boxes[k]!.gapBefore)) k--;
-  return boxes
-    .slice(k)
-    .map((b) => b.body)
-    .join(", ");
+  return lastBoxedAnswer(s) ?? s;
 }
 
 function withDecimalComma(
