@@ -10,6 +10,7 @@ import { Budget, DEFAULT_LIMITS, MathBudgetError, MathLimitError, type MathLimit
 import { DEFAULT_EQUIVALENCE, type EquivalenceOptions, equivalent } from "./equivalence.ts";
 import {
   DEFAULT_STRATEGIES,
+  type ExtractionOptions,
   type ExtractionStrategy,
   extractCandidates,
   gsm8kAnswer,
@@ -136,10 +137,31 @@ function withDecimalComma(
   return d.equal ? { equal: true, strategy: "decimal-comma" } : undefined;
 }
 
+/**
+ * The reference answer parsed; a gold written as a worked solution that does not parse as a
+ * whole has its answer extracted as a response's would be.
+ */
+function parseGold(
+  answer: string | number,
+  extraction: ExtractionOptions,
+  maxResponseLength: number,
+  budget: Budget,
+): Parsed {
+  const gold = parseAnswer(goldText(answer), budget);
+  if (gold.ok || gold.limit) return gold;
+  const inner = extractCandidates(String(answer), extraction, maxResponseLength, budget)[0];
+  if (inner === undefined) return gold;
+  const again = parseAnswer(inner.text, budget);
+  return again.ok ? again : gold;
+}
+
 export function createMathVerifier(options: MathVerifierOptions = {}): Verifier {
   const limits: MathLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const eqOpts: EquivalenceOptions = { ...DEFAULT_EQUIVALENCE, ...options.equivalence };
-  const extraction = { strategies: options.strategies ?? DEFAULT_STRATEGIES, boxed: options.boxed ?? "last" };
+  const extraction: ExtractionOptions = {
+    strategies: options.strategies ?? DEFAULT_STRATEGIES,
+    boxed: options.boxed ?? "last",
+  };
   const defaultBudget = options.timeBudgetMs ?? 2000;
 
   function verify(rollout: Rollout, callOptions?: VerifyOptions): Reward {
@@ -150,15 +172,7 @@ export function createMathVerifier(options: MathVerifierOptions = {}): Verifier 
     if (answer === undefined)
       return errorReward(id, SOURCE, "no_reference", "math rollout has no reference.answer");
     try {
-      let gold = parseAnswer(goldText(answer), budget);
-      if (!gold.ok && !gold.limit) {
-        // A gold written as a worked solution: extract its answer like a response's.
-        const inner = extractCandidates(String(answer), extraction, limits.maxResponseLength, budget)[0];
-        if (inner !== undefined) {
-          const again = parseAnswer(inner.text, budget);
-          if (again.ok) gold = again;
-        }
-      }
+      const gold = parseGold(answer, extraction, limits.maxResponseLength, budget);
       if (!gold.ok) {
         return errorReward(id, SOURCE, "gold_unparseable", `reference.answer: ${gold.reason}`);
       }
