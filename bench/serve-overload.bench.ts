@@ -7,11 +7,10 @@
 // The server is the `serve-reward` of --root (default: this checkout), so the same script
 // measures an older checkout for a before/after in one sitting.
 //   npm run bench:serve-overload [-- --seconds 5 --root /path/to/checkout --args "--processes 1"]
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { availableParallelism, loadavg } from "node:os";
 import { parseArgs } from "node:util";
-import autocannon from "autocannon";
+import { openrlhfBody, postLoad, type ServerProcess, startRewardServer } from "./serve-load.ts";
 
 const { values } = parseArgs({
   options: {
@@ -24,45 +23,9 @@ const { values } = parseArgs({
 const seconds = Number(values.seconds);
 const root = values.root ?? new URL("../", import.meta.url).pathname;
 
-interface Server {
-  url: string;
-  pid: number;
-  stop: () => Promise<void>;
-}
-
-async function startServer(): Promise<Server> {
+function startServer(): Promise<ServerProcess> {
   const extra = (values.args ?? "").split(" ").filter((a) => a.length > 0);
-  const child = spawn(
-    process.execPath,
-    [
-      `${root}/src/cli/main.ts`,
-      "serve-reward",
-      "--port",
-      "0",
-      "--max-queue",
-      "65536",
-      "--no-run-code",
-      ...extra,
-    ],
-    { stdio: ["ignore", "ignore", "pipe"] },
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    let err = "";
-    child.stderr.on("data", (d: Buffer) => {
-      err += d;
-      const m = /reward server on (http:\/\/\S+)/.exec(err);
-      if (m) resolve(m[1] as string);
-    });
-    child.on("exit", (code) => reject(new Error(`server exited (${code}): ${err}`)));
-  });
-  return {
-    url,
-    pid: child.pid as number,
-    stop: async () => {
-      child.kill("SIGTERM");
-      await new Promise((r) => child.once("exit", r));
-    },
-  };
+  return startRewardServer(`${root}/src/cli/main.ts`, ["--max-queue", "65536", "--no-run-code", ...extra]);
 }
 
 /** RSS in MB of a process and its children (a multi-process server's workers). */
@@ -98,17 +61,7 @@ async function cannon(
   bodies: string[],
   connections: number,
 ): Promise<{ ok: number; non2xx: number; errors: number; p50: number; p99: number; reqPerS: number }> {
-  const r = await autocannon({
-    url,
-    connections,
-    duration: seconds,
-    requests: bodies.map((body) => ({
-      method: "POST" as const,
-      path,
-      headers: { "content-type": "application/json" },
-      body,
-    })),
-  });
+  const r = await postLoad(url, path, bodies, connections, seconds);
   return {
     ok: r["2xx"],
     non2xx: r.non2xx,
@@ -150,11 +103,7 @@ if (values.scenario === "all" || values.scenario === "spike") {
     const big = JSON.stringify({ rollouts: Array.from({ length: n }, (_, i) => rollout(i)) });
     const small = [0, 1, 2, 3].map((k) => {
       const r = rollout(k);
-      return JSON.stringify({
-        query: [`<|im_start|>user\nAdd.<|im_end|>\n<|im_start|>assistant\n${r["response"]}<|im_end|>`],
-        prompts: ["<|im_start|>user\nAdd.<|im_end|>\n<|im_start|>assistant\n"],
-        labels: [JSON.stringify({ domain: "math", reference: r["reference"] })],
-      });
+      return openrlhfBody("Add.", r["response"] as string, r["reference"]);
     });
     await cannon(server.url, "/openrlhf", small, 4); // warm up
     await new Promise((r) => setTimeout(r, 1000));

@@ -7,11 +7,9 @@
 //   code:       one code rollout (2 stdin tests) per request, for every language the sandbox
 //               registry reports (a language without a program here is listed as skipped)
 //   npm run bench:serve [-- --seconds 5 --code-seconds 3 --balance reuseport|rr --no-code]
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg } from "node:os";
 import { parseArgs } from "node:util";
-import autocannon from "autocannon";
 import type { Rollout } from "../src/core/schemas.ts";
 import { parseRewardConfig } from "../src/reward/config.ts";
 import { createRewardSystem } from "../src/reward/system.ts";
@@ -20,6 +18,8 @@ import { RUNNERS } from "../src/sandbox/runners/index.ts";
 import { OpenRlhfResponse } from "../src/serve/openrlhf.ts";
 import { NativeResponse } from "../src/serve/reward-server.ts";
 import { compileSerializer } from "../src/serve/schema.ts";
+import { openrlhfBody, postLoad, startRewardServer } from "./serve-load.ts";
+import { SUM_PROGRAMS } from "./sum-programs.ts";
 
 const { values } = parseArgs({
   options: {
@@ -34,21 +34,6 @@ const seconds = Number(values.seconds);
 const codeSeconds = Number(values["code-seconds"]);
 const cores = availableParallelism();
 const root = new URL("../", import.meta.url);
-
-/** Reads two integers from stdin and prints their sum, per language (fence tag, program). */
-const SUM_PROGRAMS: Record<string, string> = {
-  python: "print(sum(map(int, input().split())))",
-  javascript:
-    'const [a, b] = require("fs").readFileSync(0, "utf8").trim().split(/\\s+/).map(Number);\nconsole.log(a + b);',
-  typescript:
-    'import { readFileSync } from "node:fs";\nconst [a, b] = readFileSync(0, "utf8").trim().split(/\\s+/).map(Number);\nconsole.log(a + b);',
-  cpp: "#include <iostream>\nint main() { long a, b; std::cin >> a >> b; std::cout << a + b << std::endl; }",
-  go: 'package main\nimport "fmt"\nfunc main() { var a, b int; fmt.Scan(&a, &b); fmt.Println(a + b) }',
-  java: "import java.util.Scanner;\npublic class Main { public static void main(String[] x) { Scanner s = new Scanner(System.in); System.out.println(s.nextLong() + s.nextLong()); } }",
-  rust: 'use std::io::Read;\nfn main() { let mut s = String::new(); std::io::stdin().read_to_string(&mut s).unwrap(); let v: Vec<i64> = s.split_whitespace().map(|x| x.parse().unwrap()).collect(); println!("{}", v[0] + v[1]); }',
-  bash: "read a b\necho $((a + b))",
-  perl: "my ($a, $b) = split ' ', <STDIN>; print $a + $b, \"\\n\";",
-};
 
 function mathRollouts(): Rollout[] {
   const text = readFileSync(new URL("examples/math-rollouts.jsonl", root), "utf8");
@@ -78,28 +63,17 @@ async function inProcess(rollouts: Rollout[]): Promise<number> {
   }
 }
 
-async function startServer(processes: number): Promise<{ url: string; stop: () => Promise<void> }> {
+function startServer(processes: number) {
   const main = new URL("src/cli/main.ts", root).pathname;
-  const args = ["serve-reward", "--port", "0", "--max-queue", "100000", "--processes", String(processes)];
-  const child = spawn(process.execPath, [main, ...args, "--balance", values.balance as string], {
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let err = "";
-    child.stderr.on("data", (d: Buffer) => {
-      err += d;
-      const m = /reward server on (http:\/\/\S+)/.exec(err);
-      if (m) resolve(m[1] as string);
-    });
-    child.on("exit", (code) => reject(new Error(`server exited (${code}): ${err}`)));
-  });
-  return {
-    url,
-    stop: async () => {
-      child.kill("SIGTERM");
-      await new Promise((r) => child.once("exit", r));
-    },
-  };
+  const args = [
+    "--max-queue",
+    "100000",
+    "--processes",
+    String(processes),
+    "--balance",
+    values.balance as string,
+  ];
+  return startRewardServer(main, args);
 }
 
 interface LoadResult {
@@ -116,17 +90,7 @@ async function load(
   connections: number,
   duration: number,
 ): Promise<LoadResult> {
-  const result = await autocannon({
-    url,
-    connections,
-    duration,
-    requests: bodies.map((body) => ({
-      method: "POST" as const,
-      path,
-      headers: { "content-type": "application/json" },
-      body,
-    })),
-  });
+  const result = await postLoad(url, path, bodies, connections, duration);
   return {
     requestsPerS: result.requests.average,
     p50: result.latency.p50,
@@ -178,15 +142,7 @@ async function runMode(
     await load(server.url, "/v1/rewards", batchBodies, 8, 1);
     const b = await load(server.url, "/v1/rewards", batchBodies, 8, seconds);
     const batch = { ...b, rewardsPerS: b.requestsPerS * B };
-    const sampleBodies = rollouts.map((r) =>
-      JSON.stringify({
-        query: [
-          `<|im_start|>user\n${r.prompt ?? ""}<|im_end|>\n<|im_start|>assistant\n${r.response}<|im_end|>`,
-        ],
-        prompts: [`<|im_start|>user\n${r.prompt ?? ""}<|im_end|>\n<|im_start|>assistant\n`],
-        labels: [JSON.stringify({ domain: "math", reference: r.reference })],
-      }),
-    );
+    const sampleBodies = rollouts.map((r) => openrlhfBody(r.prompt ?? "", r.response, r.reference));
     const perSample = await load(server.url, "/openrlhf", sampleBodies, 64, seconds);
     const code: ModeResult["code"] = {};
     for (const runner of RUNNERS) {

@@ -21,6 +21,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { DataScaleError, formatZodError } from "../core/errors.ts";
+import { readJsonFileSync } from "../io/json-file.ts";
 import type { DecoderConfigInput } from "./config.ts";
 import { parseSafetensors, type StoredDtype, serializeSafetensors, type Tensor } from "./safetensors.ts";
 
@@ -301,22 +302,6 @@ export function validateTensors(
 
 const ShardIndexSchema = z.object({ weight_map: z.record(z.string(), z.string()) });
 
-function readJsonSync(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (error) {
-    throw new DataScaleError("not_found", `${path}: cannot read (${(error as Error).message})`, {
-      cause: error,
-    });
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new DataScaleError("bad_checkpoint", `${path}: not JSON (${(error as Error).message})`);
-  }
-}
-
 function readTensorFile(path: string) {
   let bytes: Uint8Array;
   try {
@@ -333,11 +318,11 @@ function readTensorFile(path: string) {
  */
 export function loadCheckpointSync(dir: string): Checkpoint {
   const configPath = join(dir, "config.json");
-  const config = configFromHf(readJsonSync(configPath), configPath);
+  const config = configFromHf(readJsonFileSync(configPath, "bad_checkpoint"), configPath);
   let files = ["model.safetensors"];
   const indexPath = join(dir, "model.safetensors.index.json");
   if (existsSync(indexPath)) {
-    const parsed = ShardIndexSchema.safeParse(readJsonSync(indexPath));
+    const parsed = ShardIndexSchema.safeParse(readJsonFileSync(indexPath, "bad_checkpoint"));
     if (!parsed.success)
       throw new DataScaleError("bad_checkpoint", `${indexPath}: ${formatZodError(parsed.error)}`);
     files = [...new Set(Object.values(parsed.data.weight_map))].sort();

@@ -132,6 +132,60 @@ export async function runJob(
   };
 }
 
+type BoxPaths = SandboxBox["paths"];
+const HARNESS_ARGS = ["-I", "-S", "-c", HARNESS_SOURCE];
+
+/** The harness inside bubblewrap (every namespace unshared), as the sandbox user when one is configured. */
+function spawnIsolated(config: BoxConfig): { child: ChildProcess; paths: BoxPaths; hostDir: undefined } {
+  const paths = { ...SANDBOX_DIRS };
+  const args = [
+    ...bwrapArgs({
+      readOnly: config.readOnly,
+      tmpfsBytes: config.tmpfsBytes,
+      runtime: config.runtime,
+      disableUserns: true,
+    }),
+    config.python,
+    ...HARNESS_ARGS,
+    JSON.stringify(paths),
+  ];
+  const child = spawn(config.bwrapPath, args, {
+    env: {},
+    stdio: ["pipe", "pipe", "pipe"],
+    ...(config.uid === undefined ? {} : { uid: config.uid, gid: config.gid }),
+  });
+  return { child, paths, hostDir: undefined };
+}
+
+/**
+ * Unsafe: no namespaces. Only rlimits and process-group kills stand between the program
+ * and the host; callers must have asked for this explicitly. Its dirs live in a host temp dir.
+ */
+function spawnUnsafe(config: BoxConfig): { child: ChildProcess; paths: BoxPaths; hostDir: string } {
+  const d = mkdtempSync(join(tmpdir(), "datascale-unsafe-"));
+  const paths = {
+    work: join(d, "work"),
+    build: join(d, "build"),
+    scratch: join(d, "scratch"),
+    tmp: join(d, "tmp"),
+    runtime: NODE_PREFIX,
+  };
+  const dirs = [paths.work, paths.build, paths.scratch, paths.tmp];
+  const mk = `import os\nfor p in ${JSON.stringify(dirs)}: os.makedirs(p, exist_ok=True)\n`;
+  const child = spawn(config.python, ["-I", "-S", "-c", mk + HARNESS_SOURCE, JSON.stringify(paths)], {
+    env: {
+      PATH: "/usr/bin:/bin",
+      HOME: paths.work,
+      LANG: "C.UTF-8",
+      DATASCALE_HARNESS_UNSAFE: "1",
+    },
+    stdio: ["pipe", "pipe", "pipe"],
+    cwd: d,
+    detached: true,
+  });
+  return { child, paths, hostDir: d };
+}
+
 export class SandboxBox implements SubmissionBox {
   readonly paths: { work: string; build: string; scratch: string; tmp: string; runtime: string };
   readonly ready: Promise<void>;
@@ -144,55 +198,10 @@ export class SandboxBox implements SubmissionBox {
   #killedByUs = false;
 
   constructor(config: BoxConfig) {
-    const harnessArgs = ["-I", "-S", "-c", HARNESS_SOURCE];
-    if (config.isolation === "bwrap") {
-      this.paths = { ...SANDBOX_DIRS };
-      const args = [
-        ...bwrapArgs({
-          readOnly: config.readOnly,
-          tmpfsBytes: config.tmpfsBytes,
-          runtime: config.runtime,
-          disableUserns: true,
-        }),
-        config.python,
-        ...harnessArgs,
-        JSON.stringify(this.paths),
-      ];
-      this.#child = spawn(config.bwrapPath, args, {
-        env: {},
-        stdio: ["pipe", "pipe", "pipe"],
-        ...(config.uid === undefined ? {} : { uid: config.uid, gid: config.gid }),
-      });
-    } else {
-      // Unsafe: no namespaces. Only rlimits and process-group kills stand between the
-      // program and the host; callers must have asked for this explicitly.
-      this.#hostDir = mkdtempSync(join(tmpdir(), "datascale-unsafe-"));
-      const d = this.#hostDir;
-      this.paths = {
-        work: join(d, "work"),
-        build: join(d, "build"),
-        scratch: join(d, "scratch"),
-        tmp: join(d, "tmp"),
-        runtime: NODE_PREFIX,
-      };
-      const dirs = [this.paths.work, this.paths.build, this.paths.scratch, this.paths.tmp];
-      const mk = `import os\nfor p in ${JSON.stringify(dirs)}: os.makedirs(p, exist_ok=True)\n`;
-      this.#child = spawn(
-        config.python,
-        ["-I", "-S", "-c", mk + HARNESS_SOURCE, JSON.stringify(this.paths)],
-        {
-          env: {
-            PATH: "/usr/bin:/bin",
-            HOME: this.paths.work,
-            LANG: "C.UTF-8",
-            DATASCALE_HARNESS_UNSAFE: "1",
-          },
-          stdio: ["pipe", "pipe", "pipe"],
-          cwd: d,
-          detached: true,
-        },
-      );
-    }
+    const started = config.isolation === "bwrap" ? spawnIsolated(config) : spawnUnsafe(config);
+    this.paths = started.paths;
+    this.#hostDir = started.hostDir;
+    this.#child = started.child;
     const child = this.#child;
     this.#exited = new Promise((resolve) => {
       child.once("close", (code, signal) => resolve({ code, signal }));

@@ -456,6 +456,21 @@ def collect_build(build, source_name, cap):
     return out
 
 
+def unpack_files(root, files, mode=None):
+    """Writes {relative path: base64 content} below `root` (a job's files, a cached compile's output)."""
+    if not files:
+        return
+    import base64
+
+    for rel, b64 in files.items():
+        dest = os.path.join(root, rel)
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        with open(dest, "wb") as f:
+            f.write(base64.b64decode(b64))
+        if mode is not None:
+            os.chmod(dest, mode)
+
+
 def serve(paths, job_file):
     """Serve one submission: announce readiness, read its job, run it, report."""
     work, scratch, build = paths["work"], paths["scratch"], paths["build"]
@@ -470,13 +485,7 @@ def serve(paths, job_file):
     if not line:
         return
     job = json.loads(line)
-    if job.get("files") or job.get("fetch"):
-        import base64
-    for rel, b64 in job.get("files", {}).items():
-        dest = os.path.join(work, rel)
-        os.makedirs(os.path.dirname(dest), exist_ok=True)
-        with open(dest, "wb") as f:
-            f.write(base64.b64decode(b64))
+    unpack_files(work, job.get("files"))
     src_path = os.path.join(build, job["sourceName"])
     with open(src_path, "w", encoding="utf-8") as f:
         f.write(job["source"])
@@ -485,14 +494,7 @@ def serve(paths, job_file):
     if job.get("prebuilt"):
         # A compile of this very source, cached by the host: its output goes where the
         # compiler would have put it, and the compile is skipped.
-        import base64
-
-        for rel, b64 in job["prebuilt"].items():
-            dest = os.path.join(build, rel)
-            os.makedirs(os.path.dirname(dest), exist_ok=True)
-            with open(dest, "wb") as f:
-                f.write(base64.b64decode(b64))
-            os.chmod(dest, 0o755)
+        unpack_files(build, job["prebuilt"], 0o755)
     elif job.get("compile"):
         c = job["compile"]
         res = run_one({"kind": "exec", "argv": c["argv"], "env": job["env"]}, c["limits"], b"", build, scratch,
@@ -538,6 +540,8 @@ def serve(paths, job_file):
     if prev is not None:
         send_test(len(tests) - 1, report_one(prev))
     files = {}
+    if job.get("fetch"):
+        import base64
     for rel in job.get("fetch", []):
         p = os.path.join(work, rel)
         try:

@@ -5,11 +5,19 @@
 // sandbox (forked per test, leftovers killed and wiped between tests).
 import { availableParallelism } from "node:os";
 import { DataScaleError, formatZodError } from "../core/errors.ts";
-import { type BoxConfig, type BoxEvent, type HarnessJob, SandboxBox, type SubmissionBox } from "./box.ts";
+import {
+  type BoxConfig,
+  type BoxEvent,
+  type BoxOutcome,
+  type HarnessJob,
+  SandboxBox,
+  type SubmissionBox,
+} from "./box.ts";
 import { SANDBOX_DIRS } from "./bwrap.ts";
 import { CompileCache, type CompiledEntry, compileKey } from "./compile-cache.ts";
 import { type IsolationReport, probeIsolation } from "./isolation.ts";
 import { findRunner, RUNNERS, type Runner } from "./runners/index.ts";
+import type { SandboxPaths } from "./runners/types.ts";
 import {
   DEFAULT_COMPILE_LIMITS,
   DEFAULT_LIMITS,
@@ -77,6 +85,68 @@ function sandboxError(message: string): ExecResult {
     cpuMs: 0,
     memoryKb: 0,
   };
+}
+
+/**
+ * What the harness runs for `sub` in a box with these paths: the source and files, a clean
+ * environment, the limits, and the compile — or, from the compile cache, its output.
+ */
+function harnessJob(
+  runner: Runner,
+  sub: Submission,
+  paths: SandboxPaths,
+  userLimits: Limits,
+  compileLimits: Limits,
+  cached: CompiledEntry | undefined,
+  collect: boolean,
+): HarnessJob {
+  const job: HarnessJob = {
+    sourceName: runner.sourceName,
+    source: sub.code,
+    files: sub.files,
+    fetch: sub.fetchFiles,
+    env: {
+      PATH: "/usr/local/bin:/usr/bin:/bin",
+      HOME: paths.work,
+      LANG: "C.UTF-8",
+      TMPDIR: paths.tmp,
+      ...runner.env?.(paths, userLimits),
+    },
+    wipe: [paths.work, paths.tmp],
+    // rssMb: the caller's memory limit, judged on peak RSS when AS gets a runtime's slack.
+    limits: { ...(runner.limits?.(userLimits) ?? userLimits), rssMb: userLimits.memoryMb },
+    run: runner.run(paths, userLimits),
+    tests: sub.tests.map((t) => t.stdin),
+  };
+  if (cached?.artifacts !== undefined) job.prebuilt = cached.artifacts;
+  else if (runner.compile !== undefined) {
+    job.compile = {
+      argv: runner.compile(paths, compileLimits),
+      limits: compileLimits,
+      ...(collect ? { collect: MAX_ARTIFACT_BYTES } : {}),
+    };
+  }
+  return job;
+}
+
+/**
+ * A harness that did not finish: the compile it lost, or else the next test, gets the
+ * failure — a sandbox_error for infrastructure, the program's own error when it ended the harness.
+ */
+function recordFailure(
+  result: SubmissionResult,
+  failure: NonNullable<BoxOutcome["failure"]>,
+  compileLost: boolean,
+  testCount: number,
+): void {
+  if (failure.kind === "infrastructure") {
+    if (compileLost) result.compile = sandboxError(failure.message);
+    else if (result.tests.length < testCount) result.tests.push(sandboxError(failure.message));
+  } else {
+    const r: ExecResult = { ...sandboxError(failure.message), status: "runtime_error" };
+    if (compileLost) result.compile = { ...r, status: "compile_error" };
+    else if (result.tests.length < testCount) result.tests.push(r);
+  }
 }
 
 export class Sandbox {
@@ -260,34 +330,8 @@ export class Sandbox {
   ): Promise<SubmissionResult> {
     const box = await this.#acquire();
     options.onStart?.();
-    const paths = box.paths;
-    const job: HarnessJob = {
-      sourceName: runner.sourceName,
-      source: sub.code,
-      files: sub.files,
-      fetch: sub.fetchFiles,
-      env: {
-        PATH: "/usr/local/bin:/usr/bin:/bin",
-        HOME: paths.work,
-        LANG: "C.UTF-8",
-        TMPDIR: paths.tmp,
-        ...runner.env?.(paths, userLimits),
-      },
-      wipe: [paths.work, paths.tmp],
-      // rssMb: the caller's memory limit, judged on peak RSS when AS gets a runtime's slack.
-      limits: { ...(runner.limits?.(userLimits) ?? userLimits), rssMb: userLimits.memoryMb },
-      run: runner.run(paths, userLimits),
-      tests: sub.tests.map((t) => t.stdin),
-    };
+    const job = harnessJob(runner, sub, box.paths, userLimits, compileLimits, cached, settle !== undefined);
     const compiling = runner.compile !== undefined && cached === undefined;
-    if (cached?.artifacts !== undefined) job.prebuilt = cached.artifacts;
-    else if (runner.compile !== undefined) {
-      job.compile = {
-        argv: runner.compile(paths, compileLimits),
-        limits: compileLimits,
-        ...(settle === undefined ? {} : { collect: MAX_ARTIFACT_BYTES }),
-      };
-    }
     const deadline =
       (compiling ? (compileLimits.wallMs ?? 2 * compileLimits.timeMs) : 0) +
       sub.tests.reduce((s) => s + (userLimits.wallMs ?? 2 * userLimits.timeMs) + 1000, 0) +
@@ -314,15 +358,7 @@ export class Sandbox {
       });
       if (outcome.failure !== undefined) {
         const compileLost = compiling && result.compile === undefined;
-        if (outcome.failure.kind === "infrastructure") {
-          if (compileLost) result.compile = sandboxError(outcome.failure.message);
-          else if (result.tests.length < sub.tests.length)
-            result.tests.push(sandboxError(outcome.failure.message));
-        } else {
-          const r: ExecResult = { ...sandboxError(outcome.failure.message), status: "runtime_error" };
-          if (compileLost) result.compile = { ...r, status: "compile_error" };
-          else if (result.tests.length < sub.tests.length) result.tests.push(r);
-        }
+        recordFailure(result, outcome.failure, compileLost, sub.tests.length);
       }
     } catch (e) {
       result.tests.push(sandboxError(e instanceof Error ? e.message : String(e)));

@@ -15,6 +15,11 @@ export interface EngineRouteDeps {
   nextId(prefix: string): string;
 }
 
+/** The 0/1 flags verl and slime report beside the score: acc (a correct verdict) and invalid. */
+export function verdictFlags(reward: Reward): { acc: 0 | 1; invalid: 0 | 1 } {
+  return { acc: reward.verdict === "correct" ? 1 : 0, invalid: reward.verdict === "invalid" ? 1 : 0 };
+}
+
 /** One sample per request, in the reward server's rollouts pool. */
 export function oneSample(overloadStatus: 429 | 503) {
   return { admission: { pool: "rollouts", units: 1, overloadStatus } };

@@ -19,39 +19,6 @@ export interface SubmissionRunner {
   readonly concurrency: number;
 }
 
-/** SandboxFusion's `Language` literal (sandbox/runners/types.py), in its order. */
-export const SF_LANGUAGES = [
-  "python",
-  "cpp",
-  "nodejs",
-  "go",
-  "go_test",
-  "java",
-  "php",
-  "csharp",
-  "bash",
-  "typescript",
-  "sql",
-  "rust",
-  "cuda",
-  "lua",
-  "R",
-  "perl",
-  "D_ut",
-  "ruby",
-  "scala",
-  "julia",
-  "pytest",
-  "junit",
-  "kotlin_script",
-  "jest",
-  "verilog",
-  "python_gpu",
-  "lean",
-  "swift",
-  "racket",
-] as const;
-
 /** SandboxFusion's language name → our runner, where they differ. */
 const SF_TO_RUNNER: Record<string, string> = { nodejs: "javascript" };
 

@@ -173,8 +173,3 @@ export function useZodSchemas(app: FastifyInstance): void {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(({ schema }) => compileSerializer(schema as z.ZodType));
 }
-
-/** The JSON Schema of a route's zod schema, for docs and other languages' validators. */
-export function routeJsonSchema(schema: z.ZodType): Record<string, unknown> {
-  return z.toJSONSchema(schema, { io: "output", unrepresentable: "any" }) as Record<string, unknown>;
-}

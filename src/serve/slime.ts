@@ -10,7 +10,7 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { HttpError } from "../core/errors.ts";
 import { Message, type Rollout } from "../core/schemas.ts";
-import { type EngineRouteDeps, oneSample, scoreOne } from "./engines.ts";
+import { type EngineRouteDeps, oneSample, scoreOne, verdictFlags } from "./engines.ts";
 import { parseLabel } from "./openrlhf.ts";
 import { Float, type ZodTypeProvider } from "./schema.ts";
 
@@ -61,11 +61,7 @@ export function registerSlime(app: FastifyInstance, deps: EngineRouteDeps): void
     { schema: { body: SlimeRequest, response: { 200: SlimeDictResponse } }, config: oneSample(429) },
     async (req) => {
       const r = await score(req.body);
-      return {
-        reward: r.score,
-        acc: r.verdict === "correct" ? 1 : 0,
-        invalid: r.verdict === "invalid" ? 1 : 0,
-      };
+      return { reward: r.score, ...verdictFlags(r) };
     },
   );
 }

@@ -10,7 +10,7 @@ import { z } from "zod";
 import { formatZodError, HttpError } from "../core/errors.ts";
 import { type Reference, Reference as ReferenceSchema, type Rollout, Verdict } from "../core/schemas.ts";
 import { referenceFor, type SourceKind, VERL_SOURCE_NAMES, verlSourceKind } from "../reward/data-sources.ts";
-import { type EngineRouteDeps, oneSample, scoreOne } from "./engines.ts";
+import { type EngineRouteDeps, oneSample, scoreOne, verdictFlags } from "./engines.ts";
 import { Float, type ZodTypeProvider } from "./schema.ts";
 
 export const VerlRequest = z.object({
@@ -133,8 +133,7 @@ export function registerVerl(app: FastifyInstance, deps: EngineRouteDeps): void 
       const reward = await scoreOne(deps, rollout, "solution_str");
       return {
         score: reward.score,
-        acc: reward.verdict === "correct" ? 1 : 0,
-        invalid: reward.verdict === "invalid" ? 1 : 0,
+        ...verdictFlags(reward),
         verdict: reward.verdict,
         source: reward.source,
       };

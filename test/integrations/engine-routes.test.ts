@@ -14,6 +14,7 @@ import { readFileSync } from "node:fs";
 import { after, before, test } from "node:test";
 import { VERL_DATA_SOURCES } from "../../src/reward/data-sources.ts";
 import { resolveVerl } from "../../src/serve/verl.ts";
+import { pyDumps } from "../fixtures/python.ts";
 import { postRaw, startServer, type TestServer } from "./server.ts";
 
 let s: TestServer;
@@ -24,28 +25,14 @@ after(async () => {
   await s.close();
 });
 
-/** What Python's json.dumps(obj) writes (default separators ", " and ": ", ASCII escapes). */
-function pyJsonDumps(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(pyJsonDumps).join(", ")}]`;
-  if (v !== null && typeof v === "object") {
-    return `{${Object.entries(v)
-      .map(([k, x]) => `${pyJsonDumps(k)}: ${pyJsonDumps(x)}`)
-      .join(", ")}}`;
-  }
-  return JSON.stringify(v).replace(
-    /[\u007f-\uffff]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
-}
-
 test("slime remote_rm: the default reward key gets a bare JSON float", async () => {
-  const body = pyJsonDumps({ prompt: "What is 2+2?", response: "So \\boxed{4}", label: "4" });
+  const body = pyDumps({ prompt: "What is 2+2?", response: "So \\boxed{4}", label: "4" });
   assert.equal(body, '{"prompt": "What is 2+2?", "response": "So \\\\boxed{4}", "label": "4"}');
   const right = await postRaw(`${s.base}/slime`, body);
   assert.equal(right.status, 200);
   assert.match(right.headers.get("content-type") ?? "", /^application\/json/);
   assert.equal(right.text, "1.0"); // json.loads → float 1.0: Sample.reward, get_reward_value
-  const chat = pyJsonDumps({
+  const chat = pyDumps({
     prompt: [{ role: "user", content: "2+2?" }],
     response: "\\boxed{5}",
     label: "4",
@@ -54,11 +41,11 @@ test("slime remote_rm: the default reward key gets a bare JSON float", async () 
 });
 
 test("slime remote_rm with --reward-key reward: a dict of floats", async () => {
-  const body = pyJsonDumps({ prompt: "q", response: "\\boxed{4}", label: "4" });
+  const body = pyDumps({ prompt: "q", response: "\\boxed{4}", label: "4" });
   const res = await postRaw(`${s.base}/slime/dict`, body);
   assert.equal(res.text, '{"reward":1.0,"acc":1.0,"invalid":0.0}');
   // No answer in the response: invalid, reward 0.0 — the prompt's \boxed{4} is never scored.
-  const hack = pyJsonDumps({
+  const hack = pyDumps({
     prompt: "Example: \\boxed{4}. What is 2+2?",
     response: "I am not sure.",
     label: "4",
@@ -69,13 +56,13 @@ test("slime remote_rm with --reward-key reward: a dict of floats", async () => {
 test("slime remote_rm: a label that cannot be read is a 422 naming the label", async () => {
   const res = await postRaw(
     `${s.base}/slime`,
-    pyJsonDumps({ prompt: "q", response: "r", label: { answer: "4" } }),
+    pyDumps({ prompt: "q", response: "r", label: { answer: "4" } }),
   );
   assert.equal(res.status, 422);
   const err = JSON.parse(res.text) as { error: { code: string; message: string } };
   assert.equal(err.error.code, "bad_label");
   assert.match(err.error.message, /^label: domain/);
-  const missing = await postRaw(`${s.base}/slime`, pyJsonDumps({ prompt: "q", label: "4" }));
+  const missing = await postRaw(`${s.base}/slime`, pyDumps({ prompt: "q", label: "4" }));
   assert.equal(missing.status, 400);
   assert.match(missing.text, /response/);
 });

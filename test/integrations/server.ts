@@ -9,7 +9,8 @@ import { paperRoutes, parseRewardConfig } from "../../src/reward/config.ts";
 import { createRewardSystem, type RewardSystem } from "../../src/reward/system.ts";
 import { createRewardServer } from "../../src/serve/reward-server.ts";
 
-export const PYTHON = "/usr/bin/python3";
+export { PYTHON } from "../fixtures/python.ts";
+
 const plugin = fileURLToPath(new URL("../verify/fixtures/echo-verifier.ts", import.meta.url));
 
 export interface TestServer {

@@ -8,8 +8,8 @@ import type { FastifyInstance } from "fastify";
 import { parseRewardConfig } from "../../src/reward/config.ts";
 import { createRewardSystem, type RewardSystem } from "../../src/reward/system.ts";
 import { createRewardServer } from "../../src/serve/reward-server.ts";
+import { PYTHON, run } from "./server.ts";
 
-const PYTHON = "/usr/bin/python3";
 const shimDir = fileURLToPath(new URL("../../integrations/verl/", import.meta.url));
 const plugin = fileURLToPath(new URL("../verify/fixtures/echo-verifier.ts", import.meta.url));
 let system: RewardSystem;
@@ -57,19 +57,10 @@ test("verl compute_score forwards to the reward server and keeps the same keys p
   skip: !existsSync(PYTHON) && `${PYTHON} not found`,
 }, async () => {
   // spawnSync would block the event loop that serves the requests; run Python asynchronously.
-  const { spawn } = await import("node:child_process");
-  const child = spawn(PYTHON, ["-c", SCRIPT, shimDir], {
-    env: { ...process.env, DATASCALE_REWARD_URL: base, DATASCALE_RETRIES: "0" },
+  const { code, stdout, stderr } = await run(PYTHON, ["-c", SCRIPT, shimDir], {
+    DATASCALE_REWARD_URL: base,
+    DATASCALE_RETRIES: "0",
   });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d) => {
-    stdout += d;
-  });
-  child.stderr.on("data", (d) => {
-    stderr += d;
-  });
-  const code = await new Promise((resolve) => child.on("close", resolve));
   assert.equal(code, 0, stderr);
   const out = JSON.parse(stdout) as unknown[];
   assert.deepEqual(out.slice(0, 3), [

@@ -17,14 +17,10 @@ import { byteTokenizer, newDecoder } from "../../src/train/models.ts";
 import { rewardScores, trainRewardModel } from "../../src/train/rm.ts";
 import { RunDir } from "../../src/train/rundir.ts";
 import { trainSft } from "../../src/train/sft.ts";
+import { PYTHON, torchSkip } from "../fixtures/python.ts";
 import { arithmetic, kernel, sftPairs, vowelPairs } from "../train/helpers.ts";
 
-const python = "/usr/bin/python3";
-const probe = spawnSync(python, ["-c", "import torch"], { encoding: "utf8" });
-const skip =
-  probe.status === 0
-    ? false
-    : `no torch in ${python}: ${(probe.stderr || probe.error?.message || "").trim().split("\n").pop()}`;
+const skip = torchSkip();
 if (skip) process.stdout.write(`# HF-layout torch comparison skipped: ${skip}\n`);
 
 const dir = mkdtempSync(join(tmpdir(), "hf-torch-"));
@@ -46,7 +42,7 @@ function torchRun(models: { dir: string; sequences: number[][] }[]): TorchModel[
   const path = join(dir, "job.json");
   writeFileSync(path, JSON.stringify({ hf: models }));
   const script = fileURLToPath(new URL("./torch_llama.py", import.meta.url));
-  const r = spawnSync(python, [script, path], { encoding: "utf8", maxBuffer: 1 << 26 });
+  const r = spawnSync(PYTHON, [script, path], { encoding: "utf8", maxBuffer: 1 << 26 });
   assert.equal(r.status, 0, `torch script failed: ${r.stderr}`);
   return JSON.parse(r.stdout);
 }

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +11,7 @@ import {
   type Tensor,
   writeSafetensors,
 } from "../../src/model/safetensors.ts";
+import { PYTHON, torchSkip } from "../fixtures/python.ts";
 
 /** Values that exercise every corner of the float formats. */
 function awkwardFloats(count: number, seed: number): Float32Array {
@@ -116,14 +116,7 @@ test("bad files give errors naming the file and tensor", () => {
   );
 });
 
-const PYTHON = "/usr/bin/python3";
-const torchCheck = existsSync(PYTHON)
-  ? spawnSync(PYTHON, ["-c", "import torch"], { encoding: "utf8" })
-  : undefined;
-const torchSkip =
-  torchCheck?.status === 0 ? false : "python3 with torch is not installed (apt-get install -y python3-torch)";
-
-test("PyTorch reads our files and converts to bf16/f16 exactly as we do", { skip: torchSkip }, async () => {
+test("PyTorch reads our files and converts to bf16/f16 exactly as we do", { skip: torchSkip() }, async () => {
   const dir = await mkdtemp(join(tmpdir(), "st-torch-"));
   try {
     const values = new Map([["v", { shape: [2000], data: awkwardFloats(2000, 7) }]]);

@@ -13,13 +13,9 @@ import { createTsKernel } from "../../src/model/kernels/ts.ts";
 import { crossEntropyForwardBackward } from "../../src/model/layers.ts";
 import { paramLayout } from "../../src/model/params.ts";
 import { Rng } from "../../src/model/rng.ts";
+import { PYTHON, torchSkip } from "../fixtures/python.ts";
 
-const python = "/usr/bin/python3";
-const probe = spawnSync(python, ["-c", "import torch"], { encoding: "utf8" });
-const skip =
-  probe.status === 0
-    ? false
-    : `no torch in ${python}: ${(probe.stderr || probe.error?.message || "").trim().split("\n").pop()}`;
+const skip = torchSkip();
 if (skip) process.stdout.write(`# torch comparison skipped: ${skip}\n`);
 
 for (const tied of [false, true]) {
@@ -78,7 +74,7 @@ for (const tied of [false, true]) {
         }),
       );
       const script = fileURLToPath(new URL("./torch_llama.py", import.meta.url));
-      const r = spawnSync(python, [script, job], { encoding: "utf8", maxBuffer: 1 << 26 });
+      const r = spawnSync(PYTHON, [script, job], { encoding: "utf8", maxBuffer: 1 << 26 });
       assert.equal(r.status, 0, `torch script failed: ${r.stderr}`);
       const ref = JSON.parse(r.stdout) as { loss: number; logits: number[]; grads: Record<string, number[]> };
       assert.ok(Math.abs(ref.loss - loss) < 1e-9, `loss ${loss} vs torch ${ref.loss}`);

@@ -1,5 +1,6 @@
 // Shared helpers for sandbox tests: small limits so hostile programs end fast.
 import { readdirSync, readFileSync, statSync } from "node:fs";
+import { createServer } from "node:net";
 import type { Limits } from "../../src/sandbox/types.ts";
 
 export const SMALL: Partial<Limits> = {
@@ -11,6 +12,30 @@ export const SMALL: Partial<Limits> = {
   stdoutBytes: 1 << 20,
   fileBytes: 1 << 20,
 };
+
+/** A loopback TCP server no sandboxed program may reach: it counts and drops every connection. */
+export interface LoopbackTrap {
+  readonly port: number;
+  readonly connections: number;
+  close(): Promise<void>;
+}
+
+export async function loopbackTrap(): Promise<LoopbackTrap> {
+  let connections = 0;
+  const server = createServer((s) => {
+    connections++;
+    s.destroy();
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as { port: number };
+  return {
+    port,
+    get connections() {
+      return connections;
+    },
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
 
 /** Host processes whose command line contains `marker` (excluding this test process). */
 export function hostProcessesMatching(marker: string): number[] {

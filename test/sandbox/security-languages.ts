@@ -8,12 +8,11 @@
 // Each compiled-language test takes 3-8 s (one compile, then seven runs with limits of
 // 1-5 s, most of them ended by a limit): that is the cost of running every attack for real.
 import assert from "node:assert/strict";
-import { createServer, type Server } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { probeIsolation } from "../../src/sandbox/isolation.ts";
 import { Sandbox } from "../../src/sandbox/sandbox.ts";
 import type { ExecResult, Limits } from "../../src/sandbox/types.ts";
-import { hostProcessesMatching, SMALL } from "./helpers.ts";
+import { hostProcessesMatching, type LoopbackTrap, loopbackTrap, SMALL } from "./helpers.ts";
 
 const report = probeIsolation();
 const skip = report.bwrap.works ? false : `bubblewrap unusable here: ${report.bwrap.error}`;
@@ -24,9 +23,7 @@ process.env.DATASCALE_SECRET_CANARY = CANARY;
 const MARKER = `9.${process.pid}${Date.now() % 100000}`;
 
 let sandbox: Sandbox;
-let server: Server;
-let port = 0;
-let connections = 0;
+let trap: LoopbackTrap;
 
 // One describe around everything, so this sandbox is closed (and the loopback server checked)
 // before security.test.ts's own after hook looks for leftover sandbox processes.
@@ -35,18 +32,13 @@ describe("languages beyond Python, JavaScript and C++", { skip }, () => {
     if (skip) return;
     const mode = process.env.DATASCALE_TEST_SANDBOX_MODE === "fresh" ? "fresh" : "zygote";
     sandbox = new Sandbox({ concurrency: 2, warm: 1, tmpfsBytes: 16 << 20, mode });
-    server = createServer((s) => {
-      connections++;
-      s.destroy();
-    });
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    port = (server.address() as { port: number }).port;
+    trap = await loopbackTrap();
   });
   after(async () => {
     if (skip) return;
     await sandbox.close();
-    await new Promise<void>((r) => server.close(() => r()));
-    assert.equal(connections, 0, "no sandboxed program reached the host's loopback server");
+    await trap.close();
+    assert.equal(trap.connections, 0, "no sandboxed program reached the host's loopback server");
   });
 
   const ATTACKS = ["secrets", "net", "fork", "mem", "out", "spin", "disk"] as const;
@@ -133,7 +125,7 @@ fn main() {
   };
 
   function stdinFor(attack: Attack): string {
-    if (attack === "net") return `net ${port}\n`;
+    if (attack === "net") return `net ${trap.port}\n`;
     if (attack === "fork") return `fork ${MARKER}\n`;
     return `${attack}\n`;
   }
@@ -224,7 +216,7 @@ fn main() {
       assert.ok(bomb.wallMs <= 3000, `${bomb.wallMs} ms`);
       const net = await one(
         "bash",
-        `(exec 3<>/dev/tcp/127.0.0.1/${port}) 2>/dev/null && echo CONNECTED || echo blocked`,
+        `(exec 3<>/dev/tcp/127.0.0.1/${trap.port}) 2>/dev/null && echo CONNECTED || echo blocked`,
       );
       assert.match(net.stdout, /blocked/);
       const esc = await one(

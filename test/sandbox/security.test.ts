@@ -3,13 +3,12 @@
 // run ends within its limits with the right status.
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Sandbox } from "../../src/sandbox/sandbox.ts";
 import type { ExecResult, Limits } from "../../src/sandbox/types.ts";
-import { descendantsOf, hostProcessesMatching, SMALL } from "./helpers.ts";
+import { descendantsOf, hostProcessesMatching, type LoopbackTrap, loopbackTrap, SMALL } from "./helpers.ts";
 
 // security-fresh.test.ts runs this whole suite again in fresh mode (one bwrap per submission).
 const MODE: "zygote" | "fresh" = process.env.DATASCALE_TEST_SANDBOX_MODE === "fresh" ? "fresh" : "zygote";
@@ -18,9 +17,7 @@ process.env.DATASCALE_SECRET_CANARY = CANARY;
 
 let sandbox: Sandbox;
 let hostDir: string;
-let server: Server;
-let port: number;
-let connections = 0;
+let trap: LoopbackTrap;
 
 async function run(
   language: string,
@@ -49,19 +46,14 @@ function endedWithin(r: ExecResult, limitMs: number, slackMs = 500): void {
 before(async () => {
   sandbox = new Sandbox({ concurrency: 2, warm: 2, tmpfsBytes: 16 << 20, mode: MODE });
   hostDir = mkdtempSync(join(tmpdir(), "datascale-sec-"));
-  server = createServer((s) => {
-    connections++;
-    s.destroy();
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  port = (server.address() as { port: number }).port;
+  trap = await loopbackTrap();
 });
 
 after(async () => {
   await sandbox.close();
-  await new Promise<void>((r) => server.close(() => r()));
+  await trap.close();
   rmSync(hostDir, { recursive: true, force: true });
-  assert.equal(connections, 0, "no sandboxed program reached the host's loopback server");
+  assert.equal(trap.connections, 0, "no sandboxed program reached the host's loopback server");
   // Every sandbox (warm or used) is gone: none of our processes runs as the sandbox uid.
   // (Anything that escaped its PID namespace would be caught by the marker checks below.)
   const uid = sandbox.report.uid ?? process.getuid?.() ?? 0;
@@ -311,7 +303,7 @@ int main(){ const char* hosts[] = {"127.0.0.1", "1.1.1.1"}; int ports[] = {PORT,
     ],
   ] as const) {
     it(`no loopback, DNS or public IP (${language})`, async () => {
-      const r = await run(language, code.replaceAll("PORT", String(port)));
+      const r = await run(language, code.replaceAll("PORT", String(trap.port)));
       assert.doesNotMatch(r.stdout, /CONNECTED|DNS /, r.stdout);
       assert.match(r.stdout, /blocked 127\.0\.0\.1/);
       endedWithin(r, 1500);

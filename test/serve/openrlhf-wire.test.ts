@@ -6,7 +6,6 @@
 // json.loads, then torch.tensor of the numbers (an int64 tensor's .std() raises).
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { connect } from "node:net";
 import { after, before, test } from "node:test";
 import type { FastifyInstance } from "fastify";
@@ -14,6 +13,7 @@ import { batchingRewardFn } from "../../src/reward/batching.ts";
 import { parseRewardConfig } from "../../src/reward/config.ts";
 import { createRewardSystem, type RewardSystem } from "../../src/reward/system.ts";
 import { createRewardServer } from "../../src/serve/reward-server.ts";
+import { PYTHON, pyDumps, torchSkip } from "../fixtures/python.ts";
 
 let system: RewardSystem;
 let app: FastifyInstance;
@@ -66,26 +66,9 @@ function rawRequest(bytes: Buffer): Promise<Raw> {
   });
 }
 
-/** python json.dumps with its default separators — what requests' and aiohttp's `json=` send. */
-function pyJson(value: unknown): string {
-  const enc = (v: unknown): string => {
-    if (Array.isArray(v)) return `[${v.map(enc).join(", ")}]`;
-    if (v !== null && typeof v === "object")
-      return `{${Object.entries(v)
-        .map(([k, x]) => `${enc(k)}: ${enc(x)}`)
-        .join(", ")}}`;
-    // ensure_ascii=True: non-ASCII as \uXXXX
-    return JSON.stringify(v).replace(
-      /[\u007f-\uffff]/g,
-      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-    );
-  };
-  return enc(value);
-}
-
 /** The bytes python-requests 2.28.1 sends for request_api_wrapper(url, data). */
 function requestsBytes(path: string, data: unknown): Buffer {
-  const body = Buffer.from(pyJson(data), "utf8");
+  const body = Buffer.from(pyDumps(data), "utf8");
   const head =
     `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUser-Agent: python-requests/2.28.1\r\n` +
     `Accept-Encoding: gzip, deflate\r\nAccept: */*\r\nConnection: keep-alive\r\n` +
@@ -95,7 +78,7 @@ function requestsBytes(path: string, data: unknown): Buffer {
 
 /** The bytes aiohttp sends for session.post(url, json=data) (agent.py _fetch_rewards_via_http). */
 function aiohttpBytes(path: string, data: unknown): Buffer {
-  const body = Buffer.from(pyJson(data), "utf8");
+  const body = Buffer.from(pyDumps(data), "utf8");
   const head =
     `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAccept: */*\r\nAccept-Encoding: gzip, deflate\r\n` +
     `User-Agent: Python/3.11 aiohttp/3.14.5\r\nContent-Length: ${body.length}\r\n` +
@@ -109,13 +92,6 @@ const one = (response: string, label = "4") => ({
   prompts: [CHATML_PROMPT],
   labels: [label],
 });
-
-const TORCH = "/usr/bin/python3";
-const torchSkip = (() => {
-  if (!existsSync(TORCH)) return `${TORCH} not found`;
-  const r = spawnSync(TORCH, ["-c", "import torch"], { encoding: "utf8" });
-  return r.status === 0 ? false : "python3-torch not installed";
-})();
 
 /** What OpenRLHF does with the body: json.loads, torch.tensor of rewards and scores, .mean()/.std(). */
 interface TorchRead {
@@ -139,7 +115,7 @@ except RuntimeError:
     ints_raise = True
 print(json.dumps({"dtype": str(t.dtype), "std": t.std().item(), "mean": s.mean().item(), "intsRaise": ints_raise}))
 `;
-  const res = spawnSync(TORCH, ["-c", script], { input: body, encoding: "utf8" });
+  const res = spawnSync(PYTHON, ["-c", script], { input: body, encoding: "utf8" });
   assert.equal(res.status, 0, res.stderr);
   return JSON.parse(res.stdout) as TorchRead;
 }
@@ -160,7 +136,7 @@ test("aiohttp (agent.py): same answer; an empty shard (more URLs than samples) a
 });
 
 test("an all-0/1 batch goes through torch.tensor(...).std() as OpenRLHF's advantage code does", {
-  skip: torchSkip,
+  skip: torchSkip(),
 }, async () => {
   const batch = {
     query: ["The answer is \\boxed{4}.", "It is \\boxed{4}.", "\\boxed{3}"].map(

@@ -5,21 +5,7 @@
 //   bytedance/SandboxFusion 469de08 scripts/client/src/sandbox_fusion/{client,models}.py
 //     (pydantic models; requests/aiohttp `json=request.dict()`, so unset fields are null)
 import { z } from "zod";
-
-/** Python's json.dumps with its defaults: ", " and ": " separators, ensure_ascii. */
-export function pyDumps(v: unknown): string {
-  if (v === null) return "null";
-  if (typeof v === "boolean") return v ? "true" : "false";
-  if (typeof v === "number") return Number.isInteger(v) && !Object.is(v, -0) ? String(v) : String(v);
-  if (typeof v === "string")
-    return JSON.stringify(v).replace(
-      /[\u007f-\uffff]/g,
-      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-    );
-  if (Array.isArray(v)) return `[${v.map(pyDumps).join(", ")}]`;
-  const entries = Object.entries(v as Record<string, unknown>);
-  return `{${entries.map(([k, x]) => `${pyDumps(k)}: ${pyDumps(x)}`).join(", ")}}`;
-}
+import { pyDumps } from "../fixtures/python.ts";
 
 /** verl's call_sandbox_api payload, field order and all. */
 export function verlBody(a: {

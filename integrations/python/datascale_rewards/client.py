@@ -16,6 +16,7 @@ Environment (read when a client is built without the argument):
     DATASCALE_DEADLINE_S   give up after this many seconds in all (default: none)
 """
 
+import functools
 import http.client
 import itertools
 import json
@@ -154,14 +155,22 @@ class Client:
         )
 
 
-_default = None
-_default_lock = threading.Lock()
+def once(make):
+    """Decorator: `make()` runs on the first call only, under a lock; every call returns its result."""
+    lock = threading.Lock()
+    made = []
+
+    @functools.wraps(make)
+    def get():
+        with lock:
+            if not made:
+                made.append(make())
+            return made[0]
+
+    return get
 
 
+@once
 def default_client():
     """One client per process, configured from the environment."""
-    global _default
-    with _default_lock:
-        if _default is None:
-            _default = Client()
-        return _default
+    return Client()

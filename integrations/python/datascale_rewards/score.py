@@ -5,9 +5,8 @@ extra_info.reference). Every adapter in this package goes through here."""
 import asyncio
 import concurrent.futures
 import os
-import threading
 
-from datascale_rewards.client import RewardError, default_client
+from datascale_rewards.client import RewardError, default_client, once
 
 # Only these extra_info keys mean anything to the server; the rest (verl's num_turns,
 # rollout_reward_scores, tool fields ...) stay on the client.
@@ -48,19 +47,12 @@ def score(data_source, solution_str, ground_truth, extra_info=None, client=None)
     return to_result(c.post("/v1/score", score_body(data_source, solution_str, ground_truth, extra_info)))
 
 
-_pool = None
-_pool_lock = threading.Lock()
-
-
+@once
 def _executor():
     # A pool of our own: blocking HTTP must not starve the event loop's default executor,
     # which verl also uses for detokenising.
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            workers = int(os.environ.get("DATASCALE_CONCURRENCY", "64"))
-            _pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="datascale")
-        return _pool
+    workers = int(os.environ.get("DATASCALE_CONCURRENCY", "64"))
+    return concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="datascale")
 
 
 async def ascore(data_source, solution_str, ground_truth, extra_info=None, client=None):

@@ -2,7 +2,13 @@
 // own models (and tests) ship a tokenizer that `tokenizers`/transformers can also load.
 import { DataScaleError } from "../../core/errors.ts";
 import { compileHfRegex } from "./bpe.ts";
-import { bytesToUnicode, type TokenizerJsonInput } from "./tokenizer-json.ts";
+import {
+  bosTemplate,
+  bpeModelJson,
+  bytesToUnicode,
+  specialAddedToken,
+  type TokenizerJsonInput,
+} from "./tokenizer-json.ts";
 
 /** Llama 3's pre-tokenizer pattern: digits in groups of ≤ 3, contractions, words, punctuation. */
 export const LLAMA3_PATTERN =
@@ -79,15 +85,7 @@ export function trainByteLevelBpe(texts: Iterable<string>, options: TrainBpeOpti
       word.symbols = merged;
     }
   }
-  const added = specials.map((content, i) => ({
-    id: nextId + i,
-    content,
-    single_word: false,
-    lstrip: false,
-    rstrip: false,
-    normalized: false,
-    special: true,
-  }));
+  const added = specials.map((content, i) => specialAddedToken(nextId + i, content));
   const bosToken = added.find((t) => t.content === options.bos);
   return {
     version: "1.0",
@@ -103,30 +101,8 @@ export function trainByteLevelBpe(texts: Iterable<string>, options: TrainBpeOpti
       ],
     },
     post_processor:
-      bosToken === undefined
-        ? { type: "ByteLevel" }
-        : {
-            type: "TemplateProcessing",
-            single: [
-              { SpecialToken: { id: bosToken.content, type_id: 0 } },
-              { Sequence: { id: "A", type_id: 0 } },
-            ],
-            special_tokens: {
-              [bosToken.content]: { id: bosToken.content, ids: [bosToken.id], tokens: [bosToken.content] },
-            },
-          },
+      bosToken === undefined ? { type: "ByteLevel" } : bosTemplate(bosToken.content, bosToken.id, false),
     decoder: { type: "ByteLevel", add_prefix_space: true, trim_offsets: true, use_regex: true },
-    model: {
-      type: "BPE",
-      dropout: null,
-      unk_token: null,
-      continuing_subword_prefix: null,
-      end_of_word_suffix: null,
-      fuse_unk: false,
-      byte_fallback: false,
-      ignore_merges: false,
-      vocab,
-      merges,
-    },
+    model: bpeModelJson(vocab, merges),
   };
 }

@@ -11,7 +11,13 @@ import { DataScaleError } from "../../core/errors.ts";
 import type { Tokenizer } from "../types.ts";
 import { ByteTokenizer } from "./byte.ts";
 import { PLAIN_CHAT_TEMPLATE } from "./chat-template.ts";
-import { bytesToUnicode, type TokenizerJsonInput } from "./tokenizer-json.ts";
+import {
+  bosTemplate,
+  bpeModelJson,
+  bytesToUnicode,
+  specialAddedToken,
+  type TokenizerJsonInput,
+} from "./tokenizer-json.ts";
 
 export interface HfTokenizerFiles {
   tokenizerJson: TokenizerJsonInput & Record<string, unknown>;
@@ -36,45 +42,16 @@ function byteTokenizerJson(t: ByteTokenizer): HfTokenizerFiles["tokenizerJson"] 
     vocab[ch] = b;
   });
   const bos = t.bosId === undefined ? undefined : t.specials[t.bosId - 256];
-  const seq = (id: "A" | "B", type_id: number) => ({ Sequence: { id, type_id } });
-  const special = (id: string, type_id: number) => ({ SpecialToken: { id, type_id } });
   return {
     version: "1.0",
     truncation: null,
     padding: null,
-    added_tokens: t.specials.map((content, i) => ({
-      id: 256 + i,
-      content,
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-      special: true,
-    })),
+    added_tokens: t.specials.map((content, i) => specialAddedToken(256 + i, content)),
     normalizer: null,
     pre_tokenizer: BYTE_LEVEL,
-    post_processor:
-      bos === undefined
-        ? null
-        : {
-            type: "TemplateProcessing",
-            single: [special(bos, 0), seq("A", 0)],
-            pair: [special(bos, 0), seq("A", 0), special(bos, 1), seq("B", 1)],
-            special_tokens: { [bos]: { id: bos, ids: [t.bosId!], tokens: [bos] } },
-          },
+    post_processor: bos === undefined ? null : bosTemplate(bos, t.bosId!, true),
     decoder: BYTE_LEVEL,
-    model: {
-      type: "BPE",
-      dropout: null,
-      unk_token: null,
-      continuing_subword_prefix: null,
-      end_of_word_suffix: null,
-      fuse_unk: false,
-      byte_fallback: false,
-      ignore_merges: false,
-      vocab,
-      merges: [],
-    },
+    model: bpeModelJson(vocab, []),
   };
 }
 

@@ -111,6 +111,39 @@ export type TokenizerJson = z.infer<typeof TokenizerJsonSchema>;
 /** What we write: the schema's input shape, so defaults may be left out. */
 export type TokenizerJsonInput = z.input<typeof TokenizerJsonSchema>;
 
+/** An `added_tokens` entry for a special token, as the tokenizers library writes one. */
+export function specialAddedToken(id: number, content: string) {
+  return { id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true };
+}
+
+/** A TemplateProcessing post-processor that prepends `bos` (id `id`), to single sequences and, with `pair`, to both of a pair. */
+export function bosTemplate(bos: string, id: number, pair: boolean) {
+  const special = (type_id: number) => ({ SpecialToken: { id: bos, type_id } });
+  const seq = (name: "A" | "B", type_id: number) => ({ Sequence: { id: name, type_id } });
+  return {
+    type: "TemplateProcessing" as const,
+    single: [special(0), seq("A", 0)],
+    ...(pair ? { pair: [special(0), seq("A", 0), special(1), seq("B", 1)] } : {}),
+    special_tokens: { [bos]: { id: bos, ids: [id], tokens: [bos] } },
+  };
+}
+
+/** A plain byte-level BPE `model` section (no unknown token, dropout or subword affixes). */
+export function bpeModelJson(vocab: Record<string, number>, merges: [string, string][]) {
+  return {
+    type: "BPE" as const,
+    dropout: null,
+    unk_token: null,
+    continuing_subword_prefix: null,
+    end_of_word_suffix: null,
+    fuse_unk: false,
+    byte_fallback: false,
+    ignore_merges: false,
+    vocab,
+    merges,
+  };
+}
+
 /** The GPT-2 pre-tokenizer regex, used by ByteLevel when `use_regex` is on. */
 export const GPT2_PATTERN =
   "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";

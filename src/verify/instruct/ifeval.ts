@@ -1,8 +1,11 @@
 // The 25 instruction checkers of Google's IFEval, under their exact ids and kwarg names.
 // Semantics follow the reference implementation except where it has a documented defect;
-// each such place says FIX and docs/instruct-verifier.md lists them.
+// each such place says FIX and docs/instruct-verifier.md lists them. The checkers exported
+// as factories are the reference's too: compat/ifeval-reference.ts builds them with
+// Python's whitespace (`pyStrip`) where these use JavaScript's (`trim`).
 import { z } from "zod";
 import {
+  type Check,
   type Checker,
   Count,
   compared,
@@ -29,6 +32,12 @@ import {
 } from "./text.ts";
 
 const none = z.strictObject({});
+
+/** How a checker strips whitespace: JavaScript's `trim` here, Python's `str.strip` in compat mode. */
+export type Strip = (s: string) => string;
+const trim: Strip = (s) => s.trim();
+/** A kwarg that must be a string; which strings it accepts (and whether it trims) is the caller's. */
+type Text = z.ZodType<string, string>;
 
 const keywordsExistence = defineChecker({
   id: "keywords:existence",
@@ -86,21 +95,21 @@ const letterFrequency = defineChecker({
   },
 });
 
+/** Whether `text` is in `language`; text with no letters to judge by is not. */
+function inLanguage(text: string, language: string): Check {
+  const g = detectLanguage(text, language);
+  // FIX: IFEval counts text langdetect cannot judge (no letters) as following the instruction.
+  if (g.detector === "none") return fail("no letters to identify a language by");
+  return verdict(g.language === language, `detected "${g.language}" (${g.detector}); needs "${language}"`);
+}
+
 const responseLanguage = defineChecker({
   id: "language:response_language",
   kwargs: z.strictObject({
     language: z.string().refine(isSupportedLanguage, "unsupported language code (ISO 639-1 expected)"),
   }),
   compile({ language }) {
-    return (text) => {
-      const g = detectLanguage(text, language);
-      // FIX: IFEval counts text langdetect cannot judge (no letters) as following the instruction.
-      if (g.detector === "none") return fail("no letters to identify a language by");
-      return verdict(
-        g.language === language,
-        `detected "${g.language}" (${g.detector}); needs "${language}"`,
-      );
-    };
+    return (text) => inLanguage(text, language);
   },
 });
 
@@ -112,25 +121,28 @@ const numberSentences = defineChecker({
   },
 });
 
-const numberParagraphs = defineChecker({
-  id: "length_constraints:number_paragraphs",
-  kwargs: z.strictObject({ num_paragraphs: Count }),
-  compile({ num_paragraphs }) {
-    return (text) => {
-      const parts = text.split(/\s?\*\*\*\s?/);
-      let n = parts.length;
-      for (let i = 0; i < parts.length; i++) {
-        if (parts[i]!.trim() !== "") continue;
-        if (i === 0 || i === parts.length - 1) n--;
-        else return fail(`empty paragraph ${i + 1} between *** dividers`);
-      }
-      return verdict(
-        n === num_paragraphs,
-        `${n} paragraph(s) separated by ***; needs exactly ${num_paragraphs}`,
-      );
-    };
-  },
-});
+/** Paragraphs divided by `***` (`divider`: the reference's `\s?\*\*\*\s?` in the mode's whitespace). */
+export function numberParagraphsChecker(divider: RegExp, strip: Strip): Checker {
+  return defineChecker({
+    id: "length_constraints:number_paragraphs",
+    kwargs: z.strictObject({ num_paragraphs: Count }),
+    compile({ num_paragraphs }) {
+      return (text) => {
+        const parts = text.split(divider);
+        let n = parts.length;
+        for (const [i, p] of parts.entries()) {
+          if (strip(p) !== "") continue;
+          if (i === 0 || i === parts.length - 1) n--;
+          else return fail(`empty paragraph ${i + 1} between *** dividers`);
+        }
+        return verdict(
+          n === num_paragraphs,
+          `${n} paragraph(s) separated by ***; needs exactly ${num_paragraphs}`,
+        );
+      };
+    },
+  });
+}
 
 const numberWords = defineChecker({
   id: "length_constraints:number_words",
@@ -140,7 +152,17 @@ const numberWords = defineChecker({
   },
 });
 
-const PARAGRAPH_WORD_STOP = new Set([".", ",", "?", "!", "'", '"']);
+const FIRST_WORD_STOP = new Set([".", ",", "?", "!", "'", '"']);
+
+/** The reference's first word of a paragraph's first token: lower-cased, cut at the first `.,?!'"`. */
+export function firstWord(token: string): string {
+  let word = "";
+  for (const ch of token) {
+    if (FIRST_WORD_STOP.has(ch)) break;
+    word += ch.toLowerCase();
+  }
+  return word;
+}
 
 const nthParagraphFirstWord = defineChecker({
   id: "length_constraints:nth_paragraph_first_word",
@@ -157,12 +179,7 @@ const nthParagraphFirstWord = defineChecker({
       }
       const para = paragraphs[nth_paragraph - 1];
       if (para === undefined) return fail(`no paragraph ${nth_paragraph}`);
-      const token = (para.split(/\s+/)[0] ?? "").replace(/^['"]+/, "");
-      let word = "";
-      for (const ch of token) {
-        if (PARAGRAPH_WORD_STOP.has(ch)) break;
-        word += ch.toLowerCase();
-      }
+      const word = firstWord((para.split(/\s+/)[0] ?? "").replace(/^['"]+/, ""));
       return verdict(word === want, `paragraph ${nth_paragraph} starts with "${word}"; needs "${want}"`);
     };
   },
@@ -185,7 +202,7 @@ function countPlaceholders(text: string): number {
   return n;
 }
 
-const placeholders = defineChecker({
+export const placeholders = defineChecker({
   id: "detectable_content:number_placeholders",
   kwargs: z.strictObject({ num_placeholders: Count }),
   compile({ num_placeholders }) {
@@ -236,13 +253,13 @@ const bulletLists = defineChecker({
 
 const CONSTRAINED_OPTIONS = ["My answer is yes.", "My answer is no.", "My answer is maybe."];
 
-const constrainedResponse = defineChecker({
+export const constrainedResponse = defineChecker({
   id: "detectable_format:constrained_response",
   kwargs: none,
   compile() {
     return (text) => {
-      const t = text.trim();
-      const hit = CONSTRAINED_OPTIONS.find((o) => t.includes(o));
+      // The reference strips the text first; no option starts or ends with a blank, so that changes nothing.
+      const hit = CONSTRAINED_OPTIONS.find((o) => text.includes(o));
       return hit !== undefined
         ? pass(`contains "${hit}"`)
         : fail(`contains none of ${CONSTRAINED_OPTIONS.join(" / ")}`);
@@ -250,18 +267,20 @@ const constrainedResponse = defineChecker({
   },
 });
 
-const highlightedSections = defineChecker({
-  id: "detectable_format:number_highlighted_sections",
-  kwargs: z.strictObject({ num_highlights: Count }),
-  compile({ num_highlights }) {
-    return (text) => {
-      let n = 0;
-      for (const m of text.matchAll(/\*[^\n*]*\*/g)) if (m[0].replace(/^\*+|\*+$/g, "").trim() !== "") n++;
-      for (const m of text.matchAll(/\*\*[^\n*]*\*\*/g)) if (m[0].slice(2, -2).trim() !== "") n++;
-      return compared("highlighted section(s)", n, "at least", num_highlights);
-    };
-  },
-});
+export function highlightedSectionsChecker(strip: Strip): Checker {
+  return defineChecker({
+    id: "detectable_format:number_highlighted_sections",
+    kwargs: z.strictObject({ num_highlights: Count }),
+    compile({ num_highlights }) {
+      return (text) => {
+        let n = 0;
+        for (const m of text.matchAll(/\*[^\n*]*\*/g)) if (strip(stripRuns(m[0], "*")) !== "") n++;
+        for (const m of text.matchAll(/\*\*[^\n*]*\*\*/g)) if (strip(m[0].slice(2, -2)) !== "") n++;
+        return compared("highlighted section(s)", n, "at least", num_highlights);
+      };
+    },
+  });
+}
 
 const multipleSections = defineChecker({
   id: "detectable_format:multiple_sections",
@@ -297,84 +316,97 @@ const jsonFormat = defineChecker({
   },
 });
 
-const title = defineChecker({
-  id: "detectable_format:title",
-  kwargs: none,
-  compile() {
-    return (text) => {
-      // IFEval's greedy `<<[^\n]+>>`, evaluated per line in linear time: from the first
-      // `<<` to the last `>>` of the line.
-      for (const line of text.split("\n")) {
-        const open = line.indexOf("<<");
-        const close = line.lastIndexOf(">>");
-        if (open < 0 || close < open + 3) continue;
-        const span = line.slice(open, close + 2);
-        if (stripRuns(stripRuns(span, "<", "start"), ">", "end").trim() !== "") return pass(`title ${span}`);
-      }
-      return fail("no <<title>> found");
-    };
-  },
-});
+export function titleChecker(strip: Strip): Checker {
+  return defineChecker({
+    id: "detectable_format:title",
+    kwargs: none,
+    compile() {
+      return (text) => {
+        // IFEval's greedy `<<[^\n]+>>`, evaluated per line in linear time: from the first
+        // `<<` to the last `>>` of the line.
+        for (const line of text.split("\n")) {
+          const open = line.indexOf("<<");
+          const close = line.lastIndexOf(">>");
+          if (open < 0 || close < open + 3) continue;
+          const span = line.slice(open, close + 2);
+          if (strip(stripRuns(stripRuns(span, "<", "start"), ">", "end")) !== "")
+            return pass(`title ${span}`);
+        }
+        return fail("no <<title>> found");
+      };
+    },
+  });
+}
 
-const twoResponses = defineChecker({
-  id: "combination:two_responses",
-  kwargs: none,
-  compile() {
-    return (text) => {
-      const parts = text.split("******");
-      const valid: string[] = [];
-      for (let i = 0; i < parts.length; i++) {
-        const p = parts[i]!;
-        if (p.trim() === "") {
-          if (i !== 0 && i !== parts.length - 1) return fail("an empty response between ****** separators");
-        } else valid.push(p.trim());
-      }
-      if (valid.length !== 2) return fail(`${valid.length} response(s) separated by ******; needs exactly 2`);
-      return verdict(
-        valid[0] !== valid[1],
-        valid[0] !== valid[1] ? "two different responses" : "the two responses are identical",
-      );
-    };
-  },
-});
+export function twoResponsesChecker(strip: Strip): Checker {
+  return defineChecker({
+    id: "combination:two_responses",
+    kwargs: none,
+    compile() {
+      return (text) => {
+        const parts = text.split("******");
+        const valid: string[] = [];
+        for (const [i, p] of parts.entries()) {
+          const s = strip(p);
+          if (s !== "") valid.push(s);
+          else if (i !== 0 && i !== parts.length - 1)
+            return fail("an empty response between ****** separators");
+        }
+        if (valid.length !== 2)
+          return fail(`${valid.length} response(s) separated by ******; needs exactly 2`);
+        return verdict(
+          valid[0] !== valid[1],
+          valid[0] !== valid[1] ? "two different responses" : "the two responses are identical",
+        );
+      };
+    },
+  });
+}
 
-const repeatPrompt = defineChecker({
-  id: "combination:repeat_prompt",
-  kwargs: z.strictObject({ prompt_to_repeat: NonEmpty }),
-  compile({ prompt_to_repeat }) {
-    const want = prompt_to_repeat.trim().toLowerCase();
-    return (text) =>
-      text.trim().toLowerCase().startsWith(want)
-        ? pass("starts with the repeated request")
-        : fail("does not start with the request repeated word for word");
-  },
-});
+/** `prompt_to_repeat`: which values the mode accepts is `Prompt`'s (ours: not blank). */
+export function repeatPromptChecker(Prompt: Text, strip: Strip): Checker {
+  return defineChecker({
+    id: "combination:repeat_prompt",
+    kwargs: z.strictObject({ prompt_to_repeat: Prompt }),
+    compile({ prompt_to_repeat }) {
+      const want = strip(prompt_to_repeat).toLowerCase();
+      return (text) =>
+        strip(text).toLowerCase().startsWith(want)
+          ? pass("starts with the repeated request")
+          : fail("does not start with the request repeated word for word");
+    },
+  });
+}
 
-const endChecker = defineChecker({
-  id: "startend:end_checker",
-  kwargs: z.strictObject({ end_phrase: NonEmpty }),
-  compile({ end_phrase }) {
-    const want = end_phrase.trim().toLowerCase();
-    return (text) => {
-      const t = stripRuns(text.trim(), '"').toLowerCase();
-      return t.endsWith(want)
-        ? pass(`ends with "${end_phrase.trim()}"`)
-        : fail(`does not end with "${end_phrase.trim()}"`);
-    };
-  },
-});
+/** `end_phrase`: which values the mode accepts is `Phrase`'s (ours: not blank). */
+export function endPhraseChecker(Phrase: Text, strip: Strip): Checker {
+  return defineChecker({
+    id: "startend:end_checker",
+    kwargs: z.strictObject({ end_phrase: Phrase }),
+    compile({ end_phrase }) {
+      const phrase = strip(end_phrase);
+      const want = phrase.toLowerCase();
+      return (text) =>
+        stripRuns(strip(text), '"').toLowerCase().endsWith(want)
+          ? pass(`ends with "${phrase}"`)
+          : fail(`does not end with "${phrase}"`);
+    },
+  });
+}
 
-const quotation = defineChecker({
-  id: "startend:quotation",
-  kwargs: none,
-  compile() {
-    return (text) => {
-      const t = text.trim();
-      const ok = t.length > 1 && t.startsWith('"') && t.endsWith('"');
-      return verdict(ok, ok ? "wrapped in double quotes" : "not wrapped in double quotation marks");
-    };
-  },
-});
+export function quotationChecker(strip: Strip): Checker {
+  return defineChecker({
+    id: "startend:quotation",
+    kwargs: none,
+    compile() {
+      return (text) => {
+        const t = strip(text);
+        const ok = t.length > 1 && t.startsWith('"') && t.endsWith('"');
+        return verdict(ok, ok ? "wrapped in double quotes" : "not wrapped in double quotation marks");
+      };
+    },
+  });
+}
 
 const capitalWordFrequency = defineChecker({
   id: "change_case:capital_word_frequency",
@@ -387,17 +419,21 @@ const capitalWordFrequency = defineChecker({
   },
 });
 
-function englishCase(id: string, test: (s: string) => boolean, name: string): Checker {
+/** All in one case (`test`, Python's isupper/islower), and English as `judge` decides. */
+export function englishCase(
+  id: string,
+  test: (s: string) => boolean,
+  name: string,
+  judge: (text: string, language: string) => Check,
+): Checker {
   return defineChecker({
     id,
     kwargs: none,
     compile() {
       return (text) => {
         if (!test(text)) return fail(`not all ${name}`);
-        const g = detectLanguage(text, "en");
-        // FIX: IFEval counts text whose language cannot be detected as English.
-        if (g.detector === "none") return fail("no letters to identify a language by");
-        return verdict(g.language === "en", `all ${name}; detected language "${g.language}", needs "en"`);
+        const c = judge(text, "en");
+        return verdict(c.ok, `all ${name}; ${c.why}`);
       };
     },
   });
@@ -423,23 +459,23 @@ export const IFEVAL_CHECKERS: readonly Checker[] = [
   letterFrequency,
   responseLanguage,
   numberSentences,
-  numberParagraphs,
+  numberParagraphsChecker(/\s?\*\*\*\s?/, trim),
   numberWords,
   nthParagraphFirstWord,
   placeholders,
   postscript,
   bulletLists,
   constrainedResponse,
-  highlightedSections,
+  highlightedSectionsChecker(trim),
   multipleSections,
   jsonFormat,
-  title,
-  twoResponses,
-  repeatPrompt,
-  endChecker,
-  quotation,
+  titleChecker(trim),
+  twoResponsesChecker(trim),
+  repeatPromptChecker(NonEmpty, trim),
+  endPhraseChecker(NonEmpty, trim),
+  quotationChecker(trim),
   capitalWordFrequency,
-  englishCase("change_case:english_capital", isUpperPy, "capital letters"),
-  englishCase("change_case:english_lowercase", isLowerPy, "lowercase letters"),
+  englishCase("change_case:english_capital", isUpperPy, "capital letters", inLanguage),
+  englishCase("change_case:english_lowercase", isLowerPy, "lowercase letters", inLanguage),
   noComma,
 ];

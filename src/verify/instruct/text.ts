@@ -47,11 +47,15 @@ export function wholeWordPattern(phrase: string): RegExp {
   return new RegExp(head + escapeRegExp(p).replace(/\s+/g, "\\s+") + tail, "giu");
 }
 
+/** How many matches `re` finds in `text`, as Python's `re.findall` counts them (an empty match counts once and steps on). */
 export function countMatches(re: RegExp, text: string): number {
   const global = re.global ? re : new RegExp(re.source, `${re.flags}g`);
   global.lastIndex = 0;
   let n = 0;
-  while (global.exec(text) !== null) n++;
+  for (let m = global.exec(text); m !== null; m = global.exec(text)) {
+    n++;
+    if (m[0] === "") global.lastIndex++;
+  }
   return n;
 }
 

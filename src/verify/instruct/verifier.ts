@@ -3,7 +3,13 @@
 import { z } from "zod";
 import { formatZodError } from "../../core/errors.ts";
 import { errorReward } from "../../core/rewards.ts";
-import { COMPAT_MODES, type Reward, type Rollout, type Verdict } from "../../core/schemas.ts";
+import {
+  COMPAT_MODES,
+  type Instruction,
+  type Reward,
+  type Rollout,
+  type Verdict,
+} from "../../core/schemas.ts";
 import type { Verifier, VerifyOptions } from "../types.ts";
 import type { Check, Checker, CompiledCheck } from "./checker.ts";
 import { IFEVAL_REFERENCE_CHECKERS } from "./compat/ifeval-reference.ts";
@@ -104,6 +110,26 @@ function runCheck(check: CompiledCheck, response: string, run: Run): Check & { v
   return strict;
 }
 
+/** Each instruction's check, or what is wrong with the first one that cannot be checked. */
+function compileInstructions(
+  list: readonly Instruction[],
+  checkers: ReadonlyMap<string, Checker>,
+): CompiledCheck[] | string {
+  const compiled: CompiledCheck[] = [];
+  for (const [i, ins] of list.entries()) {
+    const checker = checkers.get(ins.type);
+    if (checker === undefined)
+      return `reference.instructions.${i}.type: unknown instruction type "${ins.type}"`;
+    const c = checker.compile(ins.kwargs ?? {});
+    if (!c.ok) {
+      const field = `reference.instructions.${i}.kwargs${c.field === "" ? "" : `.${c.field}`}`;
+      return `${field}: ${ins.type}: ${c.message}`;
+    }
+    compiled.push(c.check);
+  }
+  return compiled;
+}
+
 export function createInstructionVerifier(options: InstructionVerifierOptions = {}): Verifier {
   const opts = InstructionVerifierOptions.parse(options);
   const loose = opts.mode === "loose";
@@ -124,25 +150,8 @@ export function createInstructionVerifier(options: InstructionVerifierOptions = 
           `reference.compat must be one of: ${COMPAT_MODES.join(", ")}`,
         );
       }
-      const checkers = compat === "ifeval" ? COMPAT_CHECKERS : CHECKERS;
-      const compiled: CompiledCheck[] = [];
-      for (const [i, ins] of list.entries()) {
-        const checker = checkers.get(ins.type);
-        if (checker === undefined) {
-          return errorReward(
-            rollout.id,
-            SOURCE,
-            "bad_reference",
-            `reference.instructions.${i}.type: unknown instruction type "${ins.type}"`,
-          );
-        }
-        const c = checker.compile(ins.kwargs ?? {});
-        if (!c.ok) {
-          const field = `reference.instructions.${i}.kwargs${c.field === "" ? "" : `.${c.field}`}`;
-          return errorReward(rollout.id, SOURCE, "bad_reference", `${field}: ${ins.type}: ${c.message}`);
-        }
-        compiled.push(c.check);
-      }
+      const compiled = compileInstructions(list, compat === "ifeval" ? COMPAT_CHECKERS : CHECKERS);
+      if (typeof compiled === "string") return errorReward(rollout.id, SOURCE, "bad_reference", compiled);
       const response = opts.stripThinking ? stripThinking(rollout.response) : rollout.response;
       const strip = compat === "ifeval" ? pyStrip : (s: string) => s.trim();
       let variants: readonly string[] | undefined;

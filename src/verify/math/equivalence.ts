@@ -698,53 +698,71 @@ function sameValue(g: Node, p: Node, ctx: Ctx): boolean {
   }
   const syms = [...new Set([...freeSymbols(g), ...freeSymbols(p)])];
   const approx = approxTolerance(g, p, ctx);
-  if (syms.length === 0) {
-    let eg: CQ | undefined;
-    let ep: CQ | undefined;
-    try {
-      eg = tryExact(g, new Map(), ctx);
-      ep = tryExact(p, new Map(), ctx);
-    } catch (e) {
-      if (e instanceof UndefinedValue) return false;
-      throw e;
-    }
-    if (eg !== undefined && ep !== undefined && cEq(eg, ep)) {
-      ctx.strategy = "exact";
-      return true;
-    }
-    // One side a decimal with enough digits: is it the other rounded or cut at its last place?
-    const ga = approximation(g, ctx);
-    const pa = approximation(p, ctx);
-    if (ga !== undefined || pa !== undefined) {
-      const usePred = pa !== undefined && (ga === undefined || qCmp(pa.ulp, ga.ulp) >= 0);
-      const c = usePred ? sameApproximation(g, pa, ctx) : sameApproximation(p, ga!, ctx);
-      ctx.strategy = c === "undecided" ? "decimal-approximation-undecidable" : "decimal-approximation";
-      return c === "equal";
-    }
-    if (eg !== undefined && ep !== undefined && approx === undefined) {
-      ctx.strategy = "exact";
-      return false;
-    }
-    let ng: Num;
-    let np: Num;
-    try {
-      ng = evalNum(g, new Map(), ctx.budget);
-      np = evalNum(p, new Map(), ctx.budget);
-    } catch (e) {
-      if (e instanceof UndefinedValue) return false;
-      throw e;
-    }
-    const c = compareNum(ng, np, approx ?? REL_TOL);
-    ctx.strategy =
-      c === "undecided" ? "numeric-undecidable" : approx === undefined ? "numeric" : "decimal-approximation";
+  if (syms.length === 0) return sameConstant(g, p, approx, ctx);
+  // One generator for both samplings: the numeric points follow the exact ones.
+  const rng = mulberry32(0x9e3779b9);
+  return exactSampling(g, p, syms, approx, rng, ctx) ?? numericSampling(g, p, syms, approx, rng, ctx);
+}
+
+/** Two closed-form values (no free symbols): exactly, as decimal approximations, or numerically. */
+function sameConstant(g: Node, p: Node, approx: number | undefined, ctx: Ctx): boolean {
+  let eg: CQ | undefined;
+  let ep: CQ | undefined;
+  try {
+    eg = tryExact(g, new Map(), ctx);
+    ep = tryExact(p, new Map(), ctx);
+  } catch (e) {
+    if (e instanceof UndefinedValue) return false;
+    throw e;
+  }
+  if (eg !== undefined && ep !== undefined && cEq(eg, ep)) {
+    ctx.strategy = "exact";
+    return true;
+  }
+  // One side a decimal with enough digits: is it the other rounded or cut at its last place?
+  const ga = approximation(g, ctx);
+  const pa = approximation(p, ctx);
+  if (ga !== undefined || pa !== undefined) {
+    const usePred = pa !== undefined && (ga === undefined || qCmp(pa.ulp, ga.ulp) >= 0);
+    const c = usePred ? sameApproximation(g, pa, ctx) : sameApproximation(p, ga!, ctx);
+    ctx.strategy = c === "undecided" ? "decimal-approximation-undecidable" : "decimal-approximation";
     return c === "equal";
   }
-  // Exact identity testing at random integer points (Schwartz–Zippel).
-  const rng = mulberry32(0x9e3779b9);
+  if (eg !== undefined && ep !== undefined && approx === undefined) {
+    ctx.strategy = "exact";
+    return false;
+  }
+  let ng: Num;
+  let np: Num;
+  try {
+    ng = evalNum(g, new Map(), ctx.budget);
+    np = evalNum(p, new Map(), ctx.budget);
+  } catch (e) {
+    if (e instanceof UndefinedValue) return false;
+    throw e;
+  }
+  const c = compareNum(ng, np, approx ?? REL_TOL);
+  ctx.strategy =
+    c === "undecided" ? "numeric-undecidable" : approx === undefined ? "numeric" : "decimal-approximation";
+  return c === "equal";
+}
+
+/**
+ * Exact identity testing at random integer points (Schwartz–Zippel): the verdict, or
+ * undefined when exact values are not to be had there (numeric sampling decides then).
+ */
+function exactSampling(
+  g: Node,
+  p: Node,
+  syms: readonly string[],
+  approx: number | undefined,
+  rng: () => number,
+  ctx: Ctx,
+): boolean | undefined {
+  if (approx !== undefined) return undefined;
   const want = ctx.opts.samplePoints;
   let exactPoints = 0;
-  let exactPossible = approx === undefined;
-  for (let attempt = 0; exactPossible && attempt < want * 3 && exactPoints < want; attempt++) {
+  for (let attempt = 0; attempt < want * 3 && exactPoints < want; attempt++) {
     ctx.budget.tick();
     const env = new Map(
       syms.map((s) => {
@@ -761,21 +779,28 @@ function sameValue(g: Node, p: Node, ctx: Ctx): boolean {
       if (e instanceof UndefinedValue) continue;
       throw e;
     }
-    if (a === undefined || b === undefined) {
-      exactPossible = false;
-      break;
-    }
+    if (a === undefined || b === undefined) return undefined;
     if (!cEq(a, b)) {
       ctx.strategy = "exact-sampling";
       return false; // both values are exact, so any difference is real
     }
     exactPoints++;
   }
-  if (exactPossible && exactPoints >= want) {
-    ctx.strategy = "exact-sampling";
-    return true;
-  }
-  // Numeric sampling at positive reals (so √x, log x and x^{1/3} are real there).
+  if (exactPoints < want) return undefined;
+  ctx.strategy = "exact-sampling";
+  return true;
+}
+
+/** Numeric sampling at positive reals (so √x, log x and x^{1/3} are real there). */
+function numericSampling(
+  g: Node,
+  p: Node,
+  syms: readonly string[],
+  approx: number | undefined,
+  rng: () => number,
+  ctx: Ctx,
+): boolean {
+  const want = ctx.opts.samplePoints;
   let agreed = 0;
   let undecided = 0;
   for (let attempt = 0; attempt < want * 4 && agreed < want; attempt++) {

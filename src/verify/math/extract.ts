@@ -138,7 +138,7 @@ function boxedSpans(s: string): { head: number; start: number; end: number }[] {
  */
 const JOIN_WORDS = /^(?:and|or|for|part|parts|case|cases|respectively|also|the|answers?|are|is|then)$/i;
 
-export function joinsBoxes(gap: string): boolean {
+function joinsBoxes(gap: string): boolean {
   if (gap.length > 200 || /\d/.test(gap.replace(/_\{?\d+\}?/g, ""))) return false;
   const words = gap
     .replace(/^\s*[a-z]+\b/, " ") // the unit of the box before: "\boxed{1} papers and \boxed{2}"
@@ -149,8 +149,24 @@ export function joinsBoxes(gap: string): boolean {
   return (words ?? []).every((w) => JOIN_WORDS.test(w));
 }
 
+/**
+ * The final boxed answer: the last box, together with the boxes before it that only "and",
+ * commas or spacing separate from it (\boxed{-2} and \boxed{1} → "-2, 1"); an earlier box
+ * that words set apart ("\boxed{1} no, rather \boxed{2}") is a revised answer and left out.
+ */
+export function lastBoxedAnswer(s: string): string | undefined {
+  const boxes = boxedWithGaps(s);
+  if (boxes.length === 0) return boxedContents(s).at(-1);
+  let k = boxes.length - 1;
+  while (k > 0 && joinsBoxes(boxes[k]!.gapBefore)) k--;
+  return boxes
+    .slice(k)
+    .map((b) => b.body)
+    .join(", ");
+}
+
 /** Boxes with the text between each and the previous one. */
-export function boxedWithGaps(s: string): { body: string; gapBefore: string }[] {
+function boxedWithGaps(s: string): { body: string; gapBefore: string }[] {
   const spans = boxedSpans(s);
   return spans.map((b, i) => ({
     body: s.slice(b.start, b.end),
@@ -375,18 +391,9 @@ function byStrategy(s: string, strategy: ExtractionStrategy, opts: ExtractionOpt
         ? singleNumber(sentence)
         : refineSegment(sentence);
     }
-    case "boxed": {
-      const boxes = boxedWithGaps(s);
-      if (boxes.length === 0) return boxedContents(s).at(-1);
-      if (opts.boxed === "first") return boxes[0]!.body;
-      // Boxes separated only by "and", commas or spacing are one answer: \boxed{-2} and \boxed{1}.
-      let k = boxes.length - 1;
-      while (k > 0 && joinsBoxes(boxes[k]!.gapBefore)) k--;
-      return boxes
-        .slice(k)
-        .map((b) => b.body)
-        .join(", ");
-    }
+    case "boxed":
+      if (opts.boxed !== "first") return lastBoxedAnswer(s);
+      return boxedWithGaps(s)[0]?.body ?? boxedContents(s).at(-1);
     case "final_answer": {
       const seg = lastMatchSegment(s, /final answer(?:\s+is)?\s*[:：]?\s*(?:\$?\\boxed)?/gi);
       return seg === undefined ? undefined : refineSegment(seg);

@@ -9,13 +9,12 @@ import { type Node, show } from "./ast.ts";
 import { Budget, DEFAULT_LIMITS, MathBudgetError, MathLimitError, type MathLimits } from "./budget.ts";
 import { DEFAULT_EQUIVALENCE, type EquivalenceOptions, equivalent } from "./equivalence.ts";
 import {
-  boxedContents,
-  boxedWithGaps,
   DEFAULT_STRATEGIES,
+  type ExtractionOptions,
   type ExtractionStrategy,
   extractCandidates,
   gsm8kAnswer,
-  joinsBoxes,
+  lastBoxedAnswer,
 } from "./extract.ts";
 import { normalizeAnswer, wordNumber } from "./normalize.ts";
 import { ParseError, parseMath } from "./parse.ts";
@@ -118,16 +117,9 @@ function goldText(answer: string | number): string {
   // A GSM8K gold is its worked solution ending in "#### 72".
   const gsm8k = s.includes("####") ? gsm8kAnswer(s) : undefined;
   if (gsm8k !== undefined) return gsm8k;
-  const boxes = boxedWithGaps(s);
-  if (boxes.length === 0) return boxedContents(s).at(-1) ?? s;
   // Several boxes in a gold are the parts of one answer, unless words in between separate an
   // earlier answer from the final one ("\boxed{1} no, rather \boxed{2}").
-  let k = boxes.length - 1;
-  while (k > 0 && joinsBoxes(boxes[k]!.gapBefore)) k--;
-  return boxes
-    .slice(k)
-    .map((b) => b.body)
-    .join(", ");
+  return lastBoxedAnswer(s) ?? s;
 }
 
 function withDecimalComma(
@@ -145,10 +137,31 @@ function withDecimalComma(
   return d.equal ? { equal: true, strategy: "decimal-comma" } : undefined;
 }
 
+/**
+ * The reference answer parsed; a gold written as a worked solution that does not parse as a
+ * whole has its answer extracted as a response's would be.
+ */
+function parseGold(
+  answer: string | number,
+  extraction: ExtractionOptions,
+  maxResponseLength: number,
+  budget: Budget,
+): Parsed {
+  const gold = parseAnswer(goldText(answer), budget);
+  if (gold.ok || gold.limit) return gold;
+  const inner = extractCandidates(String(answer), extraction, maxResponseLength, budget)[0];
+  if (inner === undefined) return gold;
+  const again = parseAnswer(inner.text, budget);
+  return again.ok ? again : gold;
+}
+
 export function createMathVerifier(options: MathVerifierOptions = {}): Verifier {
   const limits: MathLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const eqOpts: EquivalenceOptions = { ...DEFAULT_EQUIVALENCE, ...options.equivalence };
-  const extraction = { strategies: options.strategies ?? DEFAULT_STRATEGIES, boxed: options.boxed ?? "last" };
+  const extraction: ExtractionOptions = {
+    strategies: options.strategies ?? DEFAULT_STRATEGIES,
+    boxed: options.boxed ?? "last",
+  };
   const defaultBudget = options.timeBudgetMs ?? 2000;
 
   function verify(rollout: Rollout, callOptions?: VerifyOptions): Reward {
@@ -159,15 +172,7 @@ export function createMathVerifier(options: MathVerifierOptions = {}): Verifier 
     if (answer === undefined)
       return errorReward(id, SOURCE, "no_reference", "math rollout has no reference.answer");
     try {
-      let gold = parseAnswer(goldText(answer), budget);
-      if (!gold.ok && !gold.limit) {
-        // A gold written as a worked solution: extract its answer like a response's.
-        const inner = extractCandidates(String(answer), extraction, limits.maxResponseLength, budget)[0];
-        if (inner !== undefined) {
-          const again = parseAnswer(inner.text, budget);
-          if (again.ok) gold = again;
-        }
-      }
+      const gold = parseGold(answer, extraction, limits.maxResponseLength, budget);
       if (!gold.ok) {
         return errorReward(id, SOURCE, "gold_unparseable", `reference.answer: ${gold.reason}`);
       }

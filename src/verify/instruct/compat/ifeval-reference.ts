@@ -6,12 +6,37 @@
 // is random are made deterministic and documented: langdetect (our detector decides; text
 // it cannot judge counts as followed, as in the reference) and a non-letter
 // `letter_frequency` letter (counted literally instead of replaced by a random letter).
+// The checkers where the reference and ours differ only in which characters are whitespace
+// are ifeval.ts's, built here with Python's (`pyStrip`); the rest are the reference's own.
 import { z } from "zod";
-import { type Checker, Count, compared, defineChecker, fail, pass, Relation, verdict } from "../checker.ts";
+import {
+  type Check,
+  type Checker,
+  Count,
+  compared,
+  defineChecker,
+  fail,
+  pass,
+  Relation,
+  verdict,
+} from "../checker.ts";
+import {
+  constrainedResponse,
+  endPhraseChecker,
+  englishCase,
+  firstWord,
+  highlightedSectionsChecker,
+  numberParagraphsChecker,
+  placeholders,
+  quotationChecker,
+  repeatPromptChecker,
+  titleChecker,
+  twoResponsesChecker,
+} from "../ifeval.ts";
 import { detectLanguage } from "../language.ts";
-import { stripRuns } from "../text.ts";
+import { countMatches, isLowerPy, isUpperPy, stripRuns } from "../text.ts";
 import { englishPunkt } from "./punkt.ts";
-import { PY_SPACE_CHARS, pyIsLower, pyIsSpace, pyIsUpper, pyRegex, pySplit, pyStrip } from "./py.ts";
+import { PY_SPACE_CHARS, PY_WORD_CHARS, pyIsSpace, pyRegex, pySplit, pyStrip } from "./py.ts";
 import { countUpperTokens } from "./treebank.ts";
 
 const none = z.strictObject({});
@@ -29,16 +54,6 @@ const PyPattern = Text.refine(
   { message: "not a regular expression the reference's `re` call can be reproduced for" },
 );
 const S = `[${PY_SPACE_CHARS}]`;
-
-function matchCount(re: RegExp, text: string): number {
-  let n = 0;
-  re.lastIndex = 0;
-  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-    n++;
-    if (m[0] === "") re.lastIndex++;
-  }
-  return n;
-}
 
 const keywordsExistence = defineChecker({
   id: "keywords:existence",
@@ -60,7 +75,7 @@ const keywordsFrequency = defineChecker({
   compile({ keyword, frequency, relation }) {
     const re = pyRegex(pyStrip(keyword), { ignoreCase: true, global: true });
     return (text) =>
-      compared(`match(es) of /${pyStrip(keyword)}/i`, matchCount(re, text), relation, frequency);
+      compared(`match(es) of /${pyStrip(keyword)}/i`, countMatches(re, text), relation, frequency);
   },
 });
 
@@ -98,7 +113,7 @@ const letterFrequency = defineChecker({
 });
 
 /** The reference's `langdetect.detect(text) == language`, True when nothing can be detected. */
-function inLanguage(text: string, language: string): { ok: boolean; why: string } {
+function inLanguage(text: string, language: string): Check {
   const g = detectLanguage(text, language);
   if (g.detector === "none")
     return pass("no letters to detect a language by (the reference counts that as followed)");
@@ -123,34 +138,15 @@ const numberSentences = defineChecker({
 
 const PARAGRAPH_SPLIT = new RegExp(`${S}?\\*\\*\\*${S}?`, "u");
 
-const numberParagraphs = defineChecker({
-  id: "length_constraints:number_paragraphs",
-  kwargs: z.strictObject({ num_paragraphs: Count }),
-  compile({ num_paragraphs }) {
-    return (text) => {
-      const parts = text.split(PARAGRAPH_SPLIT);
-      let n = parts.length;
-      for (const [i, p] of parts.entries()) {
-        if (pyStrip(p) !== "") continue;
-        if (i === 0 || i === parts.length - 1) n--;
-        else return fail(`empty paragraph ${i + 1} between *** dividers`);
-      }
-      return verdict(n === num_paragraphs, `${n} paragraph(s); needs exactly ${num_paragraphs}`);
-    };
-  },
-});
-
-const PY_WORD = /[\p{L}\p{N}_]+/gu;
+const PY_WORD = new RegExp(`[${PY_WORD_CHARS}]+`, "gu");
 
 const numberWords = defineChecker({
   id: "length_constraints:number_words",
   kwargs: z.strictObject({ num_words: Count, relation: Relation }),
   compile({ num_words, relation }) {
-    return (text) => compared("\\w+ run(s)", matchCount(PY_WORD, text), relation, num_words);
+    return (text) => compared("\\w+ run(s)", countMatches(PY_WORD, text), relation, num_words);
   },
 });
-
-const FIRST_WORD_STOP = new Set([".", ",", "?", "!", "'", '"']);
 
 const nthParagraphFirstWord = defineChecker({
   id: "length_constraints:nth_paragraph_first_word",
@@ -169,40 +165,12 @@ const nthParagraphFirstWord = defineChecker({
       if (nth_paragraph > n) return fail(`${n} non-empty paragraph(s); no paragraph ${nth_paragraph}`);
       const para = pyStrip(paragraphs[nth_paragraph - 1]!);
       if (para === "") return fail(`paragraph ${nth_paragraph} of the split is empty`);
-      const token = stripRuns(stripRuns(pySplit(para)[0]!, "'", "start"), '"', "start");
-      let word = "";
-      for (const ch of token) {
-        if (FIRST_WORD_STOP.has(ch)) break;
-        word += ch.toLowerCase();
-      }
+      const word = firstWord(stripRuns(stripRuns(pySplit(para)[0]!, "'", "start"), '"', "start"));
       return verdict(
         n === num_paragraphs && word === want,
         `${n} paragraph(s) (needs ${num_paragraphs}); paragraph ${nth_paragraph} starts "${word}" (needs "${want}")`,
       );
     };
-  },
-});
-
-/** How many `[...]` spans `\[.*?\]` finds, counted in linear time. */
-function countPlaceholders(text: string): number {
-  let n = 0;
-  for (const line of text.split("\n")) {
-    for (let pos = 0; ; ) {
-      const open = line.indexOf("[", pos);
-      const close = open < 0 ? -1 : line.indexOf("]", open + 1);
-      if (close < 0) break;
-      n++;
-      pos = close + 1;
-    }
-  }
-  return n;
-}
-
-const placeholders = defineChecker({
-  id: "detectable_content:number_placeholders",
-  kwargs: z.strictObject({ num_placeholders: Count }),
-  compile({ num_placeholders }) {
-    return (text) => compared("[placeholder](s)", countPlaceholders(text), "at least", num_placeholders);
   },
 });
 
@@ -275,32 +243,6 @@ const bulletLists = defineChecker({
   },
 });
 
-const CONSTRAINED_OPTIONS = ["My answer is yes.", "My answer is no.", "My answer is maybe."];
-
-const constrainedResponse = defineChecker({
-  id: "detectable_format:constrained_response",
-  kwargs: none,
-  compile() {
-    return (text) => {
-      const hit = CONSTRAINED_OPTIONS.find((o) => text.includes(o));
-      return hit !== undefined ? pass(`contains "${hit}"`) : fail("contains none of the three options");
-    };
-  },
-});
-
-const highlightedSections = defineChecker({
-  id: "detectable_format:number_highlighted_sections",
-  kwargs: z.strictObject({ num_highlights: Count }),
-  compile({ num_highlights }) {
-    return (text) => {
-      let n = 0;
-      for (const m of text.matchAll(/\*[^\n*]*\*/g)) if (pyStrip(stripRuns(m[0], "*")) !== "") n++;
-      for (const m of text.matchAll(/\*\*[^\n*]*\*\*/g)) if (pyStrip(m[0].slice(2, -2)) !== "") n++;
-      return compared("highlighted section(s)", n, "at least", num_highlights);
-    };
-  },
-});
-
 const multipleSections = defineChecker({
   id: "detectable_format:multiple_sections",
   kwargs: z.strictObject({ section_spliter: PyPattern, num_sections: Count }),
@@ -363,102 +305,16 @@ const jsonFormat = defineChecker({
   },
 });
 
-const title = defineChecker({
-  id: "detectable_format:title",
-  kwargs: none,
-  compile() {
-    return (text) => {
-      // `<<[^\n]+>>` finds, per line, the span from the first `<<` to the last `>>`.
-      for (const line of text.split("\n")) {
-        const open = line.indexOf("<<");
-        const close = line.lastIndexOf(">>");
-        if (open < 0 || close < open + 3) continue;
-        const span = line.slice(open, close + 2);
-        if (pyStrip(stripRuns(stripRuns(span, "<", "start"), ">", "end")) !== "")
-          return pass(`title ${span}`);
-      }
-      return fail("no <<title>> found");
-    };
-  },
-});
-
-const twoResponses = defineChecker({
-  id: "combination:two_responses",
-  kwargs: none,
-  compile() {
-    return (text) => {
-      const parts = text.split("******");
-      const valid: string[] = [];
-      for (const [i, p] of parts.entries()) {
-        if (pyStrip(p) !== "") valid.push(pyStrip(p));
-        else if (i !== 0 && i !== parts.length - 1)
-          return fail("an empty response between ****** separators");
-      }
-      if (valid.length !== 2) return fail(`${valid.length} response(s); needs exactly 2`);
-      return verdict(
-        valid[0] !== valid[1],
-        valid[0] !== valid[1] ? "two different responses" : "identical responses",
-      );
-    };
-  },
-});
-
-const repeatPrompt = defineChecker({
-  id: "combination:repeat_prompt",
-  kwargs: z.strictObject({ prompt_to_repeat: Text }),
-  compile({ prompt_to_repeat }) {
-    const want = pyStrip(prompt_to_repeat).toLowerCase();
-    return (text) =>
-      pyStrip(text).toLowerCase().startsWith(want)
-        ? pass("starts with the request")
-        : fail("does not start with the request");
-  },
-});
-
-const endChecker = defineChecker({
-  id: "startend:end_checker",
-  kwargs: z.strictObject({ end_phrase: Text }),
-  compile({ end_phrase }) {
-    const want = pyStrip(end_phrase).toLowerCase();
-    return (text) =>
-      stripRuns(pyStrip(text), '"').toLowerCase().endsWith(want)
-        ? pass(`ends with "${want}"`)
-        : fail(`does not end with "${want}"`);
-  },
-});
-
-const quotation = defineChecker({
-  id: "startend:quotation",
-  kwargs: none,
-  compile() {
-    return (text) => {
-      const t = pyStrip(text);
-      const ok = t.length > 1 && t.startsWith('"') && t.endsWith('"');
-      return verdict(ok, ok ? "wrapped in double quotes" : "not wrapped in double quotation marks");
-    };
-  },
-});
-
 const capitalWordFrequency = defineChecker({
   id: "change_case:capital_word_frequency",
   kwargs: z.strictObject({ capital_frequency: z.int(), capital_relation: Relation }),
   compile({ capital_frequency, capital_relation }) {
     return (text) => {
-      const n = countUpperTokens(text, englishPunkt(), pyIsUpper);
+      const n = countUpperTokens(text, englishPunkt(), isUpperPy);
       return compared("all-capital nltk token(s)", n, capital_relation, capital_frequency);
     };
   },
 });
-
-function englishCase(id: string, test: (s: string) => boolean, name: string): Checker {
-  return defineChecker({
-    id,
-    kwargs: none,
-    compile() {
-      return (text) => (test(text) ? inLanguage(text, "en") : fail(`not all ${name}`));
-    },
-  });
-}
 
 const noComma = defineChecker({
   id: "punctuation:no_comma",
@@ -475,23 +331,23 @@ export const IFEVAL_REFERENCE_CHECKERS: readonly Checker[] = [
   letterFrequency,
   responseLanguage,
   numberSentences,
-  numberParagraphs,
+  numberParagraphsChecker(PARAGRAPH_SPLIT, pyStrip),
   numberWords,
   nthParagraphFirstWord,
   placeholders,
   postscript,
   bulletLists,
   constrainedResponse,
-  highlightedSections,
+  highlightedSectionsChecker(pyStrip),
   multipleSections,
   jsonFormat,
-  title,
-  twoResponses,
-  repeatPrompt,
-  endChecker,
-  quotation,
+  titleChecker(pyStrip),
+  twoResponsesChecker(pyStrip),
+  repeatPromptChecker(Text, pyStrip),
+  endPhraseChecker(Text, pyStrip),
+  quotationChecker(pyStrip),
   capitalWordFrequency,
-  englishCase("change_case:english_capital", pyIsUpper, "capital letters"),
-  englishCase("change_case:english_lowercase", pyIsLower, "lowercase letters"),
+  englishCase("change_case:english_capital", isUpperPy, "capital letters", inLanguage),
+  englishCase("change_case:english_lowercase", isLowerPy, "lowercase letters", inLanguage),
   noComma,
 ];

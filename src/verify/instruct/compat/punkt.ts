@@ -7,7 +7,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { firstCodePoint, PY_SPACE_CHARS, pyIsLower, pyIsUpper, pyRstrip } from "./py.ts";
+import { isLowerPy, isUpperPy } from "../text.ts";
+import { firstCodePoint, PY_SPACE_CHARS, pyRstrip } from "./py.ts";
 
 export interface PunktParams {
   readonly abbrevTypes: ReadonlySet<string>;
@@ -269,7 +270,7 @@ export class Punkt {
         t1.sentbreak = true;
         return;
       }
-      if (pyIsUpper(firstCodePoint(t2.tok)) && this.#p.sentStarters.has(nextTyp)) {
+      if (isUpperPy(firstCodePoint(t2.tok)) && this.#p.sentStarters.has(nextTyp)) {
         t1.sentbreak = true;
         return;
       }
@@ -284,7 +285,7 @@ export class Punkt {
       if (
         starter === "unknown" &&
         initial &&
-        pyIsUpper(firstCodePoint(t2.tok)) &&
+        isUpperPy(firstCodePoint(t2.tok)) &&
         !(this.#ortho(nextTyp) & ORTHO_LC)
       ) {
         t1.sentbreak = false;
@@ -297,8 +298,8 @@ export class Punkt {
     if (PUNCTUATION.has(t.tok)) return false;
     const ctx = this.#ortho(typeNoSentperiod(t));
     const first = firstCodePoint(t.tok);
-    if (pyIsUpper(first) && ctx & ORTHO_LC && !(ctx & ORTHO_MID_UC)) return true;
-    if (pyIsLower(first) && (ctx & ORTHO_UC || !(ctx & ORTHO_BEG_LC))) return false;
+    if (isUpperPy(first) && ctx & ORTHO_LC && !(ctx & ORTHO_MID_UC)) return true;
+    if (isLowerPy(first) && (ctx & ORTHO_UC || !(ctx & ORTHO_BEG_LC))) return false;
     return "unknown";
   }
 }

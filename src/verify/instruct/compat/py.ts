@@ -10,14 +10,9 @@ export const PY_SPACE_CHARS =
 const SPACE_SET = new RegExp(`[${PY_SPACE_CHARS}]`, "u");
 /** Python's `\w` for str patterns: alphanumeric (letters, any numeric character) or `_`. */
 export const PY_WORD_CHARS = "\\p{L}\\p{N}_";
-const WORD_SET = new RegExp(`[${PY_WORD_CHARS}]`, "u");
 
 export function pyIsSpace(ch: string): boolean {
   return SPACE_SET.test(ch);
-}
-
-export function pyIsWordChar(ch: string): boolean {
-  return WORD_SET.test(ch);
 }
 
 /** Python's `s.strip()` (no argument). */
@@ -40,16 +35,6 @@ const SPLIT_RE = new RegExp(`[^${PY_SPACE_CHARS}]+`, "gu");
 /** Python's `s.split()` (no argument): runs of non-whitespace. */
 export function pySplit(s: string): string[] {
   return s.match(SPLIT_RE) ?? [];
-}
-
-/** Python's `s.isupper()`: at least one cased character and none lower- or titlecase. */
-export function pyIsUpper(s: string): boolean {
-  return /\p{Uppercase}/u.test(s) && !/[\p{Lowercase}\p{Lt}]/u.test(s);
-}
-
-/** Python's `s.islower()`: at least one cased character and none upper- or titlecase. */
-export function pyIsLower(s: string): boolean {
-  return /\p{Lowercase}/u.test(s) && !/[\p{Uppercase}\p{Lt}]/u.test(s);
 }
 
 /** The first code point of `s` (Python's `s[0]`), or "" for an empty string. */
