@@ -143,6 +143,55 @@ process.stdout.write(
 process.stdout.write(
   `iteration on ${kernelName} ${(total * 1000).toFixed(1)} ms vs the ts reference kernel ${(tsIteration * 1000).toFixed(1)} ms: ×${figures.iteration_speedup_vs_ts_kernel.toFixed(2)}\n`,
 );
-process.stdout.write(`${JSON.stringify(figures)}\n`);
+
+// Second measurement: the main job's step, where prompt lengths differ (a word problem is ~75
+// tokens, a sorting or maze prompt ~15) — 8 prompts × 8 rollouts of its four families, GRPO,
+// its model's maxSeqLen. Micro-batches of similar width (the default) against every row padded
+// to the batch's longest (`padded: true`, the code before them), alternated iteration by
+// iteration so both see the same machine.
+const mixed = ["word_problem", "code_output", "sorting", "maze"].flatMap((family, i) => [
+  ...generateTasks({ family, n: 64, seed: 10 + i, difficulty: 1 }),
+]);
+const mixedShape = { ...shape, maxSeqLen: 128 };
+const mixedPolicy = newDecoder(mixedShape, 2, kernel);
+const mixedOptions = {
+  ...options,
+  algorithm: "grpo" as const,
+  steps: 2,
+  rolloutsPerPrompt: 8,
+  maxResponseTokens: 16,
+};
+async function oneStep(padded: boolean, seed: number): Promise<StepMetrics> {
+  const start = Float32Array.from(mixedPolicy.params);
+  let last: StepMetrics | undefined;
+  await trainRl({
+    policy: mixedPolicy,
+    reference: cloneDecoder(mixedPolicy),
+    tokenizer,
+    tasks: mixed,
+    reward,
+    options: { ...mixedOptions, seed, padded },
+    onStep: (_, m) => {
+      last = m;
+    },
+  });
+  mixedPolicy.params.set(start);
+  return last!;
+}
+const widthTimes: number[] = [];
+const paddedTimes: number[] = [];
+for (let r = 0; r < ITER + 1; r++) {
+  const [w, p] = [await oneStep(false, r), await oneStep(true, r)];
+  if (r === 0) continue;
+  widthTimes.push((w["score_s"] as number) + (w["update_s"] as number));
+  paddedTimes.push((p["score_s"] as number) + (p["update_s"] as number));
+}
+const mixedRatio = median(paddedTimes) / median(widthTimes);
+process.stdout.write(
+  `main-job step (4 families, 64 rollouts), score + update: micro-batched ${(median(widthTimes) * 1000).toFixed(1)} ms vs padded baseline ${(median(paddedTimes) * 1000).toFixed(1)} ms: ×${mixedRatio.toFixed(2)}\n`,
+);
+process.stdout.write(
+  `${JSON.stringify({ ...figures, mixed_score_update_s: median(widthTimes), baseline_padded_score_update_s: median(paddedTimes), mixed_speedup_vs_padded: mixedRatio })}\n`,
+);
 kernel.close();
 tsKernel.close();

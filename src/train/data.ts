@@ -110,6 +110,30 @@ export function padBlock(examples: readonly Encoded[], padId: number): Block {
   return { batch, T, inputs, targets, weights };
 }
 
+/**
+ * `rows` in micro-batches of similar width (at most `maxRows` each), each run at its own
+ * width: a batch mixes short and long prompts, and padding every row to the longest made a
+ * small model's PPO update cost 2-3x what its tokens do (padded_len 69 for responses of 3).
+ */
+export function widthBuckets(
+  widths: readonly number[],
+  rows: readonly number[],
+  maxRows: number,
+): number[][] {
+  const sorted = [...rows].sort((a, c) => widths[a]! - widths[c]! || a - c);
+  const out: number[][] = [];
+  let cur: number[] = [];
+  for (const r of sorted) {
+    if (cur.length > 0 && (cur.length >= maxRows || widths[r]! > 1.25 * widths[cur[0]!]! + 4)) {
+      out.push(cur);
+      cur = [];
+    }
+    cur.push(r);
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
+}
+
 /** The id used for padding: the tokenizer's pad/eos, else 0 (always masked out anyway). */
 export function padIdOf(tokenizer: Tokenizer): number {
   return tokenizer.eosId ?? 0;

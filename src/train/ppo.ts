@@ -8,6 +8,7 @@ import { logprobsAndEntropy } from "../model/layers.ts";
 import { Rng } from "../model/rng.ts";
 import { type Generation, generate } from "../model/sample.ts";
 import type { Tokenizer } from "../model/types.ts";
+import { widthBuckets } from "./data.ts";
 import { promptIds, taskPrompt } from "./evaluate.ts";
 import { type EvalHook, mixSeed, type StepMetrics, trainLoop } from "./loop.ts";
 import { type OptimizerOptions, scheduledLr, trainOptimizer } from "./optimizer.ts";
@@ -62,6 +63,11 @@ export interface RlOptions {
   seed: number;
   checkpointEvery: number;
   optimizer?: Partial<OptimizerOptions> | undefined;
+  /**
+   * Run every mini-batch at the batch's full width instead of in micro-batches of similar
+   * width (the same gradients, slower when prompt lengths differ; what bench:ppo compares with).
+   */
+  padded?: boolean | undefined;
 }
 
 export const DEFAULT_RL: Omit<RlOptions, "algorithm" | "steps"> = {
@@ -119,43 +125,81 @@ function layout(prompts: number[][], gens: Generation[], padId: number, maxSeqLe
   return { n, T, inputs, targets, action, first, last };
 }
 
-/** Rows `rows` of a [n, T] array, as a contiguous [rows.length, T] array. */
-function gather<A extends Int32Array | Float32Array | Float64Array>(
+/** The width row `i` needs: its positions 0..last hold tokens, the rest is padding. */
+const rowWidth = (b: RolloutBatch, i: number): number => b.last[i]! + 1;
+
+/** Rows of a [n, T] array cut to width W (their tokens all lie before W), as [rows.length, W]. */
+function gatherCut<A extends Int32Array | Float32Array>(
   src: A,
   rows: readonly number[],
   T: number,
+  W: number,
   make: (n: number) => A,
 ): A {
-  const out = make(rows.length * T);
+  const out = make(rows.length * W);
   rows.forEach((r, i) => {
-    out.set(src.subarray(r * T, (r + 1) * T), i * T);
+    out.set(src.subarray(r * T, r * T + W), i * W);
   });
   return out;
 }
 
-/** Forward in chunks with no gradient: per-position target logprobs, entropies and values. */
+/** A micro-batch: its rows, their common width, and their tokens at that width. */
+interface MicroBatch {
+  rows: number[];
+  W: number;
+  ids: Int32Array;
+  targets: Int32Array;
+  action: Float32Array;
+}
+
+function microBatches(
+  b: RolloutBatch,
+  rows: readonly number[],
+  maxRows: number,
+  padded = false,
+): MicroBatch[] {
+  const widths = Array.from({ length: b.n }, (_, i) => rowWidth(b, i));
+  const buckets = padded
+    ? Array.from({ length: Math.ceil(rows.length / maxRows) }, (_, k) =>
+        rows.slice(k * maxRows, (k + 1) * maxRows),
+      )
+    : widthBuckets(widths, rows, maxRows);
+  return buckets.map((mb) => {
+    const W = padded ? b.T : Math.max(1, ...mb.map((r) => widths[r]!));
+    return {
+      rows: mb,
+      W,
+      ids: gatherCut(b.inputs, mb, b.T, W, (k) => new Int32Array(k)),
+      targets: gatherCut(b.targets, mb, b.T, W, (k) => new Int32Array(k)),
+      action: gatherCut(b.action, mb, b.T, W, (k) => new Float32Array(k)),
+    };
+  });
+}
+
 function scoreBatch(
   model: Decoder,
   b: RolloutBatch,
   chunk: number,
+  padded = false,
 ): { logp: Float32Array; entropy: Float32Array; values: Float32Array | undefined } {
   const N = b.n * b.T;
   const logp = new Float32Array(N);
   const entropy = new Float32Array(N);
   const values = model.config.valueHead ? new Float32Array(N) : undefined;
-  for (let s = 0; s < b.n; s += chunk) {
-    const rows = Math.min(chunk, b.n - s);
-    const ids = b.inputs.subarray(s * b.T, (s + rows) * b.T);
-    const out = model.forward(ids, rows, b.T);
-    logprobsAndEntropy(
-      out.logits,
-      b.targets.subarray(s * b.T, (s + rows) * b.T),
-      rows * b.T,
-      model.vocabSize,
-      logp.subarray(s * b.T, (s + rows) * b.T),
-      entropy.subarray(s * b.T, (s + rows) * b.T),
-    );
-    if (values !== undefined && out.values !== undefined) values.set(out.values, s * b.T);
+  const all = Array.from({ length: b.n }, (_, i) => i);
+  for (const mb of microBatches(b, all, chunk, padded)) {
+    const M = mb.rows.length * mb.W;
+    const out = model.forward(mb.ids, mb.rows.length, mb.W);
+    const lp = new Float32Array(M);
+    const ent = new Float32Array(M);
+    logprobsAndEntropy(out.logits, mb.targets, M, model.vocabSize, lp, ent);
+    mb.rows.forEach((r, k) => {
+      const [from, to] = [k * mb.W, (k + 1) * mb.W];
+      logp.set(lp.subarray(from, to), r * b.T);
+      entropy.set(ent.subarray(from, to), r * b.T);
+      if (values !== undefined && out.values !== undefined)
+        values.set(out.values.subarray(from, to), r * b.T);
+    });
   }
   return { logp, entropy, values };
 }
@@ -227,6 +271,70 @@ export function grpoAdvantages(
   return groupAdvantages(whitenRewards ? whitenedScores(scores, valid) : scores, groups, { valid });
 }
 
+/** What one micro-batch's update needs from its step. */
+interface UpdateInputs {
+  b: RolloutBatch;
+  policy: Decoder;
+  critic: Decoder | undefined;
+  old: { logp: Float32Array; values: Float32Array | undefined };
+  ref: { logp: Float32Array };
+  adv: Float64Array;
+  ret: Float64Array;
+  oldValues: Float32Array | undefined;
+  o: RlOptions;
+  beta: number;
+  /** Action tokens in the whole mini-batch (each token's weight is 1/count). */
+  count: number;
+}
+
+/**
+ * Forward and backward of one micro-batch: the clipped surrogate (+ the KL term in loss mode)
+ * into the policy's gradients, the clipped value loss into the value head's (the policy's
+ * or the critic's). Gradients accumulate; the caller steps the optimizers.
+ */
+function microBatchGrads(mb: MicroBatch, u: UpdateInputs) {
+  const { b, policy, critic, old, ref, adv, ret, oldValues, o, beta, count } = u;
+  const st = { polLoss: 0, valLoss: 0, clipped: 0, vClipped: 0, approxKl: 0, tokens: 0 };
+  const M = mb.rows.length * mb.W;
+  const V = policy.vocabSize;
+  const out = policy.forward(mb.ids, mb.rows.length, mb.W);
+  const lp = new Float32Array(M);
+  const ent = new Float32Array(M);
+  logprobsAndEntropy(out.logits, mb.targets, M, V, lp, ent);
+  const dLogp = new Float64Array(M);
+  const dValues = o.algorithm === "ppo" ? new Float32Array(M) : undefined;
+  // A separate critic runs its own forward on the same rows; values from whichever holds the head.
+  const values = critic === undefined ? out.values : critic.forward(mb.ids, mb.rows.length, mb.W).values;
+  mb.rows.forEach((r, k) => {
+    for (let t = 0; t < mb.W; t++) {
+      const m = k * mb.W + t;
+      const src = r * b.T + t;
+      if (mb.action[m] !== 1) continue;
+      const sur = clippedSurrogate(lp[m]!, old.logp[src]!, adv[src]!, o.clipEps);
+      st.polLoss += sur.loss;
+      if (sur.clipped) st.clipped++;
+      st.approxKl += old.logp[src]! - lp[m]!;
+      let g = sur.grad;
+      if (o.kl.mode === "loss") g += beta * klGrad(lp[m]!, ref.logp[src]!, o.kl.estimator);
+      dLogp[m] = g / count;
+      if (dValues !== undefined && values !== undefined) {
+        const vt = clippedValueLoss(values[m]!, oldValues![src]!, ret[src]!, o.valueClipEps);
+        st.valLoss += vt.loss;
+        if (vt.clipped) st.vClipped++;
+        dValues[m] = (o.vfCoef * vt.grad) / count;
+      }
+      st.tokens++;
+    }
+  });
+  const dLogits = new Float32Array(M * V);
+  logprobGradToLogits(dLogits, out.logits, mb.targets, dLogp, M, V);
+  if (critic !== undefined) {
+    policy.backward(dLogits);
+    critic.backward(undefined, dValues);
+  } else policy.backward(dLogits, dValues);
+  return st;
+}
+
 /** Runs PPO or GRPO; returns the last step's metrics. */
 export async function trainRl(run: RlRun): Promise<StepMetrics | undefined> {
   const { policy, reference, tokenizer, options: o } = run;
@@ -240,7 +348,6 @@ export async function trainRl(run: RlRun): Promise<StepMetrics | undefined> {
   const padId = tokenizer.eosId ?? 0;
   const stopIds = tokenizer.eosId === undefined ? [] : [tokenizer.eosId];
   const opt = trainOptimizer(policy, { lr: o.lr, ...o.optimizer });
-  const V = policy.vocabSize;
   const result = await trainLoop(
     policy,
     opt,
@@ -302,9 +409,10 @@ export async function trainRl(run: RlRun): Promise<StepMetrics | undefined> {
       // ---- Score with old policy and reference ----
       const b = layout(prompts, gens, padId, policy.maxSeqLen);
       for (let i = 0; i < b.n; i++) if (!valid[i]) b.action.fill(0, i * b.T, (i + 1) * b.T);
-      const old = scoreBatch(policy, b, o.miniBatchSize);
-      const ref = scoreBatch(reference, b, o.miniBatchSize);
-      const oldValues = critic === undefined ? old.values : scoreBatch(critic, b, o.miniBatchSize).values;
+      const old = scoreBatch(policy, b, o.miniBatchSize, o.padded);
+      const ref = scoreBatch(reference, b, o.miniBatchSize, o.padded);
+      const oldValues =
+        critic === undefined ? old.values : scoreBatch(critic, b, o.miniBatchSize, o.padded).values;
       const t3 = performance.now();
       // ---- Advantages ----
       const N = b.n * b.T;
@@ -350,51 +458,36 @@ export async function trainRl(run: RlRun): Promise<StepMetrics | undefined> {
         }
         for (let s = 0; s < b.n; s += o.miniBatchSize) {
           const rows = order.slice(s, s + o.miniBatchSize);
-          const M = rows.length * b.T;
-          const ids = gather(b.inputs, rows, b.T, (k) => new Int32Array(k));
-          const tg = gather(b.targets, rows, b.T, (k) => new Int32Array(k));
-          const act = gather(b.action, rows, b.T, (k) => new Float32Array(k));
           let count = 0;
-          for (let n = 0; n < M; n++) count += act[n]!;
+          for (const r of rows) for (let t = 0; t < b.T; t++) count += b.action[r * b.T + t]!;
           if (count === 0) continue;
           policy.zeroGrad();
-          const out = policy.forward(ids, rows.length, b.T);
-          const lp = new Float32Array(M);
-          const ent = new Float32Array(M);
-          logprobsAndEntropy(out.logits, tg, M, V, lp, ent);
-          const dLogp = new Float64Array(M);
-          const dValues = o.algorithm === "ppo" ? new Float32Array(M) : undefined;
-          // A separate critic runs its own forward on the same rows; values from whichever holds the head.
           if (critic !== undefined) critic.zeroGrad();
-          const values = critic === undefined ? out.values : critic.forward(ids, rows.length, b.T).values;
-          rows.forEach((r, k) => {
-            for (let t = 0; t < b.T; t++) {
-              const m = k * b.T + t;
-              const src = r * b.T + t;
-              if (act[m] !== 1) continue;
-              const sur = clippedSurrogate(lp[m]!, old.logp[src]!, adv[src]!, o.clipEps);
-              polLoss += sur.loss;
-              if (sur.clipped) clipped++;
-              approxKl += old.logp[src]! - lp[m]!;
-              let g = sur.grad;
-              if (o.kl.mode === "loss") g += beta * klGrad(lp[m]!, ref.logp[src]!, o.kl.estimator);
-              dLogp[m] = g / count;
-              if (dValues !== undefined && values !== undefined) {
-                const vt = clippedValueLoss(values[m]!, oldValues![src]!, ret[src]!, o.valueClipEps);
-                valLoss += vt.loss;
-                if (vt.clipped) vClipped++;
-                dValues[m] = (o.vfCoef * vt.grad) / count;
-              }
-              tokens++;
-            }
-          });
-          const dLogits = new Float32Array(M * V);
-          logprobGradToLogits(dLogits, out.logits, tg, dLogp, M, V);
-          if (critic !== undefined && criticOpt !== undefined) {
-            policy.backward(dLogits);
-            critic.backward(undefined, dValues);
+          // Gradients accumulate over the micro-batches; every token is weighed by 1/count of
+          // the whole mini-batch, as if it ran as one.
+          for (const mb of microBatches(b, rows, rows.length, o.padded)) {
+            const st = microBatchGrads(mb, {
+              b,
+              policy,
+              critic,
+              old,
+              ref,
+              adv,
+              ret,
+              oldValues,
+              o,
+              beta,
+              count,
+            });
+            polLoss += st.polLoss;
+            valLoss += st.valLoss;
+            clipped += st.clipped;
+            vClipped += st.vClipped;
+            approxKl += st.approxKl;
+            tokens += st.tokens;
+          }
+          if (critic !== undefined && criticOpt !== undefined)
             criticOpt.step(critic.params, critic.grads, lr);
-          } else policy.backward(dLogits, dValues);
           gradNorm += opt.step(policy.params, policy.grads, lr);
           updates++;
         }

@@ -3,7 +3,15 @@
 import type { Decoder } from "../model/decoder.ts";
 import { Rng } from "../model/rng.ts";
 import type { Tokenizer } from "../model/types.ts";
-import { type Block, type Encoded, encodeExample, type PromptResponse, padBlock, padIdOf } from "./data.ts";
+import {
+  type Block,
+  type Encoded,
+  encodeExample,
+  type PromptResponse,
+  padBlock,
+  padIdOf,
+  widthBuckets,
+} from "./data.ts";
 import { mixSeed, type StepMetrics, trainLoop } from "./loop.ts";
 import { type OptimizerOptions, scheduledLr, trainOptimizer } from "./optimizer.ts";
 import type { RunDir } from "./rundir.ts";
@@ -29,9 +37,12 @@ export function maskedCrossEntropy(
   logits: ArrayLike<number>,
   block: Block,
   V: number,
+  /** The token count gradients are averaged over (default: this block's; a micro-batch passes its batch's). */
+  over?: number,
 ): { sum: number; count: number } {
   let count = 0;
   for (let n = 0; n < block.weights.length; n++) count += block.weights[n]!;
+  const norm = over ?? count;
   let sum = 0;
   const N = block.batch * block.T;
   for (let n = 0; n < N; n++) {
@@ -49,7 +60,7 @@ export function maskedCrossEntropy(
     const t = block.targets[n]!;
     sum += w * (lse - logits[o + t]!);
     if (dLogits !== undefined) {
-      const scale = w / count;
+      const scale = w / norm;
       for (let v = 0; v < V; v++) dLogits[o + v] = Math.exp(logits[o + v]! - lse) * scale;
       dLogits[o + t] = dLogits[o + t]! - scale;
     }
@@ -74,6 +85,37 @@ export function evalLoss(
     count += r.count;
   }
   return count === 0 ? 0 : sum / count;
+}
+
+/**
+ * Gradients of the batch's mean response loss, accumulated over micro-batches of similar
+ * length (train/ppo.ts widthBuckets): padding every example to the batch's longest cost more
+ * than the tokens when prompts differ in length (a judge's question vs a terse prompt).
+ */
+export function accumulateGrads(
+  model: Decoder,
+  batch: readonly Encoded[],
+  padId: number,
+): { sum: number; count: number; padded: number } {
+  let count = 0;
+  for (const e of batch) for (let t = 1; t < e.ids.length; t++) count += e.loss[t]!;
+  model.zeroGrad();
+  const widths = batch.map((e) => e.ids.length - 1);
+  const all = batch.map((_, i) => i);
+  let sum = 0;
+  let padded = 0;
+  for (const rows of widthBuckets(widths, all, batch.length)) {
+    const block = padBlock(
+      rows.map((r) => batch[r]!),
+      padId,
+    );
+    const out = model.forward(block.inputs, block.batch, block.T);
+    const dLogits = new Float32Array(out.logits.length);
+    sum += maskedCrossEntropy(dLogits, out.logits, block, model.vocabSize, Math.max(1, count)).sum;
+    model.backward(dLogits);
+    padded += block.batch * block.T;
+  }
+  return { sum, count, padded };
 }
 
 export interface SftRun {
@@ -111,12 +153,7 @@ export async function trainSft(run: SftRun): Promise<{ trainLoss: number; evalLo
         { length: options.batchSize },
         () => train[Math.floor(rng.next() * train.length)]!,
       );
-      const block = padBlock(batch, padIdOf(tokenizer));
-      model.zeroGrad();
-      const out = model.forward(block.inputs, block.batch, block.T);
-      const dLogits = new Float32Array(out.logits.length);
-      const { sum, count } = maskedCrossEntropy(dLogits, out.logits, block, model.vocabSize);
-      model.backward(dLogits);
+      const { sum, count, padded } = accumulateGrads(model, batch, padIdOf(tokenizer));
       const lr = scheduledLr(step, options.lr, options.warmup, options.steps);
       const gradNorm = opt.step(model.params, model.grads, lr);
       const secs = (performance.now() - t0) / 1000;
@@ -125,7 +162,7 @@ export async function trainSft(run: SftRun): Promise<{ trainLoss: number; evalLo
         lr,
         grad_norm: gradNorm,
         tokens: count,
-        tokens_per_s: (block.batch * block.T) / secs,
+        tokens_per_s: padded / secs,
       };
       const last = step + 1 === options.steps;
       if (
