@@ -3,6 +3,7 @@
 // results, the pooled results with the findings' verdicts, and an HTML and a markdown report
 // with plots into the run directory. Rerunning the same command resumes.
 import { readFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { experimentConfig, readConfigFile, SCALES } from "../experiment/config.ts";
@@ -28,7 +29,8 @@ then each finding decided from the paired per-seed differences (docs/experiment.
   --seeds N      seeds (default: the scale's, 3); seed k's world, models and runs go to
                  <run-dir>/seed-<k>/
   --seed N       the first seed (default 1)
-  --parallel N   seeds run at once, each in its own process (default 1)
+  --parallel N   seeds run at once, each in its own process (default: the seeds, at most
+                 the cores + 1 — three seeds on two cores finish in 1.5 seed-times, not 2)
   --kernel K     compute kernel (default auto: blas when the native addon loads, else wasm)
   --report-only  re-render the report from the seeds' results.json (findings re-derived)
 
@@ -115,6 +117,7 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const config = experimentConfig(values.scale, overrides, values.config ?? "flags");
+  parallel ??= Math.min(config.seeds, availableParallelism() + 1);
   const runDir = values["run-dir"] ?? join("runs", config.scale);
   let pooled: PooledResults;
   let seeds: Awaited<ReturnType<typeof loadRun>>;

@@ -5,6 +5,7 @@
 // findings by the rule in docs/experiment.md and writes <run>/results.json.
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DataScaleError, formatZodError } from "../core/errors.ts";
@@ -71,12 +72,18 @@ export async function runExperiment(
 const CLI = fileURLToPath(new URL("../cli/main.ts", import.meta.url));
 
 /** One seed in a child process (`datascale run --seed-dir DIR`); its progress lines are prefixed. */
-function runSeedProcess(dir: string, config: SeedConfig, log: (line: string) => void): Promise<SeedResults> {
+function runSeedProcess(
+  dir: string,
+  config: SeedConfig,
+  log: (line: string) => void,
+  threads: number,
+): Promise<SeedResults> {
   return new Promise((resolve, reject) => {
     mkdirSync(dir, { recursive: true });
     void writeJsonAtomic(join(dir, "seed.json"), config).then(() => {
       const child = spawn(process.execPath, [CLI, "run", "--seed-dir", dir], {
         stdio: ["ignore", "ignore", "pipe"],
+        env: { ...process.env, DATASCALE_THREADS: String(threads) },
       });
       let tail = "";
       child.stderr.setEncoding("utf8");
@@ -101,20 +108,34 @@ async function runSeedProcesses(
   parallel: number,
 ): Promise<SeedResults[]> {
   const out = new Array<SeedResults>(seeds.length);
+  // Each seed process gets its share of the cores for its kernel's threads.
+  const threads = Math.max(1, Math.floor(availableParallelism() / parallel));
   let next = 0;
   const worker = async () => {
     while (next < seeds.length) {
       const k = next++;
       const seed = seeds[k]!;
-      out[k] = await runSeedProcess(seedDir(o.runDir, seed), seedConfig(o.config, seed), o.log);
+      out[k] = await runSeedProcess(seedDir(o.runDir, seed), seedConfig(o.config, seed), o.log, threads);
     }
   };
   await Promise.all(Array.from({ length: parallel }, worker));
   return out;
 }
 
+/**
+ * A seed process ends when its parent does: a parent killed with SIGKILL cannot stop its
+ * children, and an orphan would go on writing the run directory the rerun resumes from.
+ */
+function exitWithParent(): void {
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) process.exit(1);
+  }, 250).unref();
+}
+
 /** The child's side: runs the seed whose settings the parent wrote to <dir>/seed.json. */
 export async function runSeedDir(dir: string, log: (line: string) => void): Promise<void> {
+  exitWithParent();
   const path = join(dir, "seed.json");
   const parsed = ExperimentConfig.omit({ seeds: true }).safeParse(await readJsonFile(path, "bad_config"));
   if (!parsed.success) throw new DataScaleError("bad_config", `${path}: ${formatZodError(parsed.error)}`);

@@ -5,7 +5,7 @@
 // not built or does not load, `loadBlasAddon` returns the reason and selection falls back
 // to WASM.
 import { createRequire } from "node:module";
-import { availableParallelism } from "node:os";
+import { defaultThreads } from "./threads.ts";
 import type { Arr, Kernel, MatmulJob } from "./types.ts";
 import { createWasmKernel, SMALL_M, type WasmKernelOptions } from "./wasm.ts";
 
@@ -104,7 +104,7 @@ export function createBlasKernel(options: WasmKernelOptions = {}): Kernel {
   const addon = loadBlasAddon();
   if (typeof addon === "string") throw new Error(`kernel 'blas': ${addon}`);
   const base = createWasmKernel(options);
-  const threads = Math.max(1, options.threads ?? availableParallelism());
+  const threads = Math.max(1, options.threads ?? defaultThreads());
   // One pool runs every pass of a step, GEMMs included (as single-threaded OpenBLAS calls
   // on row blocks): OpenBLAS's own threads and a second pool would take turns waking each
   // other up, or spin while the other works.

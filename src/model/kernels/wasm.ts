@@ -3,9 +3,9 @@
 // over one shared WebAssembly.Memory. Every buffer the decoder allocates lives in that
 // memory, so jobs pass pointers, never copies. Attention slices also run on the workers.
 import { readFileSync } from "node:fs";
-import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { attentionBackwardRange, attentionForwardRange } from "./attention.ts";
+import { defaultThreads } from "./threads.ts";
 import type { Arr, AttentionShape, Kernel } from "./types.ts";
 import {
   ARGS,
@@ -58,7 +58,7 @@ export function createWasmKernel(options: WasmKernelOptions = {}): Kernel {
   const memory = new WebAssembly.Memory({ initial: 32, maximum: 32768, shared: true });
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   const exp = instance.exports as unknown as GemmExports & { __heap_base: WebAssembly.Global };
-  const threads = Math.max(1, options.threads ?? availableParallelism());
+  const threads = Math.max(1, options.threads ?? defaultThreads());
   const ctrlBuf = new SharedArrayBuffer(4 * CTRL_WORDS);
   const ctrl = new Int32Array(ctrlBuf);
   const ctrlF = new Float32Array(ctrlBuf);
