@@ -18,7 +18,7 @@ import { join } from "node:path";
 import type { Reward, RewardFn, Rollout } from "../src/core/schemas.ts";
 import { saveWorldModel } from "../src/experiment/judge-models.ts";
 import { openSeedRewards, rewardPaths, writeRewardConfigs } from "../src/experiment/reward-config.ts";
-import { buildWorld, goldAnswer, goldRewardFn, nearMisses, WORLD } from "../src/experiment/world.ts";
+import { buildWorld, goldAnswer, goldRewardFn, nearMisses, SEVEN_FAMILIES } from "../src/experiment/world.ts";
 import type { Decoder } from "../src/model/decoder.ts";
 import { createKernel, parseKernelName } from "../src/model/kernels/index.ts";
 import { Rng } from "../src/model/rng.ts";
@@ -38,12 +38,13 @@ for (const w of [genrm.params, bt.params])
 const paths = rewardPaths(dir);
 await saveWorldModel(paths.genrmModel, genrm);
 await saveWorldModel(paths.btModel, bt);
-await writeRewardConfigs(dir);
+await writeRewardConfigs(dir, SEVEN_FAMILIES);
 
 /** 8 prompts × 8 rollouts over the world's families; `agree` of the 8 samples repeat an answer. */
 function step(seed: number, distinct: boolean): Rollout[] {
   const tasks = buildWorld({
     seed,
+    world: [...SEVEN_FAMILIES],
     sizes: { demo: 1, preference: 1, original: 2, pool: 1, eval: 1, diversityPrompts: 1 },
   }).original;
   const rng = new Rng(seed);
@@ -100,7 +101,7 @@ function directFns(g: Decoder, b: Decoder): { hybrid: RewardFn; gt: RewardFn } {
       return rs.map((r, i) => judged(r, "bt", 1 / (1 + Math.exp(-raw[i]!))));
     },
   };
-  const sourceOf = (domain: string) => WORLD.find((f) => f.domain === domain)?.reward ?? "genrm-bon";
+  const sourceOf = (domain: string) => SEVEN_FAMILIES.find((f) => f.domain === domain)?.reward ?? "genrm-bon";
   const hybrid: RewardFn = async (rs) => {
     const groups = new Map<string, number[]>();
     rs.forEach((r, i) => {

@@ -6,6 +6,7 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { DataScaleError, formatZodError } from "../core/errors.ts";
 import { deepMerge } from "../core/merge.ts";
+import { World, type WorldFamily } from "./world.ts";
 
 const Int = z.number().int().positive();
 
@@ -20,6 +21,8 @@ const PpoSettings = z
     /** ppo (the paper's) or grpo; ppo's critic is a value head on the policy or a separate model. */
     algorithm: z.enum(["ppo", "grpo"]),
     critic: z.enum(["head", "separate"]),
+    /** Samples per held-out prompt at each evaluation (the findings' gold). */
+    heldoutSamples: Int,
   })
   .strict();
 
@@ -31,6 +34,8 @@ export const ExperimentConfig = z
     /** Seeds: each its own world, models and PPO runs; findings pool them (docs/experiment.md). */
     seeds: Int,
     kernel: z.enum(["ts", "wasm", "blas", "auto"]),
+    /** The task families, their domains, reward sources and difficulty levels (world.ts). */
+    world: World,
     model: z.object({ dim: Int, nLayers: Int, nHeads: Int, maxSeqLen: Int }).strict(),
     /** Tasks per family in each set. */
     sizes: z
@@ -63,27 +68,42 @@ export function seedConfig(config: ExperimentConfig, seed: number): SeedConfig {
   return { ...rest, seed };
 }
 
+/**
+ * The default world: one family per domain, each a procedure a 100k-parameter model can learn
+ * from demonstrations and improve at under RL on prompts it has not seen (docs/experiment.md,
+ * "Choosing the world"). Maze stands for the open-ended prompts: any shortest path is right,
+ * so a single reference answer is one of several good ones — the judge sees only a Best-of-N.
+ */
+export const DEFAULT_WORLD: WorldFamily[] = [
+  { family: "word_problem", domain: "math", reward: "rtv", difficulties: [1, 1.5] },
+  { family: "code_output", domain: "code", reward: "rtv", difficulties: [0, 0.5] },
+  { family: "sorting", domain: "logic", reward: "genrm-gt", difficulties: [1, 1.5] },
+  { family: "maze", domain: "general", reward: "genrm-bon", difficulties: [1] },
+];
+
 const SMALL: ExperimentConfig = {
   scale: "small",
   seed: 1,
   seeds: 3,
   kernel: "auto",
+  world: DEFAULT_WORLD,
   model: { dim: 64, nLayers: 2, nHeads: 4, maxSeqLen: 128 },
-  sizes: { demo: 1200, preference: 300, original: 16, pool: 96, eval: 32, diversityPrompts: 24 },
-  sft: { steps: 1500, batchSize: 32, lr: 2e-3 },
-  rm: { steps: 800, batchSize: 32, lr: 1e-3 },
-  genrm: { steps: 2500, batchSize: 32, lr: 5e-4 },
-  samples: 4,
+  sizes: { demo: 1200, preference: 1000, original: 128, pool: 768, eval: 150, diversityPrompts: 24 },
+  sft: { steps: 4000, batchSize: 32, lr: 2e-3 },
+  rm: { steps: 1500, batchSize: 32, lr: 1e-3 },
+  genrm: { steps: 4000, batchSize: 32, lr: 5e-4 },
+  samples: 8,
   keep: 0.1,
   ppo: {
-    steps: 200,
-    evalEvery: 25,
+    steps: 160,
+    evalEvery: 20,
     promptsPerStep: 8,
     rolloutsPerPrompt: 8,
-    lr: 2e-4,
+    lr: 5e-5,
     klCoef: 0.05,
-    algorithm: "ppo",
+    algorithm: "grpo",
     critic: "separate",
+    heldoutSamples: 2,
   },
   stage1Fraction: 2 / 7,
 };

@@ -29,9 +29,9 @@ export const WORLD_BT_FORMAT = "<|bos|>{{prompt}}{{first}}<|eos|>";
 
 /**
  * The GenRM question for the world's small judges (a 128-token context cannot hold the
- * shipped long templates): prompt, response A, response B, "A>=B?".
+ * shipped long templates): prompt, the response, the reference, "does it match?".
  */
-export const WORLD_GENRM_TEMPLATE = "{{prompt}}\nA:{{first}}\nB:{{second}}\nA>=B?";
+export const WORLD_GENRM_TEMPLATE = "{{prompt}}\nA:{{first}}\nref:{{second}}\nA=ref?";
 
 /** The byte tokenizer as a tokenizer.json: byte-level BPE without merges, id = byte value. */
 export function byteTokenizerJson(tokenizer = new ByteTokenizer()): TokenizerJsonInput {

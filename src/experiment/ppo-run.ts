@@ -82,7 +82,7 @@ async function sampledGold(
 async function evaluate(policy: Decoder, ctx: PpoContext, reward: RewardFn): Promise<EvalFigures> {
   const seed = ctx.config.seed;
   const train = await sampledGold(policy, ctx, ctx.trainEvalTasks, EVAL_SAMPLES, seed + 505);
-  const held = await sampledGold(policy, ctx, ctx.evalTasks, 1, seed + 606);
+  const held = await sampledGold(policy, ctx, ctx.evalTasks, ctx.config.ppo.heldoutSamples, seed + 606);
   const proxy = await scoreResponses(reward, train.tasks, train.responses);
   const valid = proxy.filter((x) => Number.isFinite(x));
   const proxyErrors = proxy.length - valid.length;

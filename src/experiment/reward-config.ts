@@ -16,7 +16,7 @@ import { loadRewardConfig, type RewardConfig, type RewardLeaf } from "../reward/
 import { createRouter } from "../reward/router.ts";
 import { createRewardSystem, type RewardSystem } from "../reward/system.ts";
 import { WORLD_BT_FORMAT, WORLD_GENRM_TEMPLATE, worldBackendOpener } from "./judge-models.ts";
-import { DOMAINS, REWARD_SOURCES, type RewardSource, WORLD } from "./world.ts";
+import { DOMAINS, REWARD_SOURCES, type RewardSource, type WorldFamily } from "./world.ts";
 
 /** Where a seed's reward configs and judge models live. */
 export interface RewardPaths {
@@ -51,7 +51,11 @@ const LEAF: Record<RewardSource, RewardLeaf> = {
 };
 
 /** The raw config (as written to YAML) for the hybrid system or one source for every prompt. */
-export function rewardConfigObject(paths: RewardPaths, which: "hybrid" | RewardSource): unknown {
+export function rewardConfigObject(
+  paths: RewardPaths,
+  which: "hybrid" | RewardSource,
+  world: readonly WorldFamily[],
+): unknown {
   const judges = {
     genrm: {
       kind: "genrm",
@@ -69,15 +73,15 @@ export function rewardConfigObject(paths: RewardPaths, which: "hybrid" | RewardS
   const verify = { timeBudgetMs: 2000 };
   if (which !== "hybrid") return { judges, routes: [], fallback: LEAF[which], verify };
   // The paper's routing, by the world's domains: each domain to its families' source.
-  const routes = DOMAINS.map((domain) => {
-    const source = WORLD.find((f) => f.domain === domain)?.reward ?? "genrm-bon";
-    return { match: { domain }, reward: LEAF[source] };
+  const routes = DOMAINS.flatMap((domain) => {
+    const source = world.find((f) => f.domain === domain)?.reward;
+    return source === undefined ? [] : [{ match: { domain }, reward: LEAF[source] }];
   });
   return { judges, routes, verify };
 }
 
 /** Writes the seed's reward configs and the GenRM template they name; returns the paths. */
-export async function writeRewardConfigs(seedDir: string): Promise<string[]> {
+export async function writeRewardConfigs(seedDir: string, world: readonly WorldFamily[]): Promise<string[]> {
   const paths = rewardPaths(seedDir);
   await writeFile(paths.template, WORLD_GENRM_TEMPLATE);
   const written: string[] = [];
@@ -88,7 +92,7 @@ export async function writeRewardConfigs(seedDir: string): Promise<string[]> {
       `#   datascale serve-reward --config ${path}\n`;
     await writeFile(
       path,
-      header + stringify(rewardConfigObject(paths, which), { aliasDuplicateObjects: false }),
+      header + stringify(rewardConfigObject(paths, which, world), { aliasDuplicateObjects: false }),
     );
     written.push(path);
   }

@@ -25,7 +25,6 @@ import {
   sftStage,
   worldStage,
 } from "./stages/index.ts";
-import { WORLD } from "./world.ts";
 
 export interface SeedRunOptions {
   dir: string;
@@ -167,7 +166,7 @@ function seedResults(
       platform: `${platform()}-${process.arch}`,
     },
     world: {
-      families: WORLD.map((f) => ({ family: f.family, domain: f.domain, reward: f.reward })),
+      families: config.world.map((f) => ({ family: f.family, domain: f.domain, reward: f.reward })),
       sizes: {
         ...get(worldStage),
         selected: selection.domains.reduce((a, d) => a + d.kept, 0),

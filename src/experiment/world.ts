@@ -1,33 +1,59 @@
-// The procedural world the main job trains in: seven task families standing for the paper's
-// prompt categories. Every task has a gold score (its family's verifier), but the reward
+// The procedural world the main job trains in: task families standing for the paper's prompt
+// categories (the default is config.ts DEFAULT_WORLD; `world:` in a run's config changes it). Every task has a gold score (its family's verifier), but the reward
 // system sees only what the paper's would: math and code are checked by verifiers (RTV);
 // logic puzzles come with a ground-truth answer a judge compares against (GenRM-GT); the
 // "general" prompts stand for open-ended ones — no verifier and no ground truth, only a
 // judge and a Best-of-N reference from the SFT model (GenRM-BoN).
+import { z } from "zod";
+import { DataScaleError } from "../core/errors.ts";
 import type { Reward, RewardFn, Task } from "../core/schemas.ts";
 import { Rng } from "../model/rng.ts";
 import { getFamily } from "../tasks/index.ts";
 import { createLogicVerifier } from "../verify/logic/index.ts";
-import type { ExperimentConfig } from "./config.ts";
+import type { SeedConfig } from "./config.ts";
 
 export type RewardSource = "rtv" | "genrm-gt" | "genrm-bon" | "bt";
 export const REWARD_SOURCES: readonly RewardSource[] = ["rtv", "genrm-gt", "genrm-bon", "bt"];
+export const DOMAINS = ["math", "code", "logic", "general"] as const;
 
-export interface WorldFamily {
-  family: string;
-  /** The domain the experiment files the family under (curriculum and selection use it). */
-  domain: "math" | "code" | "logic" | "general";
-  /** The hybrid reward system's source for this domain. */
-  reward: Exclude<RewardSource, "bt">;
-  /**
-   * Difficulty levels tasks are drawn from: where each family has thousands of distinct
-   * prompts (so the held-out set can be disjoint from training) and a small model can learn
-   * some but not all of them.
-   */
-  difficulties: readonly number[];
-}
+export const WorldFamily = z
+  .object({
+    family: z.string().refine((f) => getFamily(f) !== undefined, { message: "unknown task family" }),
+    /** The domain the experiment files the family under (curriculum and selection use it). */
+    domain: z.enum(DOMAINS),
+    /** The hybrid reward system's source for this domain. */
+    reward: z.enum(["rtv", "genrm-gt", "genrm-bon"]),
+    /**
+     * Difficulty levels tasks are drawn from: where each family has thousands of distinct
+     * prompts (so the held-out set can be disjoint from training) and a small model can learn
+     * some but not all of them.
+     */
+    difficulties: z.array(z.number().min(0).max(10)).min(1),
+  })
+  .strict();
+export type WorldFamily = z.infer<typeof WorldFamily>;
 
-export const WORLD: readonly WorldFamily[] = [
+/**
+ * The world every family list must be: one reward source per domain (the hybrid router routes
+ * by domain), so a domain's families cannot disagree on who scores them.
+ */
+export const World = z
+  .array(WorldFamily)
+  .min(1)
+  .superRefine((families, ctx) => {
+    for (const [i, f] of families.entries()) {
+      const first = families.find((g) => g.domain === f.domain)!;
+      if (first.reward !== f.reward)
+        ctx.addIssue({
+          code: "custom",
+          path: [i, "reward"],
+          message: `domain ${f.domain} is already rewarded by ${first.reward} (${first.family})`,
+        });
+    }
+  });
+
+/** The previous design's seven families (kept for `--config` users; not the default world). */
+export const SEVEN_FAMILIES: readonly WorldFamily[] = [
   { family: "arithmetic", domain: "math", reward: "rtv", difficulties: [1] },
   { family: "word_problem", domain: "math", reward: "rtv", difficulties: [0] },
   { family: "code_output", domain: "code", reward: "rtv", difficulties: [0, 0.5] },
@@ -36,8 +62,6 @@ export const WORLD: readonly WorldFamily[] = [
   { family: "string_transform", domain: "general", reward: "genrm-bon", difficulties: [0, 0.5] },
   { family: "multiple_choice", domain: "general", reward: "genrm-bon", difficulties: [0] },
 ];
-
-export const DOMAINS = ["math", "code", "logic", "general"] as const;
 
 export type SetName = "demo" | "preference" | "original" | "pool" | "eval";
 const SET_SEEDS: Record<SetName, number> = {
@@ -62,26 +86,32 @@ function makeTask(set: SetName, f: WorldFamily, seed: number, difficulty: number
 }
 
 /**
- * The task sets, deterministic in the seed. The eval set holds no prompt that appears in any
- * training set (small difficulty levels repeat prompts), so held-out accuracy is held out.
+ * The task sets, deterministic in the seed. No prompt appears twice, in one set or across sets
+ * (small difficulty levels repeat prompts): the held-out set is held out, and RL's prompts are
+ * not demonstrations the SFT model has memorised — gold on them starts where held-out gold does.
  */
-export function buildWorld(config: Pick<ExperimentConfig, "seed" | "sizes">): Record<SetName, Task[]> {
+export function buildWorld(config: Pick<SeedConfig, "seed" | "sizes" | "world">): Record<SetName, Task[]> {
   const sets = {} as Record<SetName, Task[]>;
   const seen = new Set<string>();
   for (const set of ["demo", "preference", "original", "pool", "eval"] as const) {
     const out: Task[] = [];
-    for (const [fi, f] of WORLD.entries()) {
+    for (const [fi, f] of config.world.entries()) {
       const rng = new Rng(config.seed * 7919 + SET_SEEDS[set] + fi);
       let made = 0;
       for (let attempt = 0; made < config.sizes[set] && attempt < config.sizes[set] * 50; attempt++) {
         const difficulty = f.difficulties[Math.floor(rng.next() * f.difficulties.length)]!;
         const seed = SET_SEEDS[set] + config.seed * 100_003 + fi * 10_007 + attempt;
         const task = makeTask(set, f, seed, difficulty, made);
-        if (set === "eval" && seen.has(task.prompt ?? "")) continue;
-        if (set !== "eval") seen.add(task.prompt ?? "");
+        if (seen.has(task.prompt ?? "")) continue;
+        seen.add(task.prompt ?? "");
         out.push(task);
         made++;
       }
+      if (made < config.sizes[set])
+        throw new DataScaleError(
+          "bad_config",
+          `world: ${f.family} at difficulties [${f.difficulties.join(", ")}] has too few distinct prompts for the sets (${set}: ${made} of ${config.sizes[set]}); lower sizes or add a difficulty level`,
+        );
     }
     sets[set] = out;
   }

@@ -1,7 +1,7 @@
 // Stage `genrm`: the generative judge — the SFT model trained to answer YES/NO to the judge's
 // own question (judge/genrm.ts genrmMessages, tokenized by the backend that serves it), so
-// training and judging cannot drift. Judgements by gold: a response against the truth (what
-// GenRM-GT sees) and against another sample (what GenRM-BoN sees).
+// training and judging cannot drift: does this response match the reference? Trained against
+// the truth; measured against the truth (GenRM-GT) and against the Best-of-N (GenRM-BoN).
 import { z } from "zod";
 import type { Task } from "../../core/schemas.ts";
 import { genrmMessages } from "../../judge/genrm.ts";
@@ -16,38 +16,72 @@ import { goldOf, pct, type SeedContext, type Stage } from "./context.ts";
 
 interface JudgeItem {
   task: Task;
+  /** The response judged. */
   a: string;
+  /** The reference it is judged against. */
   b: string;
+  /** Gold: is the response right (its family's verifier gives full marks)? */
   yes: boolean;
-  bIsTruth: boolean;
 }
 
 /**
- * Every judgement of a set: each candidate (samples and near misses) against the truth and
- * against each other candidate, plus the truth against itself. YES would dominate (two wrong
- * answers tie), so training items are balanced by dropping YES ones deterministically;
- * otherwise answering YES always is a cheap optimum for a small judge.
+ * Pointwise judgements against the truth: each candidate (SFT samples and near misses) and
+ * the truth itself, YES when the candidate is right. A pointwise "does this answer match the
+ * reference" is what GenRM-GT needs and what a small judge can learn; the pairwise "A at least
+ * as good as B" between two samples it could not (measured: 61 % balanced accuracy against the
+ * truth when half its data was pairwise). `balance` drops YES or NO items deterministically
+ * until both classes are equal: a judge that always answers the majority is a cheap optimum.
  */
 async function judgeItems(ctx: SeedContext, set: SetName, balance: boolean): Promise<JudgeItem[]> {
+  const items = await itemsAgainst(ctx, set, ctx.world[set], goldAnswer);
+  return balance ? balanced(items, ctx.config.seed + 17) : items;
+}
+
+/**
+ * Each candidate of each task (the truth, its SFT samples, two near misses) against the
+ * reference `refOf` gives it (none: the task sits out), labelled by gold.
+ */
+async function itemsAgainst(
+  ctx: SeedContext,
+  set: SetName,
+  tasks: readonly Task[],
+  refOf: (t: Task) => string | undefined,
+): Promise<JudgeItem[]> {
   const samples = await ctx.samples(set);
   const items: JudgeItem[] = [];
-  for (const t of ctx.world[set]) {
+  for (const t of tasks) {
+    const ref = refOf(t);
+    if (ref === undefined) continue;
     const truth = goldAnswer(t);
-    const cands = [...new Set([...(samples.get(String(t.id)) ?? []), ...nearMisses(truth, String(t.id))])];
+    const cands = [
+      ...new Set([truth, ...(samples.get(String(t.id)) ?? []), ...nearMisses(truth, String(t.id))]),
+    ];
     const g = await goldOf(ctx, t, cands);
-    for (let i = 0; i < cands.length; i++) {
-      items.push({ task: t, a: cands[i]!, b: truth, yes: g[i]! >= 1, bIsTruth: true });
-      for (let j = 0; j < cands.length; j++)
-        if (i !== j)
-          items.push({ task: t, a: cands[i]!, b: cands[j]!, yes: g[i]! >= g[j]!, bIsTruth: false });
-    }
-    items.push({ task: t, a: truth, b: truth, yes: true, bIsTruth: true });
+    for (const [i, a] of cands.entries()) items.push({ task: t, a, b: ref, yes: g[i]! >= 1 });
   }
-  if (!balance) return items;
+  return items;
+}
+
+/** The items with the larger class thinned at random (seeded) to the smaller one's size. */
+function balanced(items: readonly JudgeItem[], seed: number): JudgeItem[] {
   const no = items.filter((x) => !x.yes).length;
   const yes = items.length - no;
-  const rng = new Rng(ctx.config.seed + 17);
-  return items.filter((x) => !x.yes || yes <= no || rng.next() < no / yes);
+  const rng = new Rng(seed);
+  const keep = (x: JudgeItem) =>
+    x.yes ? yes <= no || rng.next() < no / yes : no <= yes || rng.next() < yes / no;
+  return items.filter(keep);
+}
+
+/**
+ * What GenRM-BoN sees on the held-out prompts: each candidate against the prompt's Best-of-N
+ * reference (not the truth), labelled by gold. The judge is the same; only the reference is
+ * noisier — the paper's point about judging without ground truth.
+ */
+async function bonItems(ctx: SeedContext): Promise<JudgeItem[]> {
+  return itemsAgainst(ctx, "eval", await ctx.withRefs("eval"), (t) => {
+    const ref = (t.reference as { response?: unknown } | undefined)?.response;
+    return typeof ref === "string" ? ref : undefined;
+  });
 }
 
 async function example(
@@ -61,14 +95,14 @@ async function example(
   return { prompt: "", promptIds: await ctx.encode({ messages }), response: yes ? "YES" : "NO" };
 }
 
-/** Training examples: the balanced judgements plus comparison drills from the demonstrations. */
+/** Training examples: balanced judgements of the preference and demonstration prompts. */
 async function examples(ctx: SeedContext): Promise<{ judged: number; drills: number; ex: PromptResponse[] }> {
   const ex: PromptResponse[] = [];
   for (const x of await judgeItems(ctx, "preference", true))
     ex.push(await example(ctx, x.task.prompt ?? "", x.a, x.b, x.yes));
   const judged = ex.length;
-  // The truth against itself (YES) and against a near miss (NO): plentiful and balanced, they
-  // teach a small judge to compare with a reference, which it does not pick up from judgements alone.
+  // The truth against itself (YES) and against a near miss (NO) on the demonstrations:
+  // plentiful and balanced, they teach comparing with the reference beyond the preference set.
   for (const t of ctx.world.demo) {
     const truth = goldAnswer(t);
     ex.push(await example(ctx, t.prompt ?? "", truth, truth, true));
@@ -116,24 +150,22 @@ export const genrmStage: Stage<z.infer<typeof GenrmResult>> = {
     await saveWorldModel(dirs.hf, model);
     // Measured through the seed's reward system: the judge PPO will be rewarded by.
     const judge = (await ctx.rewards()).system.judges.get("genrm")!;
-    const items = await judgeItems(ctx, "eval", false);
-    const rewards = await judge.judge(
-      items.map((x, i) => ({ ...x.task, id: i, response: x.a, reference: { answer: x.b } })),
-      "gt",
-    );
-    const p = rewards.map((r) => (r.verdict === "error" ? Number.NaN : r.score));
-    const part = (gt: boolean) => items.flatMap((x, i) => (x.bIsTruth === gt ? [i] : []));
-    const [gt, bon] = [part(true), part(false)];
-    const gtAccuracy = balancedAccuracy(
-      gt.map((i) => items[i]!),
-      gt.map((i) => p[i]!),
-    );
-    const bonAccuracy = balancedAccuracy(
-      bon.map((i) => items[i]!),
-      bon.map((i) => p[i]!),
-    );
+    const accuracyOn = async (items: readonly JudgeItem[]) => {
+      const rewards = await judge.judge(
+        items.map((x, i) => ({ ...x.task, id: i, response: x.a, reference: { answer: x.b } })),
+        "gt",
+      );
+      return balancedAccuracy(
+        items,
+        rewards.map((r) => (r.verdict === "error" ? Number.NaN : r.score)),
+      );
+    };
+    const gt = await judgeItems(ctx, "eval", false);
+    const bon = await bonItems(ctx);
+    const gtAccuracy = await accuracyOn(gt);
+    const bonAccuracy = await accuracyOn(bon);
     ctx.log(
-      `  GenRM: ${judged} judgements + ${drills} comparison drills; held-out balanced accuracy against gold: vs ground truth ${pct(gtAccuracy)}, vs a sample ${pct(bonAccuracy)}`,
+      `  GenRM: ${judged} judgements + ${drills} comparison drills; held-out balanced accuracy against gold: against the ground truth ${pct(gtAccuracy)}, against the Best-of-${config.samples} reference ${pct(bonAccuracy)}`,
     );
     return { gtAccuracy, gtItems: gt.length, bonAccuracy, bonItems: bon.length, examples: ex.length };
   },

@@ -5,14 +5,15 @@
 import type { Task } from "../../core/schemas.ts";
 import { type PpoContext, type PpoRunSpec, runPpo } from "../ppo-run.ts";
 import { RunCurve } from "../results.ts";
-import { REWARD_SOURCES, type RewardSource, WORLD } from "../world.ts";
+import { REWARD_SOURCES, type RewardSource } from "../world.ts";
 import { pct, type SeedContext, type Stage } from "./context.ts";
 import { selectedTasks } from "./select.ts";
 
 async function ppoContext(ctx: SeedContext): Promise<PpoContext> {
   const original = await ctx.withRefs("original");
   const evalTasks = await ctx.withRefs("eval");
-  const perFamily = Math.max(1, Math.ceil(ctx.config.sizes.diversityPrompts / WORLD.length));
+  const { world } = ctx.config;
+  const perFamily = Math.max(1, Math.ceil(ctx.config.sizes.diversityPrompts / world.length));
   return {
     config: ctx.config,
     dir: `${ctx.dir}/ppo`,
@@ -21,7 +22,7 @@ async function ppoContext(ctx: SeedContext): Promise<PpoContext> {
     tokenizer: ctx.tokenizer,
     trainEvalTasks: original,
     evalTasks,
-    diversityTasks: WORLD.flatMap((f) => evalTasks.filter((t) => t.source === f.family).slice(0, perFamily)),
+    diversityTasks: world.flatMap((f) => evalTasks.filter((t) => t.source === f.family).slice(0, perFamily)),
     gold: ctx.gold,
     load: (role, heads) => ctx.ppoDecoder(role, heads),
   };

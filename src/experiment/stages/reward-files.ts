@@ -12,6 +12,6 @@ export const rewardFilesStage: Stage<z.infer<typeof RewardFiles>> = {
   what: () => "the reward configs every stage scores through",
   result: RewardFiles,
   async run(ctx: SeedContext) {
-    return { configs: (await writeRewardConfigs(ctx.dir)).map((p) => basename(p)) };
+    return { configs: (await writeRewardConfigs(ctx.dir, ctx.config.world)).map((p) => basename(p)) };
   },
 };
