@@ -1,6 +1,8 @@
 // The statistics of the decision rule (docs/experiment.md): a pooled 95 % interval from
 // per-seed values and their within-seed errors, the verdict against a smallest effect of
 // interest, and Gao et al.'s over-optimisation fit.
+
+import { fitGaoCurve } from "../metrics/hacking.ts";
 import type { Estimate, Verdict } from "./results.ts";
 
 /** Two-sided 97.5 % quantiles of Student's t for 1..30 degrees of freedom. */
@@ -93,37 +95,7 @@ export function gaoCurve(alpha: number, beta: number, d: number): number {
  * a singular system, give α = β = 0 and r2 = null.
  */
 export function fitGao(points: readonly { d: number; lift: number }[]): GaoFitResult {
-  const pts = points.filter((p) => p.d > 0 && Number.isFinite(p.d) && Number.isFinite(p.lift));
-  const none: GaoFitResult = { alpha: 0, beta: 0, r2: null, points: pts.length, peak: null };
-  if (pts.length < 2) return none;
-  // Normal equations for x1 = d, x2 = −d log d.
-  let s11 = 0;
-  let s12 = 0;
-  let s22 = 0;
-  let s1y = 0;
-  let s2y = 0;
-  for (const { d, lift } of pts) {
-    const x1 = d;
-    const x2 = -d * Math.log(d);
-    s11 += x1 * x1;
-    s12 += x1 * x2;
-    s22 += x2 * x2;
-    s1y += x1 * lift;
-    s2y += x2 * lift;
-  }
-  const det = s11 * s22 - s12 * s12;
-  if (Math.abs(det) < 1e-12 * Math.max(1, s11 * s22)) return none;
-  const alpha = (s22 * s1y - s12 * s2y) / det;
-  const beta = (s11 * s2y - s12 * s1y) / det;
-  const ys = pts.map((p) => p.lift);
-  const my = mean(ys);
-  const ssTot = ys.reduce((a, y) => a + (y - my) ** 2, 0);
-  const ssRes = pts.reduce((a, p) => a + (p.lift - gaoCurve(alpha, beta, p.d)) ** 2, 0);
-  return {
-    alpha,
-    beta,
-    r2: ssTot > 0 ? 1 - ssRes / ssTot : null,
-    points: pts.length,
-    peak: beta > 0 ? Math.exp(alpha / beta - 1) : null,
-  };
+  const fit = fitGaoCurve(points.map((p) => ({ d: p.d, y: p.lift })));
+  const used = points.filter((p) => p.d > 0 && Number.isFinite(p.d) && Number.isFinite(p.lift)).length;
+  return fit ?? { alpha: 0, beta: 0, r2: null, points: used, peak: null };
 }

@@ -92,47 +92,58 @@ export interface GaoFit {
 }
 
 /**
- * Least squares for gold = α·d − β·d·log d (linear in α, β), over points with d = √KL > 0.
- * Undefined with fewer than 3 usable points or a singular system.
+ * Least squares of y = α·d − β·d·log d (linear in α, β; no intercept: at d = 0 the policy is
+ * its start) over points with d > 0. Undefined with fewer than two such points or a singular
+ * system. R² is null when every y is equal. The one fit behind both Gao readers.
  */
-export function fitGao(points: readonly { kl: number; gold: number }[]): GaoFit | undefined {
-  const use = points.filter((p) => p.kl > 0 && Number.isFinite(p.gold));
-  if (use.length < 3) return undefined;
+export function fitGaoCurve(
+  points: readonly { d: number; y: number }[],
+): { alpha: number; beta: number; r2: number | null; peak: number | null; points: number } | undefined {
+  const use = points.filter((p) => p.d > 0 && Number.isFinite(p.d) && Number.isFinite(p.y));
+  if (use.length < 2) return undefined;
   let a11 = 0;
   let a12 = 0;
   let a22 = 0;
   let b1 = 0;
   let b2 = 0;
-  for (const p of use) {
-    const d = Math.sqrt(p.kl);
-    const f1 = d;
+  for (const { d, y } of use) {
     const f2 = -d * Math.log(d);
-    a11 += f1 * f1;
-    a12 += f1 * f2;
+    a11 += d * d;
+    a12 += d * f2;
     a22 += f2 * f2;
-    b1 += f1 * p.gold;
-    b2 += f2 * p.gold;
+    b1 += d * y;
+    b2 += f2 * y;
   }
   const det = a11 * a22 - a12 * a12;
   if (Math.abs(det) < 1e-12 * Math.max(1, a11 * a22)) return undefined;
   const alpha = (b1 * a22 - b2 * a12) / det;
   const beta = (a11 * b2 - a12 * b1) / det;
-  const my = mean(use.map((p) => p.gold));
+  const my = mean(use.map((p) => p.y));
   let ssRes = 0;
   let ssTot = 0;
-  for (const p of use) {
-    const d = Math.sqrt(p.kl);
-    const pred = d * (alpha - beta * Math.log(d));
-    ssRes += (p.gold - pred) ** 2;
-    ssTot += (p.gold - my) ** 2;
+  for (const { d, y } of use) {
+    ssRes += (y - d * (alpha - beta * Math.log(d))) ** 2;
+    ssTot += (y - my) ** 2;
   }
   return {
     alpha,
     beta,
-    r2: ssTot === 0 ? Number.NaN : 1 - ssRes / ssTot,
-    peakD: beta > 0 ? Math.exp(alpha / beta - 1) : null,
+    r2: ssTot > 0 ? 1 - ssRes / ssTot : null,
+    peak: beta > 0 ? Math.exp(alpha / beta - 1) : null,
     points: use.length,
   };
+}
+
+/**
+ * Least squares for gold = α·d − β·d·log d over points with d = √KL > 0 (fitGaoCurve).
+ * Undefined with fewer than 3 usable points or a singular system.
+ */
+export function fitGao(points: readonly { kl: number; gold: number }[]): GaoFit | undefined {
+  const use = points.filter((p) => p.kl > 0 && Number.isFinite(p.gold));
+  if (use.length < 3) return undefined;
+  const fit = fitGaoCurve(use.map((p) => ({ d: Math.sqrt(p.kl), y: p.gold })));
+  if (fit === undefined) return undefined;
+  return { alpha: fit.alpha, beta: fit.beta, r2: fit.r2 ?? Number.NaN, peakD: fit.peak, points: fit.points };
 }
 
 /** One point of a training log: a domain's mean proxy reward at a step, and what else is known. */
