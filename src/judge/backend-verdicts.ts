@@ -51,9 +51,12 @@ export function verdictsFrom(backend: Backend, options: { batched?: boolean } = 
         );
       } catch {
         // One bad question (e.g. longer than the model holds) fails the whole call: ask one by
-        // one, so only that question gets the error.
-        const one = verdicts.firstTokenLogprobs;
-        return Promise.all(questions.map((m) => one(m, topK).catch((e: unknown) => toError(e))));
+        // one, so only that question gets the error — in turn, not at once: a backend that
+        // batches concurrent calls (the embedded engine) would put them in one batch again.
+        const out: (TokenLogprob[] | Error)[] = [];
+        for (const m of questions)
+          out.push(await verdicts.firstTokenLogprobs(m, topK).catch((e: unknown) => toError(e)));
+        return out;
       }
       return results.map((r) => {
         try {

@@ -176,3 +176,18 @@ test("a judge backend that stalls past its timeout is an error verdict naming th
     await new Promise((resolve) => stalled.close(resolve));
   }
 });
+
+test("in-process batched judging: a question longer than the model holds errors alone, the batch's others are scored", async () => {
+  const judge = new GenRM({ backend: verdictsFrom(embedded, { batched: true }), bothOrders: false });
+  const long = { ...rollout, id: "long", response: "x".repeat(600) };
+  const rewards = await judge.judge([rollout, long, { ...rollout, id: "r3", response: "41" }], "gt");
+  assert.deepEqual(
+    rewards.map((r) => r.verdict === "error"),
+    [false, true, false],
+    JSON.stringify(rewards),
+  );
+  assert.match(JSON.stringify(rewards[1]), /the model holds/);
+  // The same answers as judged one at a time (the batch changed nothing for the others).
+  const alone = await judge.judge([rollout], "gt");
+  assert.ok(Math.abs(rewards[0]!.score - alone[0]!.score) < 1e-6);
+});
