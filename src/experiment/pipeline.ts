@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { DataScaleError, formatZodError } from "../core/errors.ts";
 import { readJsonFile } from "../io/json-file.ts";
 import { writeJsonAtomic } from "../io/rundir.ts";
+import { defaultThreads } from "../model/kernels/threads.ts";
 import { ExperimentConfig, type SeedConfig, seedConfig, seedList } from "./config.ts";
 import { poolSeeds } from "./findings.ts";
 import { type PooledResults, SeedResults } from "./results.ts";
@@ -108,8 +109,12 @@ async function runSeedProcesses(
   parallel: number,
 ): Promise<SeedResults[]> {
   const out = new Array<SeedResults>(seeds.length);
-  // Each seed process gets its share of the cores for its kernel's threads.
-  const threads = Math.max(1, Math.floor(availableParallelism() / parallel));
+  // Each seed process gets its share of the cores for its kernel's threads (or what the
+  // caller's DATASCALE_THREADS says).
+  const threads =
+    process.env["DATASCALE_THREADS"] === undefined
+      ? Math.max(1, Math.floor(availableParallelism() / parallel))
+      : defaultThreads();
   let next = 0;
   const worker = async () => {
     while (next < seeds.length) {

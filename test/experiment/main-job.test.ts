@@ -22,8 +22,14 @@ const CLI = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 const work = mkdtempSync(join(tmpdir(), "datascale-main-job-"));
 after(() => rmSync(work, { recursive: true, force: true }));
 
-function runCli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, "run", ...args], { encoding: "utf8", timeout: 900_000 });
+/** Runs compared bit for bit use one kernel thread: the thread count changes float summation order. */
+const ONE_THREAD = { ...process.env, DATASCALE_THREADS: "1" };
+
+function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, "run", ...args], { encoding: "utf8", timeout: 900_000, env });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -37,7 +43,10 @@ function comparable(path: string): unknown {
 const straight = join(work, "straight");
 let straightRun: ReturnType<typeof runCli>;
 before(() => {
-  straightRun = runCli(["--scale", "tiny", "--seeds", "2", "--parallel", "2", "--run-dir", straight]);
+  straightRun = runCli(
+    ["--scale", "tiny", "--seeds", "2", "--parallel", "2", "--run-dir", straight],
+    ONE_THREAD,
+  );
 });
 
 it("runs every stage of two seeds and writes per-seed and pooled results and the report", () => {
@@ -222,6 +231,7 @@ it("resumes after a kill and ends with the same results as an uninterrupted run"
   // One seed, in this process: its results equal the parallel run's seed 1.
   const child = spawn(process.execPath, [CLI, "run", "--scale", "tiny", "--seeds", "1", "--run-dir", dir], {
     stdio: ["ignore", "ignore", "pipe"],
+    env: ONE_THREAD,
   });
   let stderr = "";
   await new Promise<void>((resolve) => {
@@ -235,7 +245,7 @@ it("resumes after a kill and ends with the same results as an uninterrupted run"
   });
   assert.match(stderr, /ppo-ladder-genrm-gt/);
   assert.ok(!existsSync(join(dir, "results.json")), "the killed run had not finished");
-  const r = runCli(["--scale", "tiny", "--seeds", "1", "--run-dir", dir]);
+  const r = runCli(["--scale", "tiny", "--seeds", "1", "--run-dir", dir], ONE_THREAD);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /sft: done earlier \(resumed\)/);
   assert.match(r.stderr, /ppo-ladder-rtv: done earlier \(resumed\)/);
