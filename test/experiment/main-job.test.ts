@@ -5,7 +5,7 @@
 // <seed>/reward.yaml` gives exactly the rewards the experiment used.
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, it } from "node:test";
@@ -261,6 +261,54 @@ it("resumes after a kill and ends with the same results as an uninterrupted run"
   const damaged = runCli(["--scale", "tiny", "--seeds", "1", "--run-dir", dir]);
   assert.equal(damaged.status, 1);
   assert.match(damaged.stderr, /state\.json: done\.bt: accuracy/);
+});
+
+/** PIDs of the processes whose command line holds `needle` (Linux /proc). */
+function processesWith(needle: string): number[] {
+  const out: number[] = [];
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").includes(needle))
+        out.push(Number(pid));
+    } catch {
+      // gone already
+    }
+  }
+  return out;
+}
+
+it("a parallel run's seed processes end when the run is killed, and the rerun resumes", {
+  timeout: 240_000,
+  skip: process.platform !== "linux" && "reads /proc",
+}, async () => {
+  const dir = join(work, "killed-parallel");
+  const parent = spawn(
+    process.execPath,
+    [CLI, "run", "--scale", "tiny", "--seeds", "2", "--parallel", "2", "--run-dir", dir],
+    { stdio: ["ignore", "ignore", "pipe"], env: ONE_THREAD },
+  );
+  let stderr = "";
+  await new Promise<void>((resolve) => {
+    parent.stderr.setEncoding("utf8");
+    parent.stderr.on("data", (s: string) => {
+      stderr += s;
+      if (/\[seed 2\] .*sft: finished/.test(stderr)) resolve();
+    });
+  });
+  const seedDir = join(dir, "seed-1");
+  assert.ok(processesWith(seedDir).length > 0, "a seed process runs");
+  parent.kill("SIGKILL");
+  const t0 = Date.now();
+  while (processesWith(seedDir).length > 0 && Date.now() - t0 < 10_000)
+    await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(processesWith(seedDir), [], "no seed process outlives its run");
+  const r = runCli(["--scale", "tiny", "--seeds", "2", "--parallel", "2", "--run-dir", dir], ONE_THREAD);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /\[seed 1\] .*sft: done earlier \(resumed\)/);
+  assert.deepEqual(
+    comparable(join(dir, "seed-2", "results.json")),
+    comparable(join(straight, "seed-2", "results.json")),
+  );
 });
 
 it("refuses a run directory started with another configuration, and bad configs name the field", () => {
