@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { DataScaleError, formatZodError } from "../core/errors.ts";
 import { readJsonFile } from "../io/json-file.ts";
 import { writeJsonAtomic } from "../io/rundir.ts";
-import { defaultThreads } from "../model/kernels/threads.ts";
+import { threadsFromEnv } from "../model/kernels/threads.ts";
 import { ExperimentConfig, type SeedConfig, seedConfig, seedList } from "./config.ts";
 import { poolSeeds } from "./findings.ts";
 import { type PooledResults, SeedResults } from "./results.ts";
@@ -111,10 +111,7 @@ async function runSeedProcesses(
   const out = new Array<SeedResults>(seeds.length);
   // Each seed process gets its share of the cores for its kernel's threads (or what the
   // caller's DATASCALE_THREADS says).
-  const threads =
-    process.env["DATASCALE_THREADS"] === undefined
-      ? Math.max(1, Math.floor(availableParallelism() / parallel))
-      : defaultThreads();
+  const threads = threadsFromEnv() ?? Math.max(1, Math.floor(availableParallelism() / parallel));
   let next = 0;
   const worker = async () => {
     while (next < seeds.length) {

@@ -80,15 +80,23 @@ async function runStages(ctx: SeedContext, state: State, statePath: string): Pro
 }
 
 /**
- * One process per seed directory: a parallel run's children outlive a killed parent, and a
- * rerun must not race them. The lock names its pid; a dead owner's lock is taken over.
+ * One process per seed directory: a rerun must not race a process still running the seed.
+ * The lock names its pid; a dead owner's lock is taken over. It is also released when the
+ * process exits without unwinding (a seed process whose parent died calls process.exit):
+ * an exited process can linger as a zombie its new parent has not reaped, and a zombie's pid
+ * still answers kill(pid, 0), so its lock would look held.
  */
 function lockSeedDir(dir: string): () => void {
   const path = join(dir, "lock");
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       writeFileSync(path, String(process.pid), { flag: "wx" });
-      return () => rmSync(path, { force: true });
+      const release = () => rmSync(path, { force: true });
+      process.once("exit", release);
+      return () => {
+        process.off("exit", release);
+        release();
+      };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
       const pid = Number(readFileSync(path, "utf8"));

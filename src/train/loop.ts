@@ -114,6 +114,9 @@ export async function trainLoop(
       ...(evaluation === undefined ? {} : { eval: evaluation }),
     });
     options.onStep?.(i + 1, metrics);
+    // A step's awaits resolve as microtasks: without a turn of the event loop, timers (a seed
+    // process watching for its parent's death, progress) would wait for the whole run.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const done = i + 1 === options.steps;
     if (
       runDir !== undefined &&

@@ -127,15 +127,16 @@ it("runs every stage of two seeds and writes per-seed and pooled results and the
   assert.ok(existsSync(join(straight, "report.html")));
 });
 
+/** A seed's held-out tasks (with their Best-of-N references) and its SFT samples by task id. */
+async function heldOutData(dir: string): Promise<{ tasks: Task[]; samples: Map<string, string[]> }> {
+  const tasks = await readJsonlAll(join(dir, "data", "eval-refs.jsonl"), Task);
+  const records = await readJsonlAll(join(dir, "data", "samples-eval.jsonl"), SampleRecord);
+  return { tasks, samples: new Map(records.map((s) => [String(s.id), s.samples])) };
+}
+
 it("Best-of-N references are each task's reference.response, picked among its SFT samples", async () => {
   const dir = join(straight, "seed-1");
-  const tasks = await readJsonlAll(join(dir, "data", "eval-refs.jsonl"), Task);
-  const samples = new Map(
-    (await readJsonlAll(join(dir, "data", "samples-eval.jsonl"), SampleRecord)).map((s) => [
-      String(s.id),
-      s.samples,
-    ]),
-  );
+  const { tasks, samples } = await heldOutData(dir);
   assert.ok(tasks.length > 0);
   for (const t of tasks)
     assert.ok(samples.get(String(t.id))!.includes(String(t.reference?.response)), String(t.id));
@@ -153,13 +154,7 @@ it("the report renders in headless Chromium: no console errors, every plot drawn
 
 it("serve-reward --config <seed>/reward.yaml gives exactly the experiment's in-process rewards", async () => {
   const dir = join(straight, "seed-1");
-  const tasks = await readJsonlAll(join(dir, "data", "eval-refs.jsonl"), Task);
-  const samples = new Map(
-    (await readJsonlAll(join(dir, "data", "samples-eval.jsonl"), SampleRecord)).map((s) => [
-      String(s.id),
-      s.samples,
-    ]),
-  );
+  const { tasks, samples } = await heldOutData(dir);
   const rollouts = tasks.flatMap((t) =>
     (samples.get(String(t.id)) ?? []).map((response, i) => ({ ...t, id: `${t.id}#${i}`, response })),
   );
@@ -282,33 +277,35 @@ it("a parallel run's seed processes end when the run is killed, and the rerun re
   skip: process.platform !== "linux" && "reads /proc",
 }, async () => {
   const dir = join(work, "killed-parallel");
-  const parent = spawn(
-    process.execPath,
-    [CLI, "run", "--scale", "tiny", "--seeds", "2", "--parallel", "2", "--run-dir", dir],
-    { stdio: ["ignore", "ignore", "pipe"], env: ONE_THREAD },
-  );
+  // A long SFT stage: the seeds write nothing for seconds, so an orphan is not stopped by a
+  // failed write to its dead parent's pipe — only by noticing the parent is gone.
+  const config = join(work, "long-sft.json");
+  writeFileSync(config, JSON.stringify({ sft: { steps: 3000 } }));
+  const args = ["--scale", "tiny", "--seeds", "2", "--parallel", "2", "--run-dir", dir, "--config", config];
+  const parent = spawn(process.execPath, [CLI, "run", ...args], {
+    stdio: ["ignore", "ignore", "pipe"],
+    env: ONE_THREAD,
+  });
   let stderr = "";
   await new Promise<void>((resolve) => {
     parent.stderr.setEncoding("utf8");
     parent.stderr.on("data", (s: string) => {
       stderr += s;
-      if (/\[seed 2\] .*sft: finished/.test(stderr)) resolve();
+      if (/\[seed 1\] .*sft: supervised/.test(stderr) && /\[seed 2\] .*sft: supervised/.test(stderr))
+        resolve();
     });
   });
-  const seedDir = join(dir, "seed-1");
-  assert.ok(processesWith(seedDir).length > 0, "a seed process runs");
+  // Every process naming the run directory is a seed process (or the parent, killed now).
+  assert.ok(processesWith(join(dir, "seed-")).length > 0, "the seed processes run");
   parent.kill("SIGKILL");
   const t0 = Date.now();
-  while (processesWith(seedDir).length > 0 && Date.now() - t0 < 10_000)
-    await new Promise((r) => setTimeout(r, 100));
-  assert.deepEqual(processesWith(seedDir), [], "no seed process outlives its run");
-  const r = runCli(["--scale", "tiny", "--seeds", "2", "--parallel", "2", "--run-dir", dir], ONE_THREAD);
+  while (processesWith(dir).length > 0 && Date.now() - t0 < 2_000)
+    await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(processesWith(dir), [], "no seed process outlives its run by more than 2 s");
+  const r = runCli(args, ONE_THREAD);
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stderr, /\[seed 1\] .*sft: done earlier \(resumed\)/);
-  assert.deepEqual(
-    comparable(join(dir, "seed-2", "results.json")),
-    comparable(join(straight, "seed-2", "results.json")),
-  );
+  assert.match(r.stderr, /\[seed 2\] .*world: done earlier \(resumed\)/);
+  assert.ok(existsSync(join(dir, "results.json")));
 });
 
 it("refuses a run directory started with another configuration, and bad configs name the field", () => {

@@ -3,7 +3,12 @@
 // processes with two threads each on two cores spent their time taking turns), else every core.
 import { availableParallelism } from "node:os";
 
-export function defaultThreads(): number {
+/** DATASCALE_THREADS as a positive integer, or undefined when it is unset or not one. */
+export function threadsFromEnv(): number | undefined {
   const fromEnv = Number(process.env["DATASCALE_THREADS"]);
-  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : availableParallelism();
+  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : undefined;
+}
+
+export function defaultThreads(): number {
+  return threadsFromEnv() ?? availableParallelism();
 }
