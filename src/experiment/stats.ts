@@ -1,7 +1,6 @@
 // The statistics of the decision rule (docs/experiment.md): a pooled 95 % interval from
 // per-seed values and their within-seed errors, the verdict against a smallest effect of
 // interest, and Gao et al.'s over-optimisation fit.
-
 import { fitGaoCurve } from "../metrics/hacking.ts";
 import type { Estimate, Verdict } from "./results.ts";
 
@@ -96,6 +95,7 @@ export function gaoCurve(alpha: number, beta: number, d: number): number {
  */
 export function fitGao(points: readonly { d: number; lift: number }[]): GaoFitResult {
   const fit = fitGaoCurve(points.map((p) => ({ d: p.d, y: p.lift })));
+  if (fit !== undefined) return fit;
   const used = points.filter((p) => p.d > 0 && Number.isFinite(p.d) && Number.isFinite(p.lift)).length;
-  return fit ?? { alpha: 0, beta: 0, r2: null, points: used, peak: null };
+  return { alpha: 0, beta: 0, r2: null, points: used, peak: null };
 }

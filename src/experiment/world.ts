@@ -1,9 +1,10 @@
 // The procedural world the main job trains in: task families standing for the paper's prompt
-// categories (the default is config.ts DEFAULT_WORLD; `world:` in a run's config changes it). Every task has a gold score (its family's verifier), but the reward
-// system sees only what the paper's would: math and code are checked by verifiers (RTV);
-// logic puzzles come with a ground-truth answer a judge compares against (GenRM-GT); the
-// "general" prompts stand for open-ended ones — no verifier and no ground truth, only a
-// judge and a Best-of-N reference from the SFT model (GenRM-BoN).
+// categories (the default is config.ts DEFAULT_WORLD; `world:` in a run's config changes it).
+// Every task has a gold score (its family's verifier), but the reward system sees only what
+// the paper's would: math and code are checked by verifiers (RTV); logic puzzles come with a
+// ground-truth answer a judge compares against (GenRM-GT); the "general" prompts stand for
+// open-ended ones — no verifier and no ground truth, only a judge and a Best-of-N reference
+// from the SFT model (GenRM-BoN).
 import { z } from "zod";
 import { DataScaleError } from "../core/errors.ts";
 import type { Reward, RewardFn, Task } from "../core/schemas.ts";

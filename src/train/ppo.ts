@@ -276,7 +276,7 @@ interface UpdateInputs {
   b: RolloutBatch;
   policy: Decoder;
   critic: Decoder | undefined;
-  old: { logp: Float32Array; values: Float32Array | undefined };
+  old: { logp: Float32Array };
   ref: { logp: Float32Array };
   adv: Float64Array;
   ret: Float64Array;

@@ -89,7 +89,7 @@ export function evalLoss(
 
 /**
  * Gradients of the batch's mean response loss, accumulated over micro-batches of similar
- * length (train/ppo.ts widthBuckets): padding every example to the batch's longest cost more
+ * length (train/data.ts widthBuckets): padding every example to the batch's longest cost more
  * than the tokens when prompts differ in length (a judge's question vs a terse prompt).
  */
 export function accumulateGrads(

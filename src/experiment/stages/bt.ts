@@ -3,7 +3,6 @@
 // misses — what a human-labelled comparison set would say. Trained on the exact input text
 // its judge classifies (judge/bt.ts btInput), and measured through that judge.
 import { z } from "zod";
-import type { Task } from "../../core/schemas.ts";
 import { btInput } from "../../judge/bt.ts";
 import type { PreferenceRecord } from "../../train/data.ts";
 import { loadDecoder } from "../../train/models.ts";
@@ -11,15 +10,8 @@ import { trainRewardModel } from "../../train/rm.ts";
 import { RunDir, saveModel } from "../../train/rundir.ts";
 import { saveWorldModel, WORLD_BT_FORMAT } from "../judge-models.ts";
 import { openSeedJudge } from "../reward-config.ts";
-import { goldAnswer, nearMisses, type SetName } from "../world.ts";
-import { goldOf, pct, type SeedContext, type Stage } from "./context.ts";
-
-/** The candidates of a prompt: its SFT samples, the truth and two near misses, distinct. */
-export async function candidates(ctx: SeedContext, set: SetName, t: Task): Promise<string[]> {
-  const truth = goldAnswer(t);
-  const samples = (await ctx.samples(set)).get(String(t.id)) ?? [];
-  return [...new Set([...samples, truth, ...nearMisses(truth, String(t.id))])];
-}
+import type { SetName } from "../world.ts";
+import { candidates, goldOf, pct, type SeedContext, type Stage } from "./context.ts";
 
 /** Every (better, worse) pair by gold among a set's candidates. */
 async function pairsFor(ctx: SeedContext, set: SetName): Promise<PreferenceRecord[]> {

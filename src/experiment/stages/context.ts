@@ -15,7 +15,7 @@ import { byteTokenizer, loadDecoder } from "../../train/models.ts";
 import type { SeedConfig } from "../config.ts";
 import { worldBackendOpener } from "../judge-models.ts";
 import { openSeedRewards, type SeedRewards } from "../reward-config.ts";
-import { buildWorld, goldRewardFn, type SetName } from "../world.ts";
+import { buildWorld, goldAnswer, goldRewardFn, nearMisses, type SetName } from "../world.ts";
 
 /** One stage of a seed: a function whose result is validated, recorded in state.json and checked on resume. */
 export interface Stage<T> {
@@ -149,4 +149,11 @@ export const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
 export async function goldOf(ctx: SeedContext, task: Task, responses: readonly string[]): Promise<number[]> {
   const rewards = await ctx.gold(responses.map((response) => ({ ...task, response })));
   return rewards.map((r) => (r.verdict === "error" ? Number.NaN : r.score));
+}
+
+/** The candidates of a prompt: its SFT samples, the truth and two near misses, distinct. */
+export async function candidates(ctx: SeedContext, set: SetName, t: Task): Promise<string[]> {
+  const truth = goldAnswer(t);
+  const samples = (await ctx.samples(set)).get(String(t.id)) ?? [];
+  return [...new Set([...samples, truth, ...nearMisses(truth, String(t.id))])];
 }

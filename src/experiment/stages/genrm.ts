@@ -12,7 +12,7 @@ import { RunDir, saveModel } from "../../train/rundir.ts";
 import { trainSft } from "../../train/sft.ts";
 import { saveWorldModel, WORLD_GENRM_TEMPLATE } from "../judge-models.ts";
 import { goldAnswer, nearMisses, type SetName } from "../world.ts";
-import { goldOf, pct, type SeedContext, type Stage } from "./context.ts";
+import { candidates, goldOf, pct, type SeedContext, type Stage } from "./context.ts";
 
 interface JudgeItem {
   task: Task;
@@ -47,15 +47,12 @@ async function itemsAgainst(
   tasks: readonly Task[],
   refOf: (t: Task) => string | undefined,
 ): Promise<JudgeItem[]> {
-  const samples = await ctx.samples(set);
   const items: JudgeItem[] = [];
   for (const t of tasks) {
     const ref = refOf(t);
     if (ref === undefined) continue;
     const truth = goldAnswer(t);
-    const cands = [
-      ...new Set([truth, ...(samples.get(String(t.id)) ?? []), ...nearMisses(truth, String(t.id))]),
-    ];
+    const cands = [truth, ...(await candidates(ctx, set, t)).filter((c) => c !== truth)];
     const g = await goldOf(ctx, t, cands);
     for (const [i, a] of cands.entries()) items.push({ task: t, a, b: ref, yes: g[i]! >= 1 });
   }

@@ -8,8 +8,7 @@ import { SensitivityBins } from "../../metrics/sensitivity.ts";
 import { scoreResponses } from "../policy.ts";
 import { SensitivityCurve } from "../results.ts";
 import { REWARD_SOURCES } from "../world.ts";
-import { candidates } from "./bt.ts";
-import type { SeedContext, Stage } from "./context.ts";
+import { candidates, type SeedContext, type Stage } from "./context.ts";
 
 /** Pairs closer than this (normalised edit distance) are "near-identical" (docs/experiment.md). */
 export const NEAR = 0.2;
