@@ -118,7 +118,10 @@ fn main() {
 }`;
 
   const MULTITOOLS: Record<string, { code: string; limits: Partial<Limits> }> = {
-    go: { code: GO, limits: {} },
+    // Go's garbage collector runs on threads of its own, and their CPU time counts: filling
+    // 256 MB took more than SMALL's CPU budget once on a 2-core CI run (time_limit, not
+    // memory_limit). The same room as the JVM's.
+    go: { code: GO, limits: { timeMs: 3000, wallMs: 5000 } },
     // The JVM starts in ~0.3 s of CPU; give its runs room so a loaded machine does not flake.
     java: { code: JAVA, limits: { timeMs: 3000, wallMs: 5000 } },
     rust: { code: RUST, limits: {} },
