@@ -41,7 +41,14 @@ export const ExperimentConfig = z
     sizes: z
       .object({ demo: Int, preference: Int, original: Int, pool: Int, eval: Int, diversityPrompts: Int })
       .strict(),
-    sft: z.object({ steps: Int, batchSize: Int, lr: z.number().positive() }).strict(),
+    /**
+     * SFT: the policy trains `steps`; the judges (BT, GenRM) start from an SFT trained
+     * `judgeSteps` (default `steps`) — a stronger model than the policy they grade, as the
+     * paper's judges are, while the policy keeps room to learn under RL.
+     */
+    sft: z
+      .object({ steps: Int, judgeSteps: Int.optional(), batchSize: Int, lr: z.number().positive() })
+      .strict(),
     rm: z.object({ steps: Int, batchSize: Int, lr: z.number().positive() }).strict(),
     genrm: z.object({ steps: Int, batchSize: Int, lr: z.number().positive() }).strict(),
     /** SFT samples per prompt for reward-model data, Best-of-N references and selection. */
@@ -88,15 +95,15 @@ const SMALL: ExperimentConfig = {
   kernel: "auto",
   world: DEFAULT_WORLD,
   model: { dim: 64, nLayers: 2, nHeads: 4, maxSeqLen: 128 },
-  sizes: { demo: 1200, preference: 1000, original: 128, pool: 768, eval: 150, diversityPrompts: 24 },
-  sft: { steps: 4000, batchSize: 32, lr: 2e-3 },
+  sizes: { demo: 1200, preference: 1000, original: 512, pool: 768, eval: 150, diversityPrompts: 24 },
+  sft: { steps: 1500, judgeSteps: 4000, batchSize: 32, lr: 2e-3 },
   rm: { steps: 1500, batchSize: 32, lr: 1e-3 },
   genrm: { steps: 4000, batchSize: 32, lr: 5e-4 },
   samples: 8,
   keep: 0.1,
   ppo: {
     steps: 160,
-    evalEvery: 20,
+    evalEvery: 40,
     promptsPerStep: 8,
     rolloutsPerPrompt: 8,
     lr: 5e-5,
@@ -114,13 +121,18 @@ const TINY: ExperimentConfig = {
   scale: "tiny",
   model: { dim: 32, nLayers: 1, nHeads: 2, maxSeqLen: 128 },
   sizes: { demo: 24, preference: 8, original: 6, pool: 20, eval: 4, diversityPrompts: 4 },
-  sft: { steps: 30, batchSize: 16, lr: 3e-3 },
+  sft: { steps: 30, judgeSteps: 40, batchSize: 16, lr: 3e-3 },
   rm: { steps: 10, batchSize: 8, lr: 1e-3 },
   genrm: { steps: 20, batchSize: 16, lr: 1e-3 },
   samples: 3,
   keep: 0.25,
   ppo: { ...SMALL.ppo, steps: 6, evalEvery: 3, promptsPerStep: 4, rolloutsPerPrompt: 2 },
 };
+
+/** The steps of the SFT the judges start from (its own model only when longer than the policy's). */
+export function judgeSftSteps(config: Pick<ExperimentConfig, "sft">): number {
+  return Math.max(config.sft.judgeSteps ?? config.sft.steps, config.sft.steps);
+}
 
 export const SCALES: Record<string, ExperimentConfig> = { tiny: TINY, small: SMALL };
 

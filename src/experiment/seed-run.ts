@@ -10,7 +10,7 @@ import { DataScaleError, formatZodError } from "../core/errors.ts";
 import { writeJsonAtomic } from "../io/rundir.ts";
 import { createKernel, selectKernel } from "../model/kernels/index.ts";
 import { paramLayout } from "../model/params.ts";
-import type { SeedConfig } from "./config.ts";
+import { judgeSftSteps, type SeedConfig } from "./config.ts";
 import { SeedResults } from "./results.ts";
 import { SeedContext, type Stage } from "./stages/context.ts";
 import {
@@ -187,6 +187,7 @@ function seedResults(
       },
       steps: {
         sft: config.sft.steps,
+        judgeSft: judgeSftSteps(config),
         rm: config.rm.steps,
         genrm: config.genrm.steps,
         ppo: config.ppo.steps,

@@ -114,6 +114,18 @@ it("runs every stage of two seeds and writes per-seed and pooled results and the
     ])
       assert.ok(existsSync(join(dir, f)), f);
     for (const m of ["genrm", "bt"]) assert.ok(existsSync(join(dir, "models", m, "hf", "model.safetensors")));
+    // The judges' SFT trains longer than the policy's (tiny: 40 vs 30 steps), each its own model.
+    assert.deepEqual([r.world.steps["sft"], r.world.steps["judgeSft"]], [30, 40]);
+    for (const [m, step] of [
+      ["sft", 30],
+      ["judge-sft", 40],
+    ] as const) {
+      const latest = JSON.parse(readFileSync(join(dir, "models", m, "latest.json"), "utf8")) as {
+        step: number;
+      };
+      assert.equal(latest.step, step, m);
+      assert.ok(existsSync(join(dir, "models", m, "hf", "model.safetensors")), m);
+    }
   }
   const html = readFileSync(join(straight, "report.html"), "utf8");
   for (const f of pooled.findings) assert.ok(html.includes(f.title.replace(/&/g, "&amp;")), f.title);

@@ -66,7 +66,7 @@ export const btStage: Stage<z.infer<typeof BtResult>> = {
     const train = await pairsFor(ctx, "preference");
     const held = await pairsFor(ctx, "eval");
     const dirs = ctx.model("bt");
-    const model = loadDecoder(ctx.model("sft").engine, { rewardHead: true }, config.seed, ctx.kernel);
+    const model = loadDecoder(ctx.judgeBase(), { rewardHead: true }, config.seed, ctx.kernel);
     const texts = new Map<string, number[]>();
     for (const p of train)
       for (const r of [p.chosen, p.rejected]) {

@@ -12,7 +12,7 @@ import type { Decoder } from "../../model/decoder.ts";
 import type { Kernel } from "../../model/kernels/types.ts";
 import type { Tokenizer } from "../../model/types.ts";
 import { byteTokenizer, loadDecoder } from "../../train/models.ts";
-import type { SeedConfig } from "../config.ts";
+import { judgeSftSteps, type SeedConfig } from "../config.ts";
 import { worldBackendOpener } from "../judge-models.ts";
 import { openSeedRewards, type SeedRewards } from "../reward-config.ts";
 import { buildWorld, goldAnswer, goldRewardFn, nearMisses, type SetName } from "../world.ts";
@@ -59,7 +59,7 @@ export class SeedContext {
   }
 
   /** models/<name>/{model (trainer format), hf (Hugging Face layout)} and the trainer's run directory. */
-  model(name: "sft" | "bt" | "genrm"): { root: string; engine: string; hf: string } {
+  model(name: "sft" | "judge-sft" | "bt" | "genrm"): { root: string; engine: string; hf: string } {
     const root = join(this.dir, "models", name);
     return { root, engine: join(root, "model"), hf: join(root, "hf") };
   }
@@ -92,6 +92,11 @@ export class SeedContext {
       this.#refs.set(set, read);
     }
     return read;
+  }
+
+  /** The trainer-format model the judges start from: the judges' own SFT when it is longer. */
+  judgeBase(): string {
+    return this.model(judgeSftSteps(this.config) > this.config.sft.steps ? "judge-sft" : "sft").engine;
   }
 
   /** The SFT policy (stage `sft`). */

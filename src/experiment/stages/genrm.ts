@@ -135,7 +135,7 @@ export const genrmStage: Stage<z.infer<typeof GenrmResult>> = {
     const { config, tokenizer } = ctx;
     const { judged, drills, ex } = await examples(ctx);
     const dirs = ctx.model("genrm");
-    const model = loadDecoder(ctx.model("sft").engine, {}, config.seed, ctx.kernel);
+    const model = loadDecoder(ctx.judgeBase(), {}, config.seed, ctx.kernel);
     await trainSft({
       model,
       tokenizer,

@@ -9,20 +9,32 @@ import { REWARD_SOURCES, type RewardSource } from "../world.ts";
 import { pct, type SeedContext, type Stage } from "./context.ts";
 import { selectedTasks } from "./select.ts";
 
+/**
+ * Gold "on its own prompts" is measured on this many original prompts per family: a fixed
+ * sample of the prompts every run trains on, so the evaluation's cost does not grow with the
+ * training set (2 samples each, every evaluation, proxy-scored by the run's judge).
+ */
+export const TRAIN_EVAL_PER_FAMILY = 128;
+
+/** The first `n` tasks of each family of the world, in order. */
+function firstPerFamily(tasks: readonly Task[], families: readonly string[], n: number): Task[] {
+  return families.flatMap((f) => tasks.filter((t) => t.source === f).slice(0, n));
+}
+
 async function ppoContext(ctx: SeedContext): Promise<PpoContext> {
   const original = await ctx.withRefs("original");
   const evalTasks = await ctx.withRefs("eval");
-  const { world } = ctx.config;
-  const perFamily = Math.max(1, Math.ceil(ctx.config.sizes.diversityPrompts / world.length));
+  const families = ctx.config.world.map((f) => f.family);
+  const perFamily = Math.max(1, Math.ceil(ctx.config.sizes.diversityPrompts / families.length));
   return {
     config: ctx.config,
     dir: `${ctx.dir}/ppo`,
     sftDir: ctx.model("sft").engine,
     kernel: ctx.kernel,
     tokenizer: ctx.tokenizer,
-    trainEvalTasks: original,
+    trainEvalTasks: firstPerFamily(original, families, TRAIN_EVAL_PER_FAMILY),
     evalTasks,
-    diversityTasks: world.flatMap((f) => evalTasks.filter((t) => t.source === f.family).slice(0, perFamily)),
+    diversityTasks: firstPerFamily(evalTasks, families, perFamily),
     gold: ctx.gold,
     load: (role, heads) => ctx.ppoDecoder(role, heads),
   };
