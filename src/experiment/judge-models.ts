@@ -3,18 +3,16 @@
 // world's byte tokenizer, tokenizer_config.json with a chat template), which `openBackend`
 // runs on the embedded engine — in this process on the experiment's kernel, or in
 // `datascale serve-reward --config <seed>/reward.yaml` on the machine's.
-import { mkdir, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { EmbeddedBackend } from "../backend/embedded.ts";
 import type { BackendConfig } from "../backend/open.ts";
 import type { Backend } from "../backend/types.ts";
 import { DataScaleError } from "../core/errors.ts";
-import { saveCheckpoint } from "../model/checkpoint.ts";
 import type { Decoder } from "../model/decoder.ts";
-import { decoderCheckpoint, loadDecoder } from "../model/decoder-step-model.ts";
+import { loadDecoder, saveDecoderDir } from "../model/decoder-step-model.ts";
 import type { Kernel } from "../model/kernels/types.ts";
 import { ByteTokenizer } from "../model/tokenizer/byte.ts";
-import { bytesToUnicode, type TokenizerJsonInput } from "../model/tokenizer/tokenizer-json.ts";
 
 /**
  * The chat template of the world's models: BOS, then the messages' text. The world's prompts
@@ -33,49 +31,12 @@ export const WORLD_BT_FORMAT = "<|bos|>{{prompt}}{{first}}<|eos|>";
  */
 export const WORLD_GENRM_TEMPLATE = "{{prompt}}\nA:{{first}}\nref:{{second}}\nA=ref?";
 
-/** The byte tokenizer as a tokenizer.json: byte-level BPE without merges, id = byte value. */
-export function byteTokenizerJson(tokenizer = new ByteTokenizer()): TokenizerJsonInput {
-  const chars = bytesToUnicode();
-  return {
-    version: "1.0",
-    added_tokens: tokenizer.specials.map((content, i) => ({
-      id: 256 + i,
-      content,
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-      special: true,
-    })),
-    normalizer: null,
-    pre_tokenizer: { type: "ByteLevel", add_prefix_space: false, use_regex: false },
-    post_processor: null,
-    decoder: { type: "ByteLevel" },
-    model: { type: "BPE", vocab: Object.fromEntries(chars.map((c, b) => [c, b])), merges: [] },
-  } as TokenizerJsonInput;
-}
-
-/** Writes `decoder` as an HF model directory with the world's tokenizer. */
+/**
+ * Writes `decoder` as an HF model directory with the world's byte tokenizer and chat template
+ * (the trainers' writer; BOS comes from the template and the BT format, so encoding adds none).
+ */
 export async function saveWorldModel(dir: string, decoder: Decoder): Promise<void> {
-  const tokenizer = new ByteTokenizer();
-  await mkdir(dir, { recursive: true });
-  await saveCheckpoint(
-    dir,
-    decoderCheckpoint(decoder, {
-      bosTokenId: tokenizer.bosId,
-      eosTokenIds: tokenizer.eosId === undefined ? [] : [tokenizer.eosId],
-    }),
-    {
-      tokenizerJson: byteTokenizerJson(tokenizer),
-      tokenizerConfig: {
-        bos_token: "<|bos|>",
-        eos_token: "<|eos|>",
-        pad_token: "<|pad|>",
-        add_bos_token: false,
-        chat_template: WORLD_CHAT_TEMPLATE,
-      },
-    },
-  );
+  saveDecoderDir(dir, decoder, new ByteTokenizer(), { chatTemplate: WORLD_CHAT_TEMPLATE, addBos: false });
   await writeFile(join(dir, "README.md"), "A DataScale main-job model (byte tokenizer, Llama layout).\n");
 }
 

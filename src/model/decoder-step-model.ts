@@ -115,7 +115,7 @@ export function saveDecoderDir(
   dir: string,
   decoder: Decoder,
   tokenizer: Tokenizer,
-  options: { chatTemplate?: string } = {},
+  options: { chatTemplate?: string; addBos?: boolean } = {},
 ): void {
   // Another tokenizer (no trainer here uses one) has no writer yet: the weights and config are
   // still saved — a finished training run must not be lost to its tokenizer — with a note.

@@ -35,7 +35,7 @@ const BYTE_LEVEL = {
   use_regex: false,
 } as const;
 
-function byteTokenizerJson(t: ByteTokenizer): HfTokenizerFiles["tokenizerJson"] {
+function byteTokenizerJson(t: ByteTokenizer, addBos: boolean): HfTokenizerFiles["tokenizerJson"] {
   const table = bytesToUnicode();
   const vocab: Record<string, number> = {};
   table.forEach((ch, b) => {
@@ -49,7 +49,7 @@ function byteTokenizerJson(t: ByteTokenizer): HfTokenizerFiles["tokenizerJson"] 
     added_tokens: t.specials.map((content, i) => specialAddedToken(256 + i, content)),
     normalizer: null,
     pre_tokenizer: BYTE_LEVEL,
-    post_processor: bos === undefined ? null : bosTemplate(bos, t.bosId!, true),
+    post_processor: bos === undefined || !addBos ? null : bosTemplate(bos, t.bosId!, true),
     decoder: BYTE_LEVEL,
     model: bpeModelJson(vocab, []),
   };
@@ -63,12 +63,15 @@ export function canWriteTokenizerFiles(tokenizer: Tokenizer): tokenizer is ByteT
 /**
  * tokenizer.json and tokenizer_config.json (with the plain chat template by default) for
  * `tokenizer`. Only the byte tokenizer is written this way; a tokenizer loaded from a
- * tokenizer.json would be copied from its directory instead.
+ * tokenizer.json would be copied from its directory instead. `addBos: false` is for models
+ * whose inputs carry BOS themselves (the main job's chat template and BT format): encoding
+ * then adds nothing.
  */
 export function hfTokenizerFiles(
   tokenizer: Tokenizer,
-  options: { chatTemplate?: string; modelMaxLength?: number } = {},
+  options: { chatTemplate?: string; modelMaxLength?: number; addBos?: boolean } = {},
 ): HfTokenizerFiles {
+  const addBos = (options.addBos ?? true) && tokenizer.bosId !== undefined;
   if (!canWriteTokenizerFiles(tokenizer)) {
     throw new DataScaleError(
       "unsupported_tokenizer",
@@ -95,14 +98,14 @@ export function hfTokenizerFiles(
     bos_token: name(tokenizer.bosId) ?? null,
     eos_token: name(tokenizer.eosId) ?? null,
     pad_token: pad ?? null,
-    add_bos_token: tokenizer.bosId !== undefined,
+    add_bos_token: addBos,
     add_eos_token: false,
     clean_up_tokenization_spaces: false,
     chat_template: options.chatTemplate ?? PLAIN_CHAT_TEMPLATE,
   };
   if (options.modelMaxLength !== undefined) tokenizerConfig["model_max_length"] = options.modelMaxLength;
   return {
-    tokenizerJson: byteTokenizerJson(tokenizer),
+    tokenizerJson: byteTokenizerJson(tokenizer, addBos),
     tokenizerConfig,
     bosTokenId: tokenizer.bosId,
     eosTokenId: tokenizer.eosId,
