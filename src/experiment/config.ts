@@ -43,8 +43,10 @@ export const ExperimentConfig = z
       .strict(),
     /**
      * SFT: the policy trains `steps`; the judges (BT, GenRM) start from an SFT trained
-     * `judgeSteps` (default `steps`) — a stronger model than the policy they grade, as the
-     * paper's judges are, while the policy keeps room to learn under RL.
+     * `judgeSteps` — a stronger model than the policy they grade, as the paper's judges are,
+     * while the policy keeps room to learn under RL. At or below `steps` (or unset) the judges
+     * start from the policy's SFT: overriding only `sft.steps` on a preset must not fail on a
+     * judgeSteps the user never wrote.
      */
     sft: z
       .object({ steps: Int, judgeSteps: Int.optional(), batchSize: Int, lr: z.number().positive() })
@@ -129,9 +131,14 @@ const TINY: ExperimentConfig = {
   ppo: { ...SMALL.ppo, steps: 6, evalEvery: 3, promptsPerStep: 4, rolloutsPerPrompt: 2 },
 };
 
-/** The steps of the SFT the judges start from (its own model only when longer than the policy's). */
+/** The steps of the SFT the judges start from. */
 export function judgeSftSteps(config: Pick<ExperimentConfig, "sft">): number {
   return Math.max(config.sft.judgeSteps ?? config.sft.steps, config.sft.steps);
+}
+
+/** Whether the judges have their own SFT model (models/judge-sft): only when it is longer than the policy's. */
+export function hasJudgeSft(config: Pick<ExperimentConfig, "sft">): boolean {
+  return judgeSftSteps(config) > config.sft.steps;
 }
 
 export const SCALES: Record<string, ExperimentConfig> = { tiny: TINY, small: SMALL };

@@ -33,7 +33,7 @@ export interface PpoContext {
   sftDir: string;
   kernel: Kernel;
   tokenizer: Tokenizer;
-  /** The original prompts (in every run's training set): gold and proxy are measured here. */
+  /** Original prompts (in every run's training set; stages/ppo.ts takes a fixed sample): gold and proxy are measured here. */
   trainEvalTasks: readonly Task[];
   /** Held-out prompts. */
   evalTasks: readonly Task[];

@@ -12,7 +12,7 @@ import type { Decoder } from "../../model/decoder.ts";
 import type { Kernel } from "../../model/kernels/types.ts";
 import type { Tokenizer } from "../../model/types.ts";
 import { byteTokenizer, loadDecoder } from "../../train/models.ts";
-import { judgeSftSteps, type SeedConfig } from "../config.ts";
+import { hasJudgeSft, type SeedConfig } from "../config.ts";
 import { worldBackendOpener } from "../judge-models.ts";
 import { openSeedRewards, type SeedRewards } from "../reward-config.ts";
 import { buildWorld, goldAnswer, goldRewardFn, nearMisses, type SetName } from "../world.ts";
@@ -96,7 +96,7 @@ export class SeedContext {
 
   /** The trainer-format model the judges start from: the judges' own SFT when it is longer. */
   judgeBase(): string {
-    return this.model(judgeSftSteps(this.config) > this.config.sft.steps ? "judge-sft" : "sft").engine;
+    return this.model(hasJudgeSft(this.config) ? "judge-sft" : "sft").engine;
   }
 
   /** The SFT policy (stage `sft`). */

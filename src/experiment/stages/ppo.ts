@@ -14,7 +14,7 @@ import { selectedTasks } from "./select.ts";
  * sample of the prompts every run trains on, so the evaluation's cost does not grow with the
  * training set (2 samples each, every evaluation, proxy-scored by the run's judge).
  */
-export const TRAIN_EVAL_PER_FAMILY = 128;
+const TRAIN_EVAL_PER_FAMILY = 128;
 
 /** The first `n` tasks of each family of the world, in order. */
 function firstPerFamily(tasks: readonly Task[], families: readonly string[], n: number): Task[] {

@@ -6,7 +6,7 @@ import type { Decoder } from "../../model/decoder.ts";
 import { newDecoder } from "../../train/models.ts";
 import { RunDir, saveModel } from "../../train/rundir.ts";
 import { trainSft } from "../../train/sft.ts";
-import { judgeSftSteps } from "../config.ts";
+import { hasJudgeSft, judgeSftSteps } from "../config.ts";
 import { saveWorldModel } from "../judge-models.ts";
 import { goldByDomain, greedy, scoreResponses } from "../policy.ts";
 import { GoldScore } from "../results.ts";
@@ -47,13 +47,10 @@ export const sftStage: Stage<GoldScore> = {
   async run(ctx: SeedContext) {
     const { config } = ctx;
     const score = await heldOutGold(ctx, await trainDemoSft(ctx, "sft", config.sft.steps), "SFT");
-    const judgeSteps = judgeSftSteps(config);
-    if (judgeSteps > config.sft.steps)
-      await heldOutGold(
-        ctx,
-        await trainDemoSft(ctx, "judge-sft", judgeSteps),
-        `judges' SFT (${judgeSteps} steps)`,
-      );
+    if (hasJudgeSft(config)) {
+      const steps = judgeSftSteps(config);
+      await heldOutGold(ctx, await trainDemoSft(ctx, "judge-sft", steps), `judges' SFT (${steps} steps)`);
+    }
     return score;
   },
 };
