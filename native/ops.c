@@ -417,6 +417,14 @@ void ops_adamw(pool* p, float* params, const float* grads, float* m, float* v, c
 
 // ---- row passes: RMSNorm, RoPE ----
 
+// RMSNorm's row units: four, of at least 16 rows, whatever the pool's size. The backward
+// pass sums its weight gradient per unit and then over units in order, so a split that
+// followed the thread count made gradients (and every run after them) depend on how many
+// threads the kernel had. Four is the split one thread always had, so results are those of
+// the single-threaded kernel; RMSNorm is a small part of a step, so two to four threads
+// lose little.
+static int rms_rows_per_unit(int N) { return MAX(16, (N + 3) / 4); }
+
 typedef struct {
   int N, D, per, acc;
   float eps;
@@ -443,7 +451,7 @@ static void rms_fwd_unit(void* c, int unit, int thread) {
 }
 
 void ops_rms_fwd(pool* p, float* out, float* rinv, const float* x, const float* w, int N, int D, float eps) {
-  int per = MAX(16, (N + 4 * pool_threads(p) - 1) / (4 * pool_threads(p)));
+  int per = rms_rows_per_unit(N);
   rms_ctx r = {.N = N, .D = D, .per = per, .eps = eps, .out = out, .rinv = rinv, .x = x, .w = w};
   pool_run(p, rms_fwd_unit, &r, (N + per - 1) / per);
 }
@@ -479,7 +487,7 @@ static void rms_bwd_unit(void* c, int unit, int thread) {
 
 void ops_rms_bwd(pool* p, float* dx, float* dw, const float* dout, const float* x, const float* w, const float* rinv,
                  int N, int D, int acc) {
-  int per = MAX(16, (N + 4 * pool_threads(p) - 1) / (4 * pool_threads(p)));
+  int per = rms_rows_per_unit(N);
   int units = (N + per - 1) / per;
   float* part = malloc(sizeof(float) * (size_t)units * D);
   rms_ctx r = {.N = N, .D = D, .per = per, .acc = acc, .dx = dx, .dwPart = part, .x = x, .w = w, .dout = dout,

@@ -152,3 +152,45 @@ for (const k of kernels) {
       close(a.params, b.params, 1e-5, "params after AdamW");
     });
 }
+
+// Results must not depend on the thread count: the main job gives each seed process its
+// share of the cores (one thread for three seeds on two cores, two with --parallel 1), and a
+// gradient that differs in its last bit sends a PPO run elsewhere within a few dozen steps
+// (held-out gold +2.7 vs +1.0 points for one seed, docs/experiment.md).
+for (const name of availableKernels().filter((n) => n !== "ts")) {
+  test(`${name} kernel: a training step's logits, gradients and AdamW update are bit-identical for 1, 2 and 3 threads`, () => {
+    const config = { vocabSize: 64, dim: 64, nLayers: 2, nHeads: 4, maxSeqLen: 128 };
+    const step = (threads: number, B: number, T: number) => {
+      const k = createKernel(name, { threads });
+      try {
+        const m = new Decoder(config, k, { seed: 3 });
+        const r = new Rng(11);
+        const ids = Int32Array.from({ length: B * T }, () => Math.floor(r.next() * 64));
+        const targets = Int32Array.from({ length: B * T }, () => Math.floor(r.next() * 64));
+        m.zeroGrad();
+        const loss = m.lossAndGrad(ids, targets, B, T);
+        const logits = Float32Array.from(m.forward(ids, B, T).logits);
+        const grads = Float32Array.from(m.grads);
+        new AdamW(m, { lr: 1e-3, weightDecay: 0.1, gradClip: 1 }).step(m.params, m.grads);
+        return { loss, logits, grads, params: Float32Array.from(m.params) };
+      } finally {
+        k.close();
+      }
+    };
+    for (const [B, T] of [
+      [16, 69],
+      [64, 40],
+      [3, 20],
+    ] as const) {
+      const one = step(1, B, T);
+      for (const threads of [2, 3]) {
+        const other = step(threads, B, T);
+        const what = `${B}×${T}, ${threads} threads vs 1`;
+        assert.equal(other.loss, one.loss, `${what}: loss`);
+        assert.deepEqual(other.logits, one.logits, `${what}: logits`);
+        assert.deepEqual(other.grads, one.grads, `${what}: gradients`);
+        assert.deepEqual(other.params, one.params, `${what}: parameters after AdamW`);
+      }
+    }
+  });
+}

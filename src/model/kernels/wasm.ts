@@ -206,8 +206,12 @@ export function createWasmKernel(options: WasmKernelOptions = {}): Kernel {
   let sumsqUnits = 0;
   let dwPartPtr = 0;
   let dwPartFloats = 0;
-  /** Row units for RMSNorm: about 4 per thread, at least 16 rows each. */
-  const rowsPer = (N: number) => Math.max(16, Math.ceil(N / (4 * threads)));
+  /**
+   * Row units for RMSNorm: four, of at least 16 rows, whatever the thread count. The backward
+   * pass sums dW per unit, then over units in order: a split that followed the threads made
+   * gradients depend on them (native/ops.c has the same rule).
+   */
+  const rowsPer = (N: number) => Math.max(16, Math.ceil(N / 4));
 
   return {
     name: "wasm",
