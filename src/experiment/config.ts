@@ -16,6 +16,12 @@ const PpoSettings = z
     evalEvery: Int,
     promptsPerStep: Int,
     rolloutsPerPrompt: Int,
+    /**
+     * Passes over each step's rollouts (PPO epochs); unset, the trainer's default (2). One pass
+     * over twice the prompts learned more than two over the same rollouts, for less time
+     * (docs/experiment.md, "Choosing the world and the recipe").
+     */
+    epochs: Int.optional(),
     lr: z.number().positive(),
     klCoef: z.number().nonnegative(),
     /** ppo (the paper's) or grpo; ppo's critic is a value head on the policy or a separate model. */
@@ -106,8 +112,9 @@ const SMALL: ExperimentConfig = {
   ppo: {
     steps: 160,
     evalEvery: 40,
-    promptsPerStep: 8,
-    rolloutsPerPrompt: 8,
+    promptsPerStep: 32,
+    rolloutsPerPrompt: 4,
+    epochs: 1,
     lr: 5e-5,
     klCoef: 0.05,
     algorithm: "grpo",

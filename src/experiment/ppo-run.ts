@@ -147,6 +147,7 @@ export async function runPpo(spec: PpoRunSpec, ctx: PpoContext): Promise<RunCurv
       steps: config.ppo.steps,
       promptsPerStep: config.ppo.promptsPerStep,
       rolloutsPerPrompt: config.ppo.rolloutsPerPrompt,
+      ppoEpochs: config.ppo.epochs ?? DEFAULT_RL.ppoEpochs,
       maxResponseTokens: MAX_RESPONSE_TOKENS,
       lr: config.ppo.lr,
       kl:
