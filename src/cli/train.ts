@@ -11,7 +11,9 @@ const HELP = `usage: datascale train <stage> --config FILE [options]
 stages:
   sft     supervised fine-tuning on prompt/response or messages JSONL (loss on responses)
   rm      Bradley–Terry reward model on prompt/chosen/rejected JSONL (reward head)
-  genrm   generative judge (YES/NO, both orders) on prompt/chosen/rejected JSONL
+  genrm   generative judge: pairwise (YES/NO, both orders) on prompt/chosen/rejected JSONL,
+          or with genrm.format: reference the pointwise judge on prompt/response/reference/
+          label JSONL, written with reward-genrm.yaml that serves it
   ppo     PPO with a value-head critic, GAE and KL control, rewards from a verifier
   grpo    GRPO: group-relative advantages, no critic
 

@@ -13,6 +13,7 @@ import type { Decoder } from "../model/decoder.ts";
 import { loadDecoder, saveDecoderDir } from "../model/decoder-step-model.ts";
 import type { Kernel } from "../model/kernels/types.ts";
 import { ByteTokenizer } from "../model/tokenizer/byte.ts";
+import { REFERENCE_GENRM_TEMPLATE } from "../train/genrm-reference.ts";
 
 /**
  * The chat template of the world's models: BOS, then the messages' text. The world's prompts
@@ -27,9 +28,10 @@ export const WORLD_BT_FORMAT = "<|bos|>{{prompt}}{{first}}<|eos|>";
 
 /**
  * The GenRM question for the world's small judges (a 128-token context cannot hold the
- * shipped long templates): prompt, the response, the reference, "does it match?".
+ * shipped long templates): prompt, the response, the reference, "does it match?" — the
+ * pointwise judge's default question in `datascale train genrm` (format: reference).
  */
-export const WORLD_GENRM_TEMPLATE = "{{prompt}}\nA:{{first}}\nref:{{second}}\nA=ref?";
+export const WORLD_GENRM_TEMPLATE = REFERENCE_GENRM_TEMPLATE;
 
 /**
  * Writes `decoder` as an HF model directory with the world's byte tokenizer and chat template

@@ -23,6 +23,33 @@ const TaskSource = z.union([
 ]);
 export type TaskSource = z.infer<typeof TaskSource>;
 
+export const GENRM_FORMATS = ["pairwise", "reference"] as const;
+
+/**
+ * genrm: which judge is trained. `pairwise` (the default): "is A at least as good as B?" on
+ * {prompt, chosen, rejected}, both orders, each text cut to maxResponseChars (default 64).
+ * `reference`: the paper's pointwise judge, "does this response match the reference?" on
+ * {prompt, response, reference, label}, asked exactly as the served GenRM asks it with
+ * `template` (a file; default REFERENCE_GENRM_TEMPLATE) — so nothing is cut, and each
+ * option belongs to one format only.
+ */
+const GenRmSection = z
+  .object({
+    format: z.enum(GENRM_FORMATS).default("pairwise"),
+    maxResponseChars: z.number().int().positive().optional(),
+    template: z.string().min(1).optional(),
+  })
+  .strict()
+  .refine((g) => g.format === "pairwise" || g.maxResponseChars === undefined, {
+    path: ["maxResponseChars"],
+    message: "pairwise only: the reference judge sees whole texts, as it is served",
+  })
+  .refine((g) => g.format === "reference" || g.template === undefined, {
+    path: ["template"],
+    message: "reference format only (the pairwise prompt is fixed: TRAINED_GENRM_TEMPLATE)",
+  })
+  .default({ format: "pairwise" });
+
 export const TrainConfig = z
   .object({
     /** Where metrics.jsonl, checkpoints and the final model go. */
@@ -41,7 +68,10 @@ export const TrainConfig = z
       .default({ config: {}, kernel: "auto" }),
     data: z
       .object({
-        /** SFT: prompt/response or messages JSONL. rm/genrm: prompt, chosen, rejected JSONL. */
+        /**
+         * SFT: prompt/response or messages JSONL. rm/genrm: prompt, chosen, rejected JSONL;
+         * genrm with `format: reference`: prompt, response, reference, label JSONL.
+         */
         train: z.string().min(1).optional(),
         eval: z.string().min(1).optional(),
         /** Held-out fraction of `train` when there is no eval file (rm/genrm). */
@@ -120,11 +150,7 @@ export const TrainConfig = z
       .strict()
       .partial()
       .default({}),
-    /** genrm: the judge prompt's wording. */
-    genrm: z
-      .object({ maxResponseChars: z.number().int().positive().default(64) })
-      .strict()
-      .default({ maxResponseChars: 64 }),
+    genrm: GenRmSection,
   })
   .strict();
 export type TrainConfig = z.infer<typeof TrainConfig>;

@@ -24,6 +24,18 @@ export const PreferenceRecord = z.looseObject({
 });
 export type PreferenceRecord = z.infer<typeof PreferenceRecord>;
 
+/**
+ * A pointwise GenRM judgement (`genrm.format: reference`): does `response` match the
+ * `reference` (be as good as it) for `prompt`? `label` is the answer the judge should give.
+ */
+export const ReferenceRecord = z.looseObject({
+  prompt: z.string(),
+  response: z.string(),
+  reference: z.string(),
+  label: z.boolean(),
+});
+export type ReferenceRecord = z.infer<typeof ReferenceRecord>;
+
 export interface PromptResponse {
   prompt: string;
   response: string;
@@ -48,15 +60,31 @@ export function toPromptResponse(record: SftRecord): PromptResponse {
   return { prompt: plainChatPrompt(messages.slice(0, -1)), response: last.content };
 }
 
+const toStderr = (m: string): void => {
+  process.stderr.write(`${m}\n`);
+};
+
 /** Reads JSONL records with `schema`; a bad line is reported with its number and skipped. */
 export async function readRecords<T>(
   path: string,
   schema: z.ZodType<T>,
-  onBad: (message: string) => void = (m) => process.stderr.write(`${m}\n`),
+  onBad: (message: string) => void = toStderr,
 ): Promise<T[]> {
-  const out: T[] = [];
+  return (await readNumberedRecords(path, schema, onBad)).map((r) => r.value);
+}
+
+/**
+ * readRecords with each record's line number, for checks made after parsing that must
+ * still name `file:line` (e.g. a judge question longer than the model holds).
+ */
+export async function readNumberedRecords<T>(
+  path: string,
+  schema: z.ZodType<T>,
+  onBad: (message: string) => void = toStderr,
+): Promise<{ line: number; value: T }[]> {
+  const out: { line: number; value: T }[] = [];
   for await (const item of readJsonl(path, { schema })) {
-    if (item.ok) out.push(item.value);
+    if (item.ok) out.push({ line: item.line, value: item.value });
     else onBad(item.error);
   }
   if (out.length === 0) throw new DataScaleError("bad_data", `${path}: no valid records`);

@@ -12,7 +12,7 @@ import {
   padIdOf,
   widthBuckets,
 } from "./data.ts";
-import { mixSeed, type StepMetrics, trainLoop } from "./loop.ts";
+import { type EvalHook, mixSeed, type StepMetrics, trainLoop } from "./loop.ts";
 import { type OptimizerOptions, scheduledLr, trainOptimizer } from "./optimizer.ts";
 import type { RunDir } from "./rundir.ts";
 
@@ -126,6 +126,8 @@ export interface SftRun {
   options: SftOptions;
   runDir?: RunDir | undefined;
   onStep?: ((step: number, metrics: StepMetrics) => void) | undefined;
+  /** Evaluations between steps, beside the eval loss (see LoopOptions.evaluate). */
+  evaluate?: EvalHook | undefined;
 }
 
 export async function trainSft(run: SftRun): Promise<{ trainLoss: number; evalLoss: number | undefined }> {
@@ -145,6 +147,7 @@ export async function trainSft(run: SftRun): Promise<{ trainLoss: number; evalLo
       label: "sft",
       tokenizer,
       onStep: run.onStep,
+      evaluate: run.evaluate,
     },
     async (step) => {
       const t0 = performance.now();

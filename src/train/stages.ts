@@ -14,8 +14,16 @@ import { paperScheduleFor, parseSchedule } from "../schedule/schedule.ts";
 import { generateTasks } from "../tasks/generate.ts";
 import { VerifierRegistry } from "../verify/registry.ts";
 import type { Stage, TrainConfig } from "./config.ts";
-import { PreferenceRecord, readRecords, SftRecord, toPromptResponse } from "./data.ts";
+import {
+  PreferenceRecord,
+  ReferenceRecord,
+  readNumberedRecords,
+  readRecords,
+  SftRecord,
+  toPromptResponse,
+} from "./data.ts";
 import { verifierRewardFn } from "./evaluate.ts";
+import { type ReferenceGenRmRun, type ReferenceJudgement, trainReferenceGenRm } from "./genrm-reference.ts";
 import type { StepMetrics } from "./loop.ts";
 import { byteTokenizer, cloneDecoder, loadDecoder, newDecoder } from "./models.ts";
 import { DEFAULT_RL, trainRl } from "./ppo.ts";
@@ -70,6 +78,52 @@ async function loadTasks(config: TrainConfig): Promise<Task[]> {
   if ("family" in src)
     return [...generateTasks({ family: src.family, n: src.n, seed: src.seed, difficulty: src.difficulty })];
   return readRecords(src.file, TaskSchema);
+}
+
+/** Reference-format judgements, each named by file:line for later reports. */
+async function readJudgements(path: string): Promise<ReferenceJudgement[]> {
+  return (await readNumberedRecords(path, ReferenceRecord)).map(({ line, value }) => ({
+    prompt: value.prompt,
+    response: value.response,
+    reference: value.reference,
+    label: value.label,
+    where: `${path}:${line}`,
+  }));
+}
+
+/**
+ * A judge template file: {{first}} is the response and {{second}} the reference, so a
+ * template without both would train a judge that never sees one of them.
+ */
+async function readTemplate(path: string): Promise<string> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (e) {
+    throw new DataScaleError("bad_config", `genrm.template: ${path}: cannot read (${(e as Error).message})`);
+  }
+  for (const slot of ["{{first}}", "{{second}}"])
+    if (!text.includes(slot))
+      throw new DataScaleError(
+        "bad_config",
+        `genrm.template: ${path} has no ${slot} (${slot === "{{first}}" ? "the response" : "the reference"})`,
+      );
+  return text;
+}
+
+/** `genrm` with `format: reference`: the pointwise judge the reward system serves (genrm-reference.ts). */
+async function referenceGenRm(
+  config: TrainConfig,
+  run: Pick<ReferenceGenRmRun, "model" | "tokenizer" | "options" | "runDir" | "onStep">,
+): Promise<Record<string, unknown>> {
+  const all = await readJudgements(needFile(config.data.train, "data.train"));
+  const { train, held } =
+    config.data.eval === undefined
+      ? split(all, config.data.evalFraction)
+      : { train: all, held: await readJudgements(config.data.eval) };
+  const template =
+    config.genrm.template === undefined ? undefined : await readTemplate(config.genrm.template);
+  return { format: "reference", ...(await trainReferenceGenRm({ ...run, train, eval: held, template })) };
 }
 
 function freshModel(input: Record<string, unknown>, seed: number, kernel: Kernel): Decoder {
@@ -147,6 +201,11 @@ async function runWith(
       summary,
       await trainSft({ model, tokenizer, train, eval: evalSet, options: common, runDir, onStep }),
     );
+  } else if (stage === "genrm" && config.genrm.format === "reference") {
+    Object.assign(
+      summary,
+      await referenceGenRm(config, { model, tokenizer, options: common, runDir, onStep }),
+    );
   } else if (stage === "rm" || stage === "genrm") {
     const all = await readRecords(needFile(config.data.train, "data.train"), PreferenceRecord);
     const { train, held } =
@@ -165,7 +224,7 @@ async function runWith(
           tokenizer,
           train,
           eval: held,
-          options: { ...common, maxChars: config.genrm.maxResponseChars },
+          options: { ...common, maxChars: config.genrm.maxResponseChars ?? 64 },
           runDir,
           onStep,
         }),

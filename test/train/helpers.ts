@@ -59,3 +59,24 @@ export function vowelPairs(n: number, seed: number): { prompt: string; chosen: s
 }
 
 export const vowels = (w: string): number => [...w].filter((c) => "aeiou".includes(c)).length;
+
+/**
+ * Pointwise judgements a small judge can learn from the reference alone: the reference is one
+ * letter, the response the same letter (label true) or another one (false), alternating.
+ */
+export function letterJudgements(
+  n: number,
+  seed: number,
+): { prompt: string; response: string; reference: string; label: boolean }[] {
+  let s = seed >>> 0 || 1;
+  const letter = () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return "abcdefghijklmnopqrstuvwxyz"[Math.floor((s / 4294967296) * 26)]!;
+  };
+  return Array.from({ length: n }, (_, i) => {
+    const reference = letter();
+    let response = reference;
+    while (i % 2 === 1 && response === reference) response = letter();
+    return { prompt: "say:", response, reference, label: i % 2 === 0 };
+  });
+}

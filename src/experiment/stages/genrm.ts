@@ -2,11 +2,13 @@
 // own question (judge/genrm.ts genrmMessages, tokenized by the backend that serves it), so
 // training and judging cannot drift: does this response match the reference? Trained against
 // the truth; measured against the truth (GenRM-GT) and against the Best-of-N (GenRM-BoN).
+// Its examples and its balanced accuracy are those of `datascale train genrm` with
+// `format: reference` (train/genrm-reference.ts), so a user trains the same kind of judge.
 import { z } from "zod";
 import type { Task } from "../../core/schemas.ts";
-import { genrmMessages } from "../../judge/genrm.ts";
 import { Rng } from "../../model/rng.ts";
 import type { PromptResponse } from "../../train/data.ts";
+import { balancedAccuracy, referenceExample } from "../../train/genrm-reference.ts";
 import { loadDecoder } from "../../train/models.ts";
 import { RunDir, saveModel } from "../../train/rundir.ts";
 import { trainSft } from "../../train/sft.ts";
@@ -81,15 +83,19 @@ async function bonItems(ctx: SeedContext): Promise<JudgeItem[]> {
   });
 }
 
-async function example(
+/** One judgement as `datascale train genrm` (format: reference) builds it, tokenized as served. */
+function example(
   ctx: SeedContext,
   prompt: string,
   a: string,
   b: string,
   yes: boolean,
 ): Promise<PromptResponse> {
-  const messages = genrmMessages(WORLD_GENRM_TEMPLATE, { prompt, first: a, second: b });
-  return { prompt: "", promptIds: await ctx.encode({ messages }), response: yes ? "YES" : "NO" };
+  return referenceExample(
+    WORLD_GENRM_TEMPLATE,
+    { prompt, response: a, reference: b, label: yes },
+    (messages) => ctx.encode({ messages }),
+  );
 }
 
 /** Training examples: balanced judgements of the preference and demonstration prompts. */
@@ -107,16 +113,6 @@ async function examples(ctx: SeedContext): Promise<{ judged: number; drills: num
       ex.push(await example(ctx, t.prompt ?? "", miss, truth, false));
   }
   return { judged, drills: ex.length - judged, ex };
-}
-
-/** Balanced accuracy (mean of the YES and the NO items' accuracies) of p ≥ 0.5 against gold. */
-function balancedAccuracy(items: readonly JudgeItem[], p: readonly number[]): number {
-  const acc = (yes: boolean) => {
-    const idx = items.flatMap((x, i) => (x.yes === yes && Number.isFinite(p[i]) ? [i] : []));
-    return idx.length === 0 ? null : idx.filter((i) => p[i]! >= 0.5 === yes).length / idx.length;
-  };
-  const parts = [acc(true), acc(false)].filter((x): x is number => x !== null);
-  return parts.reduce((a, b) => a + b, 0) / Math.max(1, parts.length);
 }
 
 const GenrmResult = z.object({
@@ -153,7 +149,7 @@ export const genrmStage: Stage<z.infer<typeof GenrmResult>> = {
         "gt",
       );
       return balancedAccuracy(
-        items,
+        items.map((x) => x.yes),
         rewards.map((r) => (r.verdict === "error" ? Number.NaN : r.score)),
       );
     };
