@@ -62,12 +62,16 @@ export async function referenceExample(
  * count in neither class.
  */
 export function balancedAccuracy(labels: readonly boolean[], p: readonly number[]): number {
-  const acc = (yes: boolean) => {
-    const idx = labels.flatMap((l, i) => (l === yes && Number.isFinite(p[i]) ? [i] : []));
-    return idx.length === 0 ? null : idx.filter((i) => p[i]! >= 0.5 === yes).length / idx.length;
-  };
-  const parts = [acc(true), acc(false)].filter((x): x is number => x !== null);
+  const parts = [classAccuracy(labels, p, true), classAccuracy(labels, p, false)].filter(
+    (x): x is number => x !== null,
+  );
   return parts.reduce((a, b) => a + b, 0) / Math.max(1, parts.length);
+}
+
+/** Accuracy (p ≥ 0.5 is a YES) on the items labelled `yes` with a finite p; null when there are none. */
+function classAccuracy(labels: readonly boolean[], p: readonly number[], yes: boolean): number | null {
+  const idx = labels.flatMap((l, i) => (l === yes && Number.isFinite(p[i]) ? [i] : []));
+  return idx.length === 0 ? null : idx.filter((i) => p[i]! >= 0.5 === yes).length / idx.length;
 }
 
 export interface ReferenceEval {
@@ -86,14 +90,10 @@ export interface ReferenceEval {
 
 export function referenceEval(labels: readonly boolean[], p: readonly number[]): ReferenceEval {
   const scored = labels.flatMap((l, i) => (Number.isFinite(p[i]) ? [{ l, p: p[i]! }] : []));
-  const classAcc = (yes: boolean): number | null => {
-    const xs = scored.filter((x) => x.l === yes);
-    return xs.length === 0 ? null : xs.filter((x) => x.p >= 0.5 === yes).length / xs.length;
-  };
   return {
     balancedAccuracy: balancedAccuracy(labels, p),
-    yesAccuracy: classAcc(true),
-    noAccuracy: classAcc(false),
+    yesAccuracy: classAccuracy(labels, p, true),
+    noAccuracy: classAccuracy(labels, p, false),
     brier: scored.reduce((a, x) => a + (x.p - (x.l ? 1 : 0)) ** 2, 0) / Math.max(1, scored.length),
     yesItems: scored.filter((x) => x.l).length,
     noItems: scored.filter((x) => !x.l).length,
