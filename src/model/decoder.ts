@@ -121,6 +121,7 @@ export class Decoder implements StepModel<KvCache> {
   #acts: TrainActs | undefined;
   readonly #slabs: Arr[] = [];
   #infer: Map<string, Arr> = new Map();
+  readonly #scores: Float64Array;
 
   constructor(config: DecoderConfigInput | DecoderConfig, kernel: Kernel, options: DecoderOptions = {}) {
     this.config = "headDim" in config ? config : decoderConfig(config);
@@ -133,6 +134,7 @@ export class Decoder implements StepModel<KvCache> {
     this.vocabSize = this.config.vocabSize;
     this.maxSeqLen = this.config.maxSeqLen;
     this.#rope = ropeTables(this.config.maxSeqLen, this.config.headDim, this.config.ropeTheta);
+    this.#scores = new Float64Array(this.config.maxSeqLen);
     this.initWeights(options.seed ?? 1);
   }
 
@@ -531,10 +533,7 @@ export class Decoder implements StepModel<KvCache> {
     const up = this.#scratch("up", N * F);
     const p = this.p;
     embeddingForward(x, ids, p.embed, N, D);
-    const scores = new Float64Array(this.maxSeqLen);
     const ks = KH * hd;
-    const group = H / KH;
-    const scale = 1 / Math.sqrt(hd);
     for (let l = 0; l < c.nLayers; l++) {
       const w = p.layers[l]!;
       if (!k.rmsnormForward?.(h, r1, x, w.attnNorm, N, D, c.normEps))
@@ -556,37 +555,7 @@ export class Decoder implements StepModel<KvCache> {
         cache.k[l]!.set(kk.subarray(i * ks, i * ks + ks), pos[i]! * ks);
         cache.v[l]!.set(vv.subarray(i * ks, i * ks + ks), pos[i]! * ks);
       }
-      for (let i = 0; i < N; i++) {
-        const cache = caches[rowOf[i]!]!;
-        const ck = cache.k[l]!;
-        const cv = cache.v[l]!;
-        const upto = pos[i]!;
-        for (let hh = 0; hh < H; hh++) {
-          const qo = i * H * hd + hh * hd;
-          const kh = Math.floor(hh / group) * hd;
-          let max = -Infinity;
-          for (let j = 0; j <= upto; j++) {
-            const ko = j * ks + kh;
-            let s = 0;
-            for (let d = 0; d < hd; d++) s += q[qo + d]! * ck[ko + d]!;
-            s *= scale;
-            scores[j] = s;
-            if (s > max) max = s;
-          }
-          let sum = 0;
-          for (let j = 0; j <= upto; j++) {
-            const e = Math.exp(scores[j]! - max);
-            scores[j] = e;
-            sum += e;
-          }
-          att.fill(0, qo, qo + hd);
-          for (let j = 0; j <= upto; j++) {
-            const pj = scores[j]! / sum;
-            const vo = j * ks + kh;
-            for (let d = 0; d < hd; d++) att[qo + d] = att[qo + d]! + pj * cv[vo + d]!;
-          }
-        }
-      }
+      this.#cachedAttention(l, caches, tokens, rowOf, pos, q, kk, vv, att);
       linearForward(k, o, att, w.wo, N, H * hd, D);
       if (!k.add?.(x, x, o, N * D)) residualForward(x, x, o, N * D);
       if (!k.rmsnormForward?.(h, r1, x, w.mlpNorm, N, D, c.normEps))
@@ -618,5 +587,78 @@ export class Decoder implements StepModel<KvCache> {
     const logits = this.#scratch("logits", rows * V);
     linearForward(k, logits, hf, this.#lmHead(p), rows, D, V);
     return Float32Array.from(logits);
+  }
+
+  /**
+   * Attention of the step's new tokens over their caches. A row that starts from an empty
+   * cache (a prompt's prefill, or a whole sequence scored at once) is plain causal attention
+   * over its own tokens: the kernel's, as in training. A row that extends a cache (decoding)
+   * attends over the cached keys one query at a time.
+   */
+  #cachedAttention(
+    l: number,
+    caches: KvCache[],
+    tokens: Int32Array[],
+    rowOf: Int32Array,
+    pos: Int32Array,
+    q: Arr,
+    kk: Arr,
+    vv: Arr,
+    att: Arr,
+  ): void {
+    const { headDim: hd, nHeads: H, nKvHeads: KH } = this.config;
+    let start = 0;
+    for (let r = 0; r < tokens.length; r++) {
+      const T = tokens[r]!.length;
+      if (caches[r]!.len === 0 && T > 1) {
+        const probs = this.#scratch("probs", H * T * T);
+        this.kernel.attentionForward(
+          { batch: 1, T, heads: H, kvHeads: KH, headDim: hd },
+          att.subarray(start * H * hd, (start + T) * H * hd),
+          probs,
+          q.subarray(start * H * hd, (start + T) * H * hd),
+          kk.subarray(start * KH * hd, (start + T) * KH * hd),
+          vv.subarray(start * KH * hd, (start + T) * KH * hd),
+        );
+      } else
+        for (let i = start; i < start + T; i++) this.#attendCached(l, caches[rowOf[i]!]!, pos[i]!, q, att, i);
+      start += T;
+    }
+  }
+
+  /** One query (token i at position `upto`) against every cached key up to its own. */
+  #attendCached(l: number, cache: KvCache, upto: number, q: Arr, att: Arr, i: number): void {
+    const { headDim: hd, nHeads: H, nKvHeads: KH } = this.config;
+    const ks = KH * hd;
+    const group = H / KH;
+    const scale = 1 / Math.sqrt(hd);
+    const scores = this.#scores;
+    const ck = cache.k[l]!;
+    const cv = cache.v[l]!;
+    for (let hh = 0; hh < H; hh++) {
+      const qo = i * H * hd + hh * hd;
+      const kh = Math.floor(hh / group) * hd;
+      let max = -Infinity;
+      for (let j = 0; j <= upto; j++) {
+        const ko = j * ks + kh;
+        let s = 0;
+        for (let d = 0; d < hd; d++) s += q[qo + d]! * ck[ko + d]!;
+        s *= scale;
+        scores[j] = s;
+        if (s > max) max = s;
+      }
+      let sum = 0;
+      for (let j = 0; j <= upto; j++) {
+        const e = Math.exp(scores[j]! - max);
+        scores[j] = e;
+        sum += e;
+      }
+      att.fill(0, qo, qo + hd);
+      for (let j = 0; j <= upto; j++) {
+        const pj = scores[j]! / sum;
+        const vo = j * ks + kh;
+        for (let d = 0; d < hd; d++) att[qo + d] = att[qo + d]! + pj * cv[vo + d]!;
+      }
+    }
   }
 }

@@ -3,7 +3,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Decoder } from "../../src/model/decoder.ts";
+import { availableKernels, createKernel } from "../../src/model/kernels/index.ts";
 import { createTsKernel } from "../../src/model/kernels/ts.ts";
+import type { Kernel } from "../../src/model/kernels/types.ts";
 import { Rng } from "../../src/model/rng.ts";
 
 const config = {
@@ -24,41 +26,52 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return d;
 }
 
-test("step with a KV cache reproduces the full forward, for mixed prefill and single tokens", async () => {
-  const m = new Decoder(config, createTsKernel("f64"), { seed: 2 });
-  const rng = new Rng(9);
-  // Move biases and norms off their trivial init so the cached path must apply them.
-  for (let i = 0; i < m.params.length; i++) m.params[i] = m.params[i]! + 0.1 * rng.normal();
-  const T = 9;
-  const seqs = [0, 1].map(() => Int32Array.from({ length: T }, () => Math.floor(rng.next() * 17)));
-  const full = m.forward(Int32Array.from([...seqs[0]!, ...seqs[1]!]), 2, T).logits;
-  const V = 17;
-  // Row 0 prefills 4 tokens then steps one at a time; row 1 prefills 2 then 3 then singles.
-  const caches = [m.newCache(), m.newCache()];
-  const plan = [
-    [4, 2],
-    [1, 3],
-    [1, 1],
-    [1, 1],
-    [1, 1],
-    [1, 1],
-  ];
-  const cursor = [0, 0];
-  for (const [a, b] of plan) {
-    const take = [a!, b!];
-    const rows = [0, 1].map((r) => seqs[r]!.subarray(cursor[r]!, cursor[r]! + take[r]!));
-    const out = await m.step(caches, rows);
-    for (let r = 0; r < 2; r++) {
-      cursor[r] = cursor[r]! + take[r]!;
-      const last = r * T + cursor[r]! - 1;
-      assert.ok(maxDiff(out.subarray(r * V, (r + 1) * V), full.subarray(last * V, (last + 1) * V)) < 1e-5);
+// A prefill from an empty cache runs the kernel's causal attention (as training does); a row
+// extending its cache attends one query at a time: both must give the training forward's logits.
+const stepKernels: [string, () => Kernel, number][] = [
+  ["ts f64", () => createTsKernel("f64"), 1e-5],
+  ...availableKernels()
+    .filter((n) => n !== "ts")
+    .map((n): [string, () => Kernel, number] => [n, () => createKernel(n, { threads: 2 }), 1e-4]),
+];
+for (const [name, makeKernel, tol] of stepKernels)
+  test(`${name} kernel: step with a KV cache reproduces the full forward, for mixed prefill and single tokens`, async () => {
+    const kernel = makeKernel();
+    const m = new Decoder(config, kernel, { seed: 2 });
+    const rng = new Rng(9);
+    // Move biases and norms off their trivial init so the cached path must apply them.
+    for (let i = 0; i < m.params.length; i++) m.params[i] = m.params[i]! + 0.1 * rng.normal();
+    const T = 9;
+    const seqs = [0, 1].map(() => Int32Array.from({ length: T }, () => Math.floor(rng.next() * 17)));
+    const full = m.forward(Int32Array.from([...seqs[0]!, ...seqs[1]!]), 2, T).logits;
+    const V = 17;
+    // Row 0 prefills 4 tokens then steps one at a time; row 1 prefills 2 then 3 then singles.
+    const caches = [m.newCache(), m.newCache()];
+    const plan = [
+      [4, 2],
+      [1, 3],
+      [1, 1],
+      [1, 1],
+      [1, 1],
+      [1, 1],
+    ];
+    const cursor = [0, 0];
+    for (const [a, b] of plan) {
+      const take = [a!, b!];
+      const rows = [0, 1].map((r) => seqs[r]!.subarray(cursor[r]!, cursor[r]! + take[r]!));
+      const out = await m.step(caches, rows);
+      for (let r = 0; r < 2; r++) {
+        cursor[r] = cursor[r]! + take[r]!;
+        const last = r * T + cursor[r]! - 1;
+        assert.ok(maxDiff(out.subarray(r * V, (r + 1) * V), full.subarray(last * V, (last + 1) * V)) < tol);
+      }
     }
-  }
-  assert.equal(caches[0]!.len, 9);
-  const all = await m.logits(seqs);
-  assert.ok(maxDiff(all[0]!, full.subarray(0, T * V)) < 1e-5);
-  assert.ok(maxDiff(all[1]!, full.subarray(T * V, 2 * T * V)) < 1e-5);
-});
+    assert.equal(caches[0]!.len, 9);
+    const all = await m.logits(seqs);
+    assert.ok(maxDiff(all[0]!, full.subarray(0, T * V)) < tol);
+    assert.ok(maxDiff(all[1]!, full.subarray(T * V, 2 * T * V)) < tol);
+    kernel.close();
+  });
 
 test("scoreTokens gives log-softmax of the next token and a bounded entropy", async () => {
   const m = new Decoder(config, createTsKernel("f32"), { seed: 4 });
