@@ -451,7 +451,13 @@ function setupBlocks(pooled: PooledResults, seeds: readonly SeedResults[]): Bloc
       ["scale", pooled.scale],
       ["seeds", pooled.seeds.join(", ")],
       ["finished", pooled.finishedAt],
-      ["wall time (this invocation)", duration(pooled.wallSeconds)],
+      [
+        "wall time (this invocation)",
+        // A report pooled from seeds that ran elsewhere (--report-only in a new directory) has no run time of its own.
+        pooled.wallSeconds > 0
+          ? duration(pooled.wallSeconds)
+          : "none: pooled from the seeds' results.json (--report-only)",
+      ],
       ["wall time per seed", seeds.map((x) => `${x.seed}: ${duration(x.wallSeconds)}`).join("; ")],
       ["kernel", r.kernel],
       ["machine", `${r.machine.cpus} CPUs, Node ${r.machine.node}, ${r.machine.platform}`],

@@ -207,3 +207,14 @@ test("SVG element ids are named after the plot, not Vega's process-wide counter"
   assert.match(a, /clip-path="url\(#p-1\)"/);
   assert.doesNotMatch(a, /clip\d/);
 });
+
+test("a report pooled from seeds that ran elsewhere says it has no wall time of its own, not 0 s", async () => {
+  const { seeds } = syntheticRun(3);
+  const pooledHere = await renderReport(poolSeeds(seeds, 0), seeds);
+  assert.match(
+    pooledHere.markdown,
+    /wall time \(this invocation\) \| none: pooled from the seeds' results\.json/,
+  );
+  const ranHere = await renderReport(poolSeeds(seeds, 754), seeds);
+  assert.match(ranHere.markdown, /wall time \(this invocation\) \| 12 min 34 s/);
+});
