@@ -555,7 +555,7 @@ export class Decoder implements StepModel<KvCache> {
         cache.k[l]!.set(kk.subarray(i * ks, i * ks + ks), pos[i]! * ks);
         cache.v[l]!.set(vv.subarray(i * ks, i * ks + ks), pos[i]! * ks);
       }
-      this.#cachedAttention(l, caches, tokens, rowOf, pos, q, kk, vv, att);
+      this.#cachedAttention(l, caches, tokens, pos, q, kk, vv, att);
       linearForward(k, o, att, w.wo, N, H * hd, D);
       if (!k.add?.(x, x, o, N * D)) residualForward(x, x, o, N * D);
       if (!k.rmsnormForward?.(h, r1, x, w.mlpNorm, N, D, c.normEps))
@@ -599,7 +599,6 @@ export class Decoder implements StepModel<KvCache> {
     l: number,
     caches: KvCache[],
     tokens: Int32Array[],
-    rowOf: Int32Array,
     pos: Int32Array,
     q: Arr,
     kk: Arr,
@@ -620,8 +619,7 @@ export class Decoder implements StepModel<KvCache> {
           kk.subarray(start * KH * hd, (start + T) * KH * hd),
           vv.subarray(start * KH * hd, (start + T) * KH * hd),
         );
-      } else
-        for (let i = start; i < start + T; i++) this.#attendCached(l, caches[rowOf[i]!]!, pos[i]!, q, att, i);
+      } else for (let i = start; i < start + T; i++) this.#attendCached(l, caches[r]!, pos[i]!, q, att, i);
       start += T;
     }
   }
