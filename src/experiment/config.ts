@@ -10,6 +10,9 @@ import { World, type WorldFamily } from "./world.ts";
 
 const Int = z.number().int().positive();
 
+const ModelShape = z.object({ dim: Int, nLayers: Int, nHeads: Int, maxSeqLen: Int }).strict();
+export type ModelShape = z.infer<typeof ModelShape>;
+
 const PpoSettings = z
   .object({
     steps: Int,
@@ -42,7 +45,13 @@ export const ExperimentConfig = z
     kernel: z.enum(["ts", "wasm", "blas", "auto"]),
     /** The task families, their domains, reward sources and difficulty levels (world.ts). */
     world: World,
-    model: z.object({ dim: Int, nLayers: Int, nHeads: Int, maxSeqLen: Int }).strict(),
+    model: ModelShape,
+    /**
+     * The judges' shape (the SFT they start from, BT and GenRM); unset, the policy's. The
+     * paper's judges are far larger than its policy; a deeper judge learns the comparison with
+     * the reference on every seed (docs/experiment.md, "Choosing the world and the recipe").
+     */
+    judgeModel: ModelShape.optional(),
     /** Tasks per family in each set. */
     sizes: z
       .object({ demo: Int, preference: Int, original: Int, pool: Int, eval: Int, diversityPrompts: Int })
@@ -103,10 +112,11 @@ const SMALL: ExperimentConfig = {
   kernel: "auto",
   world: DEFAULT_WORLD,
   model: { dim: 64, nLayers: 2, nHeads: 4, maxSeqLen: 128 },
+  judgeModel: { dim: 64, nLayers: 3, nHeads: 4, maxSeqLen: 128 },
   sizes: { demo: 1200, preference: 1000, original: 512, pool: 768, eval: 150, diversityPrompts: 24 },
   sft: { steps: 1500, judgeSteps: 4000, batchSize: 32, lr: 2e-3 },
   rm: { steps: 1500, batchSize: 32, lr: 1e-3 },
-  genrm: { steps: 6000, batchSize: 32, lr: 5e-4 },
+  genrm: { steps: 6000, batchSize: 32, lr: 1e-3 },
   samples: 8,
   keep: 0.1,
   ppo: {
@@ -129,6 +139,7 @@ const TINY: ExperimentConfig = {
   ...SMALL,
   scale: "tiny",
   model: { dim: 32, nLayers: 1, nHeads: 2, maxSeqLen: 128 },
+  judgeModel: { dim: 32, nLayers: 2, nHeads: 2, maxSeqLen: 128 },
   sizes: { demo: 24, preference: 8, original: 6, pool: 20, eval: 4, diversityPrompts: 4 },
   sft: { steps: 30, judgeSteps: 40, batchSize: 16, lr: 3e-3 },
   rm: { steps: 10, batchSize: 8, lr: 1e-3 },
@@ -143,9 +154,21 @@ export function judgeSftSteps(config: Pick<ExperimentConfig, "sft">): number {
   return Math.max(config.sft.judgeSteps ?? config.sft.steps, config.sft.steps);
 }
 
-/** Whether the judges have their own SFT model (models/judge-sft): only when it is longer than the policy's. */
-export function hasJudgeSft(config: Pick<ExperimentConfig, "sft">): boolean {
-  return judgeSftSteps(config) > config.sft.steps;
+/** The judges' model shape: `judgeModel`, else the policy's. */
+export function judgeShape(config: Pick<ExperimentConfig, "model" | "judgeModel">): ModelShape {
+  return config.judgeModel ?? config.model;
+}
+
+/**
+ * Whether the judges have their own SFT model (models/judge-sft): when it trains longer than
+ * the policy's or has another shape.
+ */
+export function hasJudgeSft(config: Pick<ExperimentConfig, "sft" | "model" | "judgeModel">): boolean {
+  const a = judgeShape(config);
+  const b = config.model;
+  const sameShape =
+    a.dim === b.dim && a.nLayers === b.nLayers && a.nHeads === b.nHeads && a.maxSeqLen === b.maxSeqLen;
+  return judgeSftSteps(config) > config.sft.steps || !sameShape;
 }
 
 export const SCALES: Record<string, ExperimentConfig> = { tiny: TINY, small: SMALL };

@@ -76,6 +76,11 @@ function badge(reproduced: boolean | null): { symbol: string; text: string; cls:
   return { symbol: "?", text: "inconclusive", cls: "unknown" };
 }
 
+/** "N parameters: dim d, L layers, H heads". */
+function shapeText(m: SeedResults["world"]["model"]): string {
+  return `${m.params.toLocaleString("en-US")} parameters: dim ${m.dim}, ${m.nLayers} layers, ${m.nHeads} heads`;
+}
+
 export function escapeHtml(s: string): string {
   return s
     .replaceAll("&", "&amp;")
@@ -461,10 +466,8 @@ function setupBlocks(pooled: PooledResults, seeds: readonly SeedResults[]): Bloc
       ["wall time per seed", seeds.map((x) => `${x.seed}: ${duration(x.wallSeconds)}`).join("; ")],
       ["kernel", r.kernel],
       ["machine", `${r.machine.cpus} CPUs, Node ${r.machine.node}, ${r.machine.platform}`],
-      [
-        "policy model",
-        `${r.world.model.params.toLocaleString("en-US")} parameters: dim ${r.world.model.dim}, ${r.world.model.nLayers} layers, ${r.world.model.nHeads} heads`,
-      ],
+      ["policy model", shapeText(r.world.model)],
+      ["judges' model", r.world.judgeModel === undefined ? "the policy's" : shapeText(r.world.judgeModel)],
     ]),
     {
       kind: "table",

@@ -8,6 +8,13 @@ const nullableNum = z.number().nullable();
 const count = z.number().int().nonnegative();
 
 /** Gold (verifier) score overall and per domain, with the samples behind each figure. */
+const ModelSummary = z.object({
+  dim: z.number().int(),
+  nLayers: z.number().int(),
+  nHeads: z.number().int(),
+  params: z.number().int(),
+});
+
 export const GoldScore = z.object({
   overall: num,
   byDomain: z.record(z.string(), num),
@@ -108,12 +115,9 @@ export const SeedResults = z.object({
   world: z.object({
     families: z.array(z.object({ family: z.string(), domain: z.string(), reward: z.string() })),
     sizes: z.record(z.string(), z.number().int()),
-    model: z.object({
-      dim: z.number().int(),
-      nLayers: z.number().int(),
-      nHeads: z.number().int(),
-      params: z.number().int(),
-    }),
+    model: ModelSummary,
+    /** The judges' model (the SFT they start from, BT, GenRM); absent in runs before it could differ. */
+    judgeModel: ModelSummary.optional(),
     steps: z.record(z.string(), z.number().int()),
   }),
   models: JudgeQuality,

@@ -8,8 +8,10 @@ import { join } from "node:path";
 import { z } from "zod";
 import { DataScaleError, formatZodError } from "../core/errors.ts";
 import { writeJsonAtomic } from "../io/rundir.ts";
+import type { DecoderConfig } from "../model/config.ts";
 import { createKernel, selectKernel } from "../model/kernels/index.ts";
 import { paramLayout } from "../model/params.ts";
+import { loadDecoder } from "../train/models.ts";
 import { judgeSftSteps, type SeedConfig } from "./config.ts";
 import { SeedResults } from "./results.ts";
 import { SeedContext, type Stage } from "./stages/context.ts";
@@ -120,6 +122,11 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** A model's shape and size as results.json records it. */
+function modelSummary(c: DecoderConfig): { dim: number; nLayers: number; nHeads: number; params: number } {
+  return { dim: c.dim, nLayers: c.nLayers, nHeads: c.nHeads, params: paramLayout(c).size };
+}
+
 export async function runSeed(o: SeedRunOptions): Promise<SeedResults> {
   mkdirSync(o.dir, { recursive: true });
   const unlock = lockSeedDir(o.dir);
@@ -179,12 +186,8 @@ function seedResults(
         ...get(worldStage),
         selected: selection.domains.reduce((a, d) => a + d.kept, 0),
       },
-      model: {
-        dim: config.model.dim,
-        nLayers: config.model.nLayers,
-        nHeads: config.model.nHeads,
-        params: paramLayout(ctx.sft().config).size,
-      },
+      model: modelSummary(ctx.sft().config),
+      judgeModel: modelSummary(loadDecoder(ctx.judgeBase(), {}, config.seed, ctx.kernel).config),
       steps: {
         sft: config.sft.steps,
         judgeSft: judgeSftSteps(config),

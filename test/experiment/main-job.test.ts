@@ -126,6 +126,15 @@ it("runs every stage of two seeds and writes per-seed and pooled results and the
       assert.equal(latest.step, step, m);
       assert.ok(existsSync(join(dir, "models", m, "hf", "model.safetensors")), m);
     }
+    // The judges have their own shape (tiny: 2 layers, the policy 1), recorded in results.json
+    // and in the judges' HF configs.
+    assert.deepEqual([r.world.model.nLayers, r.world.judgeModel?.nLayers], [1, 2]);
+    for (const m of ["judge-sft", "genrm", "bt"]) {
+      const hf = JSON.parse(readFileSync(join(dir, "models", m, "hf", "config.json"), "utf8")) as {
+        num_hidden_layers: number;
+      };
+      assert.equal(hf.num_hidden_layers, 2, m);
+    }
   }
   const html = readFileSync(join(straight, "report.html"), "utf8");
   for (const f of pooled.findings) assert.ok(html.includes(f.title.replace(/&/g, "&amp;")), f.title);

@@ -6,7 +6,7 @@ import type { Decoder } from "../../model/decoder.ts";
 import { newDecoder } from "../../train/models.ts";
 import { RunDir, saveModel } from "../../train/rundir.ts";
 import { trainSft } from "../../train/sft.ts";
-import { hasJudgeSft, judgeSftSteps } from "../config.ts";
+import { hasJudgeSft, judgeSftSteps, judgeShape } from "../config.ts";
 import { saveWorldModel } from "../judge-models.ts";
 import { goldByDomain, greedy, scoreResponses } from "../policy.ts";
 import { GoldScore } from "../results.ts";
@@ -17,7 +17,8 @@ import { pct, type SeedContext, type Stage } from "./context.ts";
 async function trainDemoSft(ctx: SeedContext, name: "sft" | "judge-sft", steps: number): Promise<Decoder> {
   const { config, tokenizer, world } = ctx;
   const dirs = ctx.model(name);
-  const model = newDecoder({ vocabSize: tokenizer.vocabSize, ...config.model }, config.seed, ctx.kernel);
+  const shape = name === "sft" ? config.model : judgeShape(config);
+  const model = newDecoder({ vocabSize: tokenizer.vocabSize, ...shape }, config.seed, ctx.kernel);
   const { judgeSteps: _j, ...sft } = config.sft;
   await trainSft({
     model,
@@ -40,6 +41,17 @@ async function heldOutGold(ctx: SeedContext, model: Decoder, label: string): Pro
   return score;
 }
 
+/** The judges' own SFT (models/judge-sft): `sft.judgeSteps` steps at the judges' shape. */
+export async function judgeSft(ctx: SeedContext): Promise<void> {
+  const steps = judgeSftSteps(ctx.config);
+  const { dim, nLayers } = judgeShape(ctx.config);
+  await heldOutGold(
+    ctx,
+    await trainDemoSft(ctx, "judge-sft", steps),
+    `judges' SFT (${steps} steps, ${nLayers}×${dim})`,
+  );
+}
+
 export const sftStage: Stage<GoldScore> = {
   name: "sft",
   what: () => "supervised fine-tuning on demonstrations",
@@ -47,10 +59,7 @@ export const sftStage: Stage<GoldScore> = {
   async run(ctx: SeedContext) {
     const { config } = ctx;
     const score = await heldOutGold(ctx, await trainDemoSft(ctx, "sft", config.sft.steps), "SFT");
-    if (hasJudgeSft(config)) {
-      const steps = judgeSftSteps(config);
-      await heldOutGold(ctx, await trainDemoSft(ctx, "judge-sft", steps), `judges' SFT (${steps} steps)`);
-    }
+    if (hasJudgeSft(config)) await judgeSft(ctx);
     return score;
   },
 };
