@@ -7,7 +7,7 @@ const num = z.number();
 const nullableNum = z.number().nullable();
 const count = z.number().int().nonnegative();
 
-/** Gold (verifier) score overall and per domain, with the samples behind each figure. */
+/** A model's shape and parameter count. */
 const ModelSummary = z.object({
   dim: z.number().int(),
   nLayers: z.number().int(),
@@ -15,6 +15,7 @@ const ModelSummary = z.object({
   params: z.number().int(),
 });
 
+/** Gold (verifier) score overall and per domain, with the samples behind each figure. */
 export const GoldScore = z.object({
   overall: num,
   byDomain: z.record(z.string(), num),
