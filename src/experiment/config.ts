@@ -115,7 +115,7 @@ const SMALL: ExperimentConfig = {
   judgeModel: { dim: 64, nLayers: 3, nHeads: 4, maxSeqLen: 128 },
   sizes: { demo: 1200, preference: 1000, original: 512, pool: 768, eval: 150, diversityPrompts: 24 },
   sft: { steps: 1500, judgeSteps: 4000, batchSize: 32, lr: 2e-3 },
-  rm: { steps: 1500, batchSize: 32, lr: 1e-3 },
+  rm: { steps: 3000, batchSize: 32, lr: 1e-3 },
   genrm: { steps: 6000, batchSize: 32, lr: 1e-3 },
   samples: 8,
   keep: 0.1,
