@@ -63,6 +63,11 @@ interface TrainActs {
   layers: LayerActs[];
   hf: Arr;
   rf: Arr;
+  /** The rows the last forward ran the LM head on (undefined: every row). */
+  logitRows: Int32Array | undefined;
+  /** Those rows of hf, gathered; their gradient in backward. */
+  hfRows: Arr;
+  dhfRows: Arr;
   logits: Arr;
   values: Arr | undefined;
   rewards: Arr | undefined;
@@ -80,7 +85,7 @@ interface TrainActs {
 }
 
 export interface ForwardOutput {
-  /** [batch·T, vocab] */
+  /** [batch·T, vocab], or [logitRows.length, vocab] when the forward was given logitRows. */
   logits: Arr;
   /** [batch·T] value-head outputs, when the model has one. */
   values: Arr | undefined;
@@ -231,6 +236,9 @@ export class Decoder implements StepModel<KvCache> {
       layers,
       hf: al(N * D),
       rf: al(N),
+      logitRows: undefined,
+      hfRows: al(N * D),
+      dhfRows: al(N * D),
       logits: al(N * V),
       values: c.valueHead ? al(N) : undefined,
       rewards: c.rewardHead ? al(N) : undefined,
@@ -252,8 +260,11 @@ export class Decoder implements StepModel<KvCache> {
   /**
    * Training forward over `batch` sequences of T tokens (ids row-major [batch, T]). Keeps
    * the activations for `backward`. The returned arrays are reused by the next call.
+   * `logitRows` (positions b·T + t, distinct) limits the LM head to the positions whose
+   * logits the caller reads — a loss on a response's tokens, or none for a reward model —
+   * since the head's product over every position is a sixth of a small model's forward.
    */
-  forward(ids: Int32Array, batch: number, T: number): ForwardOutput {
+  forward(ids: Int32Array, batch: number, T: number, logitRows?: Int32Array): ForwardOutput {
     const c = this.config;
     const k = this.kernel;
     const { dim: D, headDim: hd, nHeads: H, nKvHeads: KH, ffnDim: F, vocabSize: V } = c;
@@ -303,14 +314,49 @@ export class Decoder implements StepModel<KvCache> {
     }
     if (!k.rmsnormForward?.(a.hf, a.rf, a.x[c.nLayers]!, p.finalNorm, N, D, c.normEps))
       rmsnormForward(a.hf, a.rf, a.x[c.nLayers]!, p.finalNorm, N, D, c.normEps);
-    linearForward(k, a.logits, a.hf, this.#lmHead(p), N, D, V);
+    const R = this.#lmHeadForward(a, N, logitRows);
     if (a.values !== undefined) scalarHeadForward(a.values, a.hf, p.valueW!, p.valueB!, N, D);
     if (a.rewards !== undefined) scalarHeadForward(a.rewards, a.hf, p.rewardW!, p.rewardB!, N, D);
     return {
-      logits: a.logits.subarray(0, N * V),
+      logits: a.logits.subarray(0, R * V),
       values: a.values?.subarray(0, N),
       rewards: a.rewards?.subarray(0, N),
     };
+  }
+
+  /** The LM head on every row of hf, or on `rows` gathered; returns how many rows it ran on. */
+  #lmHeadForward(a: TrainActs, N: number, rows: Int32Array | undefined): number {
+    const { dim: D, vocabSize: V } = this.config;
+    a.logitRows = rows === undefined ? undefined : Int32Array.from(rows);
+    if (rows === undefined) {
+      linearForward(this.kernel, a.logits, a.hf, this.#lmHead(this.p), N, D, V);
+      return N;
+    }
+    rows.forEach((n, i) => {
+      if (!(n >= 0 && n < N)) throw new RangeError(`forward: logit row ${n} is outside [0, ${N})`);
+      a.hfRows.set(a.hf.subarray(n * D, (n + 1) * D), i * D);
+    });
+    if (rows.length > 0)
+      linearForward(this.kernel, a.logits, a.hfRows, this.#lmHead(this.p), rows.length, D, V);
+    return rows.length;
+  }
+
+  /** The LM head's backward into dhf (zeroed) and its weight gradient, for the rows of the forward. */
+  #lmHeadBackward(a: TrainActs, dhf: Arr, dLogits: Arr, N: number): void {
+    const { dim: D, vocabSize: V } = this.config;
+    const [k, p, g] = [this.kernel, this.p, this.g];
+    const rows = a.logitRows;
+    if (rows === undefined) {
+      linearBackward(k, dhf, this.#lmHead(g), dLogits, a.hf, this.#lmHead(p), N, D, V, true);
+      return;
+    }
+    if (rows.length === 0) return;
+    if (dLogits.length < rows.length * V)
+      throw new RangeError(`backward: dLogits has ${dLogits.length} entries, expected ${rows.length}×${V}`);
+    linearBackward(k, a.dhfRows, this.#lmHead(g), dLogits, a.hfRows, this.#lmHead(p), rows.length, D, V);
+    rows.forEach((n, i) => {
+      for (let d = 0; d < D; d++) dhf[n * D + d] = dhf[n * D + d]! + a.dhfRows[i * D + d]!;
+    });
   }
 
   /**
@@ -322,14 +368,13 @@ export class Decoder implements StepModel<KvCache> {
     if (a === undefined) throw new Error("backward called before forward");
     const c = this.config;
     const k = this.kernel;
-    const { dim: D, headDim: hd, nHeads: H, nKvHeads: KH, ffnDim: F, vocabSize: V } = c;
+    const { dim: D, headDim: hd, nHeads: H, nKvHeads: KH, ffnDim: F } = c;
     const N = a.batch * a.T;
     const p = this.p;
     const g = this.g;
     const dhf = a.dh;
     dhf.fill(0, 0, N * D);
-    if (dLogits !== undefined)
-      linearBackward(k, dhf, this.#lmHead(g), dLogits, a.hf, this.#lmHead(p), N, D, V, true);
+    if (dLogits !== undefined) this.#lmHeadBackward(a, dhf, dLogits, N);
     if (dValues !== undefined) {
       if (p.valueW === undefined) throw new Error("backward: dValues given but the model has no value head");
       scalarHeadBackward(dhf, g.valueW!, g.valueB!, dValues, a.hf, p.valueW, N, D);

@@ -4,6 +4,7 @@
 // the clipped surrogate (+ clipped value loss, + KL loss when KL is not in the reward).
 import type { Reward, RewardFn, Rollout, Task } from "../core/schemas.ts";
 import type { Decoder } from "../model/decoder.ts";
+import type { Arr } from "../model/kernels/types.ts";
 import { logprobsAndEntropy } from "../model/layers.ts";
 import { Rng } from "../model/rng.ts";
 import { type Generation, generate } from "../model/sample.ts";
@@ -176,6 +177,28 @@ function microBatches(
   });
 }
 
+/** A micro-batch's action positions (k·W + t): the only ones whose logits PPO reads. */
+function actionRows(mb: MicroBatch): Int32Array {
+  const rows: number[] = [];
+  mb.action.forEach((a, m) => {
+    if (a === 1) rows.push(m);
+  });
+  return Int32Array.from(rows);
+}
+
+/** Log p(target) and entropy at `rows` of a micro-batch, from the logits of those rows. */
+function rowLogprobs(logits: Arr, mb: MicroBatch, rows: Int32Array, V: number) {
+  const lp = new Float32Array(rows.length);
+  const ent = new Float32Array(rows.length);
+  const targets = Int32Array.from(rows, (m) => mb.targets[m]!);
+  logprobsAndEntropy(logits, targets, rows.length, V, lp, ent);
+  return { lp, ent };
+}
+
+/**
+ * Old-policy (or reference) log-probabilities and entropies at every action position of the
+ * batch, and values everywhere when the model has a value head; 0 elsewhere.
+ */
 function scoreBatch(
   model: Decoder,
   b: RolloutBatch,
@@ -188,18 +211,18 @@ function scoreBatch(
   const values = model.config.valueHead ? new Float32Array(N) : undefined;
   const all = Array.from({ length: b.n }, (_, i) => i);
   for (const mb of microBatches(b, all, chunk, padded)) {
-    const M = mb.rows.length * mb.W;
-    const out = model.forward(mb.ids, mb.rows.length, mb.W);
-    const lp = new Float32Array(M);
-    const ent = new Float32Array(M);
-    logprobsAndEntropy(out.logits, mb.targets, M, model.vocabSize, lp, ent);
-    mb.rows.forEach((r, k) => {
-      const [from, to] = [k * mb.W, (k + 1) * mb.W];
-      logp.set(lp.subarray(from, to), r * b.T);
-      entropy.set(ent.subarray(from, to), r * b.T);
-      if (values !== undefined && out.values !== undefined)
-        values.set(out.values.subarray(from, to), r * b.T);
+    const rows = actionRows(mb);
+    const out = model.forward(mb.ids, mb.rows.length, mb.W, rows);
+    const { lp, ent } = rowLogprobs(out.logits, mb, rows, model.vocabSize);
+    rows.forEach((m, i) => {
+      const at = mb.rows[Math.floor(m / mb.W)]! * b.T + (m % mb.W);
+      logp[at] = lp[i]!;
+      entropy[at] = ent[i]!;
     });
+    if (values !== undefined && out.values !== undefined)
+      mb.rows.forEach((r, k) => {
+        values.set(out.values!.subarray(k * mb.W, (k + 1) * mb.W), r * b.T);
+      });
   }
   return { logp, entropy, values };
 }
@@ -297,37 +320,42 @@ function microBatchGrads(mb: MicroBatch, u: UpdateInputs) {
   const st = { polLoss: 0, valLoss: 0, clipped: 0, vClipped: 0, approxKl: 0, tokens: 0 };
   const M = mb.rows.length * mb.W;
   const V = policy.vocabSize;
-  const out = policy.forward(mb.ids, mb.rows.length, mb.W);
-  const lp = new Float32Array(M);
-  const ent = new Float32Array(M);
-  logprobsAndEntropy(out.logits, mb.targets, M, V, lp, ent);
-  const dLogp = new Float64Array(M);
+  const rows = actionRows(mb);
+  const out = policy.forward(mb.ids, mb.rows.length, mb.W, rows);
+  const { lp } = rowLogprobs(out.logits, mb, rows, V);
+  const dLogp = new Float64Array(rows.length);
   const dValues = o.algorithm === "ppo" ? new Float32Array(M) : undefined;
   // A separate critic runs its own forward on the same rows; values from whichever holds the head.
-  const values = critic === undefined ? out.values : critic.forward(mb.ids, mb.rows.length, mb.W).values;
-  mb.rows.forEach((r, k) => {
-    for (let t = 0; t < mb.W; t++) {
-      const m = k * mb.W + t;
-      const src = r * b.T + t;
-      if (mb.action[m] !== 1) continue;
-      const sur = clippedSurrogate(lp[m]!, old.logp[src]!, adv[src]!, o.clipEps);
-      st.polLoss += sur.loss;
-      if (sur.clipped) st.clipped++;
-      st.approxKl += old.logp[src]! - lp[m]!;
-      let g = sur.grad;
-      if (o.kl.mode === "loss") g += beta * klGrad(lp[m]!, ref.logp[src]!, o.kl.estimator);
-      dLogp[m] = g / count;
-      if (dValues !== undefined && values !== undefined) {
-        const vt = clippedValueLoss(values[m]!, oldValues![src]!, ret[src]!, o.valueClipEps);
-        st.valLoss += vt.loss;
-        if (vt.clipped) st.vClipped++;
-        dValues[m] = (o.vfCoef * vt.grad) / count;
-      }
-      st.tokens++;
+  const values =
+    critic === undefined
+      ? out.values
+      : critic.forward(mb.ids, mb.rows.length, mb.W, new Int32Array(0)).values;
+  rows.forEach((m, i) => {
+    const src = mb.rows[Math.floor(m / mb.W)]! * b.T + (m % mb.W);
+    const sur = clippedSurrogate(lp[i]!, old.logp[src]!, adv[src]!, o.clipEps);
+    st.polLoss += sur.loss;
+    if (sur.clipped) st.clipped++;
+    st.approxKl += old.logp[src]! - lp[i]!;
+    let g = sur.grad;
+    if (o.kl.mode === "loss") g += beta * klGrad(lp[i]!, ref.logp[src]!, o.kl.estimator);
+    dLogp[i] = g / count;
+    if (dValues !== undefined && values !== undefined) {
+      const vt = clippedValueLoss(values[m]!, oldValues![src]!, ret[src]!, o.valueClipEps);
+      st.valLoss += vt.loss;
+      if (vt.clipped) st.vClipped++;
+      dValues[m] = (o.vfCoef * vt.grad) / count;
     }
+    st.tokens++;
   });
-  const dLogits = new Float32Array(M * V);
-  logprobGradToLogits(dLogits, out.logits, mb.targets, dLogp, M, V);
+  const dLogits = new Float32Array(rows.length * V);
+  logprobGradToLogits(
+    dLogits,
+    out.logits,
+    Int32Array.from(rows, (m) => mb.targets[m]!),
+    dLogp,
+    rows.length,
+    V,
+  );
   if (critic !== undefined) {
     policy.backward(dLogits);
     critic.backward(undefined, dValues);

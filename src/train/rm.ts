@@ -5,7 +5,7 @@
 import type { Decoder } from "../model/decoder.ts";
 import { Rng } from "../model/rng.ts";
 import type { Tokenizer } from "../model/types.ts";
-import type { PreferenceRecord, PromptResponse } from "./data.ts";
+import { type PreferenceRecord, type PromptResponse, widthBuckets } from "./data.ts";
 import { promptIds } from "./evaluate.ts";
 import { mixSeed, type StepMetrics, trainLoop } from "./loop.ts";
 import { type OptimizerOptions, scheduledLr, trainOptimizer } from "./optimizer.ts";
@@ -26,21 +26,25 @@ export function rewardScores(
   items: readonly PromptResponse[],
   chunk = 32,
 ): number[] {
-  const out: number[] = [];
+  if (!model.config.rewardHead)
+    throw new Error("rewardScores: the model has no reward head (config rewardHead: true)");
   const pad = tokenizer.eosId ?? 0;
-  for (let s = 0; s < items.length; s += chunk) {
-    const seqs = items
-      .slice(s, s + chunk)
-      .map((x) => sequenceIds(tokenizer, x.prompt, x.response, model.maxSeqLen));
-    const T = Math.max(...seqs.map((q) => q.length));
-    const ids = new Int32Array(seqs.length * T).fill(pad);
-    seqs.forEach((q, b) => {
-      ids.set(q, b * T);
+  const seqs = items.map((x) => sequenceIds(tokenizer, x.prompt, x.response, model.maxSeqLen));
+  const out = new Array<number>(items.length).fill(0);
+  const all = seqs.map((_, i) => i);
+  for (const rows of widthBuckets(
+    seqs.map((q) => q.length),
+    all,
+    chunk,
+  )) {
+    const block = padRows(
+      rows.map((i) => seqs[i]!),
+      pad,
+    );
+    const r = model.forward(block.ids, rows.length, block.T, new Int32Array(0)).rewards!;
+    rows.forEach((i, b) => {
+      out[i] = r[block.last[b]!]!;
     });
-    const r = model.forward(ids, seqs.length, T).rewards;
-    if (r === undefined)
-      throw new Error("rewardScores: the model has no reward head (config rewardHead: true)");
-    for (const [b, q] of seqs.entries()) out.push(r[b * T + q.length - 1]!);
   }
   return out;
 }
@@ -65,6 +69,52 @@ export function pairwiseAccuracy(
   for (let i = 0; i < pairs.length; i++)
     acc += chosen[i]! > rejected[i]! ? 1 : chosen[i] === rejected[i] ? 0.5 : 0;
   return acc / Math.max(1, pairs.length);
+}
+
+/** Sequences as one [rows, T] block padded to the longest, and each one's last position. */
+function padRows(seqs: readonly number[][], pad: number): { ids: Int32Array; T: number; last: number[] } {
+  const T = Math.max(1, ...seqs.map((q) => q.length));
+  const ids = new Int32Array(seqs.length * T).fill(pad);
+  seqs.forEach((q, b) => {
+    ids.set(q, b * T);
+  });
+  return { ids, T, last: seqs.map((q, b) => b * T + q.length - 1) };
+}
+
+/**
+ * Gradients of the batch's mean −log σ(r_chosen − r_rejected), seqs holding the B chosen
+ * then the B rejected sequences. Pairs run in micro-batches of similar width (both sides of
+ * a pair together, so each micro-batch's loss is its own): padding 64 sequences to the
+ * longest left half the positions padding (measured on the main job's pairs). No LM head.
+ */
+export function pairGrads(
+  model: Decoder,
+  seqs: readonly number[][],
+  pad: number,
+): { loss: number; correct: number; margin: number } {
+  const B = seqs.length / 2;
+  const widths = Array.from({ length: B }, (_, i) => Math.max(seqs[i]!.length, seqs[B + i]!.length));
+  const all = widths.map((_, i) => i);
+  let [loss, correct, margin] = [0, 0, 0];
+  for (const pairs of widthBuckets(widths, all, B)) {
+    const n = pairs.length;
+    const block = padRows([...pairs.map((i) => seqs[i]!), ...pairs.map((i) => seqs[B + i]!)], pad);
+    const r = model.forward(block.ids, 2 * n, block.T, new Int32Array(0)).rewards!;
+    const dRewards = new Float32Array(2 * n * block.T);
+    for (let k = 0; k < n; k++) {
+      const [ci, ri] = [block.last[k]!, block.last[n + k]!];
+      const d = r[ci]! - r[ri]!;
+      // −log σ(d) = softplus(−d), computed stably; its derivative is −σ(−d).
+      loss += d > 0 ? Math.log1p(Math.exp(-d)) : -d + Math.log1p(Math.exp(d));
+      const g = -1 / (1 + Math.exp(d));
+      dRewards[ci] = g / B;
+      dRewards[ri] = -g / B;
+      if (d > 0) correct++;
+      margin += d;
+    }
+    model.backward(undefined, undefined, dRewards);
+  }
+  return { loss, correct, margin };
 }
 
 export interface RmOptions {
@@ -127,31 +177,9 @@ export async function trainRewardModel(run: RmRun): Promise<{ evalAccuracy: numb
         ...pairs.map((p) => encode(p.prompt, p.chosen)),
         ...pairs.map((p) => encode(p.prompt, p.rejected)),
       ];
-      const T = Math.max(...seqs.map((q) => q.length));
-      const ids = new Int32Array(seqs.length * T).fill(pad);
-      seqs.forEach((q, b) => {
-        ids.set(q, b * T);
-      });
       model.zeroGrad();
-      const r = model.forward(ids, seqs.length, T).rewards!;
-      const dRewards = new Float32Array(seqs.length * T);
+      const { loss, correct, margin } = pairGrads(model, seqs, pad);
       const B = pairs.length;
-      let loss = 0;
-      let correct = 0;
-      let margin = 0;
-      for (let i = 0; i < B; i++) {
-        const ci = i * T + seqs[i]!.length - 1;
-        const ri = (B + i) * T + seqs[B + i]!.length - 1;
-        const d = r[ci]! - r[ri]!;
-        // −log σ(d) = softplus(−d), computed stably; its derivative is −σ(−d).
-        loss += d > 0 ? Math.log1p(Math.exp(-d)) : -d + Math.log1p(Math.exp(d));
-        const g = -1 / (1 + Math.exp(d));
-        dRewards[ci] = g / B;
-        dRewards[ri] = -g / B;
-        if (d > 0) correct++;
-        margin += d;
-      }
-      model.backward(undefined, undefined, dRewards);
       // −log σ(r_c − r_r) does not depend on the head's bias, so its true gradient is 0; the
       // summed ±g/B terms leave float rounding that AdamW would normalise into steps of size
       // lr. Held at 0, the head is exactly transformers' bias-free `score` (hf export).

@@ -68,6 +68,28 @@ export function maskedCrossEntropy(
   return { sum, count };
 }
 
+/**
+ * The block's loss positions (weight ≠ 0) and the block cut down to them, as one row: the
+ * decoder runs its LM head on those positions only (a judge's answer is 3 of ~60 tokens).
+ */
+export function lossRows(block: Block): { rows: Int32Array; block: Block } {
+  const idx: number[] = [];
+  block.weights.forEach((w, n) => {
+    if (w !== 0) idx.push(n);
+  });
+  const rows = Int32Array.from(idx);
+  return {
+    rows,
+    block: {
+      batch: 1,
+      T: rows.length,
+      inputs: Int32Array.from(rows, (n) => block.inputs[n]!),
+      targets: Int32Array.from(rows, (n) => block.targets[n]!),
+      weights: Float32Array.from(rows, (n) => block.weights[n]!),
+    },
+  };
+}
+
 /** Token-mean response loss of `examples`, evaluated in chunks without touching gradients. */
 export function evalLoss(
   model: Decoder,
@@ -79,8 +101,9 @@ export function evalLoss(
   let count = 0;
   for (let i = 0; i < examples.length; i += chunk) {
     const block = padBlock(examples.slice(i, i + chunk), padIdOf(tokenizer));
-    const out = model.forward(block.inputs, block.batch, block.T);
-    const r = maskedCrossEntropy(undefined, out.logits, block, model.vocabSize);
+    const at = lossRows(block);
+    const out = model.forward(block.inputs, block.batch, block.T, at.rows);
+    const r = maskedCrossEntropy(undefined, out.logits, at.block, model.vocabSize);
     sum += r.sum;
     count += r.count;
   }
@@ -109,9 +132,10 @@ export function accumulateGrads(
       rows.map((r) => batch[r]!),
       padId,
     );
-    const out = model.forward(block.inputs, block.batch, block.T);
+    const at = lossRows(block);
+    const out = model.forward(block.inputs, block.batch, block.T, at.rows);
     const dLogits = new Float32Array(out.logits.length);
-    sum += maskedCrossEntropy(dLogits, out.logits, block, model.vocabSize, Math.max(1, count)).sum;
+    sum += maskedCrossEntropy(dLogits, out.logits, at.block, model.vocabSize, Math.max(1, count)).sum;
     model.backward(dLogits);
     padded += block.batch * block.T;
   }

@@ -225,3 +225,53 @@ for (const tied of [false, true]) {
     checkGrad("model", m.params as Float64Array, grads, loss, 1e-6);
   });
 }
+
+test("an LM head limited to some positions gives those positions' logits and the same gradients", () => {
+  for (const tiedEmbeddings of [false, true]) {
+    const config = {
+      vocabSize: 11,
+      dim: 8,
+      nLayers: 2,
+      nHeads: 2,
+      maxSeqLen: 8,
+      tiedEmbeddings,
+      rewardHead: true,
+    };
+    const full = new Decoder(config, k64, { seed: 5 });
+    const part = new Decoder(config, k64, { seed: 5 });
+    const [B, T, V] = [2, 5, 11];
+    const ids = Int32Array.from({ length: B * T }, (_, i) => (i * 7) % V);
+    const rows = Int32Array.from([9, 1, 4]);
+    const dRows = randn(rows.length * V);
+    const dRewards = randn(B * T);
+    const dFull = new Float64Array(B * T * V);
+    rows.forEach((n, i) => {
+      dFull.set(dRows.subarray(i * V, (i + 1) * V), n * V);
+    });
+    const all = Float64Array.from(full.forward(ids, B, T).logits);
+    full.zeroGrad();
+    full.backward(dFull, undefined, dRewards);
+    const some = Float64Array.from(part.forward(ids, B, T, rows).logits);
+    assert.equal(some.length, rows.length * V);
+    rows.forEach((n, i) => {
+      for (let v = 0; v < V; v++) assert.ok(Math.abs(some[i * V + v]! - all[n * V + v]!) < 1e-12);
+    });
+    part.zeroGrad();
+    part.backward(dRows, undefined, dRewards);
+    let worst = 0;
+    full.grads.forEach((g, i) => {
+      worst = Math.max(worst, Math.abs(g - part.grads[i]!));
+    });
+    assert.ok(worst < 1e-12, `tied ${tiedEmbeddings}: gradients differ by ${worst}`);
+    // No positions: a reward model's forward and backward without the LM head at all.
+    part.forward(ids, B, T, new Int32Array(0));
+    part.zeroGrad();
+    part.backward(new Float64Array(0), undefined, dRewards);
+    full.zeroGrad();
+    full.backward(new Float64Array(B * T * V), undefined, dRewards);
+    full.grads.forEach((g, i) => {
+      assert.ok(Math.abs(g - part.grads[i]!) < 1e-12);
+    });
+    assert.throws(() => part.forward(ids, B, T, Int32Array.from([B * T])), /logit row 10 is outside/);
+  }
+});

@@ -3,8 +3,15 @@
 // by that quality with both orders of every pair.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { createTsKernel } from "../../src/model/kernels/ts.ts";
 import { newDecoder } from "../../src/train/models.ts";
-import { genrmScores, pairwiseAccuracy, trainGenRm, trainRewardModel } from "../../src/train/rm.ts";
+import {
+  genrmScores,
+  pairGrads,
+  pairwiseAccuracy,
+  trainGenRm,
+  trainRewardModel,
+} from "../../src/train/rm.ts";
 import { kernel, TINY, tokenizer, vowelPairs, vowels } from "./helpers.ts";
 
 const train = vowelPairs(400, 1);
@@ -25,6 +32,41 @@ test("Bradley–Terry reward model beats chance on held-out pairs", async () => 
     result.evalAccuracy !== undefined && result.evalAccuracy >= 0.7,
     `accuracy ${result.evalAccuracy}`,
   );
+});
+
+test("BT pair gradients in width buckets equal those of one block padded to the longest", () => {
+  const k64 = createTsKernel("f64");
+  const model = newDecoder({ ...TINY, rewardHead: true }, 3, k64);
+  // Pairs of very different widths, so they fall in different buckets; B chosen then B rejected.
+  const lens = [3, 4, 17, 5, 20, 6, 16, 4];
+  const seqs = lens.map((n, i) => Array.from({ length: n }, (_, t) => (t * 5 + i * 3) % 250));
+  const B = seqs.length / 2;
+  const T = Math.max(...lens);
+  const ids = new Int32Array(seqs.length * T).fill(257);
+  seqs.forEach((q, b) => {
+    ids.set(q, b * T);
+  });
+  const r = model.forward(ids, seqs.length, T).rewards!;
+  const d = new Float64Array(seqs.length * T);
+  let loss = 0;
+  for (let i = 0; i < B; i++) {
+    const [c, j] = [i * T + lens[i]! - 1, (B + i) * T + lens[B + i]! - 1];
+    const diff = r[c]! - r[j]!;
+    loss += Math.log1p(Math.exp(-diff));
+    d[c] = -1 / (1 + Math.exp(diff)) / B;
+    d[j] = -d[c]!;
+  }
+  model.zeroGrad();
+  model.backward(undefined, undefined, d);
+  const padded = Float64Array.from(model.grads);
+  model.zeroGrad();
+  const got = pairGrads(model, seqs, 257);
+  assert.ok(Math.abs(got.loss - loss) < 1e-9, `loss ${got.loss} vs ${loss}`);
+  let worst = 0;
+  padded.forEach((g, i) => {
+    worst = Math.max(worst, Math.abs(g - model.grads[i]!));
+  });
+  assert.ok(worst < 1e-9, `gradients differ by ${worst}`);
 });
 
 test("GenRM: p(YES) orders responses by the known quality, trained on both orders", async () => {
