@@ -2,6 +2,9 @@
 // shape of ../shared/bench/torch_reference.py, side by side with that PyTorch script in the
 // same sitting. Prints torch time ÷ ours (> 1 = we are faster), the AdamW step against a
 // TypeScript loop (what the trainers ran before they used the kernel's), and ends with one JSON line.
+// Then the judge shape (dim 64, 3 layers, 4 heads, head dim 16, vocab 259, T 64, batch 32, one
+// thread, as the GenRM judges train): a train step and causal attention forward / backward on
+// each kernel, the named baseline being the WASM kernel's attention, timed in the same run.
 //   --kernels ts,wasm   kernels to measure (default: every available one but ts, which is
 //                       ~10× slower; add it explicitly)   --threads N   --steps N
 import { spawnSync } from "node:child_process";
@@ -26,6 +29,10 @@ const { values: args } = parseArgs({
 const threads = Number(args.threads);
 const steps = Number(args.steps);
 const shape = { layers: 4, dim: 256, heads: 4, vocab: 64, seq: 64, batch: 16, sampleTokens: 64 };
+/** The GenRM judges' training shape (byte vocabulary; sequences padded to a bucket of 64). */
+const judgeShape = { layers: 3, dim: 64, heads: 4, vocab: 259, seq: 64, batch: 32, threads: 1 };
+/** Attention calls are ~1 ms: more repetitions than train steps. */
+const attnReps = Math.max(51, steps * 5);
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -171,6 +178,57 @@ async function runOurs(name: string): Promise<Figures> {
   }
 }
 
+interface JudgeFigures {
+  train_step_ms: number;
+  attn_fwd_ms: number;
+  attn_bwd_ms: number;
+}
+
+/** The judge shape on one kernel: a whole train step, then attention alone on random inputs. */
+async function runJudge(name: string): Promise<JudgeFigures> {
+  const { layers, dim, heads, vocab: V, seq: T, batch: B } = judgeShape;
+  const kernel = createKernel(parseKernelName(name, "--kernels"), { threads: judgeShape.threads });
+  try {
+    const m = new Decoder({ vocabSize: V, dim, nLayers: layers, nHeads: heads, maxSeqLen: T }, kernel, {
+      seed: 0,
+    });
+    const rng = new Rng(1);
+    const ids = Int32Array.from({ length: B * T }, () => Math.floor(rng.next() * V));
+    const targets = Int32Array.from({ length: B * T }, () => Math.floor(rng.next() * V));
+    const opt = new AdamW(m, { lr: 1e-3, weightDecay: 0.01, gradClip: 1 });
+    const dLogits = kernel.alloc(B * T * V);
+    const train_step_ms = await timed(() => {
+      const out = m.forward(ids, B, T);
+      crossEntropyForwardBackward(dLogits, out.logits, targets, undefined, B * T, V);
+      m.zeroGrad();
+      m.backward(dLogits);
+      opt.step(m.params, m.grads);
+    }, steps);
+    const p = { batch: B, T, heads, kvHeads: heads, headDim: dim / heads };
+    const n = B * T * dim;
+    const buf = (scale: number) => {
+      const a = kernel.alloc(n);
+      for (let i = 0; i < n; i++) a[i] = (rng.next() * 2 - 1) * scale;
+      return a;
+    };
+    const [q, k, v, dout] = [buf(2), buf(2), buf(1), buf(1)];
+    const [out, dq, dk, dv] = [buf(0), buf(0), buf(0), buf(0)];
+    const probs = kernel.alloc(B * heads * T * T);
+    const attn_fwd_ms = await timed(() => kernel.attentionForward(p, out, probs, q, k, v), attnReps);
+    const attn_bwd_ms = await timed(
+      () => kernel.attentionBackward(p, dq, dk, dv, dout, probs, q, k, v),
+      attnReps,
+    );
+    return {
+      train_step_ms: round(train_step_ms),
+      attn_fwd_ms: round3(attn_fwd_ms),
+      attn_bwd_ms: round3(attn_bwd_ms),
+    };
+  } finally {
+    kernel.close();
+  }
+}
+
 function sampleRow(logits: Float32Array, rng: Rng): number {
   let max = -Infinity;
   for (const v of logits) max = Math.max(max, v);
@@ -185,6 +243,7 @@ function sampleRow(logits: Float32Array, rng: Rng): number {
 }
 
 const round = (x: number) => Math.round(x * 100) / 100;
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 const names = args.kernels?.split(",") ?? availableKernels().filter((k) => k !== "ts");
 const defaultKernel = availableKernels().at(-1)!;
@@ -215,6 +274,25 @@ for (const name of names) {
   process.stdout.write(`${line}\n`);
 }
 const def = perKernel[defaultKernel];
+// The judge shape: each kernel's attention and train step against the WASM kernel's (the
+// baseline, when both are measured), ratio = WASM time ÷ this kernel's (> 1 is faster).
+process.stdout.write(
+  `judge shape ${JSON.stringify(judgeShape)}, train: median of ${steps} steps, attention: median of ${attnReps} calls\n`,
+);
+const judge: Record<string, JudgeFigures & { attn_ratio_vs_wasm?: number; train_ratio_vs_wasm?: number }> =
+  {};
+for (const name of names) judge[name] = await runJudge(name);
+const judgeBase = judge["wasm"];
+for (const [name, f] of Object.entries(judge)) {
+  const attn = f.attn_fwd_ms + f.attn_bwd_ms;
+  let line = `judge ${name}: train ${f.train_step_ms} ms, attention forward ${f.attn_fwd_ms} ms + backward ${f.attn_bwd_ms} ms (× ${judgeShape.layers} layers: ${Math.round((100 * judgeShape.layers * attn) / f.train_step_ms)}% of the step)`;
+  if (judgeBase !== undefined && name !== "wasm") {
+    f.attn_ratio_vs_wasm = round((judgeBase.attn_fwd_ms + judgeBase.attn_bwd_ms) / attn);
+    f.train_ratio_vs_wasm = round(judgeBase.train_step_ms / f.train_step_ms);
+    line += ` | vs wasm: attention forward ×${round(judgeBase.attn_fwd_ms / f.attn_fwd_ms)}, backward ×${round(judgeBase.attn_bwd_ms / f.attn_bwd_ms)}, both ×${f.attn_ratio_vs_wasm}, train ×${f.train_ratio_vs_wasm}`;
+  }
+  process.stdout.write(`${line}\n`);
+}
 const loadAfter = round(loadavg()[0]!);
 process.stdout.write(`load ${loadBefore} → ${loadAfter}\n`);
 process.stdout.write(
@@ -228,5 +306,11 @@ process.stdout.write(
     sample_ratio_vs_torch: def?.sample_ratio_vs_torch ?? null,
     torch: typeof torch === "string" ? { skipped: torch } : torch,
     kernels: perKernel,
+    judge: {
+      shape: judgeShape,
+      baseline: judgeBase === undefined ? null : "wasm",
+      attn_ratio_vs_wasm: judge[defaultKernel]?.attn_ratio_vs_wasm ?? null,
+      kernels: judge,
+    },
   })}\n`,
 );

@@ -179,8 +179,17 @@ typedef struct {
   float* scratch;
 } att_ctx;
 
-/** Floats of scratch per thread: a transposed head, two T×T tiles, two rows. */
-static long att_scratch_floats(int T, int hd) { return (long)T * hd + 2L * T * T + T + hd; }
+/** Query (or key) rows per block of the blocked path, head dims a multiple of 16. */
+#define QB 8
+
+static inline int pad16(int n) { return (n + 15) & ~15; }
+
+/** Floats of scratch per thread. Row path: a transposed head, two T×T tiles, two rows;
+ * blocked path: the same with rows padded to pad16(T), and QB rows of scores. */
+static long att_scratch_floats(int T, int hd) {
+  long tp = pad16(T);
+  return MAX((long)T * hd + 2L * T * T + T + hd, tp * hd + 2L * T * tp + QB * tp);
+}
 
 /** xt[d·T + j] = x[row j, columns 0..hd) for j < T: a head's K or V, transposed. */
 static void transpose_head(float* xt, const float* x, int T, int stride, int hd) {
@@ -189,8 +198,9 @@ static void transpose_head(float* xt, const float* x, int T, int stride, int hd)
 }
 
 // One unit = one (sequence, kv head): every query head of the group, so backward's dk/dv
-// rows belong to one unit only.
-static void att_fwd_unit(void* c, int unit, int thread) {
+// rows belong to one unit only. This per-query-row path serves head dims that are not a
+// multiple of 16; the blocked path below serves the rest.
+static void att_fwd_rows(void* c, int unit, int thread) {
   const att_ctx* a = c;
   int T = a->T, H = a->H, KH = a->KH, hd = a->hd, group = H / KH;
   int qs = H * hd, ks = KH * hd;
@@ -227,17 +237,9 @@ static void att_fwd_unit(void* c, int unit, int thread) {
   }
 }
 
-void ops_attn_fwd(pool* p, int B, int T, int H, int KH, int hd, float* out, float* probs, const float* q,
-                  const float* k, const float* v) {
-  float* scratch = malloc(sizeof(float) * pool_threads(p) * att_scratch_floats(T, hd));
-  att_ctx a = {B, T, H, KH, hd, out, probs, NULL, NULL, NULL, q, k, v, NULL, scratch};
-  pool_run(p, att_fwd_unit, &a, B * KH);
-  free(scratch);
-}
-
 // dq is written; so are this (sequence, kv head)'s dk and dv rows (by its first query
 // head, then accumulated by the rest of the group).
-static void att_bwd_unit(void* c, int unit, int thread) {
+static void att_bwd_rows(void* c, int unit, int thread) {
   const att_ctx* a = c;
   int T = a->T, H = a->H, KH = a->KH, hd = a->hd, group = H / KH;
   int qs = H * hd, ks = KH * hd;
@@ -285,11 +287,348 @@ static void att_bwd_unit(void* c, int unit, int thread) {
   }
 }
 
+// ---- attention, blocked (head dim a multiple of 16) ----
+//
+// The per-row path above does each product as one query row times a matrix: at head dim 16
+// every multiply-add chain is one or two accumulators long, so it waits on FMA latency, and
+// backward scatters dS and P into transposed tiles column by column. Here QB query (or key)
+// rows go together: each load of K, V, Q or dO serves QB rows, QB to 2·QB accumulators are
+// in flight, and dK, dV read dS and P by rows. The rows' softmax and dS passes are vector
+// code too (left to the vectoriser they cost more than the products). Same formulas, unit
+// split and causal skipping (by block) as the row path; a unit's result does not depend on
+// the thread that runs it.
+
+typedef float v16 __attribute__((vector_size(64), aligned(4)));
+
+/** Row r of a block of nr rows: the tail block repeats its last row (results discarded), so
+ * no read goes past the sequence. */
+#define BLOCK_ROW(x, stride, r, nr) ((x) + (long)MIN(r, (nr) - 1) * (stride))
+
+/**
+ * s[r·ld + c] = Σ_d x_r[d]·xt[d·ld + c] for the block's rows x_r (QB rows from x, `stride`
+ * apart) and c < cols, a multiple of 16: QKᵀ (or dO·Vᵀ) for QB queries against a transposed
+ * head. Two 16-column chunks per pass keep 2·QB accumulators in flight.
+ */
+static void score_block(float* restrict s, const float* restrict x, long stride, int nr, const float* restrict xt,
+                        int ld, int hd, int cols) {
+  const float* xr[QB];
+  for (int r = 0; r < QB; r++) xr[r] = BLOCK_ROW(x, stride, r, nr);
+  int c = 0;
+  for (; c + 32 <= cols; c += 32) {
+    v16 a0[QB] = {{0}}, a1[QB] = {{0}};
+    for (int d = 0; d < hd; d++) {
+      v16 k0 = *(const v16*)(xt + (long)d * ld + c), k1 = *(const v16*)(xt + (long)d * ld + c + 16);
+#pragma GCC unroll 8
+      for (int r = 0; r < QB; r++) {
+        a0[r] += xr[r][d] * k0;
+        a1[r] += xr[r][d] * k1;
+      }
+    }
+    for (int r = 0; r < QB; r++) {
+      *(v16*)(s + r * ld + c) = a0[r];
+      *(v16*)(s + r * ld + c + 16) = a1[r];
+    }
+  }
+  if (c < cols) {
+    v16 a0[QB] = {{0}};
+    for (int d = 0; d < hd; d++) {
+      v16 k0 = *(const v16*)(xt + (long)d * ld + c);
+#pragma GCC unroll 8
+      for (int r = 0; r < QB; r++) a0[r] += xr[r][d] * k0;
+    }
+    for (int r = 0; r < QB; r++) *(v16*)(s + r * ld + c) = a0[r];
+  }
+}
+
+/**
+ * y_r = Σ_{j<jn} p_r[j]·m_j for the block's rows (p_r from p, `pld` apart; y_r from y, `ys`
+ * apart; m_j = m + j·ld, hd floats): P·V or dS·K for QB queries. Each p_r is zero past its
+ * row's causal end, so the block's last row's jn serves them all. acc: add to y instead.
+ */
+static void pv_block(float* restrict y, long ys, int nr, const float* restrict p, long pld, const float* restrict m,
+                     long ld, int jn, int hd, int acc) {
+  const float* pr[QB];
+  for (int r = 0; r < QB; r++) pr[r] = BLOCK_ROW(p, pld, r, nr);
+  for (int d0 = 0; d0 < hd; d0 += 16) {
+    v16 a[QB] = {{0}};
+    for (int j = 0; j < jn; j++) {
+      v16 mj = *(const v16*)(m + (long)j * ld + d0);
+#pragma GCC unroll 8
+      for (int r = 0; r < QB; r++) a[r] += pr[r][j] * mj;
+    }
+    for (int r = 0; r < nr; r++) {
+      v16* yr = (v16*)(y + r * ys + d0);
+      *yr = acc ? *yr + a[r] : a[r];
+    }
+  }
+}
+
+/**
+ * dK_r = Σ_{i<n} dS[i][r]·Q_i and dV_r = Σ_{i<n} P[i][r]·dO_i for the block's keys r < nr:
+ * ds and pp point at the tiles' columns of those keys from their first row on, q and g at
+ * that row of Q and dO (rows `stride` apart). The QB values of a tile a step reads are
+ * adjacent in one row (the row path read transposed copies), and the two products share
+ * the loop: 2·QB accumulators in flight. acc: add to dk, dv instead.
+ */
+static void dkv_block(float* restrict dk, float* restrict dv, long ys, int nr, const float* restrict ds,
+                      const float* restrict pp, int tld, const float* restrict q, const float* restrict g, long stride,
+                      int n, int hd, int acc) {
+  for (int d0 = 0; d0 < hd; d0 += 16) {
+    v16 a[QB] = {{0}}, b[QB] = {{0}};
+    for (int i = 0; i < n; i++) {
+      v16 qi = *(const v16*)(q + (long)i * stride + d0), gi = *(const v16*)(g + (long)i * stride + d0);
+      const float *si = ds + (long)i * tld, *pi = pp + (long)i * tld;
+#pragma GCC unroll 8
+      for (int r = 0; r < QB; r++) {
+        a[r] += si[r] * qi;
+        b[r] += pi[r] * gi;
+      }
+    }
+    for (int r = 0; r < nr; r++) {
+      v16 *kr = (v16*)(dk + r * ys + d0), *vr = (v16*)(dv + r * ys + d0);
+      *kr = acc ? *kr + a[r] : a[r];
+      *vr = acc ? *vr + b[r] : b[r];
+    }
+  }
+}
+
+// Whole-vector helpers for the rows of P and dS: written with vector types rather than
+// left to the vectoriser, whose loops of a runtime length 1..T cost a scalar tail per row,
+// and whose max reduction stays scalar without -ffast-math.
+typedef int vi16 __attribute__((vector_size(64), aligned(4)));
+static const vi16 LANE = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+
+static inline v16 splat(float x) { return (v16){0} + x; }
+/** m ? a : b, lane by lane (C has no vector ?:). */
+static inline v16 vsel(vi16 m, v16 a, v16 b) { return (v16)(((vi16)a & m) | ((vi16)b & ~m)); }
+
+/** exp_poly on 16 lanes: the same operations in the same order. */
+static inline v16 exp_v16(v16 x) {
+  x = vsel(x > splat(88.0f), splat(88.0f), x);
+  x = vsel(x < splat(-87.0f), splat(-87.0f), x);
+  v16 n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+  v16 r = x - n * 0.693145751953125f - n * 1.42860682030941723212e-6f;
+  v16 p = splat(0.00138888892f);
+  p = p * r + 0.00833333377f;
+  p = p * r + 0.0416666679f;
+  p = p * r + 0.166666672f;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  vi16 e = (__builtin_convertvector(n, vi16) + 127) << 23;
+  return p * (v16)e;
+}
+
+static inline v16 vmax(v16 a, v16 b) { return vsel(a > b, a, b); }
+
+/** Lanes of x and y (y's numbered from 16) picked by constant indices: GCC before 12 has
+ * only __builtin_shuffle, clang only __builtin_shufflevector. */
+#if defined(__clang__) || __GNUC__ >= 12
+#define SHUF(x, y, ...) __builtin_shufflevector(x, y, __VA_ARGS__)
+#else
+#define SHUF(x, y, ...) __builtin_shuffle(x, y, (vi16){__VA_ARGS__})
+#endif
+
+// Lane reductions as butterflies (4 dependent steps, not 15), leaving the result in every
+// lane; each lane adds the same pairs, so the order is fixed.
+#define SWAP8(x) SHUF(x, x, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7)
+#define SWAP4(x) SHUF(x, x, 4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11)
+#define SWAP2(x) SHUF(x, x, 2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13)
+#define SWAP1(x) SHUF(x, x, 1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14)
+
+static inline float hmax(v16 x) {
+  x = vmax(x, SWAP8(x));
+  x = vmax(x, SWAP4(x));
+  x = vmax(x, SWAP2(x));
+  return vmax(x, SWAP1(x))[0];
+}
+
+static inline float hsum(v16 x) {
+  x += SWAP8(x);
+  x += SWAP4(x);
+  x += SWAP2(x);
+  return (x + SWAP1(x))[0];
+}
+
+/** r ← rᵀ for a 16 × 16 tile in registers: four rounds swapping the off-diagonal blocks of
+ * 8, 4, 2 and 1 lanes (~5% faster attention than a scalar transpose, one strided load per
+ * float, at T = 64). */
+static void transpose16(v16 r[16]) {
+#define T16_ROUND(b, ...)                                                                  \
+  for (int i = 0; i < 16; i++)                                                             \
+    if (!(i & (b))) {                                                                      \
+      v16 x = r[i], y = r[i + (b)];                                                        \
+      r[i] = SHUF(x, y, __VA_ARGS__);                                                      \
+      r[i + (b)] = SHUF(SWAP##b(x), SWAP##b(y), __VA_ARGS__);                              \
+    }
+  T16_ROUND(8, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23)
+  T16_ROUND(4, 0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27)
+  T16_ROUND(2, 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29)
+  T16_ROUND(1, 0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30)
+#undef T16_ROUND
+}
+
+/** xt[d·ld + j] = x[row j, column d] for j < T, and 0 for T ≤ j < ld (ld = pad16(T)): a
+ * head's K or V, transposed, its rows padded to whole vectors for score_block. */
+static void transpose_padded(float* xt, const float* x, int T, int ld, int stride, int hd) {
+  for (int d0 = 0; d0 < hd; d0 += 16)
+    for (int j0 = 0; j0 < ld; j0 += 16) {
+      v16 r[16];
+      for (int j = 0; j < 16; j++) r[j] = j0 + j < T ? *(const v16*)(x + (long)(j0 + j) * stride + d0) : splat(0.0f);
+      transpose16(r);
+      for (int d = 0; d < 16; d++) *(v16*)(xt + (long)(d0 + d) * ld + j0) = r[d];
+    }
+}
+
+/**
+ * Rows i0 + r (r < nr) of P: p[r·T + j] = softmax_j(scale·s[r·ld + j]) for j ≤ i0 + r, 0 up
+ * to T; s holds QB score rows of pad16(i0 + nr) floats (overwritten). Each pass runs over
+ * all the block's rows before the next, so the rows' reduction chains overlap instead of
+ * one row waiting on its max, then on its sum.
+ */
+static void softmax_block(float* restrict p, float* restrict s, int ld, int i0, int nr, int T, float scale) {
+  float max[QB], inv[QB];
+  for (int r = 0; r < nr; r++) {
+    int jn = i0 + r + 1;
+    v16 m = splat(-3.4e38f);
+    for (int c = 0; c < jn; c += 16) {
+      v16 x = vsel(LANE + c < jn, *(v16*)(s + r * ld + c) * scale, splat(-3.4e38f));
+      *(v16*)(s + r * ld + c) = x;
+      m = vmax(x, m);
+    }
+    max[r] = hmax(m);
+  }
+  for (int r = 0; r < nr; r++) {
+    int jn = i0 + r + 1;
+    v16 sum = {0};
+    for (int c = 0; c < jn; c += 16) {
+      v16 e = vsel(LANE + c < jn, exp_v16(*(v16*)(s + r * ld + c) - max[r]), splat(0.0f));
+      *(v16*)(s + r * ld + c) = e;
+      sum += e;
+    }
+    inv[r] = 1.0f / hsum(sum);
+  }
+  for (int r = 0; r < nr; r++) {
+    int n = pad16(i0 + r + 1), j = 0;
+    float *pr = p + (long)r * T, *sr = s + r * ld;
+    for (; j + 16 <= n && j + 16 <= T; j += 16) *(v16*)(pr + j) = *(v16*)(sr + j) * inv[r];
+    for (; j + 16 <= T; j += 16) *(v16*)(pr + j) = splat(0.0f);
+    for (; j < T; j++) pr[j] = j < n ? sr[j] * inv[r] : 0.0f;
+  }
+}
+
+/** pr[c..c+16) with lanes at or past T read as 0: the last chunk of a T-wide row. */
+static inline v16 load_tail(const float* pr, int c, int T) {
+  if (c + 16 <= T) return *(const v16*)(pr + c);
+  v16 x = {0};
+  for (int l = 0; c + l < T; l++) x[l] = pr[c + l];
+  return x;
+}
+
+/**
+ * Rows i0 + r (r < nr) of dS and of the padded P tile (both Tp wide, 0 past j = i0 + r):
+ * dS[j] = P[j]·(dP[j] − Σ_j dP·P)·scale, from the T-wide rows p of P and the QB rows of dP
+ * in s (pad16(i0 + nr) computed floats each; past them stale scratch, so the tails are
+ * written as zeros, not computed). Pass by pass over the rows, as in softmax_block.
+ */
+static void ds_block(float* restrict ds, float* restrict pp, int Tp, const float* restrict p, int T,
+                     const float* restrict s, int i0, int nr, float scale) {
+  float dot[QB];
+  for (int r = 0; r < nr; r++) {
+    int i = i0 + r;
+    const float *pr = p + (long)r * T, *dp = s + r * Tp;
+    float* ppr = pp + (long)i * Tp;
+    v16 acc = {0};
+    for (int c = 0; c <= i; c += 16) {
+      v16 x = vsel(LANE + c <= i, load_tail(pr, c, T), splat(0.0f));
+      *(v16*)(ppr + c) = x;
+      acc += *(const v16*)(dp + c) * x;
+    }
+    dot[r] = hsum(acc);
+  }
+  for (int r = 0; r < nr; r++) {
+    int i = i0 + r, c = 0;
+    const float* dp = s + r * Tp;
+    float *dsr = ds + (long)i * Tp, *ppr = pp + (long)i * Tp;
+    for (; c <= i; c += 16) *(v16*)(dsr + c) = *(v16*)(ppr + c) * (*(const v16*)(dp + c) - dot[r]) * scale;
+    for (; c < Tp; c += 16) *(v16*)(dsr + c) = *(v16*)(ppr + c) = splat(0.0f);
+  }
+}
+
+static void att_fwd_blocked(void* c, int unit, int thread) {
+  const att_ctx* a = c;
+  int T = a->T, H = a->H, KH = a->KH, hd = a->hd, group = H / KH, Tp = pad16(T);
+  int qs = H * hd, ks = KH * hd;
+  int b = unit / KH, kh = unit % KH;
+  float scale = 1.0f / sqrtf((float)hd);
+  float* kt = a->scratch + thread * att_scratch_floats(T, hd);
+  float* s = kt + (long)hd * Tp; /* QB rows of scores, Tp apart */
+  long base = (long)b * T * ks + kh * hd;
+  transpose_padded(kt, a->k + base, T, Tp, ks, hd);
+  for (int h = kh * group; h < (kh + 1) * group; h++) {
+    const float* q0 = a->q + (long)b * T * qs + h * hd;
+    float* o0 = a->out + (long)b * T * qs + h * hd;
+    float* p0 = a->probs + (long)(b * H + h) * T * T;
+    for (int i0 = 0; i0 < T; i0 += QB) {
+      int nr = MIN(QB, T - i0), jn = i0 + nr; /* keys the block's last query sees */
+      score_block(s, q0 + (long)i0 * qs, qs, nr, kt, Tp, hd, pad16(jn));
+      softmax_block(p0 + (long)i0 * T, s, Tp, i0, nr, T, scale);
+      pv_block(o0 + (long)i0 * qs, qs, nr, p0 + (long)i0 * T, T, a->v + base, ks, jn, hd, 0);
+    }
+  }
+}
+
+/**
+ * Backward of one (sequence, kv head), blocked. Per query head: dP = dO·Vᵀ and dS by query
+ * blocks into a T × Tp tile (rows zero past the causal end, so key blocks may read the whole
+ * column), dQ = dS·K, then dK = dSᵀ·Q and dV = Pᵀ·dO by key blocks. The group's first head
+ * writes dk and dv, the others add, as in the row path.
+ */
+static void att_bwd_blocked(void* c, int unit, int thread) {
+  const att_ctx* a = c;
+  int T = a->T, H = a->H, KH = a->KH, hd = a->hd, group = H / KH, Tp = pad16(T);
+  int qs = H * hd, ks = KH * hd;
+  int b = unit / KH, kh = unit % KH;
+  float scale = 1.0f / sqrtf((float)hd);
+  float* vt = a->scratch + thread * att_scratch_floats(T, hd);
+  float* ds = vt + (long)hd * Tp; /* dS, T rows Tp apart */
+  float* pp = ds + (long)T * Tp;  /* P with rows Tp apart, zero-padded: key blocks read past T */
+  float* s = pp + (long)T * Tp;   /* QB rows of dP */
+  long base = (long)b * T * ks + kh * hd;
+  transpose_padded(vt, a->v + base, T, Tp, ks, hd);
+  for (int h = kh * group; h < (kh + 1) * group; h++) {
+    const float* q0 = a->q + (long)b * T * qs + h * hd;
+    const float* g0 = a->dout + (long)b * T * qs + h * hd;
+    const float* p0 = a->probs + (long)(b * H + h) * T * T;
+    for (int i0 = 0; i0 < T; i0 += QB) {
+      int nr = MIN(QB, T - i0), jn = i0 + nr;
+      score_block(s, g0 + (long)i0 * qs, qs, nr, vt, Tp, hd, pad16(jn));
+      ds_block(ds, pp, Tp, p0 + (long)i0 * T, T, s, i0, nr, scale);
+      pv_block(a->dq + (long)(b * T + i0) * qs + h * hd, qs, nr, ds + (long)i0 * Tp, Tp, a->k + base, ks, jn, hd, 0);
+    }
+    int acc = h != kh * group;
+    for (int j0 = 0; j0 < T; j0 += QB) {
+      int nr = MIN(QB, T - j0);
+      long o = base + (long)j0 * ks, t0 = (long)j0 * Tp + j0; /* from row j0: above it the columns are 0 */
+      dkv_block(a->dk + o, a->dv + o, ks, nr, ds + t0, pp + t0, Tp, q0 + (long)j0 * qs, g0 + (long)j0 * qs, qs,
+                T - j0, hd, acc);
+    }
+  }
+}
+
+void ops_attn_fwd(pool* p, int B, int T, int H, int KH, int hd, float* out, float* probs, const float* q,
+                  const float* k, const float* v) {
+  float* scratch = malloc(sizeof(float) * pool_threads(p) * att_scratch_floats(T, hd));
+  att_ctx a = {B, T, H, KH, hd, out, probs, NULL, NULL, NULL, q, k, v, NULL, scratch};
+  pool_run(p, hd % 16 == 0 ? att_fwd_blocked : att_fwd_rows, &a, B * KH);
+  free(scratch);
+}
+
 void ops_attn_bwd(pool* p, int B, int T, int H, int KH, int hd, float* dq, float* dk, float* dv, const float* dout,
                   const float* probs, const float* q, const float* k, const float* v) {
   float* scratch = malloc(sizeof(float) * pool_threads(p) * att_scratch_floats(T, hd));
   att_ctx a = {B, T, H, KH, hd, NULL, (float*)probs, dq, dk, dv, q, k, v, dout, scratch};
-  pool_run(p, att_bwd_unit, &a, B * KH);
+  pool_run(p, hd % 16 == 0 ? att_bwd_blocked : att_bwd_rows, &a, B * KH);
   free(scratch);
 }
 

@@ -120,11 +120,16 @@ for (const k of kernels) {
   });
 
   // Head dims 8 (SIMD attention) and 6 (the TypeScript fallback); 64 with T = 40 (dW products of
-  // 352 rows) takes the native kernel's widest attention blocks and pooled GEMMs.
+  // 352 rows) takes the native kernel's widest attention blocks and pooled GEMMs; 16 (the main
+  // job's models) and 32 take its blocked path for head dims that are multiples of 16, with T
+  // not a multiple of its 8-query blocks, grouped and ungrouped.
   for (const [dim, nHeads, nKvHeads, B, T] of [
     [32, 4, 2, 3, 11],
     [24, 4, 2, 3, 11],
     [128, 2, 1, 2, 40],
+    [64, 4, 2, 3, 17],
+    [64, 4, 4, 2, 30],
+    [64, 2, 2, 2, 9],
   ] as const)
     test(`${k.name} kernel (${k.detail}): decoder (dim ${dim}) forward and backward match the float64 reference`, () => {
       const config = { vocabSize: 19, dim, nLayers: 2, nHeads, nKvHeads, maxSeqLen: 48 };
