@@ -4,7 +4,8 @@
 // 2 PPO epochs of mini-batches of 16, value head, k1 KL in the reward.
 //   rollout   batched KV-cached sampling of all 32 sequences (sample.ts generate)
 //   reward    the logic verifier through the RewardFn seam
-//   score     old-policy and reference forward passes (logprobs, entropies, values)
+//   score     the reference's logprobs (each prompt once into a KV cache, shared by its
+//             rollouts) and the old values (a policy forward); the old logprobs are the sampler's
 //   update    PPO epochs: forward + clipped-surrogate/value gradients + backward + AdamW
 // Baseline, same run: the whole iteration on the reference TypeScript kernel (ratio printed).
 // Second baseline: the rollout done one sequence at a time (generate per request),
@@ -102,7 +103,6 @@ const parts = ["rollout", "reward", "score", "update"] as const;
 const seconds = Object.fromEntries(parts.map((p) => [p, med(`${p}_s`)]));
 const total = parts.reduce((a, p) => a + seconds[p]!, 0);
 const respTokens = med("response_length") * seqs;
-const rowTokens = seqs * med("padded_len");
 const figures = {
   config: {
     ...shape,
@@ -119,7 +119,6 @@ const figures = {
   update_s: seconds["update"],
   rollout_tokens_per_s: med("rollout_tokens_per_s"),
   reward_rollouts_per_s: seqs / seconds["reward"]!,
-  score_tokens_per_s: (2 * rowTokens) / seconds["score"]!,
   update_tokens_per_s: med("update_tokens_per_s"),
   iteration_tokens_per_s: med("tokens_per_s"),
   response_tokens: respTokens,

@@ -21,6 +21,8 @@ export interface SamplingParams {
   stopTokenIds?: readonly number[] | undefined;
   /** Return logprobs of the sampled tokens. */
   logprobs?: boolean | undefined;
+  /** Return the entropy of the raw distribution at each generated position (PPO's metric). */
+  entropy?: boolean | undefined;
   /** Also return this many most likely alternatives per position (≤ 20). */
   topLogprobs?: number | undefined;
 }
@@ -38,6 +40,8 @@ export interface Generation {
   /** Per generated token; present when `logprobs` or `topLogprobs` was asked. */
   logprobs: number[] | undefined;
   topLogprobs: TokenLogprob[][] | undefined;
+  /** Per generated token, the raw distribution's entropy; present when `entropy` was asked. */
+  entropies?: number[] | undefined;
   finishReason: FinishReason;
   /** The stop string or stop token id that ended generation. */
   stopReason: string | number | undefined;
@@ -199,6 +203,22 @@ function safeCut(text: string, at: number): number {
   return code >= 0xd800 && code <= 0xdbff ? at - 1 : at;
 }
 
+/** The sampled token's logprob, its alternatives and the distribution's entropy, as asked. */
+function record(s: Live, row: Float32Array, token: number): void {
+  if (s.logprobs === undefined && s.entropies === undefined) return;
+  const lse = logSumExp(row);
+  if (s.logprobs !== undefined) {
+    s.logprobs.push(row[token]! - lse);
+    s.topLogprobs?.push(topEntries(row, s.params.topLogprobs ?? 0, lse));
+  }
+  if (s.entropies !== undefined) {
+    // H = log Z − Σ p·logit, p = exp(logit − log Z).
+    let mean = 0;
+    for (let v = 0; v < row.length; v++) mean += Math.exp(row[v]! - lse) * row[v]!;
+    s.entropies.push(lse - mean);
+  }
+}
+
 interface Live {
   index: number;
   params: SamplingParams;
@@ -206,6 +226,7 @@ interface Live {
   tokens: number[];
   logprobs: number[] | undefined;
   topLogprobs: TokenLogprob[][] | undefined;
+  entropies: number[] | undefined;
   /** Text of tokens[0..decodedCount), which ends on a whole character. */
   text: string;
   decodedCount: number;
@@ -250,6 +271,7 @@ export async function generate<C>(
       tokens: [],
       logprobs: wantLogprobs ? [] : undefined,
       topLogprobs: (p.topLogprobs ?? 0) > 0 ? [] : undefined,
+      entropies: p.entropy === true ? [] : undefined,
       text: "",
       decodedCount: 0,
       hiddenTail: 0,
@@ -276,11 +298,7 @@ export async function generate<C>(
       const row = logits.subarray(r * vocab, (r + 1) * vocab);
       const token = sampleFromLogits(row, s.params, s.random);
       s.tokens.push(token);
-      if (s.logprobs !== undefined) {
-        const lse = logSumExp(row);
-        s.logprobs.push(row[token]! - lse);
-        s.topLogprobs?.push(topEntries(row, s.params.topLogprobs ?? 0, lse));
-      }
+      record(s, row, token);
       advance(s, token, tokenizer);
       if (options.isCancelled?.(s.index)) s.finish ??= "stop";
       emit(s, options);
@@ -294,6 +312,7 @@ export async function generate<C>(
     text: s.text,
     logprobs: s.logprobs,
     topLogprobs: s.topLogprobs,
+    ...(s.entropies === undefined ? {} : { entropies: s.entropies }),
     finishReason: s.finish!,
     stopReason: s.stopReason,
     promptTokens: s.promptTokens,

@@ -197,3 +197,39 @@ test("an `error` reward is an infrastructure failure: the rollout sits out, it i
     /returned 0 rewards for 32 rollouts/,
   );
 });
+
+test("the old policy's logprobs come from the sampler and the reference's from a shared prompt cache: both agree with the training forward", async () => {
+  // One GRPO step, one update over the whole batch, policy = reference: the update's forward
+  // sees the weights the rollout was sampled with, so old − new and the KL to the reference
+  // are rounding alone. A logprob one position off (or the wrong prompt under a cache) is O(1).
+  const start = tinyModel(5);
+  for (const rolloutsPerPrompt of [1, 4]) {
+    const metrics: Record<string, unknown>[] = [];
+    await trainRl({
+      policy: cloneDecoder(start),
+      reference: cloneDecoder(start),
+      tokenizer,
+      tasks: prompts,
+      reward: logicReward,
+      options: {
+        ...DEFAULT_RL,
+        algorithm: "grpo",
+        steps: 1,
+        promptsPerStep: 4,
+        rolloutsPerPrompt,
+        miniBatchSize: 16,
+        ppoEpochs: 1,
+        maxResponseTokens: 6,
+        kl: { coef: 0.05, estimator: "k1", mode: "loss" },
+      },
+      onStep: (_, m) => {
+        metrics.push(m);
+      },
+    });
+    const m = metrics[0]!;
+    assert.ok(Math.abs(m["approx_kl_old"] as number) < 1e-5, `old − new ${m["approx_kl_old"]}`);
+    assert.ok(Math.abs(m["kl"] as number) < 1e-4, `KL to the reference ${m["kl"]}`);
+    assert.equal(m["clip_frac"], 0);
+    assert.ok((m["entropy"] as number) > 0.5, `entropy ${m["entropy"]} of an untrained model`);
+  }
+});
