@@ -206,17 +206,28 @@ function safeCut(text: string, at: number): number {
 /** The sampled token's logprob, its alternatives and the distribution's entropy, as asked. */
 function record(s: Live, row: Float32Array, token: number): void {
   if (s.logprobs === undefined && s.entropies === undefined) return;
-  const lse = logSumExp(row);
+  const { lse, entropy } =
+    s.entropies === undefined ? { lse: logSumExp(row), entropy: 0 } : lseAndEntropy(row);
   if (s.logprobs !== undefined) {
     s.logprobs.push(row[token]! - lse);
     s.topLogprobs?.push(topEntries(row, s.params.topLogprobs ?? 0, lse));
   }
-  if (s.entropies !== undefined) {
-    // H = log Z − Σ p·logit, p = exp(logit − log Z).
-    let mean = 0;
-    for (let v = 0; v < row.length; v++) mean += Math.exp(row[v]! - lse) * row[v]!;
-    s.entropies.push(lse - mean);
+  s.entropies?.push(entropy);
+}
+
+/** log Z and the entropy log Z − Σ p·logit of softmax(row), in one pass of exp. */
+function lseAndEntropy(row: Float32Array): { lse: number; entropy: number } {
+  let max = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < row.length; i++) if (row[i]! > max) max = row[i]!;
+  let sum = 0;
+  let sx = 0;
+  for (let i = 0; i < row.length; i++) {
+    const e = Math.exp(row[i]! - max);
+    sum += e;
+    sx += e * (row[i]! - max);
   }
+  const logZ = Math.log(sum);
+  return { lse: max + logZ, entropy: logZ - sx / sum };
 }
 
 interface Live {

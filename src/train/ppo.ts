@@ -3,7 +3,7 @@
 // and reference logprobs, build advantages, then run PPO epochs of mini-batch updates on
 // the clipped surrogate (+ clipped value loss, + KL loss when KL is not in the reward).
 import type { Reward, RewardFn, Rollout, Task } from "../core/schemas.ts";
-import type { Decoder, KvCache } from "../model/decoder.ts";
+import type { Decoder } from "../model/decoder.ts";
 import type { Arr } from "../model/kernels/types.ts";
 import { logprobsAndEntropy } from "../model/layers.ts";
 import { Rng } from "../model/rng.ts";
@@ -246,67 +246,6 @@ function rolloutScores(b: RolloutBatch, prompts: readonly number[][], gens: read
   return { logp, entropy };
 }
 
-/** A copy of a KV cache, to extend without touching the original. */
-function forkCache(c: KvCache): KvCache {
-  return { len: c.len, k: c.k.map((a) => a.slice()), v: c.v.map((a) => a.slice()) };
-}
-
-/**
- * The reference's log-probabilities at every action position. The rollouts of a group share
- * their prompt, so each prompt but its last token is run once into a KV cache, and each
- * rollout continues a copy of it with that token and its response: ~1/3 of the tokens of a
- * forward over every row when prompts are ~10× the responses (the main job's).
- */
-function referenceLogprobs(
-  model: Decoder,
-  b: RolloutBatch,
-  prompts: readonly number[][],
-  gens: readonly Generation[],
-  groups: readonly number[],
-): Float32Array {
-  const logp = new Float32Array(b.n * b.T);
-  const prefix = new Map<number, KvCache>();
-  gens.forEach((_, i) => {
-    if (!prefix.has(groups[i]!)) prefix.set(groups[i]!, model.newCache());
-  });
-  const first = [...prefix.keys()].map((g) => groups.indexOf(g));
-  const filled = first.filter((i) => prompts[i]!.length > 1);
-  if (filled.length > 0)
-    model.stepSync(
-      filled.map((i) => prefix.get(groups[i]!)!),
-      filled.map((i) => Int32Array.from(prompts[i]!.slice(0, -1))),
-      false,
-    );
-  const feeds = gens.map((g, i) => {
-    const n = b.last[i]! - b.first[i]! + 1;
-    return Int32Array.from([prompts[i]!.at(-1)!, ...g.tokens.slice(0, n - 1)]);
-  });
-  const logits = model.stepSync(
-    gens.map((_, i) => forkCache(prefix.get(groups[i]!)!)),
-    feeds,
-    true,
-  );
-  const V = model.vocabSize;
-  let row = 0;
-  feeds.forEach((feed, i) => {
-    const from = i * b.T + prompts[i]!.length - 1;
-    for (let j = 0; j < feed.length; j++, row++) {
-      const lse = logSumExpRow(logits, row * V, V);
-      logp[from + j] = logits[row * V + gens[i]!.tokens[j]!]! - lse;
-    }
-  });
-  return logp;
-}
-
-/** log Σ exp of row[o .. o+V). */
-function logSumExpRow(x: Float32Array, o: number, V: number): number {
-  let max = Number.NEGATIVE_INFINITY;
-  for (let v = 0; v < V; v++) if (x[o + v]! > max) max = x[o + v]!;
-  let sum = 0;
-  for (let v = 0; v < V; v++) sum += Math.exp(x[o + v]! - max);
-  return max + Math.log(sum);
-}
-
 export interface RlRun {
   policy: Decoder;
   reference: Decoder;
@@ -520,7 +459,7 @@ export async function trainRl(run: RlRun): Promise<StepMetrics | undefined> {
       const b = layout(prompts, gens, padId, policy.maxSeqLen);
       for (let i = 0; i < b.n; i++) if (!valid[i]) b.action.fill(0, i * b.T, (i + 1) * b.T);
       const old = rolloutScores(b, prompts, gens);
-      const ref = { logp: referenceLogprobs(reference, b, prompts, gens, groups) };
+      const ref = scoreBatch(reference, b, o.miniBatchSize, o.padded);
       const oldValues =
         o.algorithm === "ppo" ? scoreBatch(critic ?? policy, b, o.miniBatchSize, o.padded).values : undefined;
       const t3 = performance.now();
