@@ -198,10 +198,10 @@ test("an `error` reward is an infrastructure failure: the rollout sits out, it i
   );
 });
 
-test("the old policy's logprobs come from the sampler and the reference's from a shared prompt cache: both agree with the training forward", async () => {
+test("the old policy's logprobs come from the sampler: they and the reference's agree with the training forward", async () => {
   // One GRPO step, one update over the whole batch, policy = reference: the update's forward
   // sees the weights the rollout was sampled with, so old − new and the KL to the reference
-  // are rounding alone. A logprob one position off (or the wrong prompt under a cache) is O(1).
+  // are rounding alone. A logprob one position off is O(1).
   const start = tinyModel(5);
   for (const rolloutsPerPrompt of [1, 4]) {
     const metrics: Record<string, unknown>[] = [];
