@@ -26,7 +26,29 @@ import {
 } from "./layers.ts";
 import { type ParamViews, paramLayout, paramViews } from "./params.ts";
 import { Rng } from "./rng.ts";
+import { rowsAttentionBackward, rowsAttentionForward } from "./row-attention.ts";
 import type { StepModel } from "./types.ts";
+
+/** `rows` as positions of an N-position block, each checked to be one. */
+function checkedRows(rows: Int32Array, N: number): Int32Array {
+  for (const n of rows)
+    if (!(n >= 0 && n < N)) throw new RangeError(`forward: output row ${n} is outside [0, ${N})`);
+  return Int32Array.from(rows);
+}
+
+/** out[i] = x[rows[i]] for D-wide rows. */
+function gatherRows(out: Arr, x: Arr, rows: Int32Array, D: number): void {
+  rows.forEach((n, i) => {
+    out.set(x.subarray(n * D, (n + 1) * D), i * D);
+  });
+}
+
+/** dx[rows[i]] += d[i] for D-wide rows. */
+function scatterAddRows(dx: Arr, d: Arr, rows: Int32Array, D: number): void {
+  rows.forEach((n, i) => {
+    for (let j = 0; j < D; j++) dx[n * D + j] = dx[n * D + j]! + d[i * D + j]!;
+  });
+}
 
 /** Per-sequence KV cache: keys/values of every layer for positions [0, len). */
 export interface KvCache {
@@ -63,11 +85,13 @@ interface TrainActs {
   layers: LayerActs[];
   hf: Arr;
   rf: Arr;
-  /** The rows the last forward ran the LM head on (undefined: every row). */
-  logitRows: Int32Array | undefined;
-  /** Those rows of hf, gathered; their gradient in backward. */
-  hfRows: Arr;
-  dhfRows: Arr;
+  /** The positions the last forward gave outputs for (undefined: every one), and theirs in T. */
+  outRows: Int32Array | undefined;
+  rowPos: Int32Array;
+  /** Those rows of the last layer's input and its norm, gathered; a gradient of theirs. */
+  xRows: Arr;
+  hRows: Arr;
+  dRows: Arr;
   logits: Arr;
   values: Arr | undefined;
   rewards: Arr | undefined;
@@ -85,7 +109,7 @@ interface TrainActs {
 }
 
 export interface ForwardOutput {
-  /** [batch·T, vocab], or [logitRows.length, vocab] when the forward was given logitRows. */
+  /** [batch·T, vocab], or [outRows.length, vocab] when the forward was given outRows (so the heads). */
   logits: Arr;
   /** [batch·T] value-head outputs, when the model has one. */
   values: Arr | undefined;
@@ -236,9 +260,11 @@ export class Decoder implements StepModel<KvCache> {
       layers,
       hf: al(N * D),
       rf: al(N),
-      logitRows: undefined,
-      hfRows: al(N * D),
-      dhfRows: al(N * D),
+      outRows: undefined,
+      rowPos: new Int32Array(0),
+      xRows: al(N * D),
+      hRows: al(N * D),
+      dRows: al(N * D),
       logits: al(N * V),
       values: c.valueHead ? al(N) : undefined,
       rewards: c.rewardHead ? al(N) : undefined,
@@ -260,14 +286,14 @@ export class Decoder implements StepModel<KvCache> {
   /**
    * Training forward over `batch` sequences of T tokens (ids row-major [batch, T]). Keeps
    * the activations for `backward`. The returned arrays are reused by the next call.
-   * `logitRows` (positions b·T + t, distinct) limits the LM head to the positions whose
-   * logits the caller reads — a loss on a response's tokens, or none for a reward model —
-   * since the head's product over every position is a sixth of a small model's forward.
+   * `outRows` (positions b·T + t) asks for the outputs — logits, values, rewards — at those
+   * positions only, in that order: a loss on a response's tokens, a reward model's last
+   * token. The last layer then runs its queries, attention output and MLP on those rows only
+   * (every position's keys and values still feed them), and the heads run on them alone.
    */
-  forward(ids: Int32Array, batch: number, T: number, logitRows?: Int32Array): ForwardOutput {
+  forward(ids: Int32Array, batch: number, T: number, outRows?: Int32Array): ForwardOutput {
     const c = this.config;
-    const k = this.kernel;
-    const { dim: D, headDim: hd, nHeads: H, nKvHeads: KH, ffnDim: F, vocabSize: V } = c;
+    const { dim: D, vocabSize: V } = c;
     const N = batch * T;
     if (ids.length !== N)
       throw new RangeError(`forward: ids has ${ids.length} entries, expected ${batch}×${T}`);
@@ -278,150 +304,237 @@ export class Decoder implements StepModel<KvCache> {
     }
     const a = this.#trainActs(batch, T);
     a.ids.set(ids);
+    a.outRows = outRows === undefined ? undefined : checkedRows(outRows, N);
+    if (a.outRows !== undefined) a.rowPos = Int32Array.from(a.outRows, (n) => n % T);
+    embeddingForward(a.x[0]!, ids, this.p.embed, N, D);
+    for (let l = 0; l < c.nLayers; l++)
+      if (a.outRows !== undefined && l === c.nLayers - 1) this.#rowsLayerForward(a, l, a.outRows);
+      else this.#layerForward(a, l);
+    return this.#headsForward(a, a.outRows?.length ?? N);
+  }
+
+  #shape(a: TrainActs): AttentionShape {
+    const { headDim, nHeads: heads, nKvHeads: kvHeads } = this.config;
+    return { batch: a.batch, T: a.T, heads, kvHeads, headDim };
+  }
+
+  #norm(out: Arr, rinv: Arr, x: Arr, w: Arr, n: number): void {
+    const { dim: D, normEps } = this.config;
+    if (!this.kernel.rmsnormForward?.(out, rinv, x, w, n, D, normEps))
+      rmsnormForward(out, rinv, x, w, n, D, normEps);
+  }
+
+  #add(out: Arr, x: Arr, y: Arr, n: number): void {
+    if (!this.kernel.add?.(out, x, y, n)) residualForward(out, x, y, n);
+  }
+
+  /** dx (= or, with `accumulate`, +=) the norm's input gradient; dw += its weight's. */
+  #normBackward(
+    a: TrainActs,
+    dx: Arr,
+    dw: Arr,
+    dy: Arr,
+    x: Arr,
+    w: Arr,
+    rinv: Arr,
+    n: number,
+    accumulate: boolean,
+  ) {
+    const D = this.config.dim;
+    if (this.kernel.rmsnormBackward?.(dx, dw, dy, x, w, rinv, n, D, accumulate)) return;
+    if (!accumulate) return rmsnormBackward(dx, dw, dy, x, w, rinv, n, D);
+    rmsnormBackward(a.dtmp, dw, dy, x, w, rinv, n, D);
+    residualBackward(dx, a.dtmp, n * D);
+  }
+
+  /** The MLP block of layer l on the first n rows of L.x2, with its residual, into `out`. */
+  #mlpForward(L: LayerActs, w: ParamViews["layers"][number], out: Arr, n: number): void {
+    const { dim: D, ffnDim: F } = this.config;
+    const k = this.kernel;
+    this.#norm(L.h2, L.r2, L.x2, w.mlpNorm, n);
+    linearForwardMany(k, L.h2, n, D, [
+      { out: L.gate, W: w.wGate, outDim: F },
+      { out: L.up, W: w.wUp, outDim: F },
+    ]);
+    if (!k.swigluForward?.(L.act, L.gate, L.up, n * F)) swigluForward(L.act, L.gate, L.up, n * F);
+    linearForward(k, L.mo, L.act, w.wDown, n, F, D);
+    this.#add(out, L.x2, L.mo, n * D);
+  }
+
+  #layerForward(a: TrainActs, l: number): void {
+    const { dim: D, headDim: hd, nHeads: H, nKvHeads: KH } = this.config;
+    const k = this.kernel;
+    const N = a.batch * a.T;
+    const L = a.layers[l]!;
+    const w = this.p.layers[l]!;
+    const xin = a.x[l]!;
+    this.#norm(L.h1, L.r1, xin, w.attnNorm, N);
+    linearForwardMany(k, L.h1, N, D, [
+      { out: L.q, W: w.wq, outDim: H * hd },
+      { out: L.k, W: w.wk, outDim: KH * hd },
+      { out: L.v, W: w.wv, outDim: KH * hd },
+    ]);
+    if (w.bq !== undefined) {
+      biasForward(L.q, w.bq, N, H * hd);
+      biasForward(L.k, w.bk!, N, KH * hd);
+      biasForward(L.v, w.bv!, N, KH * hd);
+    }
+    this.#rotate(L.q, a.pos, N, H, 1);
+    this.#rotate(L.k, a.pos, N, KH, 1);
+    k.attentionForward(this.#shape(a), L.att, L.probs, L.q, L.k, L.v);
+    linearForward(k, L.ao, L.att, w.wo, N, H * hd, D);
+    this.#add(L.x2, xin, L.ao, N * D);
+    this.#mlpForward(L, w, a.x[l + 1]!, N);
+  }
+
+  /**
+   * Layer l computed for `rows` only, into the first rows.length rows of x[l+1]: keys and
+   * values for every position, queries and all that follows them for those rows.
+   */
+  #rowsLayerForward(a: TrainActs, l: number, rows: Int32Array): void {
+    const { dim: D, headDim: hd, nHeads: H, nKvHeads: KH } = this.config;
+    const k = this.kernel;
+    const [N, R] = [a.batch * a.T, rows.length];
+    const L = a.layers[l]!;
+    const w = this.p.layers[l]!;
+    const xin = a.x[l]!;
+    this.#norm(L.h1, L.r1, xin, w.attnNorm, N);
+    linearForwardMany(k, L.h1, N, D, [
+      { out: L.k, W: w.wk, outDim: KH * hd },
+      { out: L.v, W: w.wv, outDim: KH * hd },
+    ]);
+    gatherRows(a.hRows, L.h1, rows, D);
+    linearForward(k, L.q, a.hRows, w.wq, R, D, H * hd);
+    if (w.bq !== undefined) {
+      biasForward(L.q, w.bq, R, H * hd);
+      biasForward(L.k, w.bk!, N, KH * hd);
+      biasForward(L.v, w.bv!, N, KH * hd);
+    }
+    this.#rotate(L.q, a.rowPos, R, H, 1);
+    this.#rotate(L.k, a.pos, N, KH, 1);
+    rowsAttentionForward(this.#shape(a), rows, L.att, L.probs, L.q, L.k, L.v);
+    linearForward(k, L.ao, L.att, w.wo, R, H * hd, D);
+    gatherRows(a.xRows, xin, rows, D);
+    this.#add(L.x2, a.xRows, L.ao, R * D);
+    this.#mlpForward(L, w, a.x[l + 1]!, R);
+  }
+
+  /** The final norm and the heads on the first M rows of the last layer's output. */
+  #headsForward(a: TrainActs, M: number): ForwardOutput {
+    const { dim: D, vocabSize: V, nLayers } = this.config;
     const p = this.p;
-    embeddingForward(a.x[0]!, ids, p.embed, N, D);
-    const shape: AttentionShape = { batch, T, heads: H, kvHeads: KH, headDim: hd };
-    for (let l = 0; l < c.nLayers; l++) {
-      const L = a.layers[l]!;
-      const w = p.layers[l]!;
-      const xin = a.x[l]!;
-      if (!k.rmsnormForward?.(L.h1, L.r1, xin, w.attnNorm, N, D, c.normEps))
-        rmsnormForward(L.h1, L.r1, xin, w.attnNorm, N, D, c.normEps);
-      linearForwardMany(k, L.h1, N, D, [
-        { out: L.q, W: w.wq, outDim: H * hd },
-        { out: L.k, W: w.wk, outDim: KH * hd },
-        { out: L.v, W: w.wv, outDim: KH * hd },
-      ]);
-      if (w.bq !== undefined) {
-        biasForward(L.q, w.bq, N, H * hd);
-        biasForward(L.k, w.bk!, N, KH * hd);
-        biasForward(L.v, w.bv!, N, KH * hd);
-      }
-      this.#rotate(L.q, a.pos, N, H, 1);
-      this.#rotate(L.k, a.pos, N, KH, 1);
-      k.attentionForward(shape, L.att, L.probs, L.q, L.k, L.v);
-      linearForward(k, L.ao, L.att, w.wo, N, H * hd, D);
-      if (!k.add?.(L.x2, xin, L.ao, N * D)) residualForward(L.x2, xin, L.ao, N * D);
-      if (!k.rmsnormForward?.(L.h2, L.r2, L.x2, w.mlpNorm, N, D, c.normEps))
-        rmsnormForward(L.h2, L.r2, L.x2, w.mlpNorm, N, D, c.normEps);
-      linearForwardMany(k, L.h2, N, D, [
-        { out: L.gate, W: w.wGate, outDim: F },
-        { out: L.up, W: w.wUp, outDim: F },
-      ]);
-      if (!k.swigluForward?.(L.act, L.gate, L.up, N * F)) swigluForward(L.act, L.gate, L.up, N * F);
-      linearForward(k, L.mo, L.act, w.wDown, N, F, D);
-      if (!k.add?.(a.x[l + 1]!, L.x2, L.mo, N * D)) residualForward(a.x[l + 1]!, L.x2, L.mo, N * D);
-    }
-    if (!k.rmsnormForward?.(a.hf, a.rf, a.x[c.nLayers]!, p.finalNorm, N, D, c.normEps))
-      rmsnormForward(a.hf, a.rf, a.x[c.nLayers]!, p.finalNorm, N, D, c.normEps);
-    const R = this.#lmHeadForward(a, N, logitRows);
-    if (a.values !== undefined) scalarHeadForward(a.values, a.hf, p.valueW!, p.valueB!, N, D);
-    if (a.rewards !== undefined) scalarHeadForward(a.rewards, a.hf, p.rewardW!, p.rewardB!, N, D);
+    this.#norm(a.hf, a.rf, a.x[nLayers]!, p.finalNorm, M);
+    linearForward(this.kernel, a.logits, a.hf, this.#lmHead(p), M, D, V);
+    if (a.values !== undefined) scalarHeadForward(a.values, a.hf, p.valueW!, p.valueB!, M, D);
+    if (a.rewards !== undefined) scalarHeadForward(a.rewards, a.hf, p.rewardW!, p.rewardB!, M, D);
     return {
-      logits: a.logits.subarray(0, R * V),
-      values: a.values?.subarray(0, N),
-      rewards: a.rewards?.subarray(0, N),
+      logits: a.logits.subarray(0, M * V),
+      values: a.values?.subarray(0, M),
+      rewards: a.rewards?.subarray(0, M),
     };
-  }
-
-  /** The LM head on every row of hf, or on `rows` gathered; returns how many rows it ran on. */
-  #lmHeadForward(a: TrainActs, N: number, rows: Int32Array | undefined): number {
-    const { dim: D, vocabSize: V } = this.config;
-    a.logitRows = rows === undefined ? undefined : Int32Array.from(rows);
-    if (rows === undefined) {
-      linearForward(this.kernel, a.logits, a.hf, this.#lmHead(this.p), N, D, V);
-      return N;
-    }
-    rows.forEach((n, i) => {
-      if (!(n >= 0 && n < N)) throw new RangeError(`forward: logit row ${n} is outside [0, ${N})`);
-      a.hfRows.set(a.hf.subarray(n * D, (n + 1) * D), i * D);
-    });
-    if (rows.length > 0)
-      linearForward(this.kernel, a.logits, a.hfRows, this.#lmHead(this.p), rows.length, D, V);
-    return rows.length;
-  }
-
-  /** The LM head's backward into dhf (zeroed) and its weight gradient, for the rows of the forward. */
-  #lmHeadBackward(a: TrainActs, dhf: Arr, dLogits: Arr, N: number): void {
-    const { dim: D, vocabSize: V } = this.config;
-    const [k, p, g] = [this.kernel, this.p, this.g];
-    const rows = a.logitRows;
-    if (rows === undefined) {
-      linearBackward(k, dhf, this.#lmHead(g), dLogits, a.hf, this.#lmHead(p), N, D, V, true);
-      return;
-    }
-    if (rows.length === 0) return;
-    if (dLogits.length < rows.length * V)
-      throw new RangeError(`backward: dLogits has ${dLogits.length} entries, expected ${rows.length}×${V}`);
-    linearBackward(k, a.dhfRows, this.#lmHead(g), dLogits, a.hfRows, this.#lmHead(p), rows.length, D, V);
-    rows.forEach((n, i) => {
-      for (let d = 0; d < D; d++) dhf[n * D + d] = dhf[n * D + d]! + a.dhfRows[i * D + d]!;
-    });
   }
 
   /**
    * Accumulates parameter gradients of Σ dLogits·logits + Σ dValues·values + Σ dRewards·rewards
-   * for the last `forward`. Any of the three may be omitted (treated as zero).
+   * for the last `forward` (rows as it returned them). Any of the three may be omitted (zero).
    */
   backward(dLogits: Arr | undefined, dValues?: Arr, dRewards?: Arr): void {
     const a = this.#acts;
     if (a === undefined) throw new Error("backward called before forward");
     const c = this.config;
-    const k = this.kernel;
-    const { dim: D, headDim: hd, nHeads: H, nKvHeads: KH, ffnDim: F } = c;
-    const N = a.batch * a.T;
-    const p = this.p;
-    const g = this.g;
+    const M = a.outRows?.length ?? a.batch * a.T;
+    this.#headsBackward(a, M, dLogits, dValues, dRewards);
+    for (let l = c.nLayers - 1; l >= 0; l--)
+      if (a.outRows !== undefined && l === c.nLayers - 1) this.#rowsLayerBackward(a, l, a.outRows);
+      else this.#layerBackward(a, l);
+    embeddingBackward(this.g.embed, a.dx, a.ids, a.batch * a.T, c.dim);
+  }
+
+  /** The heads' and the final norm's backward on M rows, into dx (the last layer's output gradient). */
+  #headsBackward(a: TrainActs, M: number, dLogits?: Arr, dValues?: Arr, dRewards?: Arr): void {
+    const { dim: D, vocabSize: V, nLayers } = this.config;
+    const [p, g] = [this.p, this.g];
     const dhf = a.dh;
-    dhf.fill(0, 0, N * D);
-    if (dLogits !== undefined) this.#lmHeadBackward(a, dhf, dLogits, N);
+    dhf.fill(0, 0, M * D);
+    if (dLogits !== undefined) {
+      if (dLogits.length < M * V)
+        throw new RangeError(`backward: dLogits has ${dLogits.length} entries, expected ${M}×${V}`);
+      linearBackward(this.kernel, dhf, this.#lmHead(g), dLogits, a.hf, this.#lmHead(p), M, D, V, true);
+    }
     if (dValues !== undefined) {
       if (p.valueW === undefined) throw new Error("backward: dValues given but the model has no value head");
-      scalarHeadBackward(dhf, g.valueW!, g.valueB!, dValues, a.hf, p.valueW, N, D);
+      scalarHeadBackward(dhf, g.valueW!, g.valueB!, dValues, a.hf, p.valueW, M, D);
     }
     if (dRewards !== undefined) {
       if (p.rewardW === undefined)
         throw new Error("backward: dRewards given but the model has no reward head");
-      scalarHeadBackward(dhf, g.rewardW!, g.rewardB!, dRewards, a.hf, p.rewardW, N, D);
+      scalarHeadBackward(dhf, g.rewardW!, g.rewardB!, dRewards, a.hf, p.rewardW, M, D);
     }
-    const dx = a.dx;
-    if (!k.rmsnormBackward?.(dx, g.finalNorm, dhf, a.x[c.nLayers]!, p.finalNorm, a.rf, N, D, false))
-      rmsnormBackward(dx, g.finalNorm, dhf, a.x[c.nLayers]!, p.finalNorm, a.rf, N, D);
-    const shape: AttentionShape = { batch: a.batch, T: a.T, heads: H, kvHeads: KH, headDim: hd };
-    for (let l = c.nLayers - 1; l >= 0; l--) {
-      const L = a.layers[l]!;
-      const w = p.layers[l]!;
-      const gw = g.layers[l]!;
-      // MLP branch: dx is the gradient at the layer output.
-      linearBackward(k, a.dact, gw.wDown, dx, L.act, w.wDown, N, F, D);
-      if (!k.swigluBackward?.(a.dgate, a.dup, a.dact, L.gate, L.up, N * F))
-        swigluBackward(a.dgate, a.dup, a.dact, L.gate, L.up, N * F);
-      linearBackward(k, a.dh, gw.wGate, a.dgate, L.h2, w.wGate, N, D, F);
-      linearBackward(k, a.dh, gw.wUp, a.dup, L.h2, w.wUp, N, D, F, true);
-      // The residual's backward (dx += …) is folded into the norm's when the kernel has one.
-      if (!k.rmsnormBackward?.(dx, gw.mlpNorm, a.dh, L.x2, w.mlpNorm, L.r2, N, D, true)) {
-        rmsnormBackward(a.dtmp, gw.mlpNorm, a.dh, L.x2, w.mlpNorm, L.r2, N, D);
-        residualBackward(dx, a.dtmp, N * D);
-      }
-      // Attention branch: dx is now the gradient at x2.
-      linearBackward(k, a.datt, gw.wo, dx, L.att, w.wo, N, H * hd, D);
-      k.attentionBackward(shape, a.dq, a.dk, a.dv, a.datt, L.probs, L.q, L.k, L.v);
-      this.#rotate(a.dq, a.pos, N, H, -1);
-      this.#rotate(a.dk, a.pos, N, KH, -1);
-      if (gw.bq !== undefined) {
-        biasBackward(gw.bq, a.dq, N, H * hd);
-        biasBackward(gw.bk!, a.dk, N, KH * hd);
-        biasBackward(gw.bv!, a.dv, N, KH * hd);
-      }
-      linearBackward(k, a.dh, gw.wq, a.dq, L.h1, w.wq, N, D, H * hd);
-      linearBackward(k, a.dh, gw.wk, a.dk, L.h1, w.wk, N, D, KH * hd, true);
-      linearBackward(k, a.dh, gw.wv, a.dv, L.h1, w.wv, N, D, KH * hd, true);
-      if (!k.rmsnormBackward?.(dx, gw.attnNorm, a.dh, a.x[l]!, w.attnNorm, L.r1, N, D, true)) {
-        rmsnormBackward(a.dtmp, gw.attnNorm, a.dh, a.x[l]!, w.attnNorm, L.r1, N, D);
-        residualBackward(dx, a.dtmp, N * D);
-      }
+    this.#normBackward(a, a.dx, g.finalNorm, dhf, a.x[nLayers]!, p.finalNorm, a.rf, M, false);
+  }
+
+  /** The MLP block's backward on n rows: a.dx, the layer output's gradient, becomes x2's. */
+  #mlpBackward(a: TrainActs, l: number, n: number): void {
+    const { dim: D, ffnDim: F } = this.config;
+    const k = this.kernel;
+    const [L, w, gw] = [a.layers[l]!, this.p.layers[l]!, this.g.layers[l]!];
+    linearBackward(k, a.dact, gw.wDown, a.dx, L.act, w.wDown, n, F, D);
+    if (!k.swigluBackward?.(a.dgate, a.dup, a.dact, L.gate, L.up, n * F))
+      swigluBackward(a.dgate, a.dup, a.dact, L.gate, L.up, n * F);
+    linearBackward(k, a.dh, gw.wGate, a.dgate, L.h2, w.wGate, n, D, F);
+    linearBackward(k, a.dh, gw.wUp, a.dup, L.h2, w.wUp, n, D, F, true);
+    // The residual's backward (dx += …) is folded into the norm's.
+    this.#normBackward(a, a.dx, gw.mlpNorm, a.dh, L.x2, w.mlpNorm, L.r2, n, true);
+  }
+
+  #layerBackward(a: TrainActs, l: number): void {
+    const { dim: D, headDim: hd, nHeads: H, nKvHeads: KH } = this.config;
+    const k = this.kernel;
+    const N = a.batch * a.T;
+    const [L, w, gw] = [a.layers[l]!, this.p.layers[l]!, this.g.layers[l]!];
+    this.#mlpBackward(a, l, N);
+    // Attention branch: dx is now the gradient at x2.
+    linearBackward(k, a.datt, gw.wo, a.dx, L.att, w.wo, N, H * hd, D);
+    k.attentionBackward(this.#shape(a), a.dq, a.dk, a.dv, a.datt, L.probs, L.q, L.k, L.v);
+    this.#rotate(a.dq, a.pos, N, H, -1);
+    this.#rotate(a.dk, a.pos, N, KH, -1);
+    if (gw.bq !== undefined) {
+      biasBackward(gw.bq, a.dq, N, H * hd);
+      biasBackward(gw.bk!, a.dk, N, KH * hd);
+      biasBackward(gw.bv!, a.dv, N, KH * hd);
     }
-    embeddingBackward(g.embed, dx, a.ids, N, D);
+    linearBackward(k, a.dh, gw.wq, a.dq, L.h1, w.wq, N, D, H * hd);
+    linearBackward(k, a.dh, gw.wk, a.dk, L.h1, w.wk, N, D, KH * hd, true);
+    linearBackward(k, a.dh, gw.wv, a.dv, L.h1, w.wv, N, D, KH * hd, true);
+    this.#normBackward(a, a.dx, gw.attnNorm, a.dh, a.x[l]!, w.attnNorm, L.r1, N, true);
+  }
+
+  /** #rowsLayerForward's backward: a.dx holds its rows' output gradient, then every position's input gradient. */
+  #rowsLayerBackward(a: TrainActs, l: number, rows: Int32Array): void {
+    const { dim: D, headDim: hd, nHeads: H, nKvHeads: KH } = this.config;
+    const k = this.kernel;
+    const [N, R] = [a.batch * a.T, rows.length];
+    const [L, w, gw] = [a.layers[l]!, this.p.layers[l]!, this.g.layers[l]!];
+    this.#mlpBackward(a, l, R);
+    linearBackward(k, a.datt, gw.wo, a.dx, L.att, w.wo, R, H * hd, D);
+    a.dk.fill(0, 0, N * KH * hd);
+    a.dv.fill(0, 0, N * KH * hd);
+    rowsAttentionBackward(this.#shape(a), rows, a.dq, a.dk, a.dv, a.datt, L.probs, L.q, L.k, L.v);
+    this.#rotate(a.dq, a.rowPos, R, H, -1);
+    this.#rotate(a.dk, a.pos, N, KH, -1);
+    if (gw.bq !== undefined) {
+      biasBackward(gw.bq, a.dq, R, H * hd);
+      biasBackward(gw.bk!, a.dk, N, KH * hd);
+      biasBackward(gw.bv!, a.dv, N, KH * hd);
+    }
+    linearBackward(k, a.dh, gw.wk, a.dk, L.h1, w.wk, N, D, KH * hd);
+    linearBackward(k, a.dh, gw.wv, a.dv, L.h1, w.wv, N, D, KH * hd, true);
+    linearBackward(k, a.dRows, gw.wq, a.dq, a.hRows, w.wq, R, D, H * hd);
+    scatterAddRows(a.dh, a.dRows, rows, D);
+    // x2 = x[rows] + attention: the rows' gradient at x2 also flows straight to the input.
+    a.dRows.set(a.dx.subarray(0, R * D));
+    this.#normBackward(a, a.dx, gw.attnNorm, a.dh, a.x[l]!, w.attnNorm, L.r1, N, false);
+    scatterAddRows(a.dx, a.dRows, rows, D);
   }
 
   /**

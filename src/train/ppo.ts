@@ -218,11 +218,8 @@ function scoreBatch(
       const at = mb.rows[Math.floor(m / mb.W)]! * b.T + (m % mb.W);
       logp[at] = lp[i]!;
       entropy[at] = ent[i]!;
+      if (values !== undefined && out.values !== undefined) values[at] = out.values[i]!;
     });
-    if (values !== undefined && out.values !== undefined)
-      mb.rows.forEach((r, k) => {
-        values.set(out.values!.subarray(k * mb.W, (k + 1) * mb.W), r * b.T);
-      });
   }
   return { logp, entropy, values };
 }
@@ -337,18 +334,15 @@ interface UpdateInputs {
 function microBatchGrads(mb: MicroBatch, u: UpdateInputs) {
   const { b, policy, critic, old, ref, adv, ret, oldValues, o, beta, count } = u;
   const st = { polLoss: 0, valLoss: 0, clipped: 0, vClipped: 0, approxKl: 0, tokens: 0 };
-  const M = mb.rows.length * mb.W;
   const V = policy.vocabSize;
   const rows = actionRows(mb);
   const out = policy.forward(mb.ids, mb.rows.length, mb.W, rows);
   const { lp } = rowLogprobs(out.logits, mb, rows, V);
   const dLogp = new Float64Array(rows.length);
-  const dValues = o.algorithm === "ppo" ? new Float32Array(M) : undefined;
+  const dValues = o.algorithm === "ppo" ? new Float32Array(rows.length) : undefined;
   // A separate critic runs its own forward on the same rows; values from whichever holds the head.
   const values =
-    critic === undefined
-      ? out.values
-      : critic.forward(mb.ids, mb.rows.length, mb.W, new Int32Array(0)).values;
+    critic === undefined ? out.values : critic.forward(mb.ids, mb.rows.length, mb.W, rows).values;
   rows.forEach((m, i) => {
     const src = mb.rows[Math.floor(m / mb.W)]! * b.T + (m % mb.W);
     const sur = clippedSurrogate(lp[i]!, old.logp[src]!, adv[src]!, o.clipEps);
@@ -359,10 +353,10 @@ function microBatchGrads(mb: MicroBatch, u: UpdateInputs) {
     if (o.kl.mode === "loss") g += beta * klGrad(lp[i]!, ref.logp[src]!, o.kl.estimator);
     dLogp[i] = g / count;
     if (dValues !== undefined && values !== undefined) {
-      const vt = clippedValueLoss(values[m]!, oldValues![src]!, ret[src]!, o.valueClipEps);
+      const vt = clippedValueLoss(values[i]!, oldValues![src]!, ret[src]!, o.valueClipEps);
       st.valLoss += vt.loss;
       if (vt.clipped) st.vClipped++;
-      dValues[m] = (o.vfCoef * vt.grad) / count;
+      dValues[i] = (o.vfCoef * vt.grad) / count;
     }
     st.tokens++;
   });

@@ -41,9 +41,9 @@ export function rewardScores(
       rows.map((i) => seqs[i]!),
       pad,
     );
-    const r = model.forward(block.ids, rows.length, block.T, new Int32Array(0)).rewards!;
+    const r = model.forward(block.ids, rows.length, block.T, Int32Array.from(block.last)).rewards!;
     rows.forEach((i, b) => {
-      out[i] = r[block.last[b]!]!;
+      out[i] = r[b]!;
     });
   }
   return out;
@@ -85,7 +85,8 @@ function padRows(seqs: readonly number[][], pad: number): { ids: Int32Array; T: 
  * Gradients of the batch's mean −log σ(r_chosen − r_rejected), seqs holding the B chosen
  * then the B rejected sequences. Pairs run in micro-batches of similar width (both sides of
  * a pair together, so each micro-batch's loss is its own): padding 64 sequences to the
- * longest left half the positions padding (measured on the main job's pairs). No LM head.
+ * longest left half the positions padding (measured on the main job's pairs). Outputs at
+ * the last tokens only (Decoder.forward's outRows): no LM head, a last layer on 2n rows.
  */
 export function pairGrads(
   model: Decoder,
@@ -99,10 +100,11 @@ export function pairGrads(
   for (const pairs of widthBuckets(widths, all, B)) {
     const n = pairs.length;
     const block = padRows([...pairs.map((i) => seqs[i]!), ...pairs.map((i) => seqs[B + i]!)], pad);
-    const r = model.forward(block.ids, 2 * n, block.T, new Int32Array(0)).rewards!;
-    const dRewards = new Float32Array(2 * n * block.T);
+    // Rewards at the sequences' last tokens only: row k chosen, n + k rejected.
+    const r = model.forward(block.ids, 2 * n, block.T, Int32Array.from(block.last)).rewards!;
+    const dRewards = new Float32Array(2 * n);
     for (let k = 0; k < n; k++) {
-      const [ci, ri] = [block.last[k]!, block.last[n + k]!];
+      const [ci, ri] = [k, n + k];
       const d = r[ci]! - r[ri]!;
       // −log σ(d) = softplus(−d), computed stably; its derivative is −σ(−d).
       loss += d > 0 ? Math.log1p(Math.exp(-d)) : -d + Math.log1p(Math.exp(d));

@@ -226,52 +226,59 @@ for (const tied of [false, true]) {
   });
 }
 
-test("an LM head limited to some positions gives those positions' logits and the same gradients", () => {
-  for (const tiedEmbeddings of [false, true]) {
+test("outputs at some positions only (a rows-only last layer) equal the full forward's there, with the same gradients", () => {
+  const cases = [
+    { nLayers: 2, tiedEmbeddings: false, nKvHeads: 2, qkvBias: false },
+    { nLayers: 1, tiedEmbeddings: true, nKvHeads: 1, qkvBias: true },
+    { nLayers: 3, tiedEmbeddings: false, nKvHeads: 1, qkvBias: false },
+  ];
+  for (const shape of cases) {
     const config = {
       vocabSize: 11,
       dim: 8,
-      nLayers: 2,
       nHeads: 2,
       maxSeqLen: 8,
-      tiedEmbeddings,
+      valueHead: true,
       rewardHead: true,
+      ...shape,
     };
     const full = new Decoder(config, k64, { seed: 5 });
     const part = new Decoder(config, k64, { seed: 5 });
     const [B, T, V] = [2, 5, 11];
     const ids = Int32Array.from({ length: B * T }, (_, i) => (i * 7) % V);
-    const rows = Int32Array.from([9, 1, 4]);
-    const dRows = randn(rows.length * V);
-    const dRewards = randn(B * T);
-    const dFull = new Float64Array(B * T * V);
+    const rows = Int32Array.from([9, 1, 4, 5]);
+    const R = rows.length;
+    const [dL, dV, dR] = [randn(R * V), randn(R), randn(R)];
+    // The same output gradients, scattered to their positions, for the full forward.
+    const [fL, fV, fR] = [new Float64Array(B * T * V), new Float64Array(B * T), new Float64Array(B * T)];
     rows.forEach((n, i) => {
-      dFull.set(dRows.subarray(i * V, (i + 1) * V), n * V);
+      fL.set(dL.subarray(i * V, (i + 1) * V), n * V);
+      fV[n] = dV[i]!;
+      fR[n] = dR[i]!;
     });
-    const all = Float64Array.from(full.forward(ids, B, T).logits);
+    const out = full.forward(ids, B, T);
+    const want = {
+      logits: Float64Array.from(out.logits),
+      values: Float64Array.from(out.values!),
+      rewards: Float64Array.from(out.rewards!),
+    };
     full.zeroGrad();
-    full.backward(dFull, undefined, dRewards);
-    const some = Float64Array.from(part.forward(ids, B, T, rows).logits);
-    assert.equal(some.length, rows.length * V);
+    full.backward(fL, fV, fR);
+    const got = part.forward(ids, B, T, rows);
+    assert.equal(got.logits.length, R * V);
     rows.forEach((n, i) => {
-      for (let v = 0; v < V; v++) assert.ok(Math.abs(some[i * V + v]! - all[n * V + v]!) < 1e-12);
+      for (let v = 0; v < V; v++)
+        assert.ok(Math.abs(got.logits[i * V + v]! - want.logits[n * V + v]!) < 1e-12);
+      assert.ok(Math.abs(got.values![i]! - want.values[n]!) < 1e-12);
+      assert.ok(Math.abs(got.rewards![i]! - want.rewards[n]!) < 1e-12);
     });
     part.zeroGrad();
-    part.backward(dRows, undefined, dRewards);
+    part.backward(dL, dV, dR);
     let worst = 0;
     full.grads.forEach((g, i) => {
       worst = Math.max(worst, Math.abs(g - part.grads[i]!));
     });
-    assert.ok(worst < 1e-12, `tied ${tiedEmbeddings}: gradients differ by ${worst}`);
-    // No positions: a reward model's forward and backward without the LM head at all.
-    part.forward(ids, B, T, new Int32Array(0));
-    part.zeroGrad();
-    part.backward(new Float64Array(0), undefined, dRewards);
-    full.zeroGrad();
-    full.backward(new Float64Array(B * T * V), undefined, dRewards);
-    full.grads.forEach((g, i) => {
-      assert.ok(Math.abs(g - part.grads[i]!) < 1e-12);
-    });
-    assert.throws(() => part.forward(ids, B, T, Int32Array.from([B * T])), /logit row 10 is outside/);
+    assert.ok(worst < 1e-12, `${JSON.stringify(shape)}: gradients differ by ${worst}`);
+    assert.throws(() => part.forward(ids, B, T, Int32Array.from([B * T])), /output row 10 is outside/);
   }
 });
