@@ -29,6 +29,14 @@ import { Rng } from "./rng.ts";
 import { rowsAttentionBackward, rowsAttentionForward } from "./row-attention.ts";
 import type { StepModel } from "./types.ts";
 
+/**
+ * The last layer runs on the output rows alone when they are at most 1/this of the
+ * positions (a BT's last tokens, a judge's answer): its queries attend in plain loops
+ * (row-attention.ts), which cost more than the native kernel's full pass beyond that
+ * (measured: SFT, ~10 % of positions, was 14 % slower a stage with it).
+ */
+const ROWS_LAYER_SHARE = 16;
+
 /** `rows` as positions of an N-position block, each checked to be one. */
 function checkedRows(rows: Int32Array, N: number): Int32Array {
   for (const n of rows)
@@ -88,6 +96,9 @@ interface TrainActs {
   /** The positions the last forward gave outputs for (undefined: every one), and theirs in T. */
   outRows: Int32Array | undefined;
   rowPos: Int32Array;
+  /** Whether the last layer ran on outRows only (few of them), and what the heads read. */
+  rowsLayer: boolean;
+  headsIn: Arr;
   /** Those rows of the last layer's input and its norm, gathered; a gradient of theirs. */
   xRows: Arr;
   hRows: Arr;
@@ -262,6 +273,8 @@ export class Decoder implements StepModel<KvCache> {
       rf: al(N),
       outRows: undefined,
       rowPos: new Int32Array(0),
+      rowsLayer: false,
+      headsIn: new Float32Array(0),
       xRows: al(N * D),
       hRows: al(N * D),
       dRows: al(N * D),
@@ -305,11 +318,17 @@ export class Decoder implements StepModel<KvCache> {
     const a = this.#trainActs(batch, T);
     a.ids.set(ids);
     a.outRows = outRows === undefined ? undefined : checkedRows(outRows, N);
+    a.rowsLayer = a.outRows !== undefined && a.outRows.length * ROWS_LAYER_SHARE <= N;
     if (a.outRows !== undefined) a.rowPos = Int32Array.from(a.outRows, (n) => n % T);
     embeddingForward(a.x[0]!, ids, this.p.embed, N, D);
     for (let l = 0; l < c.nLayers; l++)
-      if (a.outRows !== undefined && l === c.nLayers - 1) this.#rowsLayerForward(a, l, a.outRows);
+      if (a.rowsLayer && l === c.nLayers - 1) this.#rowsLayerForward(a, l, a.outRows!);
       else this.#layerForward(a, l);
+    a.headsIn = a.x[c.nLayers]!;
+    if (a.outRows !== undefined && !a.rowsLayer) {
+      gatherRows(a.xRows, a.headsIn, a.outRows, D);
+      a.headsIn = a.xRows;
+    }
     return this.#headsForward(a, a.outRows?.length ?? N);
   }
 
@@ -421,9 +440,9 @@ export class Decoder implements StepModel<KvCache> {
 
   /** The final norm and the heads on the first M rows of the last layer's output. */
   #headsForward(a: TrainActs, M: number): ForwardOutput {
-    const { dim: D, vocabSize: V, nLayers } = this.config;
+    const { dim: D, vocabSize: V } = this.config;
     const p = this.p;
-    this.#norm(a.hf, a.rf, a.x[nLayers]!, p.finalNorm, M);
+    this.#norm(a.hf, a.rf, a.headsIn, p.finalNorm, M);
     linearForward(this.kernel, a.logits, a.hf, this.#lmHead(p), M, D, V);
     if (a.values !== undefined) scalarHeadForward(a.values, a.hf, p.valueW!, p.valueB!, M, D);
     if (a.rewards !== undefined) scalarHeadForward(a.rewards, a.hf, p.rewardW!, p.rewardB!, M, D);
@@ -445,14 +464,14 @@ export class Decoder implements StepModel<KvCache> {
     const M = a.outRows?.length ?? a.batch * a.T;
     this.#headsBackward(a, M, dLogits, dValues, dRewards);
     for (let l = c.nLayers - 1; l >= 0; l--)
-      if (a.outRows !== undefined && l === c.nLayers - 1) this.#rowsLayerBackward(a, l, a.outRows);
+      if (a.rowsLayer && l === c.nLayers - 1) this.#rowsLayerBackward(a, l, a.outRows!);
       else this.#layerBackward(a, l);
     embeddingBackward(this.g.embed, a.dx, a.ids, a.batch * a.T, c.dim);
   }
 
   /** The heads' and the final norm's backward on M rows, into dx (the last layer's output gradient). */
   #headsBackward(a: TrainActs, M: number, dLogits?: Arr, dValues?: Arr, dRewards?: Arr): void {
-    const { dim: D, vocabSize: V, nLayers } = this.config;
+    const { dim: D, vocabSize: V } = this.config;
     const [p, g] = [this.p, this.g];
     const dhf = a.dh;
     dhf.fill(0, 0, M * D);
@@ -470,7 +489,12 @@ export class Decoder implements StepModel<KvCache> {
         throw new Error("backward: dRewards given but the model has no reward head");
       scalarHeadBackward(dhf, g.rewardW!, g.rewardB!, dRewards, a.hf, p.rewardW, M, D);
     }
-    this.#normBackward(a, a.dx, g.finalNorm, dhf, a.x[nLayers]!, p.finalNorm, a.rf, M, false);
+    this.#normBackward(a, a.dx, g.finalNorm, dhf, a.headsIn, p.finalNorm, a.rf, M, false);
+    if (a.outRows === undefined || a.rowsLayer) return;
+    // Outputs gathered from a full last layer: their gradient goes back to their positions.
+    a.dRows.set(a.dx.subarray(0, M * D));
+    a.dx.fill(0, 0, a.batch * a.T * D);
+    scatterAddRows(a.dx, a.dRows, a.outRows, D);
   }
 
   /** The MLP block's backward on n rows: a.dx, the layer output's gradient, becomes x2's. */
