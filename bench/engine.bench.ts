@@ -40,6 +40,19 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/** One training step (forward, full cross-entropy, backward, AdamW) of `m` on a fixed batch. */
+function trainStep(m: Decoder, opt: AdamW, ids: Int32Array, targets: Int32Array, B: number, T: number) {
+  const V = m.vocabSize;
+  const dLogits = m.kernel.alloc(B * T * V);
+  return () => {
+    const out = m.forward(ids, B, T);
+    crossEntropyForwardBackward(dLogits, out.logits, targets, undefined, B * T, V);
+    m.zeroGrad();
+    m.backward(dLogits);
+    opt.step(m.params, m.grads);
+  };
+}
+
 async function timed(fn: () => unknown, n: number): Promise<number> {
   await fn();
   await fn();
@@ -143,14 +156,7 @@ async function runOurs(name: string): Promise<Figures> {
     const ids = Int32Array.from({ length: B * T }, () => Math.floor(rng.next() * V));
     const targets = Int32Array.from({ length: B * T }, () => Math.floor(rng.next() * V));
     const opt = new AdamW(m, { lr: 1e-3, weightDecay: 0.01, gradClip: 0 });
-    const dLogits = kernel.alloc(B * T * V);
-    const train_step_ms = await timed(() => {
-      const out = m.forward(ids, B, T);
-      crossEntropyForwardBackward(dLogits, out.logits, targets, undefined, B * T, V);
-      m.zeroGrad();
-      m.backward(dLogits);
-      opt.step(m.params, m.grads);
-    }, steps);
+    const train_step_ms = await timed(trainStep(m, opt, ids, targets, B, T), steps);
     const forward_ms = await timed(() => m.forward(ids, B, T), steps);
     // The optimizer step alone (the last step's gradients): the kernel's fused AdamW, which
     // the trainers now use, against the TypeScript loop they used before.
@@ -196,14 +202,7 @@ async function runJudge(name: string): Promise<JudgeFigures> {
     const ids = Int32Array.from({ length: B * T }, () => Math.floor(rng.next() * V));
     const targets = Int32Array.from({ length: B * T }, () => Math.floor(rng.next() * V));
     const opt = new AdamW(m, { lr: 1e-3, weightDecay: 0.01, gradClip: 1 });
-    const dLogits = kernel.alloc(B * T * V);
-    const train_step_ms = await timed(() => {
-      const out = m.forward(ids, B, T);
-      crossEntropyForwardBackward(dLogits, out.logits, targets, undefined, B * T, V);
-      m.zeroGrad();
-      m.backward(dLogits);
-      opt.step(m.params, m.grads);
-    }, steps);
+    const train_step_ms = await timed(trainStep(m, opt, ids, targets, B, T), steps);
     const p = { batch: B, T, heads, kvHeads: heads, headDim: dim / heads };
     const n = B * T * dim;
     const buf = (scale: number) => {

@@ -319,7 +319,7 @@ export class Decoder implements StepModel<KvCache> {
     a.ids.set(ids);
     a.outRows = outRows === undefined ? undefined : checkedRows(outRows, N);
     a.rowsLayer = a.outRows !== undefined && a.outRows.length * ROWS_LAYER_SHARE <= N;
-    if (a.outRows !== undefined) a.rowPos = Int32Array.from(a.outRows, (n) => n % T);
+    if (a.rowsLayer) a.rowPos = Int32Array.from(a.outRows!, (n) => n % T);
     embeddingForward(a.x[0]!, ids, this.p.embed, N, D);
     for (let l = 0; l < c.nLayers; l++)
       if (a.rowsLayer && l === c.nLayers - 1) this.#rowsLayerForward(a, l, a.outRows!);

@@ -5,6 +5,16 @@
 import type { Arr, AttentionShape } from "./kernels/types.ts";
 
 /**
+ * Where row i (position n) and head h read: its query / output (qo), its probabilities (po),
+ * and the first key / value of its sequence in its kv head (ko).
+ */
+function offsets(s: AttentionShape, n: number, i: number, h: number): { qo: number; po: number; ko: number } {
+  const { T, heads: H, kvHeads: KH, headDim: hd } = s;
+  const kh = Math.floor(h / (H / KH));
+  return { qo: (i * H + h) * hd, po: (i * H + h) * T, ko: (n - (n % T)) * KH * hd + kh * hd };
+}
+
+/**
  * out[i] and probs[i] ([R, H·hd] and [R, H, T]) for the query q[i] of position rows[i] =
  * b·T + t, against k and v of every position ([batch·T, kvHeads·hd]).
  */
@@ -18,11 +28,11 @@ export function rowsAttentionForward(
   v: Arr,
 ): void {
   const { T, heads: H, kvHeads: KH, headDim: hd } = s;
-  const [ks, group, scale] = [KH * hd, H / KH, 1 / Math.sqrt(hd)];
+  const [ks, scale] = [KH * hd, 1 / Math.sqrt(hd)];
   rows.forEach((n, i) => {
     const t = n % T;
     for (let h = 0; h < H; h++) {
-      const [qo, po, ko] = [(i * H + h) * hd, (i * H + h) * T, (n - t) * ks + Math.floor(h / group) * hd];
+      const { qo, po, ko } = offsets(s, n, i, h);
       let max = Number.NEGATIVE_INFINITY;
       for (let j = 0; j <= t; j++) {
         let dot = 0;
@@ -58,12 +68,12 @@ export function rowsAttentionBackward(
   v: Arr,
 ): void {
   const { T, heads: H, kvHeads: KH, headDim: hd } = s;
-  const [ks, group, scale] = [KH * hd, H / KH, 1 / Math.sqrt(hd)];
+  const [ks, scale] = [KH * hd, 1 / Math.sqrt(hd)];
   const dp = new Float64Array(T);
   rows.forEach((n, i) => {
     const t = n % T;
     for (let h = 0; h < H; h++) {
-      const [qo, po, ko] = [(i * H + h) * hd, (i * H + h) * T, (n - t) * ks + Math.floor(h / group) * hd];
+      const { qo, po, ko } = offsets(s, n, i, h);
       let mean = 0;
       for (let j = 0; j <= t; j++) {
         let dot = 0;
